@@ -1,0 +1,3 @@
+"""MammoBench: validation and fairness benchmark harness for synthetic breast-imaging data."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,78 @@
+"""The ``mammobench`` command line: a thin dispatcher over library functions.
+
+Each sub-command lives in ``benchmark/commands/<module>.py`` and exposes ``main(argv) -> int``;
+modules are imported only when their command runs, so ``mammobench --help`` is instant and a
+broken optional backend cannot break unrelated commands. Errors of the project's own types
+(:mod:`benchmark.errors`) are printed as one clear line and exit with code 2.
+
+Example:
+    $ mammobench run --profile smoke
+    $ mammobench stats auc data.csv --label outcome --score s100b --positive Poor
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+from benchmark.errors import MammoBenchError
+
+#: command → (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("benchmark.commands.run", "run a task/suite end to end (default: quick suite on the virtual cohort)"),
+    "cohort": ("benchmark.commands.cohort", "make the virtual clinical-trial cohort (DICOM + CSV)"),
+    "data": ("benchmark.commands.data", "dataset adapters: list, inspect, prepare (image cache)"),
+    "ls": ("benchmark.commands.ls", "list tasks, suites, generators, adapters"),
+    "validate": ("benchmark.commands.validate", "validate task/suite YAML files"),
+    "check-generator": ("benchmark.commands.check_generator", "run the generator conformance suite"),
+    "audit": ("benchmark.commands.audit", "audit synthetic data: fidelity, memorisation, leakage, bias"),
+    "stats": ("benchmark.commands.stats", "independent statistics (AUC with DeLong CI, paired test)"),
+    "report": ("benchmark.commands.report", "re-render a run's report from its files"),
+    "verify": ("benchmark.commands.verify", "verify a run folder's signed manifest"),
+    "reader": ("benchmark.commands.reader", "reader studies: build, serve, analyze"),
+    "perf": ("benchmark.commands.perf", "performance suite: throughput and ratios vs baselines"),
+    "submit": ("benchmark.commands.submit", "package a run as a signed leaderboard bundle"),
+    "leaderboard": ("benchmark.commands.leaderboard", "build/check the leaderboard from bundles"),
+    "selftest": ("benchmark.commands.selftest", "known-answer trials: planted generators through the pipeline"),
+}
+
+
+def _usage() -> str:
+    width = max(len(c) for c in COMMANDS)
+    lines = ["usage: mammobench <command> [options]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
+    lines += ["", "Run 'mammobench <command> --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    if argv[0] == "--version":
+        from benchmark import __version__
+
+        print(__version__)
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        print(f"mammobench: unknown command '{name}'.{hint}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.main(rest) or 0)
+    except MammoBenchError as err:
+        print(f"mammobench {name}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"mammobench {name}: interrupted; finished work is kept and a re-run resumes", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

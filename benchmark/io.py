@@ -1,0 +1,157 @@
+"""Crash-safe file writing, hashing and run-folder locking.
+
+All artefacts are written through :func:`atomic_write_bytes` (temp file in the same folder,
+``fsync``, ``os.replace``), so a crash or ``kill -9`` leaves either the old file or the new one,
+never a torn file. :class:`RunLock` stops two processes from writing one run folder.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write_json(d / "x.json", {"a": 1})
+    >>> read_json(d / "x.json")
+    {'a': 1}
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from benchmark.errors import RunLockedError, SchemaError
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def _clean_floats(obj: Any) -> Any:
+    """Replace NaN/inf by None so the JSON is standard (RFC 8259)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean_floats(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean_floats(v) for v in obj]
+    if hasattr(obj, "item") and not hasattr(obj, "__len__"):
+        return _clean_floats(obj.item())
+    return obj
+
+
+def to_json_text(obj: Any) -> str:
+    """Deterministic, standard JSON (sorted keys, NaN → null)."""
+    return json.dumps(_clean_floats(obj), indent=2, sort_keys=True, default=_json_default) + "\n"
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as deterministic JSON atomically."""
+    atomic_write_text(path, to_json_text(obj))
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, raising :class:`SchemaError` naming the file when it is not valid JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise SchemaError(f"{path}: file not found") from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SchemaError(f"{path}: not valid JSON ({err}); re-create the file or restore it") from err
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 hex digest of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_json(obj: Any) -> str:
+    """SHA-256 of the canonical JSON form of ``obj`` (config hashes)."""
+    return sha256_bytes(to_json_text(obj).encode("utf-8"))
+
+
+class RunLock:
+    """Exclusive, non-blocking lock on a run folder (``.lock`` file with ``flock``).
+
+    The lock is released by the OS when the process dies, so a ``kill -9`` never leaves a stale lock.
+
+    Example:
+        >>> import tempfile
+        >>> with RunLock(tempfile.mkdtemp()):
+        ...     pass
+    """
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self.path = Path(run_dir) / ".lock"
+        self._fh = None
+
+    def __enter__(self) -> "RunLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            self._fh.close()
+            raise RunLockedError(
+                f"{self.path.parent}: another mammobench process is writing this run folder; "
+                "wait for it to finish or use another --out"
+            ) from err
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(str(os.getpid()))
+        self._fh.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+@contextlib.contextmanager
+def locked(run_dir: str | os.PathLike) -> Iterator[None]:
+    """Context manager form of :class:`RunLock`."""
+    with RunLock(run_dir):
+        yield
