@@ -1,0 +1,109 @@
+"""Manifest vocabulary, generator cards and the result schema."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from benchmark.cards import GeneratorCard
+from benchmark.errors import ConfigError, DataError, LeakageError, SchemaError
+from benchmark.data.manifest import (MANIFEST_COLUMNS, age_band, empty_manifest, harmonise_density,
+                                     parse_findings, validate_manifest)
+from benchmark.protocols import Generator, GeneratorTags, SyntheticBatch, TrainView
+from benchmark.results import minimal_result, validate_result
+
+import numpy as np
+
+
+@pytest.mark.parametrize("age,band", [(39, "<50"), (50, "50-59"), (59.9, "50-59"), (60, "60-69"),
+                                      (75, "70+"), (math.nan, "unknown"), (None, "unknown")])
+def test_age_band(age, band):
+    assert age_band(age) == band
+
+
+@pytest.mark.parametrize("raw,out", [("DENSITY C", "C"), (4, "D"), (2.0, "B"), ("0%-25%", "A"),
+                                     ("b", "B"), ("7", ""), (None, ""), (math.nan, "")])
+def test_harmonise_density(raw, out):
+    assert harmonise_density(raw) == out
+
+
+def _row(**kw):
+    base = dict(dataset="d", patient_id="p1", exam_id="e1", image_id="i1", image_path="x.dcm", view="CC",
+                laterality="L", split="train", label="normal", lesion_type="none", density="A", age=50.0,
+                age_band="50-59", vendor="v", site="s", findings="[]", pixel_spacing_mm=0.1,
+                density_raw="1", birads_raw="1")
+    base.update(kw)
+    return base
+
+
+def test_validate_manifest_ok_and_errors():
+    df = pd.DataFrame([_row(), _row(image_id="i2", view="MLO")])
+    assert list(validate_manifest(df).columns[: len(MANIFEST_COLUMNS)]) == list(MANIFEST_COLUMNS)
+    with pytest.raises(DataError, match="column 'view' row 1 has 'ML'"):
+        validate_manifest(pd.DataFrame([_row(), _row(image_id="i2", view="ML")]))
+    with pytest.raises(DataError, match="missing column"):
+        validate_manifest(pd.DataFrame([_row()]).drop(columns=["density"]))
+    with pytest.raises(DataError, match="more than once"):
+        validate_manifest(pd.DataFrame([_row(), _row()]))
+    assert list(empty_manifest().columns) == list(MANIFEST_COLUMNS)
+
+
+def test_parse_findings():
+    assert parse_findings("") == []
+    assert parse_findings('[{"box": [1, 2, 3, 4]}]')[0]["box"] == [1, 2, 3, 4]
+    with pytest.raises(DataError, match="not valid JSON"):
+        parse_findings("[{")
+
+
+def test_card_validation_teaches():
+    ok = dict(name="g", version="1", kind="gan", licence="MIT", intended_use="research")
+    assert GeneratorCard.from_dict(ok).kind == "gan"
+    with pytest.raises(ConfigError, match="unknown key.*'nmae'.*valid keys"):
+        GeneratorCard.from_dict({**ok, "nmae": "x"})
+    with pytest.raises(ConfigError, match="kind 'vae'"):
+        GeneratorCard.from_dict({**ok, "kind": "vae"})
+    with pytest.raises(ConfigError, match="missing required"):
+        GeneratorCard.from_dict({"name": "g"})
+    assert GeneratorCard.from_dict({**ok, "conditioning": ["density"]}).to_dict()["conditioning"] == ["density"]
+
+
+def test_train_view_refuses_test_rows():
+    df = pd.DataFrame([_row(), _row(image_id="i2", split="test")])
+    with pytest.raises(LeakageError, match="test"):
+        TrainView(df, np.zeros((2, 4, 4), np.float32))
+    tv = TrainView(df.iloc[:1], np.zeros((1, 4, 4), np.float32))
+    assert tv.image_size == (4, 4) and tv.patient_ids == {"p1"}
+    with pytest.raises(ValueError):
+        tv.images[0, 0, 0] = 1.0
+
+
+def test_protocol_is_structural():
+    class G:
+        card = None
+        tags = GeneratorTags()
+
+        def fit(self, data, *, seed):
+            return self
+
+        def sample(self, n, *, conditions=None, seed):
+            return SyntheticBatch(np.zeros((n, 1, 2, 2), np.float32), pd.DataFrame(index=range(n)))
+
+    assert isinstance(G(), Generator)
+    assert not isinstance(object(), Generator)
+
+
+def test_result_schema():
+    r = minimal_result("x")
+    assert validate_result(r) is r
+    bad = dict(r)
+    del bad["metrics"]
+    with pytest.raises(SchemaError, match="missing key 'metrics'"):
+        validate_result(bad)
+    with pytest.raises(SchemaError, match="schema_version"):
+        validate_result({**r, "schema_version": "0.9"})
+    with pytest.raises(SchemaError, match="metrics\\[0\\] lacks"):
+        validate_result({**r, "metrics": [{"metric": "auroc"}]})
+    with pytest.raises(SchemaError, match="status"):
+        validate_result({**r, "audits": [{"generator": "g", "audit": "a", "check": "c", "status": "ok",
+                                          "message": ""}]})
