@@ -1,0 +1,129 @@
+"""``mammobench reader``: build, serve, export and analyse reader studies.
+
+Example:
+    $ mammobench reader build --real REAL_DIR --synthetic SYNTH_DIR --design turing --out study --n-cases 200 --seed 0
+    $ mammobench reader serve study                      # http://127.0.0.1:8765
+    $ mammobench reader export study --out ratings.csv   # analyst's long CSV (joins the key)
+    $ mammobench reader analyze ../shared/data/vandyke_mrmc.csv --json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from benchmark.errors import DataError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mammobench reader", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    build = sub.add_parser("build", help="build a blinded, randomised study folder with a separate key")
+    build.add_argument("--real", required=True, type=Path, help="image cache folder or folder submission")
+    build.add_argument("--synthetic", type=Path, default=None, help="folder submission (turing design)")
+    build.add_argument("--design", choices=("turing", "diagnostic"), default="turing")
+    build.add_argument("--out", required=True, type=Path, help="new study folder")
+    build.add_argument("--n-cases", type=int, default=100, help="number of cases (default 100)")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--margin", type=float, default=0.1, help="Turing equivalence margin around 0.5")
+    build.add_argument("--n-readers", type=int, default=4, help="planned readers (power statement)")
+    build.add_argument("--ai-scores", type=Path, default=None,
+                       help="diagnostic: CSV image_id,score shown in the AI-aided reading")
+    serve = sub.add_parser("serve", help="run the local reading web app")
+    serve.add_argument("study", type=Path)
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default localhost only)")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--db", type=Path, default=None, help="SQLite file (default STUDY/answers.sqlite)")
+    export = sub.add_parser("export", help="analyst's long CSV, or a shareable study package without key")
+    export.add_argument("study", type=Path)
+    export.add_argument("--out", type=Path, default=None, help="long CSV path (default STUDY/export/ratings.csv)")
+    export.add_argument("--db", type=Path, default=None)
+    export.add_argument("--package", type=Path, default=None, help="write a key-free study package here")
+    analyze = sub.add_parser("analyze", help="Turing or OR-Hillis MRMC analysis of a ratings file")
+    analyze.add_argument("file", type=Path, help="long CSV, app export, .imrmc file, or a study folder")
+    analyze.add_argument("--design", choices=("auto", "mrmc", "turing"), default="auto",
+                         help="auto: the export's design column, else mrmc")
+    analyze.add_argument("--cov", choices=("jackknife", "delong"), default="jackknife",
+                         help="MRMC covariance estimator (default jackknife)")
+    analyze.add_argument("--alpha", type=float, default=0.05)
+    analyze.add_argument("--margin", type=float, default=0.1, help="Turing TOST margin around 0.5")
+    analyze.add_argument("--threshold", type=float, default=None,
+                         help="Turing: call synthetic when rating > threshold (default: the 'call' column)")
+    analyze.add_argument("--n-boot", type=int, default=2000)
+    analyze.add_argument("--seed", type=int, default=0)
+    analyze.add_argument("--db", type=Path, default=None, help="study folder's SQLite file")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from benchmark.io import to_json_text
+    from benchmark.reader.analysis.io import read_ratings, to_mrmc_data
+    from benchmark.reader.analysis.mrmc import or_hillis
+    from benchmark.reader.analysis.tables import format_mrmc, format_turing
+    from benchmark.reader.analysis.turing import turing_analysis
+
+    if args.file.is_dir():
+        from benchmark.reader.export import export_ratings
+
+        table = export_ratings(args.file, db_path=args.db)
+        source = str(args.file)
+    else:
+        table, source = read_ratings(args.file), str(args.file)
+    design = args.design
+    if design == "auto":
+        design = str(table["design"].iloc[0]) if "design" in table.columns else "mrmc"
+    if design == "turing":
+        res = turing_analysis(table, margin=args.margin, alpha=args.alpha, n_boot=args.n_boot,
+                              seed=args.seed, threshold=args.threshold)
+        text = format_turing(res)
+    elif design in ("mrmc", "diagnostic"):
+        res = or_hillis(to_mrmc_data(table, source=source), cov_method=args.cov, alpha=args.alpha)
+        text = format_mrmc(res)
+    else:
+        raise DataError(f"{source}: unknown design {design!r}; use --design mrmc or --design turing")
+    res["source"] = source
+    print(to_json_text(res) if args.json else text)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from benchmark.reader.builder import build_study
+
+    summary = build_study(real=args.real, synthetic=args.synthetic, design=args.design, out=args.out,
+                          n_cases=args.n_cases, seed=args.seed, margin=args.margin, n_readers=args.n_readers,
+                          ai_scores=args.ai_scores)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from benchmark.reader.app import serve
+
+    serve(args.study, host=args.host, port=args.port, db_path=args.db)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from benchmark.reader.export import export_package, write_ratings_csv
+
+    if args.package is not None:
+        export_package(args.study, args.package)
+        print(f"wrote key-free study package {args.package}")
+        return 0
+    out = args.out or args.study / "export" / "ratings.csv"
+    n = write_ratings_csv(args.study, out, db_path=args.db)
+    print(f"wrote {n} reads to {out} (contains the truth key: analyst use only)")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``mammobench reader``."""
+    args = _parser().parse_args(argv)
+    handlers = {"analyze": _analyze, "build": _build, "serve": _serve, "export": _export}
+    return handlers[args.action](args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
