@@ -1,0 +1,114 @@
+"""Full labelled images from lesion patches: pick a normal background, place, blend, box.
+
+Shared by the learned lesion generators (``cgan``, ``ddpm``): they only have to turn condition
+rows (and, for inpainting, the background context under each window) into patches.
+
+Example:
+    >>> import numpy as np, pandas as pd
+    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> view = make_tiny_train_view(n=16, size=32, seed=0)
+    >>> bank = BackgroundBank.from_view(view, max_images=8)
+    >>> rows = pd.DataFrame({"label": ["benign", "normal"], "lesion_type": ["mass", "none"],
+    ...                      "density": ["B", "C"], "age_band": ["50-59"] * 2, "view": ["CC"] * 2})
+    >>> make = lambda rows, context: np.clip(context + 0.3, 0, 1)
+    >>> images, findings = compose_images(rows, bank, make, patch_size=16, rng=np.random.default_rng(0))
+    >>> images.shape, [len(f) for f in findings]
+    ((2, 1, 32, 32), [1, 0])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from benchmark.generators.insertion import CONTEXT, crop_window, insert_patch, tissue_centers
+from benchmark.protocols import TrainView
+
+PatchFn = Callable[[pd.DataFrame, np.ndarray], np.ndarray]
+
+
+@dataclass
+class BackgroundBank:
+    """Normal training images (uint16) with their density/view, and lesion sizes per type."""
+
+    images: np.ndarray
+    density: list[str]
+    view: list[str]
+    lesion_sides: dict[str, list[float]]
+
+    @classmethod
+    def from_view(cls, view: TrainView, *, max_images: int = 256, seed: int = 0) -> "BackgroundBank":
+        """Keep up to ``max_images`` normal images (a seeded subset) and every finding's size."""
+        m = view.manifest
+        normal = np.flatnonzero((m["label"].astype(str) == "normal").to_numpy())
+        if len(normal) == 0:
+            normal = np.arange(len(m))
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.permutation(normal)[:max_images])
+        sides: dict[str, list[float]] = {}
+        for fs in view.findings:
+            for f in fs:
+                x0, y0, x1, y1 = f["box"]
+                sides.setdefault(str(f["lesion_type"]), []).append(float(max(x1 - x0, y1 - y0)))
+        imgs = np.round(np.asarray(view.images)[keep] * 65535).astype(np.uint16)
+        return cls(imgs, [str(m["density"].iloc[i]) for i in keep], [str(m["view"].iloc[i]) for i in keep], sides)
+
+    def to_state(self) -> dict:
+        return {"images": self.images, "density": self.density, "view": self.view, "lesion_sides": self.lesion_sides}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "BackgroundBank":
+        return cls(np.asarray(state["images"]), list(state["density"]), list(state["view"]),
+                   {k: list(v) for k, v in state["lesion_sides"].items()})
+
+    def pick(self, density: str, view: str, rng: np.random.Generator) -> np.ndarray:
+        """A matching background (density and view, else density, else any), float32 in [0, 1]."""
+        d, v = np.array(self.density), np.array(self.view)
+        for mask in ((d == density) & (v == view), d == density, np.ones(len(d), bool)):
+            hits = np.flatnonzero(mask)
+            if len(hits):
+                return self.images[int(rng.choice(hits))].astype(np.float32) / 65535.0
+        raise ValueError("empty background bank")
+
+    def lesion_side(self, lesion_type: str, rng: np.random.Generator, image_side: int) -> float:
+        """A lesion size drawn from the training boxes of this type (else of any type)."""
+        pool = self.lesion_sides.get(lesion_type) or [s for v in self.lesion_sides.values() for s in v]
+        side = float(rng.choice(pool)) if pool else image_side / 10
+        return float(np.clip(side, 4.0, image_side / CONTEXT - 1))
+
+
+def compose_images(rows: pd.DataFrame, bank: BackgroundBank, make_patches: PatchFn, *, patch_size: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, list[list[dict]]]:
+    """Images ``[n, 1, H, W]`` and findings for resolved condition rows.
+
+    Normal rows get a (randomly up-down flipped) normal background; lesion rows get one generated
+    patch each, blended at a random tissue position, with the exact box of the inserted lesion.
+    """
+    n = len(rows)
+    h, w = bank.images.shape[1:]
+    images = np.zeros((n, 1, h, w), np.float32)
+    findings: list[list[dict]] = [[] for _ in range(n)]
+    placements = []
+    for i in range(n):
+        bg = bank.pick(str(rows["density"].iloc[i]), str(rows["view"].iloc[i]), rng)
+        images[i, 0] = bg[::-1] if rng.random() < 0.5 else bg
+        if str(rows["lesion_type"].iloc[i]) != "none":
+            side = CONTEXT * bank.lesion_side(str(rows["lesion_type"].iloc[i]), rng, h)
+            centers = tissue_centers(images[i, 0], side)
+            cy, cx = centers[rng.integers(len(centers))]
+            placements.append((i, (float(cy), float(cx)), side))
+    if placements:
+        idx = [p[0] for p in placements]
+        context = np.stack([crop_window(images[i, 0], c, s, patch_size) for i, c, s in placements])
+        patches = np.asarray(make_patches(rows.iloc[idx].reset_index(drop=True), context), np.float32)
+        for k, (i, center, side) in enumerate(placements):
+            images[i, 0], box = insert_patch(images[i, 0], patches[k], center=center, side=side)
+            label = str(rows["label"].iloc[i])
+            findings[i] = [{"box": box, "lesion_type": str(rows["lesion_type"].iloc[i]),
+                            "pathology": label if label in ("benign", "malignant") else "malignant"}]
+    return images, findings
+
+
+__all__ = ["BackgroundBank", "compose_images"]
