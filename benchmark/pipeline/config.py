@@ -15,7 +15,7 @@ Example:
     ...     task_from_dict({"task": "demo", "version": 1, "seedz": [0]}, source="demo.yaml")
     ... except ConfigError as err:
     ...     print(str(err).split(";")[0])
-    demo.yaml: unknown key 'seedz'
+    demo.yaml: unknown key 'seedz' (did you mean 'seeds'?)
 """
 from __future__ import annotations
 

@@ -1,0 +1,83 @@
+"""Detector recipes: how to build the image classifier a cell trains.
+
+A recipe is a class with ``build(*, arch, weights=None) -> torch.nn.Module`` returning a model that
+maps ``[N, 1, H, W]`` float images to ``[N]`` logits (lesion present / positive class). Recipes never
+download anything: ``pretrained`` weights come only from a local file named in the task config.
+
+Example:
+    >>> model = TimmClassifier().build(arch="test_resnet")
+    >>> import torch
+    >>> model(torch.zeros(2, 1, 32, 32)).shape
+    torch.Size([2])
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from benchmark.errors import ConfigError
+
+
+class _Squeeze(nn.Module):
+    """Wrap a ``[N, 1]``-output model so it returns ``[N]`` logits."""
+
+    def __init__(self, body: nn.Module):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).squeeze(1)
+
+
+def load_local_weights(model: nn.Module, path: str | Path) -> list[str]:
+    """Load a local ``.pth``/``.pt``/``.safetensors`` state dict into ``model`` where shapes match.
+
+    Returns the names of parameters left at their initial values (e.g. the 1-channel stem or the
+    new classifier head).
+
+    Raises:
+        ConfigError: the file is missing or is not a state dict.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"detector.weights: {path} does not exist; give a local weights file or null "
+                          "(MammoBench never downloads weights)")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    if not isinstance(state, dict):
+        raise ConfigError(f"detector.weights: {path} does not hold a state dict")
+    own = model.state_dict()
+    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(usable, strict=False)
+    return sorted(set(own) - set(usable))
+
+
+class TimmClassifier:
+    """A timm backbone with one input channel and one logit (``pretrained=False`` always).
+
+    Small architectures (``test_resnet``, ``resnet10t``) keep CPU runs fast; any timm name works.
+    """
+
+    name = "timm_classifier"
+
+    def build(self, *, arch: str, weights: str | None = None) -> nn.Module:
+        """Create the model; ``weights`` is an optional local file."""
+        import timm
+
+        if not timm.is_model(arch):
+            import difflib
+
+            close = difflib.get_close_matches(arch, timm.list_models(), n=3)
+            raise ConfigError(f"detector.arch: unknown timm architecture '{arch}'"
+                              + (f"; did you mean {close}?" if close else "; see timm.list_models()"))
+        body = timm.create_model(arch, pretrained=False, in_chans=1, num_classes=1)
+        if weights:
+            load_local_weights(body, weights)
+        return _Squeeze(body)
