@@ -1,0 +1,164 @@
+"""FROC analysis for lesion detection (``reference/statistics.md`` B-5).
+
+Hit criterion (configurable, always reported): ``"centre"`` (default) — the predicted box centre lies
+inside the ground-truth box (edges included); ``"iou"`` — IoU ≥ ``iou_threshold`` (default 0.1).
+Duplicates follow the DBTex/LUNA16 rule: several marks on one lesion count as one true positive and
+the extra marks are ignored (not false positives); a mark that hits no lesion is a false positive.
+
+Per threshold t: LLF(t) = lesions hit by ≥ 1 mark with score ≥ t / N_lesions and
+FPI(t) = non-lesion marks with score ≥ t / N_images (ALL images, normals included). Sensitivity at
+f FPs/image is ``np.interp(f, FPI, LLF)`` on the curve starting at (0, 0); when the curve stops
+before f (max FPI < f) the last sensitivity is carried (LUNA16 convention) and the point is
+flagged ``reached=False``. CPM = mean sensitivity over {1/8, 1/4, 1/2, 1, 2, 4, 8} FPs/image.
+
+Example:
+    >>> marks = pd.DataFrame({"image_id": ["a", "a", "b"], "score": [0.9, 0.4, 0.7],
+    ...                       "x0": [0, 50, 0], "y0": [0, 50, 0], "x1": [10, 60, 10], "y1": [10, 60, 10]})
+    >>> lesions = pd.DataFrame({"image_id": ["a"], "x0": [0], "y0": [0], "x1": [12], "y1": [12]})
+    >>> froc_curve(marks, lesions, n_images=2)[["fpi", "sensitivity"]].values.tolist()
+    [[0.0, 0.0], [0.0, 1.0], [0.5, 1.0], [1.0, 1.0]]
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import StatisticsError
+from benchmark.stats.metrics import roc_auc
+
+CPM_FPS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+BOX = ["x0", "y0", "x1", "y1"]
+
+
+def _need(frame: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise StatisticsError(f"{what} lacks columns {missing}; needs {cols}")
+
+
+def _hits(mark: np.ndarray, boxes: np.ndarray, criterion: str, iou_threshold: float) -> np.ndarray:
+    """Boolean per GT box: does this mark hit it."""
+    if criterion == "centre":
+        cx, cy = (mark[0] + mark[2]) / 2, (mark[1] + mark[3]) / 2
+        return (boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3])
+    if criterion == "iou":
+        ix = np.clip(np.minimum(mark[2], boxes[:, 2]) - np.maximum(mark[0], boxes[:, 0]), 0, None)
+        iy = np.clip(np.minimum(mark[3], boxes[:, 3]) - np.maximum(mark[1], boxes[:, 1]), 0, None)
+        inter = ix * iy
+        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+        union = area(mark) + area(boxes) - inter
+        return np.where(union > 0, inter / np.where(union > 0, union, 1), 0) >= iou_threshold
+    raise StatisticsError(f"hit criterion {criterion!r} unknown; use 'centre' or 'iou'")
+
+
+def match_marks(marks: pd.DataFrame, lesions: pd.DataFrame, *, criterion: str = "centre",
+                iou_threshold: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Score each lesion (max score of the marks hitting it, −inf if none) and flag false-positive marks.
+
+    Returns:
+        ``(lesion_scores [len(lesions)], mark_is_fp [len(marks)])``.
+
+    Example:
+        >>> m = pd.DataFrame({"image_id": ["a"], "score": [0.5], "x0": [0], "y0": [0], "x1": [4], "y1": [4]})
+        >>> l = pd.DataFrame({"image_id": ["a"], "x0": [1], "y0": [1], "x1": [3], "y1": [3]})
+        >>> match_marks(m, l)[0].tolist()
+        [0.5]
+    """
+    _need(marks, ["image_id", "score", *BOX], "marks")
+    _need(lesions, ["image_id", *BOX], "lesions")
+    lesion_scores = np.full(len(lesions), -np.inf)
+    mark_is_fp = np.ones(len(marks), dtype=bool)
+    lesion_pos = {img: np.flatnonzero(lesions["image_id"].to_numpy() == img) for img in lesions["image_id"].unique()}
+    gt = lesions[BOX].to_numpy(float)
+    scores = marks["score"].to_numpy(float)
+    for i, (img, box) in enumerate(zip(marks["image_id"].to_numpy(), marks[BOX].to_numpy(float))):
+        idx = lesion_pos.get(img)
+        if idx is None:
+            continue
+        hit = idx[_hits(box, gt[idx], criterion, iou_threshold)]
+        if hit.size:
+            mark_is_fp[i] = False
+            lesion_scores[hit] = np.maximum(lesion_scores[hit], scores[i])
+    return lesion_scores, mark_is_fp
+
+
+def froc_curve(marks: pd.DataFrame, lesions: pd.DataFrame, *, n_images: int, criterion: str = "centre",
+               iou_threshold: float = 0.1) -> pd.DataFrame:
+    """FROC operating points (threshold, fpi, sensitivity) for every distinct mark score, from (0, 0).
+
+    Example:
+        >>> froc_curve(pd.DataFrame(columns=["image_id", "score", *BOX]),
+        ...            pd.DataFrame({"image_id": ["a"], "x0": [0], "y0": [0], "x1": [1], "y1": [1]}), n_images=1).shape
+        (1, 3)
+    """
+    if n_images < 1:
+        raise StatisticsError(f"n_images must be ≥ 1 (all images, normals included); got {n_images}")
+    if len(lesions) == 0:
+        raise StatisticsError("FROC is undefined without lesions")
+    lesion_scores, is_fp = match_marks(marks, lesions, criterion=criterion, iou_threshold=iou_threshold)
+    thresholds = np.unique(marks["score"].to_numpy(float))[::-1]
+    fp_scores = np.sort(marks["score"].to_numpy(float)[is_fp])
+    sorted_lesions = np.sort(lesion_scores)
+    fp_at = fp_scores.size - np.searchsorted(fp_scores, thresholds, side="left")
+    tp_at = sorted_lesions.size - np.searchsorted(sorted_lesions, thresholds, side="left")
+    return pd.DataFrame({"threshold": np.r_[np.inf, thresholds], "fpi": np.r_[0.0, fp_at / n_images],
+                         "sensitivity": np.r_[0.0, tp_at / len(lesions)]})
+
+
+def sensitivity_at_fps(curve: pd.DataFrame, fps: tuple[float, ...] = CPM_FPS) -> pd.DataFrame:
+    """Interpolated sensitivity at each FP/image rate, with ``reached`` = curve got that far.
+
+    Example:
+        >>> c = pd.DataFrame({"fpi": [0.0, 1.0, 2.0], "sensitivity": [0.0, 0.5, 1.0]})
+        >>> sensitivity_at_fps(c, (0.5, 4.0))["sensitivity"].tolist()
+        [0.25, 1.0]
+    """
+    fpi, sens = curve["fpi"].to_numpy(float), curve["sensitivity"].to_numpy(float)
+    values = np.interp(np.asarray(fps, float), fpi, sens)
+    return pd.DataFrame({"fps_per_image": list(fps), "sensitivity": values, "reached": [f <= fpi.max() for f in fps]})
+
+
+def cpm(curve: pd.DataFrame, fps: tuple[float, ...] = CPM_FPS) -> float:
+    """Competition performance metric: mean sensitivity over ``fps`` (LUNA16: 1/8 … 8 FPs/image).
+
+    Example:
+        >>> cpm(pd.DataFrame({"fpi": [0.0, 8.0], "sensitivity": [0.0, 0.8]}), (4.0, 8.0))
+        0.6000000000000001
+    """
+    return float(sensitivity_at_fps(curve, fps)["sensitivity"].mean())
+
+
+def lesion_sensitivity(marks: pd.DataFrame, lesions: pd.DataFrame, threshold: float, *, by: str,
+                       bins: list[float] | None = None, criterion: str = "centre") -> pd.DataFrame:
+    """Fraction of lesions hit by a mark scoring ≥ ``threshold``, per lesion ``by`` column.
+
+    ``bins`` (e.g. ``[0, 10, 20, inf]`` mm) groups a numeric column such as ``lesion_size_mm``.
+
+    Example:
+        >>> m = pd.DataFrame({"image_id": ["a"], "score": [0.5], "x0": [0], "y0": [0], "x1": [4], "y1": [4]})
+        >>> l = pd.DataFrame({"image_id": ["a", "a"], "x0": [1, 9], "y0": [1, 9], "x1": [3, 12], "y1": [3, 12],
+        ...                   "lesion_type": ["mass", "calc"]})
+        >>> lesion_sensitivity(m, l, 0.3, by="lesion_type")["sensitivity"].tolist()
+        [0.0, 1.0]
+    """
+    _need(lesions, [by], "lesions")
+    lesion_scores, _ = match_marks(marks, lesions, criterion=criterion)
+    key = pd.cut(lesions[by], bins=bins, right=False).astype(str) if bins is not None else lesions[by].astype(str)
+    hit = pd.Series(lesion_scores >= threshold, index=lesions.index)
+    table = hit.groupby(key.to_numpy()).agg(["size", "sum", "mean"]).reset_index()
+    table.columns = [by, "n_lesions", "n_hit", "sensitivity"]
+    return table
+
+
+def image_level_auc(marks: pd.DataFrame, image_ids: list[str], positive_ids: set[str]) -> float:
+    """ROC AUC of the image score = highest mark score (images without marks score below all marks).
+
+    Example:
+        >>> m = pd.DataFrame({"image_id": ["a", "b"], "score": [0.9, 0.2]})
+        >>> image_level_auc(m, ["a", "b", "c"], {"a"})
+        1.0
+    """
+    best = marks.groupby("image_id")["score"].max()
+    floor = (best.min() - 1.0) if len(best) else 0.0
+    scores = [float(best.get(i, floor)) for i in image_ids]
+    return roc_auc([int(i in positive_ids) for i in image_ids], scores)
