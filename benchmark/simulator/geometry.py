@@ -52,9 +52,9 @@ def _ellipse(xx, yy, cx, cy, a, b, phi):
 
 
 def _outline_params(rng: np.random.Generator, view: str, fov: float, scale: float) -> dict:
-    a = fov * float(np.clip(0.52 * np.exp(rng.normal(0, 0.25)), 0.36, 0.62)) * scale
+    a = fov * float(np.clip(0.52 * np.exp(rng.normal(0, 0.25)), 0.42, 0.66)) * scale
     b = fov * float(np.clip(rng.normal(0.40, 0.05), 0.32, 0.46)) * min(scale, 1.05)
-    k = float(rng.uniform(0.0, 0.2))
+    k = float(rng.uniform(0.0, 0.15))
     if view == "CC":
         phi = float(rng.normal(0.0, 0.1))
         cy = fov * float(rng.normal(0.5, 0.03))
@@ -71,9 +71,9 @@ def _outline(xx, yy, prm: dict, view: str, pixel: float) -> tuple[np.ndarray, np
     body, u, v = _ellipse(xx, yy, prm["cx"], prm["cy"], prm["a"], prm["b"], prm["phi"])
     shape = body.astype(np.float32)
     if view == "MLO":  # axillary tail along the chest wall up to the top edge
-        tail, _, _ = _ellipse(xx, yy, prm["cx"], prm["cy"] - 0.75 * prm["b"], 0.5 * prm["a"], 1.0 * prm["b"], -0.25)
+        tail, _, _ = _ellipse(xx, yy, prm["cx"], prm["cy"] - 0.45 * prm["b"], 0.8 * prm["a"], 1.1 * prm["b"], -0.25)
         shape = np.maximum(shape, tail.astype(np.float32))
-    shape = ndimage.gaussian_filter(shape, sigma=max(4.0 / pixel, 0.5))
+    shape = ndimage.gaussian_filter(shape, sigma=max((9.0 if view == "MLO" else 4.0) / pixel, 0.5))
     breast = (shape >= 0.5) & (xx >= 0)
     return breast, u, v
 

@@ -57,9 +57,8 @@ def _scatter(primary: np.ndarray, breast: np.ndarray, pixel_mm: float, sigma_mm:
     src[breast] = primary[breast]
     small = src[:n, :n].reshape(n // factor, factor, n // factor, factor).mean(axis=(1, 3))
     small = ndimage.gaussian_filter(small, sigma_mm / (pixel_mm * factor), mode="constant")
-    out = np.kron(small, np.ones((factor, factor), dtype=np.float32)) if factor > 1 else small
     full = np.zeros_like(primary)
-    full[:n, :n] = out
+    full[:n, :n] = ndimage.zoom(small, factor, order=1, grid_mode=True, mode="nearest") if factor > 1 else small
     return full
 
 

@@ -21,6 +21,8 @@ from scipy import ndimage
 
 from benchmark.simulator.imaging import MU
 
+FAT_FLOOR = 0.12  # darkest breast value: fat is dark grey, air black
+
 
 def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma_px: float) -> np.ndarray:
     m = mask.astype(np.float32)
@@ -41,7 +43,7 @@ def present(raw, breast: np.ndarray, thickness: np.ndarray, thickness_mm: float,
     else:
         lo, hi = 0.0, 1.0
     scaled = np.clip((log - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
-    out = np.where(breast, 0.02 + 0.98 * scaled ** params["gamma"], 0.0)
+    out = np.where(breast, FAT_FLOOR + (1.0 - FAT_FLOOR) * scaled ** params["gamma"], 0.0)
     return out.astype(np.float32)
 
 
