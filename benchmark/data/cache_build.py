@@ -1,0 +1,158 @@
+"""Building the image cache: parallel, resumable, crash-safe (see :mod:`benchmark.data.cache`).
+
+Example:
+    >>> # cache = build_cache(result.manifest, result.root, "cache/vc_128", size=128, workers=2)
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from benchmark.data.cache import CHUNK, ImageCache, cache_key
+from benchmark.data.cache_worker import decode_row
+from benchmark.data.preprocess import _as_size
+from benchmark.data.splits import manifest_sha256
+from benchmark.errors import DataError
+from benchmark.io import atomic_write_json, atomic_write_text, read_json
+
+INDEX_COLUMNS = ("image_id", "row", "patient_id", "split", "findings", "transform")
+
+
+class _Progress:
+    """A one-line progress bar on stderr (images done, rate, ETA)."""
+
+    def __init__(self, total: int, done: int, enabled: bool):
+        self.total, self.done, self.enabled, self.start, self.new = total, done, enabled, time.perf_counter(), 0
+
+    def step(self, n: int) -> None:
+        self.done, self.new = self.done + n, self.new + n
+        if not self.enabled:
+            return
+        rate = self.new / max(time.perf_counter() - self.start, 1e-9)
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        bar = "#" * int(30 * self.done / max(self.total, 1))
+        sys.stderr.write(f"\rcache [{bar:<30}] {self.done}/{self.total} {rate:6.1f} img/s ETA {eta:5.0f}s")
+        if self.done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _prepare_dir(out: Path, key: dict, n: int, shape: tuple[int, int]) -> dict:
+    info_path = out / "cache.json"
+    if info_path.is_file():
+        info = read_json(info_path)
+        if info.get("key") != key or info.get("shape") != [n, *shape]:
+            raise DataError(f"{out}: holds a cache for another manifest/size/preprocessing ({info.get('key')}); "
+                            f"use another --out or delete the folder (wanted {key})")
+        return info
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "parts").mkdir(exist_ok=True)
+    for name, dtype, count in (("images.u16", np.uint16, n * shape[0] * shape[1]), ("done.u8", np.uint8, n),
+                               ("crc.u32", np.uint32, n)):
+        with open(out / name, "wb") as fh:
+            fh.truncate(count * np.dtype(dtype).itemsize)
+    info = {"key": key, "shape": [n, *shape], "dtype": "uint16", "scale": 65535, "complete": False}
+    atomic_write_json(info_path, info)
+    return info
+
+
+def _tasks(manifest: pd.DataFrame, root: Path, size: tuple[int, int], rows: list[int]) -> Iterator[dict]:
+    for r in rows:
+        m = manifest.iloc[r]
+        yield {"row": r, "image_id": str(m["image_id"]), "path": str(m["image_path"]),
+               "laterality": str(m["laterality"]), "findings": m.get("findings", "[]"), "size": list(size),
+               "root": str(root)}
+
+
+def _run_chunks(tasks: list[dict], workers: int) -> Iterator[list[dict]]:
+    chunks = [tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)]
+    if workers <= 1:
+        for chunk in chunks:
+            yield [decode_row(t) for t in chunk]
+        return
+    import multiprocessing as mp
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        for chunk in chunks:
+            yield list(pool.map(decode_row, chunk, chunksize=max(1, len(chunk) // (2 * workers))))
+
+
+def _commit_chunk(out: Path, results: list[dict], images: np.memmap, done: np.memmap, crc: np.memmap) -> None:
+    """Pixels → flush → chunk metadata (atomic) → done bits → flush: a kill leaves rows undone, never torn."""
+    for res in results:
+        if res["pixels"] is not None:
+            images[res["row"]] = res["pixels"]
+            crc[res["row"]] = zlib.crc32(res["pixels"].tobytes())
+    images.flush()
+    crc.flush()
+    meta = [{k: v for k, v in res.items() if k != "pixels"} for res in results]
+    atomic_write_json(out / "parts" / f"chunk_{results[0]['row']:08d}.json", meta)
+    for res in results:
+        done[res["row"]] = 1 if res["pixels"] is not None else 2
+    done.flush()
+
+
+def _assemble(out: Path, manifest: pd.DataFrame, info: dict) -> None:
+    metas: dict[int, dict] = {}
+    for part in sorted((out / "parts").glob("chunk_*.json")):
+        for item in json.loads(part.read_text(encoding="utf-8")):
+            metas[int(item["row"])] = item
+    index, rejects = [], []
+    for r, item in sorted(metas.items()):
+        m = manifest.iloc[r]
+        if item["reason"]:
+            rejects.append({"path": m["image_path"], "image_id": item["image_id"], "reason": item["reason"]})
+        else:
+            index.append({"image_id": item["image_id"], "row": r, "patient_id": m["patient_id"],
+                          "split": m.get("split", ""), "findings": item["findings"],
+                          "transform": json.dumps(item["transform"], sort_keys=True)})
+    atomic_write_text(out / "index.csv", pd.DataFrame(index, columns=list(INDEX_COLUMNS)).to_csv(index=False))
+    atomic_write_text(out / "rejects.csv",
+                      pd.DataFrame(rejects, columns=["path", "image_id", "reason"]).to_csv(index=False))
+    atomic_write_json(out / "cache.json", {**info, "complete": True, "n_cached": len(index), "n_rejected": len(rejects)})
+
+
+def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | os.PathLike, *,
+                size: int | tuple[int, int], workers: int = 2, progress: bool = True) -> ImageCache:
+    """Decode and preprocess every manifest image once into a memory-mapped cache (resumable).
+
+    Args:
+        manifest: canonical manifest (``image_path`` relative to ``root``).
+        root: dataset root.
+        out_dir: cache folder (created; an existing cache with the same key is resumed/reused).
+        size: output size ``N`` or ``(H, W)``.
+        workers: decoding processes (``<= 1`` decodes in this process).
+        progress: print a progress bar on stderr.
+
+    Returns:
+        The opened :class:`ImageCache`; images that cannot be decoded are in ``cache.rejects``.
+
+    Raises:
+        DataError: empty manifest, or ``out_dir`` holds a cache with a different key.
+    """
+    if manifest.empty:
+        raise DataError("build_cache: the manifest has no rows; nothing to cache")
+    out, shape = Path(out_dir), _as_size(size)
+    manifest = manifest.reset_index(drop=True)
+    info = _prepare_dir(out, cache_key(manifest_sha256(manifest), shape), len(manifest), shape)
+    n = len(manifest)
+    images = np.memmap(out / "images.u16", dtype=np.uint16, mode="r+", shape=(n, *shape))
+    done = np.memmap(out / "done.u8", dtype=np.uint8, mode="r+", shape=(n,))
+    crc = np.memmap(out / "crc.u32", dtype=np.uint32, mode="r+", shape=(n,))
+    todo = [int(r) for r in np.nonzero(done == 0)[0]]
+    bar = _Progress(n, n - len(todo), progress)
+    for results in _run_chunks(list(_tasks(manifest, Path(root), shape, todo)), workers):
+        _commit_chunk(out, results, images, done, crc)
+        bar.step(len(results))
+    del images, done, crc
+    _assemble(out, manifest, info)
+    return ImageCache.open(out)

@@ -1,0 +1,323 @@
+"""Reading mammography DICOM files: pixels in MONOCHROME2 orientation plus the metadata we stratify by.
+
+:func:`read_dicom` applies the Modality LUT / rescale, inverts MONOCHROME1, masks PixelPaddingValue
+and decodes compressed transfer syntaxes (JPEG 2000, JPEG-LS, RLE, JPEG lossless) through the
+pylibjpeg / pyjpegls plugins. VOI LUT / windowing is kept for *display only*
+(:meth:`DicomImage.display`). Every failure raises :class:`~benchmark.errors.DicomError` naming the
+file and the reason; no pydicom or numpy exception escapes.
+
+Example:
+    >>> parse_patient_age("054Y"), parse_patient_age("006M")
+    (54.0, 0.5)
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark.errors import DicomError
+
+MAX_PIXELS_DEFAULT = 100_000_000  # 10k × 10k; mammograms are at most ~ 4k × 5k
+_AGE_RE = re.compile(r"^\s*(\d{1,3})\s*([DWMY]?)\s*$", re.IGNORECASE)
+_AGE_DIVISOR = {"Y": 1.0, "M": 12.0, "W": 52.1775, "D": 365.25, "": 1.0}
+#: SNOMED-CT and legacy SNOMED-RT codes of the view (ViewCodeSequence)
+VIEW_CODES = {"399162004": "CC", "R-10242": "CC", "399368009": "MLO", "R-10226": "MLO"}
+
+
+@dataclass
+class DicomMeta:
+    """Header fields of one image (strings '' and floats NaN when absent)."""
+
+    patient_id: str = ""
+    study_uid: str = ""
+    sop_uid: str = ""
+    age: float = math.nan
+    laterality: str = ""
+    view: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    institution: str = ""
+    pixel_spacing_mm: float = math.nan
+    photometric: str = ""
+    transfer_syntax: str = ""
+    presentation_intent: str = ""
+    rows: int = 0
+    columns: int = 0
+    window_center: float = math.nan
+    window_width: float = math.nan
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DicomImage:
+    """Decoded pixels (float32, bright = dense, padding filled with the minimum) and metadata."""
+
+    path: str
+    pixels: np.ndarray
+    padding_mask: np.ndarray
+    meta: DicomMeta
+
+    def display(self) -> np.ndarray:
+        """Pixels windowed for display only (DICOM window centre/width, else 1–99th percentile) in [0, 1]."""
+        m = self.meta
+        if math.isfinite(m.window_center) and math.isfinite(m.window_width) and m.window_width > 1:
+            lo = m.window_center - 0.5 - (m.window_width - 1) / 2
+            hi = m.window_center - 0.5 + (m.window_width - 1) / 2
+            if m.photometric == "MONOCHROME1":  # window was defined on the stored (inverted) values
+                lo, hi = float(self.pixels.max() + self.pixels.min()) - hi, float(self.pixels.max() + self.pixels.min()) - lo
+        else:
+            lo, hi = np.percentile(self.pixels[~self.padding_mask], [1, 99]) if (~self.padding_mask).any() else (0, 1)
+        return np.clip((self.pixels - lo) / max(float(hi - lo), 1e-6), 0, 1).astype(np.float32)
+
+
+def parse_patient_age(value: Any) -> float:
+    """Parse a DICOM AS string ('054Y', '006M', '012W', '100D') to years; NaN when absent or invalid.
+
+    Example:
+        >>> parse_patient_age("012W") > 0.2, math.isnan(parse_patient_age("abc"))
+        (True, True)
+    """
+    if value is None:
+        return math.nan
+    match = _AGE_RE.match(str(value))
+    if not match:
+        return math.nan
+    years = int(match.group(1)) / _AGE_DIVISOR[match.group(2).upper()]
+    return float(years) if 0 <= years <= 130 else math.nan
+
+
+def _text(ds: Any, keyword: str) -> str:
+    value = ds.get(keyword, "")
+    if value is None:
+        return ""
+    if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)):
+        value = "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _first_float(ds: Any, keyword: str) -> float:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return math.nan
+    try:
+        seq = list(value) if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) else [value]
+        return float(seq[0])
+    except (TypeError, ValueError, IndexError):
+        return math.nan
+
+
+def _view(ds: Any) -> str:
+    vp = _text(ds, "ViewPosition").upper()
+    if vp in ("CC", "MLO"):
+        return vp
+    for item in ds.get("ViewCodeSequence", []) or []:
+        code = str(item.get("CodeValue", "")).strip()
+        if code in VIEW_CODES:
+            return VIEW_CODES[code]
+        meaning = str(item.get("CodeMeaning", "")).lower()
+        if "cranio" in meaning:
+            return "CC"
+        if "oblique" in meaning:
+            return "MLO"
+    return "other" if vp else ""
+
+
+def extract_meta(ds: Any) -> DicomMeta:
+    """Read the stratification metadata from a pydicom Dataset (never raises on odd tags)."""
+    meta = DicomMeta()
+    try:
+        meta.patient_id, meta.study_uid = _text(ds, "PatientID"), _text(ds, "StudyInstanceUID")
+        meta.sop_uid = _text(ds, "SOPInstanceUID")
+        raw_age = _text(ds, "PatientAge")
+        meta.age = parse_patient_age(raw_age)
+        if raw_age and math.isnan(meta.age):
+            meta.warnings.append(f"PatientAge {raw_age!r} is not of the form nnnY/M/W/D; age unknown")
+        lat = (_text(ds, "ImageLaterality") or _text(ds, "Laterality")).upper()
+        meta.laterality = lat if lat in ("L", "R") else ""
+        meta.view = _view(ds)
+        meta.manufacturer, meta.model = _text(ds, "Manufacturer"), _text(ds, "ManufacturerModelName")
+        meta.institution = _text(ds, "InstitutionName")
+        spacing = _first_float(ds, "PixelSpacing")
+        meta.pixel_spacing_mm = spacing if math.isfinite(spacing) else _first_float(ds, "ImagerPixelSpacing")
+        meta.photometric = _text(ds, "PhotometricInterpretation").upper()
+        meta.presentation_intent = _text(ds, "PresentationIntentType").upper()
+        meta.rows, meta.columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+        meta.window_center = _first_float(ds, "WindowCenter")
+        meta.window_width = _first_float(ds, "WindowWidth")
+        tsuid = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        meta.transfer_syntax = str(tsuid) if tsuid else ""
+    except Exception as err:  # odd VRs / broken sequences: keep what we have
+        meta.warnings.append(f"header partly unreadable: {type(err).__name__}: {err}")
+    return meta
+
+
+def _open(path: Path, *, stop_before_pixels: bool) -> Any:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    if not path.is_file():
+        raise DicomError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise DicomError(f"{path}: empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+    except InvalidDicomError as err:
+        raise DicomError(f"{path}: not a DICOM file (no DICM preamble / file meta): {err}") from err
+    except (EOFError, OSError) as err:
+        raise DicomError(f"{path}: truncated or unreadable DICOM ({type(err).__name__}: {err})") from err
+    except Exception as err:
+        raise DicomError(f"{path}: cannot parse DICOM ({type(err).__name__}: {err})") from err
+    for w in caught:
+        if "End of file" in str(w.message) or "delimiter" in str(w.message):
+            raise DicomError(f"{path}: truncated: {w.message}")
+    if not stop_before_pixels and "PixelData" in ds and ds.get("PixelData") is None:
+        raise DicomError(f"{path}: truncated: the pixel data element is empty")
+    return ds
+
+
+def read_dicom_meta(path: str | os.PathLike) -> DicomMeta:
+    """Read only the header (fast: stops before the pixel data).
+
+    Example:
+        >>> try:
+        ...     read_dicom_meta("/nonexistent.dcm")
+        ... except DicomError as err:
+        ...     print("file not found" in str(err))
+        True
+    """
+    return extract_meta(_open(Path(path), stop_before_pixels=True))
+
+
+def _check_size(path: Path, ds: Any, max_pixels: int) -> tuple[int, int, int, int]:
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise DicomError(f"{path}: no pixel data (PixelData element (7FE0,0010) missing); "
+                         "is this a structured report or presentation state?")
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        spp = int(ds.get("SamplesPerPixel", 1) or 1)
+    except (AttributeError, TypeError, ValueError) as err:
+        raise DicomError(f"{path}: Rows/Columns/NumberOfFrames missing or not integers ({err})") from err
+    if rows <= 0 or cols <= 0 or frames <= 0:
+        raise DicomError(f"{path}: image size {rows}×{cols}×{frames} is empty")
+    if rows * cols * frames * spp > max_pixels:
+        raise DicomError(f"{path}: image size {rows}×{cols}×{frames}×{spp} exceeds max_pixels={max_pixels}; "
+                         "refusing to decode (raise max_pixels if this is genuine)")
+    return rows, cols, frames, spp
+
+
+def _check_native_length(path: Path, ds: Any, shape: tuple[int, int, int, int]) -> None:
+    if ds.file_meta.TransferSyntaxUID.is_compressed or "PixelData" not in ds:
+        return
+    rows, cols, frames, spp = shape
+    expected = rows * cols * frames * spp * int(ds.get("BitsAllocated", 16)) // 8
+    actual = len(ds.PixelData)
+    if actual < expected:
+        raise DicomError(f"{path}: truncated: pixel data has {actual} of {expected} bytes")
+
+
+def _decode(path: Path, ds: Any) -> np.ndarray:
+    tsuid = ds.file_meta.TransferSyntaxUID
+    try:
+        arr = ds.pixel_array
+    except (NotImplementedError, RuntimeError, ImportError) as err:
+        raise DicomError(f"{path}: cannot decode transfer syntax {tsuid.name} ({tsuid}); install the matching "
+                         f"pylibjpeg plugin or pyjpegls ({type(err).__name__}: {err})") from err
+    except Exception as err:
+        raise DicomError(f"{path}: pixel data of {tsuid.name} could not be decoded, file probably truncated or "
+                         f"corrupt ({type(err).__name__}: {err})") from err
+    if arr.ndim == 4 or (arr.ndim == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 1):
+        arr = arr[0]  # first frame
+    if arr.ndim == 3:  # colour: luminance
+        arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return arr
+
+
+def _padding_mask(ds: Any, stored: np.ndarray) -> np.ndarray:
+    pad = ds.get("PixelPaddingValue")
+    if pad is None:
+        return np.zeros(stored.shape, bool)
+    limit = ds.get("PixelPaddingRangeLimit")
+    if limit is None:
+        return stored == pad
+    lo, hi = sorted((int(pad), int(limit)))
+    return (stored >= lo) & (stored <= hi)
+
+
+def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT) -> DicomImage:
+    """Read one DICOM image as float32 pixels with bright = dense, plus its metadata.
+
+    Args:
+        path: the file.
+        max_pixels: refuse files whose Rows × Columns × frames exceeds this (checked before decoding).
+
+    Raises:
+        DicomError: file missing, empty, not DICOM, truncated, without pixel data, too large, or
+            in a transfer syntax no installed plugin decodes — the message names the file and reason.
+
+    Example:
+        >>> from benchmark.errors import DicomError
+        >>> try:
+        ...     read_dicom(__file__)
+        ... except DicomError as err:
+        ...     print("not a DICOM file" in str(err))
+        True
+    """
+    path = Path(path)
+    ds = _open(path, stop_before_pixels=False)
+    try:
+        shape = _check_size(path, ds, max_pixels)
+        _check_native_length(path, ds, shape)
+        stored = _decode(path, ds)
+        from pydicom.pixels import apply_modality_lut
+
+        pad = _padding_mask(ds, stored)
+        pixels = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    except DicomError:
+        raise
+    except Exception as err:
+        raise DicomError(f"{path}: cannot read pixel data ({type(err).__name__}: {err})") from err
+    meta = extract_meta(ds)
+    valid = pixels[~pad]
+    if valid.size == 0:
+        raise DicomError(f"{path}: every pixel equals PixelPaddingValue; the image is empty")
+    lo, hi = float(valid.min()), float(valid.max())
+    if meta.photometric == "MONOCHROME1":
+        pixels = (lo + hi) - pixels
+    pixels[pad] = lo
+    return DicomImage(path=str(path), pixels=pixels, padding_mask=pad, meta=meta)
+
+
+def probe_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT) -> DicomMeta:
+    """Check a file is a readable, complete DICOM image *without decoding it*; return its metadata.
+
+    Detects: missing/empty file, not DICOM, no pixel data, truncated pixel data (native length or a
+    missing encapsulation delimiter), absurd sizes. Decoding errors of intact compressed data are
+    found later by :func:`read_dicom` (the cache lists them as rejects).
+
+    Example:
+        >>> try:
+        ...     probe_dicom(__file__)
+        ... except DicomError as err:
+        ...     print("not a DICOM file" in str(err))
+        True
+    """
+    path = Path(path)
+    ds = _open(path, stop_before_pixels=False)
+    try:
+        shape = _check_size(path, ds, max_pixels)
+        _check_native_length(path, ds, shape)
+    except DicomError:
+        raise
+    except Exception as err:
+        raise DicomError(f"{path}: malformed image header ({type(err).__name__}: {err})") from err
+    return extract_meta(ds)
