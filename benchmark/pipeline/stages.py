@@ -1,0 +1,206 @@
+"""The data stages of a run: cohort → ingest → splits → targets → image cache → frozen cell inputs.
+
+Each function is a thin, typed call into the part that owns the work (``cohort/``, ``data/``), plus
+the caching that makes a second run start in seconds:
+
+* the virtual cohort is made once per maker parameters and kept under
+  ``~/.cache/mammobench/cohorts/vc-<key>`` (or ``--cohort DIR``); it is written into a temporary
+  folder and renamed, so a killed maker never leaves a half cohort that looks finished;
+* the image cache is built once per (manifest hash, size) under ``~/.cache/mammobench/images``;
+* the cells' inputs (``data/cases.csv`` + ``data/images.npy``) are written into the run folder
+  only after the analysis plan is frozen.
+
+Example:
+    >>> len(cohort_key({"n_patients": 40, "seed": 0, "size": 128, "composition": {}}))
+    64
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import ConfigError, DataError
+from benchmark.io import RunLock, atomic_write_bytes, atomic_write_text, sha256_json
+from benchmark.pipeline.cells import SUBGROUP_COLUMNS
+from benchmark.pipeline.config import TaskConfig
+from benchmark.protocols import TrainView
+
+CASE_COLUMNS = ("row", "image_id", "patient_id", "split", "label", "y_true", *SUBGROUP_COLUMNS)
+
+
+def cache_home() -> Path:
+    """``$MAMMOBENCH_CACHE`` or ``~/.cache/mammobench``."""
+    return Path(os.environ.get("MAMMOBENCH_CACHE", "~/.cache/mammobench")).expanduser()
+
+
+def cohort_key(params: dict[str, Any]) -> str:
+    """Hash of the cohort maker parameters (the cohort cache key)."""
+    return sha256_json(params)
+
+
+def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[str, Any]:
+    """Maker parameters of the task's virtual cohort at a profile's size (patients, pixels)."""
+    options = dict(task.dataset.cohort)
+    seed = int(options.pop("seed", 0))
+    return {"n_patients": int(n_patients), "seed": seed, "size": int(size), "composition": options}
+
+
+def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: str | None, log) -> tuple[Path, bool]:
+    """Return the dataset root: the task's ``dataset.root`` or the (made or reused) virtual cohort.
+
+    Returns:
+        (root, made_now)
+    """
+    if task.dataset.root:
+        root = Path(os.path.expandvars(task.dataset.root)).expanduser()
+        if not root.is_absolute() and task.source:
+            root = Path(task.source).parent / root
+        if not root.is_dir():
+            raise DataError(f"{task.source}: dataset.root {root} does not exist; point it at the dataset folder")
+        return root, False
+    if task.dataset.adapter != "virtual_cohort":
+        raise ConfigError(f"{task.source}: dataset.root is null but adapter is {task.dataset.adapter!r}; "
+                          "only the virtual_cohort adapter can make its own data")
+    params = cohort_params(task, n_patients, size)
+    root = Path(cohort_dir).expanduser() if cohort_dir else cache_home() / "cohorts" / f"vc-{cohort_key(params)[:16]}"
+    if (root / "cohort.json").is_file():
+        return root, False
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with RunLock(root.parent / f".{root.name}.lockdir"):
+        if (root / "cohort.json").is_file():
+            return root, False
+        _make_cohort_atomically(root, params, log)
+    return root, True
+
+
+def _make_cohort_atomically(root: Path, params: dict[str, Any], log) -> None:
+    from benchmark.cohort import CohortComposition, make_cohort
+
+    if root.exists() and any(root.iterdir()):
+        raise DataError(f"{root}: exists and is not a finished cohort (no cohort.json); remove it or pick "
+                        "another --cohort folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        log(f"making virtual cohort: {params['n_patients']} patients, seed {params['seed']} → {root}")
+        make_cohort(tmp, n_patients=params["n_patients"], seed=params["seed"], size=params["size"],
+                    composition=CohortComposition(**params["composition"]), workers=min(4, os.cpu_count() or 1))
+        if root.exists():
+            root.rmdir()
+        os.replace(tmp, root)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def ingest(task: TaskConfig, root: Path) -> tuple[pd.DataFrame, Any]:
+    """Read the dataset through its adapter and assign patient-level splits.
+
+    Returns:
+        (manifest with ``split`` ∈ {train, val, test}, the adapter result)
+    """
+    from benchmark.data.ingest import load_dataset
+    from benchmark.data.splits import assign_splits, check_no_patient_overlap, manifest_sha256
+
+    result = load_dataset(task.dataset.adapter, root)
+    manifest = result.manifest
+    if task.dataset.revision and f"sha256:{manifest_sha256(manifest)}" != task.dataset.revision:
+        raise DataError(f"{task.source}: dataset.revision {task.dataset.revision} does not match the ingested "
+                        f"manifest sha256:{manifest_sha256(manifest)}; the data changed or the revision is stale")
+    manifest = assign_splits(manifest, seed=task.splits.seed, val_fraction=task.splits.val_fraction,
+                             test_fraction=task.splits.test_fraction)
+    check_no_patient_overlap(manifest)
+    return manifest.reset_index(drop=True), result
+
+
+def add_targets(manifest: pd.DataFrame, task: TaskConfig) -> pd.DataFrame:
+    """Add ``y_true`` (0/1) from the task's positive/negative labels; drop rows that are neither.
+
+    Raises:
+        DataError: a split ends up without both classes.
+    """
+    labels = manifest["label"].astype(str)
+    negative = task.target.negative or [x for x in ("normal", "benign", "malignant") if x not in task.target.positive]
+    keep = labels.isin(task.target.positive) | labels.isin(negative)
+    out = manifest.loc[keep].copy()
+    out["y_true"] = out["label"].astype(str).isin(task.target.positive).astype(int)
+    for split in ("train", "val", "test"):
+        ys = out.loc[out["split"] == split, "y_true"]
+        if ys.nunique() < 2:
+            raise DataError(f"{task.source}: the {split} split has {len(ys)} images and only class(es) "
+                            f"{sorted(ys.unique().tolist())}; use more patients (profile n_patients) or another split seed")
+    return out.reset_index(drop=True)
+
+
+def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, log):
+    """Build (or reuse) the memory-mapped image cache for this manifest and size."""
+    from benchmark.data.cache_build import build_cache
+    from benchmark.data.splits import manifest_sha256
+
+    out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}"
+    return build_cache(manifest, root, out, size=size, workers=workers, progress=False)
+
+
+def train_view(manifest: pd.DataFrame, cache) -> TrainView:
+    """The generators' only window on the data: training rows, their cached images and findings."""
+    from benchmark.data.splits import manifest_sha256
+
+    train = manifest[manifest["split"] == "train"].reset_index(drop=True)
+    images = cache.images(train["image_id"])
+    findings = [cache.findings(i) for i in train["image_id"]]
+    return TrainView(train, images, findings, manifest_hash=manifest_sha256(train))
+
+
+def holdout_images(manifest: pd.DataFrame, cache, split: str = "val") -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows and images of one non-training split (validation for audits)."""
+    rows = manifest[manifest["split"] == split].reset_index(drop=True)
+    return rows, cache.images(rows["image_id"])
+
+
+def write_cell_inputs(run_dir: Path, manifest: pd.DataFrame, cache) -> dict[str, Any]:
+    """Write ``data/cases.csv`` and ``data/images.npy`` (float32 [N, H, W]) for the cells; reuse if present."""
+    cases = manifest.copy()
+    cases["row"] = np.arange(len(cases))
+    for col in SUBGROUP_COLUMNS:
+        cases[col] = cases[col].fillna("").astype(str) if col in cases else ""
+    csv = cases.loc[:, list(CASE_COLUMNS)].to_csv(index=False)
+    data = Path(run_dir) / "data"
+    fresh = (data / "images.npy").is_file() and (data / "cases.csv").is_file()
+    if not fresh or (data / "cases.csv").read_text() != csv:
+        import io
+
+        buf = io.BytesIO()
+        np.save(buf, cache.images(cases["image_id"]).astype(np.float32))
+        atomic_write_bytes(data / "images.npy", buf.getvalue())
+        atomic_write_text(data / "cases.csv", csv)
+    counts = cases.groupby("split")["y_true"].agg(["size", "sum"])
+    return {s: {"n": int(r["size"]), "n_pos": int(r["sum"])} for s, r in counts.iterrows()}
+
+
+class HoldoutView:
+    """A read-only, TrainView-like window on a held-out split (validation) for the audits."""
+
+    def __init__(self, manifest: pd.DataFrame, images: np.ndarray):
+        self._manifest = manifest.reset_index(drop=True)
+        self.images = images
+        self.findings = [[] for _ in range(len(manifest))]
+        self.manifest_hash = ""
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        return self._manifest.copy()
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return int(self.images.shape[1]), int(self.images.shape[2])
+
+    @property
+    def patient_ids(self) -> set[str]:
+        return set(self._manifest["patient_id"].astype(str))
+
+    def __len__(self) -> int:
+        return len(self._manifest)
