@@ -17,13 +17,14 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from benchmark.data.cache import CHUNK, ImageCache, cache_key
+from benchmark.data.cache_store import ImageCache, cache_key
 from benchmark.data.cache_worker import decode_row
 from benchmark.data.preprocess import _as_size
 from benchmark.data.splits import manifest_sha256
 from benchmark.errors import DataError
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
 
+CHUNK = 32
 INDEX_COLUMNS = ("image_id", "row", "patient_id", "split", "findings", "transform")
 
 

@@ -85,6 +85,11 @@ class ImageTransform:
         """JSON-friendly form (stored in the cache index)."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImageTransform":
+        """Inverse of :meth:`to_dict` (accepts the JSON form, where the crop is a list)."""
+        return cls(**{**data, "crop_xyxy": tuple(int(v) for v in data["crop_xyxy"])})
+
 
 def _as_size(size: int | tuple[int, int]) -> tuple[int, int]:
     h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
