@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from scipy.stats import norm
 
@@ -108,11 +109,16 @@ def density_probabilities(age: float, population: str = "bcsc") -> dict[str, flo
         >>> round(sum(density_probabilities(70).values()), 6)
         1.0
     """
+    return dict(_density_probabilities(float(age), population))
+
+
+@lru_cache(maxsize=4096)
+def _density_probabilities(age: float, population: str) -> tuple:
     mu = latent_density_mean(age, population)
     c1, c2, c3 = DENSITY_CUTPOINTS
     cdf = [float(norm.cdf(c - mu)) for c in (c1, c2, c3)]
     probs = [cdf[0], cdf[1] - cdf[0], cdf[2] - cdf[1], 1.0 - cdf[2]]
-    return dict(zip(DENSITY_CLASSES, probs))
+    return tuple(zip(DENSITY_CLASSES, probs))
 
 
 def truncated_lognormal_cdf(x: float, median: float, gsd: float, lo: float, hi: float) -> float:

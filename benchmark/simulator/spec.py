@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -100,12 +101,10 @@ def sample_lesion_size(rng: np.random.Generator, lesion_type: str, pathology: st
         median, gsd = cal.MASS_SIZE_LOGNORMAL[pathology]
         lo, hi = cal.MASS_SIZE_RANGE_MM
         # inverse-CDF sampling of the truncated lognormal (no rejection loop, exact)
-        from scipy.stats import norm
-
-        s = math.log(gsd)
-        u_lo, u_hi = norm.cdf(math.log(lo / median) / s), norm.cdf(math.log(hi / median) / s)
+        s, unit = math.log(gsd), NormalDist()
+        u_lo, u_hi = unit.cdf(math.log(lo / median) / s), unit.cdf(math.log(hi / median) / s)
         u = rng.uniform(u_lo, u_hi)
-        return float(median * math.exp(s * norm.ppf(u)))
+        return float(median * math.exp(s * unit.inv_cdf(u)))
     return float(rng.uniform(*cal.EXTENT_RANGE_MM[lesion_type]))
 
 
