@@ -1,0 +1,1 @@
+"""Reader studies: study builder, reading web app, export and analysis (visual Turing tests, MRMC)."""

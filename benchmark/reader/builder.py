@@ -35,7 +35,7 @@ _STRATA = ["density", "lesion_type"]
 
 
 def _shuffled_groups(table: pd.DataFrame, keys: list[str], rng: np.random.Generator) -> dict[tuple, list[int]]:
-    groups = {k: list(rng.permutation(idx.to_numpy())) for k, idx in table.groupby(keys).groups.items()}
+    groups = {k: list(rng.permutation(idx.to_numpy())) for k, idx in table.groupby(keys if len(keys) > 1 else keys[0]).groups.items()}
     return {k if isinstance(k, tuple) else (k,): v for k, v in groups.items()}
 
 
@@ -141,6 +141,22 @@ def _readme(design: str, n_cases: int, treatments: list[str], power_text: str) -
             f"## Study size\n\n{power_text}\n")
 
 
+def _write_images(out: Path, cases: pd.DataFrame, sources: dict[str, ImageSource],
+                  ai: dict[str, float] | None) -> list[dict[str, Any]]:
+    """Export each case as a metadata-free PNG; return the public case list (ids, AI scores)."""
+    public = []
+    for row in cases.itertuples():
+        path = out / IMAGES_DIR / f"{row.case_id}.png"
+        atomic_write_bytes(path, _png_bytes(sources[row.source].load(row.origin_id)))
+        if png_metadata_chunks(path):
+            raise DataError(f"{path}: exported PNG carries metadata chunks {png_metadata_chunks(path)}")
+        entry: dict[str, Any] = {"case_id": row.case_id}
+        if ai is not None:
+            entry["ai_score"] = ai.get(row.origin_id)
+        public.append(entry)
+    return public
+
+
 def build_study(*, real: str | os.PathLike, synthetic: str | os.PathLike | None, design: str,
                 out: str | os.PathLike, n_cases: int, seed: int, margin: float = 0.1, n_readers: int = 4,
                 ai_scores: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -163,17 +179,8 @@ def build_study(*, real: str | os.PathLike, synthetic: str | os.PathLike | None,
         cases = select_diagnostic(real_src.table, n_cases, rng)
         treatments = ["unaided", "aided"] if ai_scores else ["unaided"]
     cases = cases.assign(case_id=_case_ids(len(cases), rng)).sort_values("case_id").reset_index(drop=True)
-    ai = _ai_score_map(Path(ai_scores) if ai_scores else None)
-    public = []
-    for row in cases.itertuples():
-        path = out / IMAGES_DIR / f"{row.case_id}.png"
-        atomic_write_bytes(path, _png_bytes(sources[row.source].load(row.origin_id)))
-        if png_metadata_chunks(path):
-            raise DataError(f"{path}: exported PNG carries metadata chunks {png_metadata_chunks(path)}")
-        entry: dict[str, Any] = {"case_id": row.case_id}
-        if "aided" in treatments:
-            entry["ai_score"] = ai.get(row.origin_id)
-        public.append(entry)
+    ai = _ai_score_map(Path(ai_scores) if ai_scores else None) if "aided" in treatments else None
+    public = _write_images(out, cases, sources, ai)
     atomic_write_text(out / KEY_FILE, cases.loc[:, list(KEY_COLUMNS) + ["matched"]].to_csv(index=False))
     power = power_statement(design, n_cases=n_cases, n_readers=n_readers, margin=margin)
     atomic_write_json(out / "power.json", power)

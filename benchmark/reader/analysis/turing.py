@@ -18,8 +18,8 @@ Example:
     >>> t = pd.DataFrame({"reader": ["a"] * 4 + ["b"] * 4, "treatment": "turing",
     ...                   "case": list("wxyz") * 2, "truth": [0, 0, 1, 1] * 2,
     ...                   "rating": [1, 4, 2, 5, 2, 1, 5, 4]})
-    >>> round(turing_analysis(t, n_boot=200)["pooled"]["accuracy"], 3)
-    0.625
+    >>> turing_analysis(t, n_boot=200)["pooled"]["accuracy"]  # calls: rating > 3 (mid-scale)
+    0.75
 """
 from __future__ import annotations
 
