@@ -13,7 +13,7 @@ Example:
     >>> import numpy as np
     >>> canvas = Canvas(size=64, pixel_mm=1.0, tissue=np.full((64, 64), 40.0, np.float32))
     >>> les = make_mass(np.random.default_rng(0), canvas, (32.0, 32.0), 12.0, "oval", "circumscribed")
-    >>> bool(les.mask[32, 32]), les.mask.sum() > 50
+    >>> bool(les.mask[32, 32]), bool(les.mask.sum() > 50)
     (True, True)
 """
 from __future__ import annotations
