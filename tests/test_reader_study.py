@@ -150,3 +150,19 @@ def test_dicom_basic_profile_removes_identifiers():
     burned.BurnedInAnnotation = "YES"
     with pytest.raises(DataError, match="burned-in"):
         deidentify_dataset(burned, pseudonym="c1")
+
+
+def test_build_from_image_cache_with_manifest(tmp_path):
+    from benchmark.data.cache import build_cache
+    from benchmark.data.ingest import load_dataset
+    from data_replicas import make_virtual_cohort
+
+    make_virtual_cohort(tmp_path / "vc")
+    cohort = load_dataset("virtual_cohort", tmp_path / "vc", split_seed=0)
+    build_cache(cohort.manifest, cohort.root, tmp_path / "cache", size=32, workers=1, progress=False)
+    cohort.manifest.to_csv(tmp_path / "manifest.csv", index=False)
+    build_study(real=tmp_path / "cache", synthetic=None, design="diagnostic", out=tmp_path / "s", n_cases=4,
+                seed=0, real_manifest=tmp_path / "manifest.csv")
+    key = load_key(tmp_path / "s")
+    assert key["truth"].sum() == 1 and set(key["origin_id"]) <= set(cohort.manifest["image_id"])
+    assert set(key["density"]) == {"A", "C"}

@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="action", required=True)
     build = sub.add_parser("build", help="build a blinded, randomised study folder with a separate key")
     build.add_argument("--real", required=True, type=Path, help="image cache folder or folder submission")
+    build.add_argument("--real-manifest", type=Path, default=None,
+                       help="canonical manifest CSV (label/density/lesion_type per image_id) for a cache --real")
     build.add_argument("--synthetic", type=Path, default=None, help="folder submission (turing design)")
     build.add_argument("--design", choices=("turing", "diagnostic"), default="turing")
     build.add_argument("--out", required=True, type=Path, help="new study folder")
@@ -93,7 +95,7 @@ def _build(args: argparse.Namespace) -> int:
 
     summary = build_study(real=args.real, synthetic=args.synthetic, design=args.design, out=args.out,
                           n_cases=args.n_cases, seed=args.seed, margin=args.margin, n_readers=args.n_readers,
-                          ai_scores=args.ai_scores)
+                          ai_scores=args.ai_scores, real_manifest=args.real_manifest)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -159,7 +159,8 @@ def _write_images(out: Path, cases: pd.DataFrame, sources: dict[str, ImageSource
 
 def build_study(*, real: str | os.PathLike, synthetic: str | os.PathLike | None, design: str,
                 out: str | os.PathLike, n_cases: int, seed: int, margin: float = 0.1, n_readers: int = 4,
-                ai_scores: str | os.PathLike | None = None) -> dict[str, Any]:
+                ai_scores: str | os.PathLike | None = None,
+                real_manifest: str | os.PathLike | None = None) -> dict[str, Any]:
     """Build the study folder and return a summary (counts per source and stratum)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -167,7 +168,7 @@ def build_study(*, real: str | os.PathLike, synthetic: str | os.PathLike | None,
     if design not in ("turing", "diagnostic") or n_cases < 2:
         raise DataError(f"design must be 'turing' or 'diagnostic' and --n-cases >= 2 (got {design!r}, {n_cases})")
     rng = np.random.default_rng(seed)
-    real_src = open_source(real)
+    real_src = open_source(real, real_manifest)
     sources: dict[str, ImageSource] = {"real": real_src}
     if design == "turing":
         if synthetic is None:

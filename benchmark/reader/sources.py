@@ -1,7 +1,8 @@
 """Image sources for study building: an image cache folder or a folder submission.
 
 * Image cache (``cache.json`` present): :meth:`benchmark.data.cache.ImageCache.open`; the
-  per-image ``label``, ``density``, ``lesion_type`` come from the cache index when it has them.
+  per-image ``label``, ``density``, ``lesion_type`` are joined on ``image_id`` from the canonical
+  manifest CSV given (``--real-manifest``) or found in the cache folder.
 * Folder submission (``manifest.csv`` present, ``card.yaml`` optional for real data): columns
   ``file`` (16-bit or 8-bit PNG, or ``.npy`` float array in [0, 1]) and ``label, lesion_type,
   density, findings`` (see ``docs/architecture.md``, contract 3).
@@ -74,19 +75,33 @@ def _folder_source(root: Path) -> ImageSource:
     return ImageSource(root.name, norm, lambda origin: _read_image_file(root / origin))
 
 
-def _cache_source(root: Path) -> ImageSource:
+def _cache_source(root: Path, manifest: Path | None) -> ImageSource:
     from benchmark.data.cache import ImageCache
 
     cache = ImageCache.open(root)
-    norm = _normalise_table(cache.index, "image_id", str(root / "index.csv"))
+    index = cache.index.copy()
+    manifest = manifest or (root / "manifest.csv" if (root / "manifest.csv").is_file() else None)
+    if manifest is not None:
+        meta = pd.read_csv(manifest, dtype={"image_id": str}, keep_default_na=False)
+        if "image_id" not in meta.columns:
+            raise DataError(f"{manifest}: missing column 'image_id' to join with the cache index")
+        extra = [c for c in ("label", "density", "lesion_type") if c in meta.columns]
+        index = index.merge(meta[["image_id", *extra]].drop_duplicates("image_id"), on="image_id", how="left")
+    norm = _normalise_table(index, "image_id", str(root / "index.csv"))
     return ImageSource(root.name, norm, lambda origin: cache.images([origin])[0])
 
 
-def open_source(path: str | os.PathLike) -> ImageSource:
-    """Open an image cache folder or a folder submission."""
+def open_source(path: str | os.PathLike, manifest: str | os.PathLike | None = None) -> ImageSource:
+    """Open an image cache folder or a folder submission.
+
+    Args:
+        path: cache folder (``cache.json``) or folder submission (``manifest.csv``).
+        manifest: for a cache, the canonical manifest CSV giving ``label, density, lesion_type`` per
+            ``image_id`` (default: ``manifest.csv`` inside the cache folder, else strata 'unknown').
+    """
     root = Path(path)
     if (root / "cache.json").is_file():
-        return _cache_source(root)
+        return _cache_source(root, Path(manifest) if manifest else None)
     if (root / "manifest.csv").is_file():
         return _folder_source(root)
     raise DataError(f"{root}: neither an image cache (cache.json) nor a folder submission (manifest.csv); "
