@@ -41,11 +41,20 @@ def roi_boxes(text: str) -> list[list[float]]:
     """Parse ``ROI_coords`` (y-first) into x-first ``[x0, y0, x1, y1]`` boxes."""
     try:
         value = ast.literal_eval(str(text).strip()) if str(text).strip() else []
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return []
+    if not isinstance(value, (list, tuple)):
         return []
     if value and not isinstance(value[0], (list, tuple)):
         value = [value]
-    return [[float(b[1]), float(b[0]), float(b[3]), float(b[2])] for b in value if len(b) == 4]
+    boxes = []
+    for b in value:
+        try:
+            if len(b) == 4:
+                boxes.append([float(b[1]), float(b[0]), float(b[3]), float(b[2])])
+        except (TypeError, ValueError):
+            continue
+    return boxes
 
 
 def finding_lesion_type(row: dict) -> str:
