@@ -121,8 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.app.store.reader_for(cookie["mb_session"].value if "mb_session" in cookie else None)
 
     def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError as err:
+            raise DataError("bad Content-Length header") from err
+        if not 0 <= length <= _MAX_BODY:
             raise DataError("request body too large")
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -141,9 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path in ("/api/next", "/api/progress"):
             return self._json(200, self.app.next_case(reader))
         match = _IMAGE_RE.match(self.path)
-        if match and match.group(1) in self.app.case_ids:
-            data = (self.app.study_dir / IMAGES_DIR / f"{match.group(1)}.png").read_bytes()
-            return self._send(200, data, "image/png")
+        path = self.app.study_dir / IMAGES_DIR / f"{match.group(1)}.png" if match else None
+        if match and match.group(1) in self.app.case_ids and path is not None and path.is_file():
+            return self._send(200, path.read_bytes(), "image/png")
         return self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     def do_POST(self) -> None:  # noqa: N802
