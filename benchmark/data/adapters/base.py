@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -70,6 +71,12 @@ def worst_label(pathologies: list[str], default: str = "normal") -> str:
         if level in pathologies:
             return level
     return default
+
+
+def _reason_category(reason: str) -> str:
+    """Reason without file paths or details, for the flow summary ('truncated', 'file not found' …)."""
+    text = re.sub(r"\S*/\S*", "", str(reason)).replace("::", ":").strip(" :")
+    return text.split("(")[0].split(";")[0].strip(" :")[:80] or "other"
 
 
 def _fill_from_header(row: dict, meta: Any) -> dict:
@@ -185,7 +192,7 @@ class IngestLog:
             if not ids:
                 continue
             remaining = remaining.loc[~remaining["image_id"].isin(ids)]
-            reasons = rejects.loc[rejects["stage"] == stage, "reason"].str.split(":").str[-1].str.strip()
+            reasons = rejects.loc[rejects["stage"] == stage, "reason"].map(_reason_category)
             top = "; ".join(f"{k} ({v})" for k, v in reasons.value_counts().head(3).items())
             n_p, n_e, n_i = _counts(remaining)
             flow.append({"stage": f"after {stage} checks", "n_patients": n_p, "n_exams": n_e,
