@@ -9,20 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, sci: bool = False) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         if value != value:
             return "nan"
-        return f"{value:.4e}" if 0 < abs(value) < 0.01 else f"{value:.4f}"
+        return f"{value:.4e}" if sci and 0 < abs(value) < 0.01 else f"{value:.4f}"
     return str(value)
 
 
-def format_rows(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
-    """Align a list of dicts as a fixed-width text table."""
+def format_rows(rows: list[dict[str, Any]], columns: list[str] | None = None, sci: bool = False) -> str:
+    """Align a list of dicts as a fixed-width text table (``sci``: small numbers in e-notation)."""
     columns = columns or list(rows[0])
-    cells = [[_fmt(r.get(c, "")) for c in columns] for r in rows]
+    cells = [[_fmt(r.get(c, ""), sci) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
@@ -37,7 +37,7 @@ def format_mrmc(res: dict[str, Any]) -> str:
            "Treatment AUCs (reader-averaged; single-test OR-Hillis CI, random readers and cases):",
            format_rows(res["treatments"], ["treatment", "auc", "se", "df", "ci_low", "ci_high"]), "",
            "OR covariance components and mean squares:",
-           format_rows([{**res["covariance"], **res["mean_squares"]}])]
+           format_rows([{**res["covariance"], **res["mean_squares"]}], sci=True)]
     if "rrrc" in res:
         rr = res["rrrc"]
         out += ["", "Random readers, random cases (Hillis denominator df):",
