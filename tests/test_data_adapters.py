@@ -28,7 +28,8 @@ def test_vindr(tmp_path):
     rows = _by_id(res)
     assert len(rows) == 8 and res.rejects.empty
     lesion = rows["s1LCC"]
-    assert (lesion["lesion_type"], lesion["label"], lesion["density"], lesion["split"]) == ("mass", "unknown", "C", "train")
+    assert (lesion["lesion_type"], lesion["label"], lesion["density"], lesion["split"]) == ("mass", "malignant", "C", "train")
+    assert lesion["label_source"] == "birads_proxy" and lesion["birads_raw"] == "BI-RADS 4"
     findings = json.loads(lesion["findings"])
     assert findings[0]["box"] == [17.0, 37.0, 23.0, 43.0]
     assert findings[1]["category"] == "Suspicious Calcification, Mass"  # list-valued string parsed
@@ -100,7 +101,7 @@ def test_inbreast_semicolon_and_ml_token(tmp_path):
     res = load_dataset("inbreast", tmp_path)
     rows = _by_id(res)
     a = rows["20586908"]
-    assert (a["view"], a["density"], a["lesion_type"], a["label"]) == ("CC", "B", "mass", "unknown")
+    assert (a["view"], a["density"], a["lesion_type"], a["label"]) == ("CC", "B", "mass", "malignant")  # BI-RADS 4c proxy
     assert a["patient_id"] == "6c613a14b80a8591" and a["image_path"].endswith("_MG_L_CC_ANON.dcm")
     assert json.loads(a["findings"])[0]["box"] == [17.5, 37.0, 24.0, 44.0]
     assert rows["20586934"]["view"] == "MLO" and rows["20586934"]["label"] == "normal"

@@ -7,8 +7,8 @@ The tables may sit in ``INbreast Release 1.0/``.
 
 Harmonisation: ``ACR`` 1–4 → A–D (blank → unknown, else rejected). Patient id and age are literally
 ``removed`` in the CSV: the patient is the hash in the file name, age comes from the DICOM when present.
-BI-RADS only (no pathology): 1 → normal, 2 → benign, 6 → malignant (biopsy-proven), 3/4a/4b/4c/5 →
-unknown. ROI names: Mass / Spiculated Region / Espiculated Region → mass; Calcification(s) / Cluster →
+BI-RADS only (no pathology), so the label is a BI-RADS proxy (``label_source`` = ``birads_proxy``):
+1 → normal, 2/3 → benign, 4a/4b/4c/5 → malignant, 6 (biopsy-proven) → malignant. ROI names: Mass / Spiculated Region / Espiculated Region → mass; Calcification(s) / Cluster →
 calcification; Distortion → architectural_distortion; Asymmetry → asymmetry; others → other.
 View FB (from below) → other. No official split.
 
@@ -27,7 +27,8 @@ from benchmark.data.adapters.vindr import image_lesion_type
 from benchmark.data.manifest import harmonise_density
 
 REQUIRED = ("Laterality", "View", "File Name", "ACR", "Bi-Rads")
-BIRADS_LABEL = {"1": "normal", "2": "benign", "6": "malignant"}
+BIRADS_LABEL = {"1": "normal", "2": "benign", "3": "benign", "4a": "malignant", "4b": "malignant",
+                "4c": "malignant", "4": "malignant", "5": "malignant", "6": "malignant"}
 _POINT = re.compile(r"\(\s*([-\d.eE]+)\s*,\s*([-\d.eE]+)\s*\)")
 _FILE = re.compile(r"^(?P<name>[^_]+)_(?P<hash>[^_]+)_MG_(?P<lat>[LR])_(?P<view>[A-Z]+)_ANON\.dcm$", re.IGNORECASE)
 
@@ -96,7 +97,7 @@ class INbreastAdapter(BaseAdapter):
             log.add({"patient_id": patient, "exam_id": patient, "image_id": name,
                      "image_path": path.relative_to(root).as_posix() if path else f"AllDICOMs/{name}.dcm",
                      "laterality": str(r["Laterality"]).strip().upper(), "view": view if view in ("CC", "MLO") else "other",
-                     "label": BIRADS_LABEL.get(birads, "unknown"),
+                     "label": BIRADS_LABEL.get(birads, "unknown"), "label_source": "birads_proxy",
                      "lesion_type": image_lesion_type(findings) if findings else ("none" if birads == "1" else "unknown"),
                      "density": density, "density_raw": r["ACR"], "birads_raw": r["Bi-Rads"],
                      "findings": findings_json(findings), "vendor": "Siemens", "site": "Centro Hospitalar de S. Joao"})

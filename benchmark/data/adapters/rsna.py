@@ -60,7 +60,7 @@ class RSNAAdapter(BaseAdapter):
                    "label": label, "lesion_type": "none" if label == "normal" else "unknown",
                    "density": density, "density_raw": r["density"], "birads_raw": r.get("BIRADS", ""),
                    "age": _age(r["age"]), "vendor": f"machine_{r['machine_id']}", "site": f"site_{r['site_id']}",
-                   "findings": "[]"}
+                   "label_source": "cancer_biopsy_outcome", "findings": "[]"}
             log.add(row)
             if r["density"].strip() and not density:
                 log.reject(r["image_id"], f"unknown density code {r['density']!r} (expected A-D or blank)",

@@ -8,8 +8,9 @@ Harmonisation (also in ``tasks/vindr_mammo/README.md``): ``DENSITY A``–``D`` �
 any other code → rejected); ``finding_categories`` is a stringified Python list parsed as in the
 official notebook; Mass → mass, Suspicious Calcification → calcification, Architectural Distortion →
 architectural_distortion, (Focal/Global) Asymmetry → asymmetry, lymph node / skin / nipple findings →
-other. VinDr has **no pathology**: label = ``normal`` for BI-RADS 1 with no finding, else ``unknown``
-(BI-RADS kept in ``birads_raw``). No patient id: the study is the patient (one exam per woman).
+other. VinDr has **no pathology**: the label is a BI-RADS *proxy* (``label_source`` = ``birads_proxy``):
+breast BI-RADS 1 → normal, 2–3 → benign, 4–5 → malignant, anything else → unknown (raw value kept in
+``birads_raw``; reports print the label source). No patient id: the study is the patient (one exam per woman).
 Official split ``training`` / ``test`` → ``train`` / ``test``.
 
 Example:
@@ -36,6 +37,7 @@ CATEGORY_MAP = {
     "nipple retraction": "other", "no finding": "none",
 }
 LESION_PRIORITY = ("mass", "calcification", "architectural_distortion", "asymmetry", "other", "unknown")
+BIRADS_PROXY = {"1": "normal", "2": "benign", "3": "benign", "4": "malignant", "5": "malignant"}
 SPLIT_MAP = {"training": "train", "train": "train", "test": "test"}
 
 
@@ -132,7 +134,7 @@ class VinDrAdapter(BaseAdapter):
             row = {"patient_id": study, "exam_id": study, "image_id": image_id, "image_path": path,
                    "laterality": r["laterality"].strip().upper(), "view": r["view_position"].strip().upper(),
                    "split": split or "", "lesion_type": image_lesion_type(findings),
-                   "label": "normal" if (birads == "1" and not findings) else "unknown",
+                   "label": BIRADS_PROXY.get(birads, "unknown"), "label_source": "birads_proxy",
                    "density": density, "density_raw": r["breast_density"], "birads_raw": r["breast_birads"],
                    "findings": findings, "age": parse_patient_age(m.get("Patient's Age")),
                    "vendor": m.get("Manufacturer", ""), "site": m.get("Institution Name", "")}

@@ -48,6 +48,7 @@ class VirtualCohortAdapter(VinDrAdapter):
             return
         row["lesion_type"] = lesion
         row["label"] = "normal" if lesion == "none" else pathology
+        row["label_source"] = "simulation_truth"
         for k, finding in enumerate(row["findings"]):
             finding["pathology"] = pathology if lesion != "none" else "unknown"
             mask = f"masks/{row['image_id']}_{k}.png"
