@@ -1,0 +1,189 @@
+"""Planted generators: deliberately good or bad generators whose verdicts are known in advance.
+
+They exist for ``mammobench selftest`` (issue 10) only: each one plants one property that a
+check of the harness must catch (or must not flag). All are card kind ``planted`` and registered
+as ``planted_<name>`` (see :func:`baselines.planted.register`).
+
+=====================  ====================================================  ==========================
+generator              what it returns                                       known answer
+=====================  ====================================================  ==========================
+planted_helpful        new simulated dense (C/D) images, correct labels      gain in dense groups
+planted_harmful        training images with flipped labels                   significant loss
+planted_null           exact duplicates of random training cases             no significant effect
+planted_memoriser      training images + tiny noise                          memorisation fails
+planted_leaker         copies of the view it is fitted on (test, on purpose) leakage fails
+planted_biased         density-A training images only, honestly labelled     bias flags density
+planted_off_condition  random training images labelled as requested          adherence fails
+=====================  ====================================================  ==========================
+
+Example:
+    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> gen = PlantedHarmful().fit(make_tiny_train_view(n=8, size=32), seed=0)
+    >>> batch = gen.sample(4, seed=1)
+    >>> batch.images.shape, gen.card.kind
+    ((4, 1, 32, 32), 'planted')
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from benchmark.cards import GeneratorCard
+from benchmark.generators.base import GeneratorMixin
+from benchmark.generators.conditions import labels_frame, resolve_conditions, validate_conditions
+from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+
+CARDS_PATH = Path(__file__).with_name("cards.yaml")
+DENSE = ("C", "D")
+
+
+class PlantedGenerator(GeneratorMixin):
+    """Shared state of the copy-based planted generators: the training images and their truth."""
+
+    planted_name: ClassVar[str] = ""
+    tags = GeneratorTags(requires_fit=True, conditional_on=(), produces_boxes=True)
+
+    def __init__(self, noise: float = 0.0):
+        self.noise = noise
+
+    @classmethod
+    def tiny_config(cls) -> dict:
+        return {}
+
+    @property
+    def card(self) -> GeneratorCard:
+        """The planted card from ``cards.yaml`` plus parameters and training-data hashes."""
+        cards = yaml.safe_load(CARDS_PATH.read_text(encoding="utf-8"))
+        base = GeneratorCard.from_dict(cards[self.planted_name], source=f"{CARDS_PATH}:{self.planted_name}")
+        return dataclasses.replace(
+            base, hyperparameters=dict(self.get_params()),
+            training_manifest_sha256=getattr(self, "training_manifest_sha256_", ""),
+            training_patients_sha256=getattr(self, "training_patients_sha256_", ""))
+
+    def fit(self, data: TrainView, *, seed: int) -> "PlantedGenerator":
+        self.record_training_data(data)
+        m = data.manifest
+        self.images_ = np.round(np.asarray(data.images) * 65535).astype(np.uint16)
+        self.conditions_ = {c: m[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
+        self.findings_ = [[dict(f) for f in fs] for fs in data.findings]
+        self.training_patients_ = sorted(data.patient_ids)
+        return self
+
+    @property
+    def train_conditions(self) -> pd.DataFrame:
+        return pd.DataFrame(self.conditions_)
+
+    def _copies(self, sources: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        images = self.images_[sources].astype(np.float32)[:, None] / 65535.0
+        if self.noise > 0:
+            images = images + rng.normal(0.0, self.noise, images.shape).astype(np.float32)
+        return np.clip(images, 0.0, 1.0).astype(np.float32)
+
+    def _truth(self, sources: np.ndarray) -> pd.DataFrame:
+        return self.train_conditions.iloc[sources].reset_index(drop=True)
+
+    def _batch(self, sources: np.ndarray, labels: pd.DataFrame, findings: list, rng, seed: int) -> SyntheticBatch:
+        return SyntheticBatch(self._copies(sources, rng), labels_frame(labels, findings),
+                              {"generator": self.planted_name, "seed": seed})
+
+    def _honest(self, n: int, conditions: pd.DataFrame | None, seed: int, pool: pd.DataFrame) -> SyntheticBatch:
+        """Copies of ``pool`` rows that match the requested conditions, with their true labels."""
+        rng = np.random.default_rng(seed)
+        rows = resolve_conditions(n, conditions, pool, rng)
+        sources = pool.index.to_numpy()[rows["source_row"].to_numpy(int)] if n else np.zeros(0, int)
+        return self._batch(sources, self._truth(sources), [self.findings_[i] for i in sources], rng, seed)
+
+
+class PlantedNull(PlantedGenerator):
+    """Exact duplicates of uniformly drawn training cases with their true labels (conditions ignored)."""
+
+    planted_name = "planted_null"
+    card_path = CARDS_PATH
+
+    def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
+        validate_conditions(n, conditions)
+        rng = np.random.default_rng(seed)
+        sources = rng.integers(0, len(self.images_), n)
+        return self._batch(sources, self._truth(sources), [self.findings_[i] for i in sources], rng, seed)
+
+
+class PlantedHarmful(PlantedGenerator):
+    """Training images with flipped labels: lesions become ``normal``, normals become ``malignant``."""
+
+    planted_name = "planted_harmful"
+    card_path = CARDS_PATH
+
+    def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
+        validate_conditions(n, conditions)
+        rng = np.random.default_rng(seed)
+        sources = rng.integers(0, len(self.images_), n)
+        labels = self._truth(sources)
+        normal = labels["label"].to_numpy() == "normal"
+        labels["label"] = np.where(normal, "malignant", "normal")
+        labels["lesion_type"] = np.where(normal, "mass", "none")
+        return self._batch(sources, labels, [[] for _ in range(n)], rng, seed)
+
+
+class PlantedMemoriser(PlantedGenerator):
+    """Near-copies (Gaussian noise σ = ``noise``) of training images matching the requested conditions."""
+
+    planted_name = "planted_memoriser"
+    card_path = CARDS_PATH
+    tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
+
+    def __init__(self, noise: float = 0.004):
+        super().__init__(noise)
+
+    def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
+        return self._honest(n, conditions, seed, self.train_conditions)
+
+
+class PlantedLeaker(PlantedMemoriser):
+    """Copies of the images it was fitted on; ``training_patients_`` lists the patients it saw.
+
+    The self-test fits it on a view built from the *test* split on purpose (a generator that
+    cheats); the leakage audit must catch the overlap from those patient ids.
+    """
+
+    planted_name = "planted_leaker"
+
+
+class PlantedBiased(PlantedGenerator):
+    """Density-A training images only (light noise), honestly labelled, whatever is requested."""
+
+    planted_name = "planted_biased"
+    card_path = CARDS_PATH
+
+    def __init__(self, noise: float = 0.01, density: str = "A"):
+        super().__init__(noise)
+        self.density = density
+
+    def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
+        validate_conditions(n, conditions)
+        pool = self.train_conditions
+        pool = pool[pool["density"] == self.density]
+        if n and pool.empty:
+            pool = self.train_conditions  # no such density in training: nothing to be biased towards
+        return self._honest(n, None, seed, pool)
+
+
+class PlantedOffCondition(PlantedGenerator):
+    """Random training-mix images whose labels claim the requested conditions (which it ignores)."""
+
+    planted_name = "planted_off_condition"
+    card_path = CARDS_PATH
+    tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=False)
+
+    def __init__(self, noise: float = 0.01):
+        super().__init__(noise)
+
+    def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
+        rng = np.random.default_rng(seed)
+        claimed = resolve_conditions(n, conditions, self.train_conditions, rng)
+        sources = rng.integers(0, len(self.images_), n)
+        return self._batch(sources, claimed, [[] for _ in range(n)], rng, seed)
