@@ -61,7 +61,10 @@ def arm_name(generator: str) -> str:
 
 
 def plan_arms(arms: list[str], ratios: list[float], extra: list[str] | tuple[str, ...] = ()) -> list[ArmSpec]:
-    """The arms of a run: the task's arms plus generators named on the command line, × ratios."""
+    """The arms of a run: the task's arms plus generators named on the command line, × ratios.
+
+    With one ratio an arm is named after its generator; with several, ``<name>_r<ratio>``.
+    """
     out, seen = [], set()
     for gen in [*arms, *[g for g in extra if g not in arms]]:
         name = arm_name(gen)
@@ -71,7 +74,7 @@ def plan_arms(arms: list[str], ratios: list[float], extra: list[str] | tuple[str
         if gen == "none":
             out.append(ArmSpec("none", "none", 0.0))
         else:
-            out.extend(ArmSpec(name, gen, float(r)) for r in ratios)
+            out.extend(ArmSpec(name if len(ratios) == 1 else f"{name}_r{float(r):g}", gen, float(r)) for r in ratios)
     return out
 
 

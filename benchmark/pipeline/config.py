@@ -149,7 +149,7 @@ class TaskConfig:
     preprocessing: PreprocessingSpec = field(default_factory=PreprocessingSpec)
     detector: DetectorSpec = field(default_factory=DetectorSpec)
     augmentation: AugmentationSpec = field(default_factory=AugmentationSpec)
-    seeds: list = _field([0, 1, 2], list, check=lambda v: v and all(isinstance(s, int) and s >= 0 for s in v)
+    seeds: list = _field([0, 1, 2], list, check=lambda v: v and all(type(s) is int and s >= 0 for s in v)
                          and len(set(v)) == len(v), hint="a non-empty list of distinct non-negative integers")
     metrics: MetricsSpec = field(default_factory=MetricsSpec)
     subgroups: SubgroupSpec = field(default_factory=SubgroupSpec)

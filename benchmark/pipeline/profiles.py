@@ -17,16 +17,19 @@ from benchmark.errors import ConfigError
 
 #: profile name -> settings; ``None`` means "use the task's own value"
 PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {"n_patients": 40, "cohort_size": 128, "image_size": 64, "epochs": 1, "seeds": [0, 1], "n_boot": 200,
-              "arms": None, "ratios": [0.5], "batch_size": 32, "min_group_size": 5},
-    "quick": {"n_patients": 480, "cohort_size": 256, "image_size": 96, "epochs": 4, "seeds": [0, 1, 2], "n_boot": 1000,
-              "arms": None, "ratios": [0.5], "batch_size": 64, "min_group_size": 20},
-    "full": {"n_patients": 4000, "cohort_size": 768, "image_size": 256, "epochs": 20, "seeds": [0, 1, 2, 3, 4], "n_boot": 2000,
-             "arms": None, "ratios": [0.25, 0.5, 1.0], "batch_size": 64, "min_group_size": 30},
+    "smoke": {"n_patients": 40, "cohort_size": 128, "image_size": 64, "epochs": 1, "seeds": [0, 1],
+              "n_boot": 200, "arms": None, "ratios": [0.5], "batch_size": 32, "min_group_size": 5,
+              "encoder_epochs": 2},
+    "quick": {"n_patients": 480, "cohort_size": 256, "image_size": 96, "epochs": 4, "seeds": [0, 1, 2],
+              "n_boot": 1000, "arms": None, "ratios": [0.5], "batch_size": 64, "min_group_size": 20,
+              "encoder_epochs": 6},
+    "full": {"n_patients": 4000, "cohort_size": 768, "image_size": 256, "epochs": 20, "seeds": [0, 1, 2, 3, 4],
+             "n_boot": 2000, "arms": None, "ratios": [0.25, 0.5, 1.0], "batch_size": 64, "min_group_size": 30,
+             "encoder_epochs": 15},
 }
 _TYPES: dict[str, type | tuple[type, ...]] = {
-    "n_patients": int, "cohort_size": int, "image_size": int, "epochs": int, "seeds": list, "n_boot": int, "arms": list,
-    "ratios": list, "batch_size": int, "min_group_size": int,
+    "n_patients": int, "cohort_size": int, "image_size": int, "epochs": int, "seeds": list, "n_boot": int,
+    "arms": list, "ratios": list, "batch_size": int, "min_group_size": int, "encoder_epochs": int,
 }
 
 

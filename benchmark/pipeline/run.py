@@ -110,7 +110,7 @@ def _data_stages(task: TaskConfig, run_dir: Path, settings: dict, cohort_dir: st
 
 
 def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], manifest: pd.DataFrame, cache,
-                      timer: StageTimer) -> tuple[list[dict], list[dict]]:
+                      settings: dict, timer: StageTimer) -> tuple[list[dict], list[dict]]:
     view = stages.train_view(manifest, cache)
     seed = task.augmentation.sample_seed
     records, audits, batches = [], [], {}
@@ -123,14 +123,14 @@ def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], mani
             records.append(rec)
     if batches:
         with timer.stage("audits", f"{len(batches)} synthetic set(s)"):
-            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches)
+            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings["encoder_epochs"])
     return records, audits
 
 
-def _audit_all(task, run_dir, arms, view, manifest, cache, batches) -> list[dict]:
+def _audit_all(task, run_dir, arms, view, manifest, cache, batches, epochs: int) -> list[dict]:
     from benchmark.audits.encoder import load_or_train_domain_encoder
 
-    encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed,
+    encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed, epochs=int(epochs),
                                            cache_dir=stages.cache_home() / "encoders")
     holdout = stages.HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("train", "val", "test")}
@@ -158,7 +158,7 @@ def run_task(task: TaskConfig, *, profile: str = "quick", out: str | os.PathLike
     with RunLock(run_dir):
         manifest, cache, plan, plan_sha, cohort = _data_stages(task, run_dir, settings, cohort_dir, timer)
         arms = _arms(task, settings, generators)
-        arm_records, audits = _synthetic_stages(task, run_dir, arms, manifest, cache, timer)
+        arm_records, audits = _synthetic_stages(task, run_dir, arms, manifest, cache, settings, timer)
         specs = _cells(run_dir, task, arms, settings, device, threads)
         with timer.stage("cells", f"{len(specs)} cells ({len(arms)} arms × {len(specs) // max(len(arms), 1)} seeds)"):
             execute(specs, executor=executor, workers=workers, address=address, log=timer.say)

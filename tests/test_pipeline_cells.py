@@ -1,0 +1,99 @@
+"""Grid cells: purity/determinism for a seed, atomic done markers, skip on resume, executor equality."""
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.pipeline.cells import CellSpec, collect_predictions, is_done, run_cell
+from benchmark.pipeline.executors import execute
+from benchmark.pipeline.stages import CASE_COLUMNS
+
+
+def make_run_inputs(run_dir: Path, *, n: int = 48, size: int = 24, seed: int = 0) -> Path:
+    """Tiny cell inputs: bright blob on noise for positives; three splits, two patients per image pair."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 2).astype(int)
+    images = rng.normal(0.3, 0.05, (n, size, size)).astype(np.float32)
+    yy, xx = np.mgrid[:size, :size]
+    for i in np.flatnonzero(y):
+        cy, cx = rng.integers(6, size - 6, 2)
+        images[i] += 0.4 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 8.0)
+    split = np.array(["train"] * (n // 2) + ["val"] * (n // 4) + ["test"] * (n - n // 2 - n // 4))
+    cases = pd.DataFrame({"row": np.arange(n), "image_id": [f"img{i:03d}" for i in range(n)],
+                          "patient_id": [f"p{i // 2:03d}" for i in range(n)], "split": split,
+                          "label": np.where(y == 1, "malignant", "normal"), "y_true": y,
+                          "density": rng.choice(list("ABCD"), n), "age_band": "50-59",
+                          "lesion_type": np.where(y == 1, "mass", "none"), "vendor": "v", "site": "s",
+                          "view": "CC"})
+    (run_dir / "data").mkdir(parents=True, exist_ok=True)
+    cases.loc[:, list(CASE_COLUMNS)].to_csv(run_dir / "data" / "cases.csv", index=False)
+    np.save(run_dir / "data" / "images.npy", np.clip(images, 0, 1))
+    return run_dir
+
+
+def _spec(run_dir: Path, seed: int = 0, **kw) -> CellSpec:
+    return CellSpec(run_dir=str(run_dir), task="t", generator="none", arm="none", ratio=0.0, seed=seed,
+                    arch="test_resnet", epochs=2, batch_size=8, threads=1, **kw)
+
+
+def test_cell_is_pure_function_of_inputs(tmp_path: Path):
+    a, b = make_run_inputs(tmp_path / "a"), make_run_inputs(tmp_path / "b")
+    rec_a, rec_b = run_cell(_spec(a)), run_cell(_spec(b))
+    pa = (a / "cells" / "none__r0__s0" / "predictions.csv").read_bytes()
+    pb = (b / "cells" / "none__r0__s0" / "predictions.csv").read_bytes()
+    assert pa == pb and rec_a["predictions_sha256"] == rec_b["predictions_sha256"]
+    preds = pd.read_csv(io.BytesIO(pa))
+    assert set(preds["split"]) == {"val", "test"} and preds["y_score"].between(0, 1).all()
+    assert len(rec_a["curve"]) == 2 and rec_a["best_epoch"] in (1, 2)
+    other = run_cell(_spec(a, seed=1))
+    assert other["predictions_sha256"] != rec_a["predictions_sha256"]  # the seed matters
+
+
+def test_done_marker_and_skip(tmp_path: Path):
+    run = make_run_inputs(tmp_path / "r")
+    spec = _spec(run)
+    assert not is_done(spec)
+    lines: list[str] = []
+    execute([spec], executor="local", log=lines.append)
+    assert is_done(spec) and any(line.startswith("cell none__r0__s0 done") for line in lines)
+    before = (spec.out_dir / "cell.json").stat().st_mtime_ns
+    lines.clear()
+    execute([spec], executor="local", log=lines.append)
+    assert lines == ["skip none__r0__s0 (done)"]
+    assert (spec.out_dir / "cell.json").stat().st_mtime_ns == before
+    # a marker naming other inputs (changed epochs) does not count as done
+    assert not is_done(dataclasses.replace(spec, epochs=3))
+    # predictions without a marker (a kill between the two writes) are recomputed
+    (spec.out_dir / "cell.json").unlink()
+    assert not is_done(spec)
+
+
+@pytest.mark.slow
+def test_process_pool_matches_local(tmp_path: Path):
+    a, b = make_run_inputs(tmp_path / "a"), make_run_inputs(tmp_path / "b")
+    specs_a = [_spec(a, seed=s) for s in (0, 1)]
+    specs_b = [_spec(b, seed=s) for s in (0, 1)]
+    execute(specs_a, executor="local", log=lambda _: None)
+    execute(specs_b, executor="process", workers=2, log=lambda _: None)
+    pa, pb = collect_predictions(specs_a), collect_predictions(specs_b)
+    pd.testing.assert_frame_equal(pa, pb)
+
+
+@pytest.mark.slow
+def test_ray_matches_local(tmp_path: Path):
+    ray = pytest.importorskip("ray")
+    a, b = make_run_inputs(tmp_path / "a"), make_run_inputs(tmp_path / "b")
+    specs_a = [_spec(a, seed=s) for s in (0, 1)]
+    specs_b = [_spec(b, seed=s) for s in (0, 1)]
+    execute(specs_a, executor="local", log=lambda _: None)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        execute(specs_b, executor="ray", log=lambda _: None)
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(collect_predictions(specs_a), collect_predictions(specs_b))
