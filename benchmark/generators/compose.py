@@ -111,4 +111,34 @@ def compose_images(rows: pd.DataFrame, bank: BackgroundBank, make_patches: Patch
     return images, findings
 
 
-__all__ = ["BackgroundBank", "compose_images"]
+
+
+
+PATCH_CONDITIONS: tuple[str, ...] = ("lesion_type", "label", "density")
+
+
+@dataclass
+class ConditionCodes:
+    """Integer codes for the patch conditions (lesion type, pathology label, density).
+
+    Index 0 of every vocabulary is the "unknown / dropped" token used for classifier-free guidance
+    and for values never seen in training.
+    """
+
+    vocab: dict[str, list[str]]
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> "ConditionCodes":
+        return cls({c: ["?"] + sorted(set(table[c].astype(str))) for c in PATCH_CONDITIONS})
+
+    def sizes(self) -> list[int]:
+        return [len(self.vocab[c]) for c in PATCH_CONDITIONS]
+
+    def encode(self, table: pd.DataFrame) -> np.ndarray:
+        """``[n, 3]`` int64 codes (0 for unseen values)."""
+        cols = []
+        for c in PATCH_CONDITIONS:
+            index = {v: i for i, v in enumerate(self.vocab[c])}
+            cols.append([index.get(str(v), 0) for v in table[c]])
+        return np.array(cols, dtype=np.int64).T.reshape(len(table), len(PATCH_CONDITIONS))
+__all__ = ["BackgroundBank", "ConditionCodes", "PATCH_CONDITIONS", "compose_images"]
