@@ -115,12 +115,11 @@ def breast_mask(pixels: np.ndarray) -> np.ndarray:
 
     Returns a mask of the same shape as ``pixels``; all-False when the image is blank.
     """
-    finite = np.isfinite(pixels)
-    if not finite.any():
-        return np.zeros(pixels.shape, bool)
     step = max(1, max(pixels.shape) // _LABEL_DOWNSAMPLE_TARGET)
-    small = np.where(finite, pixels, np.nan)[::step, ::step]
+    small = pixels[::step, ::step]
     vals = small[np.isfinite(small)]
+    if vals.size == 0:
+        return np.zeros(pixels.shape, bool)
     lo, hi = float(np.percentile(vals, 1)), float(np.percentile(vals, 99.5))
     if hi - lo <= 1e-12 * max(1.0, abs(hi)):
         return np.zeros(pixels.shape, bool)
@@ -149,11 +148,28 @@ def _decide_flip(mask: np.ndarray, laterality: str) -> bool:
     return str(laterality).upper().startswith("R")
 
 
+def _robust_range(region: np.ndarray, inside: np.ndarray) -> tuple[float, float]:
+    """0.5th / 99.5th percentiles of the breast pixels (on a strided sample of at most ~1M pixels)."""
+    step = max(1, int(np.sqrt(region.size / 1_000_000)))
+    sample, keep = region[::step, ::step], inside[::step, ::step]
+    vals = sample[keep & np.isfinite(sample)] if keep.any() else sample[np.isfinite(sample)]
+    if vals.size == 0:
+        return 0.0, 1.0
+    lo, hi = np.percentile(vals, [0.5, 99.5])
+    return float(lo), float(hi)
+
+
 def _geometry(img: np.ndarray, tf: ImageTransform, resample: Image.Resampling) -> np.ndarray:
     if tf.flipped:
         img = img[:, ::-1]
     x0, y0, x1, y1 = tf.crop_xyxy
-    crop = np.ascontiguousarray(img[y0:y1, x0:x1], dtype=np.float32)
+    return _resize_into(np.ascontiguousarray(img[y0:y1, x0:x1], dtype=np.float32), tf, resample)
+
+
+def _resize_into(crop: np.ndarray, tf: ImageTransform, resample: Image.Resampling) -> np.ndarray:
+    """Resize an already flipped + cropped array by ``tf.scale`` and paste it at the offset."""
+    x0, y0, x1, y1 = tf.crop_xyxy
+    crop = np.ascontiguousarray(crop, dtype=np.float32)
     new_w = max(1, min(tf.out_width, int(round((x1 - x0) * tf.scale))))
     new_h = max(1, min(tf.out_height, int(round((y1 - y0) * tf.scale))))
     resized = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), resample=resample))
@@ -203,11 +219,9 @@ def preprocess_image(pixels: np.ndarray, *, laterality: str,
     tf = ImageTransform(arr.shape[0], arr.shape[1], flipped, crop, float(scale), 0.0, offset_y, out_h, out_w)
     inside = mask[crop[1]:crop[3], crop[0]:crop[2]]
     region = arr[crop[1]:crop[3], crop[0]:crop[2]]
-    vals = region[inside & np.isfinite(region)] if inside.any() else region[np.isfinite(region)]
-    lo, hi = (np.percentile(vals, [0.5, 99.5]) if vals.size else (0.0, 1.0))
-    norm = np.clip((np.nan_to_num(arr, nan=lo) - lo) / max(float(hi - lo), 1e-6), 0.0, 1.0)
-    if mask.any():
-        norm = np.where(mask, norm, 0.0)
-    unflip = ImageTransform(**{**tf.to_dict(), "flipped": False})  # arrays are already flipped
-    image = _geometry(norm.astype(np.float32), unflip, Image.Resampling.BILINEAR)
+    lo, hi = _robust_range(region, inside)
+    norm = np.clip((np.nan_to_num(region, nan=lo) - lo) * (1.0 / max(hi - lo, 1e-6)), 0.0, 1.0)
+    if inside.any():
+        norm[~inside] = 0.0
+    image = _resize_into(norm.astype(np.float32, copy=False), tf, Image.Resampling.BILINEAR)
     return np.clip(image, 0.0, 1.0).astype(np.float32), tf
