@@ -1,0 +1,221 @@
+"""The report's content as plain data: verdict, tables, audits, cards, provenance, checklists.
+
+:func:`build_context` turns a :class:`RunData` plus figures and filled checklists into the mapping
+the templates render and ``report.json`` stores. Every metric row carries ``n``, ``n_pos`` and its
+CI; every comparison its raw and adjusted p-value and the adjustment used.
+
+Example:
+    >>> fmt_ci(0.81234, 0.75, 0.86)
+    '0.812 [0.750, 0.860]'
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmark.io import sha256_file
+from benchmark.report.evidence import RunData
+from benchmark.report.figure_set import control_arm, primary_metric
+
+REPORT_OUTPUTS = ("report.html", "report.md", "report.json", "manifest.json", "manifest.sig", "signing_key.pub",
+                  ".lock")
+KIND_TITLES = {"predeployment": "Pre-deployment validation report", "submission": "Generator submission report"}
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number for a table cell ('–' when missing)."""
+    if x is None:
+        return "–"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.{digits}g}" if abs(x) < 1e-3 and x != 0 else f"{x:.{digits}f}"
+    return str(x)
+
+
+def fmt_ci(value: Any, lo: Any, hi: Any) -> str:
+    """``value [lo, hi]``."""
+    return f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def fmt_p(p: Any) -> str:
+    """p-value with a floor of <0.001."""
+    return "–" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _group_label(rec: dict) -> str:
+    return "overall" if rec.get("attribute") is None else f"{rec['attribute']} = {rec.get('group')}"
+
+
+def metric_rows(result: dict) -> list[dict]:
+    """Pooled-over-seeds metric records as table rows (value with CI, n, n_pos, status)."""
+    recs = [m for m in result["metrics"] if m.get("seed") is None]
+    recs.sort(key=lambda m: (m["metric"], str(m.get("split")), str(m["arm"]), m.get("attribute") is not None,
+                             str(m.get("attribute")), str(m.get("group"))))
+    return [{"metric": m["metric"], "split": m.get("split"), "arm": m["arm"], "group": _group_label(m),
+             "value": fmt_ci(m.get("value"), m.get("ci_low"), m.get("ci_high")), "n": fmt(m.get("n")),
+             "n_pos": fmt(m.get("n_pos")), "status": m.get("status") or ""} for m in recs]
+
+
+def comparison_rows(result: dict) -> list[dict]:
+    """Paired arm-vs-control comparisons with raw and adjusted p-values."""
+    recs = sorted(result["comparisons"], key=lambda c: (c["metric"], c["arm"], c.get("attribute") is not None,
+                                                         str(c.get("attribute")), str(c.get("group"))))
+    return [{"metric": c["metric"], "arm": c["arm"], "control": c["control"], "group": _group_label(c),
+             "estimate": fmt_ci(c.get("estimate"), c.get("ci_low"), c.get("ci_high")), "n": fmt(c.get("n")),
+             "n_pos": fmt(c.get("n_pos")), "p": fmt_p(c.get("p_value")), "p_adj": fmt_p(c.get("p_adjusted")),
+             "adjustment": c.get("adjustment") or "", "significant": fmt(c.get("significant")),
+             "method": c.get("method") or ""} for c in recs]
+
+
+def fairness_rows(result: dict) -> list[dict]:
+    """Gap / worst-group records with their change vs control."""
+    return [{"metric": f["metric"], "arm": f["arm"], "attribute": f.get("attribute"), "kind": f.get("kind"),
+             "group": f.get("group") or "", "value": fmt_ci(f.get("value"), f.get("ci_low"), f.get("ci_high")),
+             "delta": fmt_ci(f.get("delta_vs_control"), f.get("delta_ci_low"), f.get("delta_ci_high"))
+             if f.get("delta_vs_control") is not None else "–"}
+            for f in sorted(result["fairness"], key=lambda f: (f["metric"], f["arm"], str(f.get("attribute")),
+                                                                str(f.get("kind"))))]
+
+
+def _evidence_text(evidence: Any) -> str:
+    if not isinstance(evidence, dict):
+        return fmt(evidence)
+    parts = [f"{k}={fmt(v)}" for k, v in sorted(evidence.items()) if isinstance(v, (str, int, float, bool))]
+    parts += [f"{k}=[{', '.join(fmt(x) for x in v)}]" for k, v in sorted(evidence.items())
+              if isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)]
+    return "; ".join(parts)
+
+
+def audit_rows(result: dict) -> list[dict]:
+    """Audit records with status, value vs threshold, message and scalar evidence."""
+    return [{"generator": a["generator"], "audit": a["audit"], "check": a["check"], "status": a["status"],
+             "value": fmt(a.get("value")), "threshold": fmt(a.get("threshold")), "message": a["message"],
+             "evidence": _evidence_text(a.get("evidence"))} for a in result["audits"]]
+
+
+def _call(comparison: dict | None) -> str:
+    """improves / harms when the evaluator's multiplicity-controlled decision says so; the CI alone is flagged."""
+    if comparison is None or comparison.get("ci_low") is None or comparison.get("ci_high") is None:
+        return "no paired comparison recorded"
+    direction = "improves" if comparison["ci_low"] > 0 else "harms" if comparison["ci_high"] < 0 else ""
+    if not direction:
+        return "no detectable change"
+    if comparison.get("significant") is False:
+        return f"{direction} (95% CI excludes 0; not significant after {comparison.get('adjustment') or 'adjustment'})"
+    return direction
+
+
+def _verdict_for_arm(result: dict, arm: str, metric: str) -> dict:
+    overall = next((c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric
+                    and c.get("attribute") is None), None)
+    worst = [f for f in result["fairness"] if f["arm"] == arm and f["metric"] == metric
+             and f.get("kind") == "worst_group" and f.get("delta_vs_control") is not None]
+    worst_f = min(worst, key=lambda f: f["delta_vs_control"]) if worst else None
+    call = _call(overall)
+    return {"arm": arm, "call": call,
+            "overall": fmt_ci(overall["estimate"], overall["ci_low"], overall["ci_high"]) if overall else "–",
+            "n": fmt(overall.get("n")) if overall else "–", "n_pos": fmt(overall.get("n_pos")) if overall else "–",
+            "p_adj": fmt_p(overall.get("p_adjusted")) if overall else "–",
+            "worst": (f"{worst_f['attribute']} = {worst_f['group']}: " + fmt_ci(
+                worst_f["delta_vs_control"], worst_f.get("delta_ci_low"), worst_f.get("delta_ci_high")))
+            if worst_f else "–"}
+
+
+def _criteria(result: dict, plan: dict) -> list[dict]:
+    """Pre-specified acceptance criteria (plan ``acceptance_criteria``) checked against metric records."""
+    out = []
+    for crit in plan.get("acceptance_criteria") or []:
+        stat, op, thr = crit.get("statistic", "ci_low"), crit.get("op", ">="), crit.get("threshold")
+        rec = next((m for m in result["metrics"] if m["metric"] == crit.get("metric") and m.get("seed") is None
+                    and m["arm"] == crit.get("arm", m["arm"]) and m.get("attribute") == crit.get("attribute")
+                    and m.get("group") == crit.get("group") and m.get("split", "test") == "test"), None)
+        value = rec.get(stat) if rec else None
+        met = None if value is None or thr is None else (value >= thr if op == ">=" else value <= thr)
+        out.append({"criterion": f"{crit.get('metric')} {stat} ({_group_label(crit)}, arm {crit.get('arm', 'any')}) "
+                                 f"{op} {thr}", "observed": fmt_ci(rec["value"], rec["ci_low"], rec["ci_high"])
+                    if rec else "not computed", "met": "yes" if met else "no" if met is False else "unknown"})
+    return out
+
+
+def verdict(data: RunData) -> dict:
+    """Summary verdict: per-arm call on the primary metric, acceptance criteria, audit outcome counts."""
+    result, metric, control = data.result, primary_metric(data), control_arm(data)
+    arms = [a["arm"] for a in result["arms"] if a["arm"] != control]
+    statuses = [a["status"] for a in result["audits"]]
+    return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric) for a in arms],
+            "criteria": _criteria(result, data.plan.get("plan", {})),
+            "audits": {s: statuses.count(s) for s in ("fail", "warn", "pass", "skip")}}
+
+
+def generator_cards(result: dict) -> list[dict]:
+    """Distinct generator cards of the run's arms, as (key, value) rows."""
+    seen, out = set(), []
+    for arm in sorted(result["arms"], key=lambda a: (a.get("generator_card") or {}).get("kind") == "control"):
+        card = arm.get("generator_card") or {}
+        key = (card.get("name"), card.get("version"))
+        if card and key not in seen:
+            seen.add(key)
+            out.append({"name": card.get("name"), "version": card.get("version"),
+                        "fields": [(k, fmt(v) if not isinstance(v, (list, dict)) else ", ".join(
+                            f"{a}={b}" if isinstance(v, dict) else str(a) for a, b in
+                            (v.items() if isinstance(v, dict) else ((x, None) for x in v))))
+                                   for k, v in sorted(card.items())]})
+    return out
+
+
+def provenance(data: RunData) -> dict:
+    """Git SHA, hashes, seeds, environment, timings, and SHA-256 of every input artefact."""
+    result, run_dir = data.result, data.run_dir
+    files = sorted(p for p in run_dir.rglob("*") if p.is_file())
+    artefacts = [{"path": p.relative_to(run_dir).as_posix(), "sha256": sha256_file(p)} for p in files
+                 if p.relative_to(run_dir).as_posix() not in REPORT_OUTPUTS
+                 and not p.relative_to(run_dir).as_posix().startswith("figures/")]
+    return {"git_sha": result["benchmark"].get("git_sha", ""), "version": result["benchmark"].get("version", ""),
+            "task_config_sha256": result["task"].get("config_sha256", ""),
+            "cohort_manifest_sha256": result["cohort"].get("manifest_sha256", ""),
+            "predictions_sha256": result["predictions"].get("sha256", ""), "seeds": result["seeds"],
+            "environment": sorted((k, fmt(v)) for k, v in result["environment"].items() if not isinstance(v, dict)),
+            "packages": sorted((result["environment"].get("packages") or {}).items()),
+            "timings": sorted((k, fmt(v, 1)) for k, v in result["timings"].items()), "artefacts": artefacts,
+            "signed": (run_dir / "manifest.sig").is_file()}
+
+
+def arm_rows(result: dict) -> list[dict]:
+    """The arms: generator, ratio and real/synthetic counts."""
+    return [{"arm": a["arm"], "generator": a.get("generator"), "ratio": fmt(a.get("ratio")),
+             "n_real": fmt(a.get("n_real")), "n_synthetic": fmt(a.get("n_synthetic"))} for a in result["arms"]]
+
+
+def report_kind(result: dict, kind: str) -> str:
+    """Resolve ``auto``: a submission when any arm trains on synthetic images, else pre-deployment."""
+    if kind != "auto":
+        return kind
+    return "submission" if any((a.get("n_synthetic") or 0) > 0 for a in result["arms"]) else "predeployment"
+
+
+def build_context(data: RunData, figures: dict[str, dict], checklists: list[dict], kind: str) -> dict:
+    """Everything the templates need (figures as name → caption/anchor; PNG bytes added by render)."""
+    result = data.result
+    gens = sorted({str(a.get("generator")) for a in result["arms"] if (a.get("n_synthetic") or 0) > 0})
+    return {
+        "kind": kind, "kind_title": KIND_TITLES[kind], "run_id": result["run_id"], "created": result["created"],
+        "simulated": result["simulated"], "profile": result["profile"], "task": result["task"],
+        "title": f"{KIND_TITLES[kind]}: {result['task'].get('name', '')}" + (f" — {', '.join(gens)}" if gens else ""),
+        "verdict": verdict(data), "cohort": result["cohort"], "arms": arm_rows(result),
+        "plan": data.plan, "metrics": metric_rows(result), "comparisons": comparison_rows(result),
+        "fairness": fairness_rows(result), "interactions": [
+            {**i, "p": fmt_p(i.get("p_value")), "statistic": fmt(i.get("statistic"))} for i in result["interactions"]],
+        "audits": audit_rows(result), "cards": generator_cards(result), "checklists": checklists,
+        "provenance": provenance(data), "selftest": result.get("selftest") or [],
+        "reader_studies": sorted((k, _evidence_text(v)) for k, v in data.reader_studies.items()),
+        "figures": {n: {"caption": f["caption"], "anchor": f["anchor"]} for n, f in figures.items()},
+        "n_redacted": data.n_redacted,
+    }
+
+
+def checklist_context(data: RunData, figures: dict) -> dict:
+    """The evidence context checklist rules are evaluated against."""
+    return {"result": data.result, "figures": figures, "run_dir": Path(data.run_dir), "plan": data.plan}

@@ -1,0 +1,214 @@
+"""Report figures: each a small matplotlib function from plain data to a ``Figure``.
+
+Every function takes records or arrays already read from the run folder (no file access here),
+so the figures are pure functions of the run's files. :func:`figure_png` turns a figure into
+deterministic PNG bytes (no timestamp metadata) for embedding as a data URI.
+
+Example:
+    >>> fig = cohort_flow([{"stage": "found", "n_patients": 10, "n_images": 40, "excluded": 0, "reason": ""}])
+    >>> figure_png(fig)[:4]
+    b'\\x89PNG'
+"""
+from __future__ import annotations
+
+import io
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+ARM_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """PNG bytes of ``fig`` without creation-time metadata (byte-deterministic), then close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _fmt(n: object) -> str:
+    return "–" if n is None else f"{n:,}" if isinstance(n, int) else str(n)
+
+
+def cohort_flow(flow: Sequence[dict]) -> Figure:
+    """Boxes top to bottom, one per stage, with exclusions and their reasons on the right."""
+    n = max(len(flow), 1)
+    fig = plt.figure(figsize=(7.5, 1.1 * n + 0.4))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, n * 1.1)
+    ax.axis("off")
+    for i, stage in enumerate(flow):
+        y = (n - i - 1) * 1.1 + 0.55
+        text = (f"{stage.get('stage', '')}\npatients {_fmt(stage.get('n_patients'))} · "
+                f"images {_fmt(stage.get('n_images'))}")
+        ax.text(3.2, y, text, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round", "fc": "#eef3f8", "ec": "#1f4e79"})
+        if stage.get("excluded"):
+            ax.text(6.6, y + 0.55, f"excluded {_fmt(stage['excluded'])}: {stage.get('reason', '')}",
+                    ha="left", va="center", fontsize=8, color="#7f0000")
+        if i:
+            ax.annotate("", xy=(3.2, y + 0.32), xytext=(3.2, y + 0.78), arrowprops={"arrowstyle": "->"})
+    return fig
+
+
+def partition_bars(counts: dict[str, dict[str, int]], attribute: str) -> Figure:
+    """Stacked bars: composition of each partition by one attribute (share of images)."""
+    splits = list(counts)
+    groups = sorted({g for c in counts.values() for g in c})
+    fig, ax = plt.subplots(figsize=(5.5, 2.6))
+    bottom = np.zeros(len(splits))
+    for k, group in enumerate(groups):
+        totals = np.array([sum(counts[s].values()) or 1 for s in splits])
+        share = np.array([counts[s].get(group, 0) for s in splits]) / totals
+        ax.barh(splits, share, left=bottom, label=str(group), color=plt.cm.tab10(k % 10))
+        bottom += share
+    ax.set_xlabel(f"share of images by {attribute}")
+    ax.legend(fontsize=7, ncol=min(len(groups), 5), loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    return fig
+
+
+def forest_plot(rows: Sequence[dict], title: str, value_label: str, ref: float | None = None) -> Figure:
+    """Point and CI per row (``label, value, ci_low, ci_high, n, n_pos, colour``), top to bottom."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(rows) + 1.2))
+    ys = np.arange(len(rows))[::-1]
+    for y, row in zip(ys, rows):
+        lo, hi = row.get("ci_low"), row.get("ci_high")
+        if lo is not None and hi is not None:
+            ax.plot([lo, hi], [y, y], color=row.get("colour", "k"), lw=1.5)
+        if row.get("value") is not None:
+            ax.plot(row["value"], y, "s", color=row.get("colour", "k"), ms=4)
+    if ref is not None:
+        ax.axvline(ref, color="grey", ls="--", lw=0.8)
+    ax.set_yticks(ys, [f"{r['label']} (n={r.get('n')}, pos={r.get('n_pos')})" for r in rows], fontsize=7)
+    ax.set_xlabel(value_label)
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], title: str) -> Figure:
+    """ROC curves: ``{label: (fpr, tpr, auc)}``."""
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    for k, (label, (fpr, tpr, auc)) in enumerate(curves.items()):
+        ax.plot(fpr, tpr, lw=1.3, color=plt.cm.tab10(k % 10), label=f"{label} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=0.8)
+    ax.set_xlabel("1 − specificity")
+    ax.set_ylabel("sensitivity")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6, loc="lower right")
+    return fig
+
+
+def roc_panels(panels: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]], title: str) -> Figure:
+    """One ROC panel per key of ``panels`` (e.g. per arm), curves ``{label: (fpr, tpr, auc)}``."""
+    n = max(len(panels), 1)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.6), squeeze=False)
+    for ax, (name, curves) in zip(axes[0], panels.items()):
+        for k, (label, (fpr, tpr, auc)) in enumerate(curves.items()):
+            ax.plot(fpr, tpr, lw=1.2, color=plt.cm.tab10(k % 10), label=f"{label} {auc:.2f}")
+        ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=0.8)
+        ax.set_title(name, fontsize=8)
+        ax.set_xlabel("1 − specificity", fontsize=8)
+        ax.legend(fontsize=5.5, loc="lower right")
+    axes[0][0].set_ylabel("sensitivity", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def froc_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title: str = "FROC") -> Figure:
+    """FROC: ``{label: (false positives per image, lesion sensitivity)}``, log-scaled FPI axis."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    for k, (label, (fpi, sens)) in enumerate(curves.items()):
+        ax.plot(fpi, sens, "o-", ms=3, color=ARM_COLOURS[k % len(ARM_COLOURS)], label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("false positives per image")
+    ax.set_ylabel("lesion sensitivity")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def calibration_plot(bins: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Figure:
+    """Reliability diagram: ``{label: (mean predicted, observed fraction, count)}`` per bin."""
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    for k, (label, (pred, obs, count)) in enumerate(bins.items()):
+        ax.plot(pred, obs, "o-", ms=3, color=ARM_COLOURS[k % len(ARM_COLOURS)], label=label)
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=0.8)
+    ax.set_xlabel("mean predicted score")
+    ax.set_ylabel("observed fraction positive")
+    ax.set_title("calibration (test split, 10 equal-count bins)", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def image_grid(rows: dict[str, np.ndarray], title: str, max_cols: int = 6) -> Figure:
+    """One row per label (``{label: [k, H, W] images in [0, 1]}``), up to ``max_cols`` images each."""
+    n_cols = max(1, min(max_cols, max((len(v) for v in rows.values()), default=1)))
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.3 * n_cols + 1.6, 1.35 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(images):
+                ax.imshow(np.asarray(images[c], dtype=float), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.axis("off")
+        axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def nn_pairs(synthetic: np.ndarray, nearest: np.ndarray, similarity: Sequence[float], max_pairs: int = 6) -> Figure:
+    """Synthetic images (top) above their nearest training images (bottom) with the similarity."""
+    k = max(1, min(max_pairs, len(synthetic)))
+    fig, axes = plt.subplots(2, k, figsize=(1.5 * k, 3.3), squeeze=False)
+    for j in range(k):
+        for r, arr in enumerate((synthetic, nearest)):
+            axes[r][j].imshow(np.asarray(arr[j], dtype=float), cmap="gray", vmin=0, vmax=1)
+            axes[r][j].set_xticks([])
+            axes[r][j].set_yticks([])
+        axes[0][j].set_title(f"sim {float(similarity[j]):.3f}", fontsize=7)
+    axes[0][0].set_ylabel("synthetic", fontsize=7)
+    axes[1][0].set_ylabel("nearest train", fontsize=7)
+    return fig
+
+
+def distribution_bars(real: dict[str, float], synthetic: dict[str, float], attribute: str) -> Figure:
+    """Side-by-side shares of each group in the real training data and the synthetic set."""
+    groups = sorted(set(real) | set(synthetic))
+    x = np.arange(len(groups))
+    fig, ax = plt.subplots(figsize=(4.5, 2.8))
+    ax.bar(x - 0.2, [real.get(g, 0) for g in groups], 0.4, label="real (train)", color=ARM_COLOURS[0])
+    ax.bar(x + 0.2, [synthetic.get(g, 0) for g in groups], 0.4, label="synthetic", color=ARM_COLOURS[1])
+    ax.set_xticks(x, groups)
+    ax.set_ylabel("share")
+    ax.set_title(f"{attribute}: real vs synthetic", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def effect_vs_ratio(series: dict[str, list[tuple[float, float, float | None, float | None]]],
+                    metric: str) -> Figure:
+    """Change in ``metric`` vs synthetic:real ratio: ``{generator: [(ratio, est, lo, hi), ...]}``."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    for k, (gen, points) in enumerate(series.items()):
+        pts = sorted(points)
+        colour = ARM_COLOURS[k % len(ARM_COLOURS)]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=colour, label=gen)
+        for ratio, _, lo, hi in pts:
+            if lo is not None and hi is not None:
+                ax.plot([ratio, ratio], [lo, hi], color=colour, lw=1)
+    ax.axhline(0, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("synthetic : real ratio")
+    ax.set_ylabel(f"Δ {metric} vs control (95% CI)")
+    ax.legend(fontsize=7)
+    return fig

@@ -1,0 +1,91 @@
+"""Render a run's report — ``report.html`` (one self-contained file), ``report.md``, ``report.json``.
+
+The report is a pure function of the run folder's files: re-rendering an unchanged run gives
+byte-identical outputs. The HTML embeds figures as base64 PNG data URIs, inlines its CSS, loads
+nothing from the network (a Content-Security-Policy forbids it) and runs no script.
+
+Example:
+    >>> paths = render_report("runs/quick-2026-01-01")  # doctest: +SKIP
+    >>> sorted(paths)  # doctest: +SKIP
+    ['figures', 'html', 'json', 'md']
+"""
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import jinja2
+
+from benchmark.errors import ConfigError
+from benchmark.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_bytes
+from benchmark.report.checklists import fill_checklists, load_answers, load_checklists
+from benchmark.report.context import build_context, checklist_context, report_kind
+from benchmark.report.evidence import load_run
+from benchmark.report.figure_set import build_figures
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
+KINDS = ("auto", "predeployment", "submission")
+
+
+def _md_escape(value: object) -> str:
+    text = "" if value is None else str(value)
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\n", " "))
+
+
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """Jinja2 environment over ``reports/templates`` with autoescape on for HTML."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir or TEMPLATE_DIR)),
+                             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                                                 default_for_string=True, default=False),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["md"] = _md_escape
+    return env
+
+
+def render_report(run_dir: str | Path, *, answers: str | Path | None = None, kind: str = "auto",
+                  template_dir: str | Path | None = None) -> dict[str, Path]:
+    """Render the report of ``run_dir`` from its files and write it into the run folder.
+
+    Args:
+        run_dir: a run folder (Contract 6) holding ``result.json``.
+        answers: optional YAML of human answers to checklist items (``{ITEM-ID: text}``).
+        kind: ``auto`` (submission when any arm uses synthetic data), ``predeployment`` or ``submission``.
+        template_dir: alternative templates (default ``reports/templates``).
+
+    Returns:
+        ``{"html", "md", "json", "figures"}`` → paths written.
+
+    Raises:
+        ConfigError: unknown kind, or an answers file with an unknown item id.
+        SchemaError: missing or invalid ``result.json``.
+    """
+    if kind not in KINDS:
+        raise ConfigError(f"report kind '{kind}' not in {list(KINDS)}")
+    run_dir = Path(run_dir)
+    data = load_run(run_dir)
+    kind = report_kind(data.result, kind)
+    lists = load_checklists(kind=kind)
+    valid_ids = [i["id"] for c in load_checklists() for i in c["items"]]
+    given = load_answers(answers, valid_ids) if answers else {}
+    figures = build_figures(data)
+    filled = fill_checklists(lists, checklist_context(data, figures), given)
+    context = build_context(data, figures, filled, kind)
+    env = environment(Path(template_dir) if template_dir else None)
+    uris = {n: "data:image/png;base64," + base64.b64encode(f["png"]).decode("ascii") for n, f in figures.items()}
+    html = env.get_template("report.html.j2").render(**context, figure_uris=uris)
+    md = env.get_template("report.md.j2").render(**context)
+    fig_dir = run_dir / "figures"
+    for stale in sorted(fig_dir.glob("*.png")) if fig_dir.is_dir() else []:
+        if stale.stem not in figures:  # a figure the run's files no longer support
+            stale.unlink()
+    for name, fig in figures.items():
+        atomic_write_bytes(fig_dir / f"{name}.png", fig["png"])
+    machine = {**context, "figures": {n: {**f, "path": f"figures/{n}.png", "sha256": sha256_bytes(figures[n]["png"])}
+                                      for n, f in context["figures"].items()}, "report_schema": "1.0"}
+    atomic_write_text(run_dir / "report.html", html)
+    atomic_write_text(run_dir / "report.md", md)
+    atomic_write_json(run_dir / "report.json", machine)
+    return {"html": run_dir / "report.html", "md": run_dir / "report.md", "json": run_dir / "report.json",
+            "figures": fig_dir}

@@ -1,0 +1,48 @@
+"""Headless Debian Chromium via Playwright for the browser tests (report, leaderboard).
+
+Example:
+    >>> CHROMIUM.endswith("chromium")
+    True
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def require_chromium() -> None:
+    """Skip the calling test, with the reason, when Debian's chromium or playwright is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (make browser-deps)")
+    pytest.importorskip("playwright.sync_api", reason="python package playwright not installed")
+
+
+@contextlib.contextmanager
+def open_page(path: Path, width: int = 1200) -> Iterator[tuple[object, list[str]]]:
+    """Open a local file in a fresh headless Chromium profile; yields (page, console/page errors)."""
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="mb_chromium_")
+    errors: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
+                                                        args=ARGS, viewport={"width": width, "height": 900})
+            page = ctx.new_page()
+            page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            yield page, errors
+            ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
