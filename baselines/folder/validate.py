@@ -1,0 +1,101 @@
+"""Validation of a folder submission (``DIR/manifest.csv`` + ``DIR/card.yaml`` + image files).
+
+Every problem raises :class:`~benchmark.errors.DataError` naming the file and the manifest row,
+before any sample is served.
+
+Example:
+    >>> import tempfile
+    >>> from benchmark.generators.fixtures import write_tiny_folder_submission
+    >>> d = write_tiny_folder_submission(tempfile.mkdtemp(), n=4, size=16)
+    >>> labels, images = load_folder(d)
+    >>> images.shape, images.dtype.name
+    ((4, 16, 16), 'float32')
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark.data.manifest import parse_findings
+from benchmark.errors import ConfigError, DataError
+from benchmark.generators.conditions import validate_conditions
+from benchmark.protocols import CONDITION_COLUMNS
+
+FOLDER_COLUMNS: tuple[str, ...] = ("file",) + CONDITION_COLUMNS + ("findings",)
+
+
+def read_image(path: Path, row: int) -> np.ndarray:
+    """A 16-bit PNG (scaled by 1/65535) or a float ``.npy`` in [0, 1], as float32 ``[H, W]``."""
+    where = f"{path} (manifest row {row})"
+    if not path.is_file():
+        raise DataError(f"{where}: file not found")
+    if path.suffix.lower() == ".npy":
+        arr = np.load(path, allow_pickle=False)
+        if arr.dtype.kind != "f":
+            raise DataError(f"{where}: .npy dtype is {arr.dtype}; expected float32/float64 in [0, 1]")
+        if arr.ndim != 2 or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+            raise DataError(f"{where}: expected a finite 2-D array in [0, 1], got shape {arr.shape}, "
+                            f"range [{np.nanmin(arr):.3g}, {np.nanmax(arr):.3g}]")
+        return arr.astype(np.float32)
+    if path.suffix.lower() == ".png":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            if im.mode not in ("I;16", "I;16B", "I"):
+                raise DataError(f"{where}: PNG mode is {im.mode!r}; expected a 16-bit greyscale PNG")
+            arr = np.asarray(im)
+        if arr.ndim != 2 or arr.min() < 0 or arr.max() > 65535:
+            raise DataError(f"{where}: 16-bit greyscale PNG expected, got shape {arr.shape}")
+        return (arr.astype(np.float32) / 65535.0)
+    raise DataError(f"{where}: unsupported file type {path.suffix!r}; use a 16-bit .png or a float .npy")
+
+
+def _check_findings(text: object, row: pd.Series, i: int, size: tuple[int, int], source: str) -> list[dict]:
+    try:
+        findings = parse_findings(text)
+    except DataError as err:
+        raise DataError(f"{source} row {i}: {err}") from err
+    h, w = size
+    if (row["label"] == "normal") != (len(findings) == 0):
+        raise DataError(f"{source} row {i}: label {row['label']!r} with {len(findings)} finding(s); "
+                        "normal images have none, lesion images at least one")
+    for f in findings:
+        box = f.get("box") if isinstance(f, dict) else None
+        if not (isinstance(box, list) and len(box) == 4 and 0 <= box[0] < box[2] <= w and 0 <= box[1] < box[3] <= h):
+            raise DataError(f"{source} row {i}: box {box!r} is not [x0, y0, x1, y1] inside the {w}×{h} image")
+        if f.get("lesion_type") != row["lesion_type"]:
+            raise DataError(f"{source} row {i}: finding lesion_type {f.get('lesion_type')!r} differs from the "
+                            f"row's {row['lesion_type']!r}")
+    return findings
+
+
+def load_folder(path: str | Path, *, expected_size: tuple[int, int] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Validate and load a folder submission: (labels table with parsed findings, images ``[N, H, W]``)."""
+    root = Path(path)
+    source = str(root / "manifest.csv")
+    if not (root / "manifest.csv").is_file():
+        raise DataError(f"{source}: not found; a folder submission needs manifest.csv and card.yaml")
+    try:
+        table = pd.read_csv(root / "manifest.csv", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"{source}: cannot parse CSV ({err})") from err
+    missing = [c for c in FOLDER_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {missing}; required: {list(FOLDER_COLUMNS)}")
+    if table.empty:
+        raise DataError(f"{source}: no rows; a folder submission needs at least one image")
+    try:
+        validate_conditions(len(table), table.loc[:, list(CONDITION_COLUMNS)])
+    except ConfigError as err:
+        raise DataError(f"{source}: {str(err).replace('sample: condition', 'column')}") from err
+    images = [read_image(root / f, i) for i, f in enumerate(table["file"])]
+    size = expected_size or images[0].shape
+    for i, img in enumerate(images):
+        if img.shape != tuple(size):
+            raise DataError(f"{root / table['file'].iloc[i]} (manifest row {i}): size {img.shape} differs from "
+                            f"{tuple(size)}; every image must have the training resolution")
+    table = table.loc[:, list(FOLDER_COLUMNS)].copy()
+    table["findings"] = [_check_findings(t, table.iloc[i], i, tuple(size), source) for i, t in enumerate(table["findings"])]
+    return table, np.stack(images).astype(np.float32)
