@@ -287,14 +287,24 @@ def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT)
     except Exception as err:
         raise DicomError(f"{path}: cannot read pixel data ({type(err).__name__}: {err})") from err
     meta = extract_meta(ds)
+    _check_finite(path, pixels)
     valid = pixels[~pad]
     if valid.size == 0:
         raise DicomError(f"{path}: every pixel equals PixelPaddingValue; the image is empty")
     lo, hi = float(valid.min()), float(valid.max())
     if meta.photometric == "MONOCHROME1":
         pixels = (lo + hi) - pixels
+        _check_finite(path, pixels)
     pixels[pad] = lo
     return DicomImage(path=str(path), pixels=pixels, padding_mask=pad, meta=meta)
+
+
+def _check_finite(path: Path, pixels: np.ndarray) -> None:
+    """Refuse NaN/inf pixels (float pixel data, or a rescale that overflows float32)."""
+    bad = int(np.count_nonzero(~np.isfinite(pixels)))
+    if bad:
+        raise DicomError(f"{path}: {bad} pixel value(s) are NaN or infinite after rescale (float pixel data or "
+                         "RescaleSlope/Intercept out of float32 range); re-export the image with finite values")
 
 
 def probe_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT) -> DicomMeta:
