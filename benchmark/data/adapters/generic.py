@@ -64,10 +64,50 @@ def load_mapping(path: Path) -> dict:
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; valid keys: {sorted(MAPPING_KEYS)}")
     columns = mapping.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise ConfigError(f"{path}: 'columns' must map canonical names to CSV column names, got {columns!r}")
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if "table" not in mapping or missing:
         raise ConfigError(f"{path}: needs 'table' and columns for {list(REQUIRED_COLUMNS)} (missing {missing})")
+    _check_mapping_types(path, mapping)
     return mapping
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != ""
+
+
+def _check_mapping_types(path: Path, mapping: dict) -> None:
+    """Type-check every mapping key (ConfigError naming the key and the expected form)."""
+    mappable = sorted({*TEXT_FIELDS, *VOCAB, "density", "age"})
+    if not isinstance(mapping["table"], str) or not mapping["table"].strip():
+        raise ConfigError(f"{path}: 'table' must be the CSV file name relative to the root, got {mapping['table']!r}")
+    sep = mapping.get("separator", ",")
+    if not isinstance(sep, str) or len(sep) != 1:
+        raise ConfigError(f"{path}: 'separator' must be one character such as ',' or ';', got {sep!r}")
+    for key, source in mapping["columns"].items():
+        if key not in mappable:
+            raise ConfigError(f"{path}: columns.{key} is not a canonical column; valid: {mappable}")
+        if not _is_name(source):
+            raise ConfigError(f"{path}: columns.{key} must be a CSV column name, got {source!r}")
+    mapping["columns"] = {k: str(v) for k, v in mapping["columns"].items()}
+    values = mapping.get("values") or {}
+    if not isinstance(values, dict) or not all(isinstance(v, dict) or v is None for v in values.values()):
+        raise ConfigError(f"{path}: 'values' must map a canonical column to {{source value: canonical value}}, "
+                          f"e.g. values: {{laterality: {{LEFT: L}}}}; got {values!r}")
+    for section in ("values", "constants"):
+        if not isinstance(mapping.get(section) or {}, dict):
+            raise ConfigError(f"{path}: '{section}' must be a mapping, got {mapping[section]!r}")
+    bad = [k for k, v in (mapping.get("constants") or {}).items() if k not in mappable or isinstance(v, (list, dict))]
+    if bad:
+        raise ConfigError(f"{path}: constants {bad} must be canonical columns ({mappable}) with scalar values")
+    box = mapping.get("box")
+    if box is not None and not (isinstance(box, dict) and isinstance(box.get("columns"), list)
+                                and len(box["columns"]) == 4 and all(_is_name(c) for c in box["columns"])
+                                and box.get("order", "xyxy") in ("xyxy", "yxyx") and set(box) <= {"columns", "order"}):
+        raise ConfigError(f"{path}: 'box' must be {{columns: [four CSV columns], order: xyxy | yxyx}}, got {box!r}")
+    if not isinstance(mapping.get("dataset", ""), (str, int)) or isinstance(mapping.get("dataset"), bool):
+        raise ConfigError(f"{path}: 'dataset' must be a name, got {mapping['dataset']!r}")
 
 
 class ManifestAdapter(BaseAdapter):
