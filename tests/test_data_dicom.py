@@ -92,3 +92,27 @@ def test_absurd_size_refused_before_decoding(tmp_path):
     path = write_dicom(tmp_path / "big.dcm", phantom(0))
     with pytest.raises(DicomError, match="exceeds max_pixels"):
         read_dicom(path, max_pixels=1000)
+
+
+def test_corrupted_bytes_only_raise_dicom_error(tmp_path):
+    """Byte flips and truncations anywhere in a file: either a clean read or a DicomError, nothing else."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    data = {s: write_dicom(tmp_path / f"{s}.dcm", phantom(5), syntax=s).read_bytes() for s in SYNTAXES}
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(syntax=st.sampled_from(sorted(SYNTAXES)), cut=st.floats(0.0, 1.0),
+           flips=st.lists(st.tuples(st.floats(0.0, 0.999), st.integers(0, 255)), max_size=6))
+    def check(syntax, cut, flips):
+        raw = bytearray(data[syntax])
+        for pos, value in flips:
+            raw[int(pos * len(raw))] = value
+        path = tmp_path / "fuzz.dcm"
+        path.write_bytes(bytes(raw[: max(1, int(cut * len(raw)))] if cut < 0.98 else raw))
+        for reader in (read_dicom, probe_dicom):
+            try:
+                reader(path)
+            except DicomError:
+                pass
+
+    check()

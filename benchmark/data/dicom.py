@@ -194,7 +194,7 @@ def read_dicom_meta(path: str | os.PathLike) -> DicomMeta:
         ...     print("file not found" in str(err))
         True
     """
-    return extract_meta(_open(Path(path), stop_before_pixels=True))
+    return _guarded(path, lambda p, _m: extract_meta(_open(p, stop_before_pixels=True)), 0)
 
 
 def _check_size(path: Path, ds: Any, max_pixels: int) -> tuple[int, int, int, int]:
@@ -229,10 +229,12 @@ def _decode(path: Path, ds: Any) -> np.ndarray:
     tsuid = ds.file_meta.TransferSyntaxUID
     try:
         arr = ds.pixel_array
-    except (NotImplementedError, RuntimeError, ImportError) as err:
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except (NotImplementedError, ImportError) as err:
         raise DicomError(f"{path}: cannot decode transfer syntax {tsuid.name} ({tsuid}); install the matching "
                          f"pylibjpeg plugin or pyjpegls ({type(err).__name__}: {err})") from err
-    except Exception as err:
+    except BaseException as err:  # includes decoder panics
         raise DicomError(f"{path}: pixel data of {tsuid.name} could not be decoded, file probably truncated or "
                          f"corrupt ({type(err).__name__}: {err})") from err
     if arr.ndim == 4 or (arr.ndim == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 1):
@@ -272,7 +274,22 @@ def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT)
         ...     print("not a DICOM file" in str(err))
         True
     """
-    path = Path(path)
+    return _guarded(path, _read_dicom, max_pixels)
+
+
+def _guarded(path: str | os.PathLike, func: Any, max_pixels: int) -> Any:
+    """Run ``func`` turning *any* failure (incl. decoder panics, a BaseException) into a DicomError."""
+    try:
+        return func(Path(path), max_pixels)
+    except DicomError:
+        raise
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as err:  # pyo3 PanicException from the Rust RLE decoder derives from BaseException
+        raise DicomError(f"{path}: cannot read DICOM ({type(err).__name__}: {str(err)[:200]})") from err
+
+
+def _read_dicom(path: Path, max_pixels: int) -> DicomImage:
     ds = _open(path, stop_before_pixels=False)
     try:
         shape = _check_size(path, ds, max_pixels)
@@ -321,13 +338,11 @@ def probe_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT
         ...     print("not a DICOM file" in str(err))
         True
     """
-    path = Path(path)
+    return _guarded(path, _probe, max_pixels)
+
+
+def _probe(path: Path, max_pixels: int) -> DicomMeta:
     ds = _open(path, stop_before_pixels=False)
-    try:
-        shape = _check_size(path, ds, max_pixels)
-        _check_native_length(path, ds, shape)
-    except DicomError:
-        raise
-    except Exception as err:
-        raise DicomError(f"{path}: malformed image header ({type(err).__name__}: {err})") from err
+    shape = _check_size(path, ds, max_pixels)
+    _check_native_length(path, ds, shape)
     return extract_meta(ds)
