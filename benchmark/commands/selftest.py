@@ -1,0 +1,92 @@
+"""``mammobench selftest``: known-answer trials — does the harness catch what it claims?
+
+Runs the planted generators through the pipeline (one shared run), prints one row per trial
+(planted generator, expected verdict, observed verdict, evidence), optionally the null trial's
+false-positive rate over repeated smoke runs, writes the rows into the run's ``result.json``
+("selftest") and report, and exits 1 when any row disagrees.
+
+Example:
+    >>> main(["--trials", "nope"])  # doctest: +SKIP
+    2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from benchmark.errors import MammoBenchError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mammobench selftest", description=__doc__.split("\n\n")[0])
+    p.add_argument("--profile", choices=("quick", "smoke"), default="quick", help="run profile (default quick)")
+    p.add_argument("--out", default="runs/selftest", help="parent folder of the self-test run (default runs/selftest)")
+    p.add_argument("--trials", default="", help="comma-separated subset, e.g. helpful,null (default: all)")
+    p.add_argument("--null-repeats", type=int, default=0,
+                   help="also run the null trial N times at the smoke profile and report its FPR (e.g. 20)")
+    p.add_argument("--cohort", default=None, help="folder where the virtual cohort is made/reused")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--json", action="store_true", help="print the records as JSON instead of a table")
+    return p
+
+
+def _evidence(rec: dict) -> str:
+    ev = rec.get("evidence", {})
+    if rec["trial"] == "null_fpr":
+        return f"exact binomial CI, alpha {ev.get('alpha')}"
+    if "checks" in ev:
+        return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
+                                                          else "") for c in ev["checks"][:2])
+    if "dense_comparisons" in ev:
+        parts = [f"{c['group']}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["dense_comparisons"]]
+        return "; ".join(parts) + f"; density gap Δ{ev['density_gap_delta_vs_control']:+.3f}"
+    if "overall" in ev:
+        return "; ".join(f"overall Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["overall"])
+    if "n_comparisons" in ev:
+        return f"{ev['n_significant']}/{ev['n_comparisons']} significant, min p_adj {ev['min_p_adjusted']:.3g}"
+    return ""
+
+
+def format_table(records: list[dict]) -> str:
+    """The self-test table as aligned text.
+
+    Example:
+        >>> print(format_table([{"trial": "null", "generator": "planted_null", "expected": "x",
+        ...                      "observed": "x", "agree": True, "evidence": {}}]).splitlines()[0].split())
+        ['planted', 'generator', 'expected', 'observed', 'agree', 'evidence']
+    """
+    rows = [(r["generator"], r["expected"], r["observed"], "yes" if r["agree"] else "NO", _evidence(r)) for r in records]
+    head = ("planted generator", "expected", "observed", "agree", "evidence")
+    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(4)]
+    fmt = lambda row: "  ".join(str(v).ljust(w) for v, w in zip(row[:4], widths)) + "  " + str(row[4])  # noqa: E731
+    return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths) + ("-" * 8,)), *map(fmt, rows)])
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``mammobench selftest``; returns 0 when every row agrees, 1 otherwise, 2 on bad input."""
+    args = _parser().parse_args(argv)
+    from benchmark.selftest.null_fpr import run_null_repeats
+    from benchmark.selftest.runner import attach_selftest, run_selftest
+    from benchmark.selftest.trials import select_trials
+
+    names = [t.strip() for t in args.trials.split(",") if t.strip()]
+    try:
+        select_trials(names)
+        if args.null_repeats < 0:
+            raise MammoBenchError(f"--null-repeats must be >= 0, got {args.null_repeats}")
+        records = run_selftest(args.profile, out=args.out, trials=names, cohort_dir=args.cohort, device=args.device)
+        if args.null_repeats:
+            records.append(run_null_repeats(args.null_repeats, out=f"{args.out}/null", cohort_dir=args.cohort,
+                                            device=args.device))
+            from pathlib import Path
+
+            run_dir = Path(records[0]["evidence"]["run"])
+            attach_selftest(run_dir, records, [])
+    except MammoBenchError as err:
+        print(f"mammobench selftest: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(records, indent=2, default=str) if args.json else format_table(records))
+    if records and "run" in records[0]["evidence"]:
+        print(f"\nreport: {records[0]['evidence']['run']}/report.html", file=sys.stderr)
+    return 0 if all(r["agree"] for r in records) else 1

@@ -1,0 +1,8 @@
+"""Known-answer trials (``mammobench selftest``): planted generators with known verdicts.
+
+Example:
+    >>> from benchmark.selftest.trials import TRIALS
+    >>> sorted(TRIALS)[:3]
+    ['biased', 'harmful', 'helpful']
+"""
+from __future__ import annotations

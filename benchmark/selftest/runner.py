@@ -1,0 +1,181 @@
+"""``run_selftest``: planted generators through the pipeline, one shared run, a verdict table.
+
+One pipeline run (:func:`benchmark.pipeline.run.run_task`) on the task's cohort trains the control
+arm and the comparison trials' arms (helpful, harmful, null) — so they share one cohort, one image
+cache and the control arm's cells. The audit trials (memoriser, leaker, biased, off-condition) need
+no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
+(:func:`benchmark.pipeline.augment.synthesize`, same train view, conditioning policy and fit cache)
+and audited with :func:`benchmark.audits.run_audits` in the same run folder. The leaker is fitted,
+on purpose, on a view built from the *test* split; the leakage audit is given the patients it was
+fitted on. Then the trial records go into ``result.json["selftest"]``, the report is re-rendered
+(with its self-test section) and the run folder re-signed.
+
+Example:
+    >>> # records = run_selftest("smoke", out="runs/selftest", trials=["memoriser", "biased"])
+    >>> [t.name for t in select_trials(["null", "helpful"])]
+    ['helpful', 'null']
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from benchmark.selftest.trials import Trial, select_trials, trial_record
+
+Log = Callable[[str], None]
+SELFTEST_TASK = "vc_lesion"
+AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None):
+    """The task with the control arm only (planted arms are added as extra generators)."""
+    from benchmark.pipeline.config import task_from_dict
+    from benchmark.pipeline.suites import find_task
+
+    task = find_task(task_name)
+    data = task.to_dict()
+    data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
+    if sample_seed is not None:
+        data["augmentation"]["sample_seed"] = int(sample_seed)
+    if seeds is not None:
+        data["seeds"] = list(seeds)
+        for profile in data.get("profiles") or {}:
+            data["profiles"][profile] = {**(data["profiles"][profile] or {}), "seeds": list(seeds)}
+    return task_from_dict(data, source=f"{task.source} (self-test)")
+
+
+def _register() -> None:
+    from baselines.planted import register
+
+    register()
+
+
+def _data(task, profile: str, cohort_dir: str | None, log: Log):
+    """Manifest and image cache of the run (both cached by the pipeline, so this only re-reads them)."""
+    from benchmark.pipeline import stages
+    from benchmark.pipeline.profiles import profile_settings
+
+    settings = profile_settings(profile, task.profiles)
+    root, _ = stages.ensure_cohort(task, n_patients=int(settings["n_patients"]), size=int(settings["cohort_size"]),
+                                   cohort_dir=cohort_dir, log=log)
+    manifest = stages.add_targets(stages.ingest(task, root)[0], task)
+    size = int(settings.get("image_size") or task.preprocessing.image_size)
+    cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=log)
+    keep = manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))
+    return manifest[keep].reset_index(drop=True), cache, settings
+
+
+def _leak_view(manifest: pd.DataFrame, cache):
+    """A TrainView over the TEST split (relabelled): what a cheating generator would be fitted on."""
+    from benchmark.protocols import TrainView
+
+    test = manifest[manifest["split"] == "test"].copy()
+    test["split"] = "train"
+    test = test.reset_index(drop=True)
+    return TrainView(test, cache.images(test["image_id"]), [cache.findings(i) for i in test["image_id"]],
+                     manifest_hash="selftest-leak")
+
+
+def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encoder, log: Log) -> list[dict]:
+    from benchmark.audits import run_audits
+    from benchmark.io import atomic_write_json
+    from benchmark.pipeline import stages
+    from benchmark.pipeline.arms import ArmSpec, make_synthetic
+    from benchmark.pipeline.augment import synthesize
+
+    arm = ArmSpec(trial.generator, trial.generator, float(task.augmentation.ratios[0]))
+    seed = task.augmentation.sample_seed
+    if trial.name == "leaker":
+        batch, fitted = make_synthetic(arm, _leak_view(manifest, cache), policy=task.augmentation.conditioning,
+                                       seed=seed, cache_dir=None)
+        fitted_on = set(fitted.training_patients_)
+    else:
+        batch, _ = synthesize(run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
+                              positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
+                              log=log)
+        fitted_on = view.patient_ids
+    from benchmark.generators import get_generator
+
+    holdout = stages.HoldoutView(*stages.holdout_images(manifest, cache, "val"))
+    test = stages.HoldoutView(*stages.holdout_images(manifest, cache, "test"))
+    patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("val", "test")}
+    log(f"selftest: auditing {trial.generator} ({len(batch)} images)")
+    records = run_audits(generator_name=trial.generator, train=view, holdout=holdout, synthetic=batch,
+                         generator_training_patients=fitted_on, val_patients=patients["val"],
+                         test_patients=patients["test"], encoder=encoder, card=get_generator(trial.generator).card,
+                         test=test, config={**AUDIT_CONFIG, "seed": seed}, out_dir=run_dir / "audits")
+    atomic_write_json(run_dir / "audits" / f"{trial.generator}.json", records)
+    return records
+
+
+def _audit_trials(trials: list[Trial], run_dir: Path, task, profile: str, cohort_dir, log: Log) -> list[dict]:
+    from benchmark.audits.encoder import load_or_train_domain_encoder
+    from benchmark.pipeline import stages
+
+    if not trials:
+        return []
+    manifest, cache, settings = _data(task, profile, cohort_dir, log)
+    view = stages.train_view(manifest, cache)
+    encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed,
+                                           epochs=int(settings["encoder_epochs"]),
+                                           cache_dir=stages.cache_home() / "encoders")
+    return [r for t in trials for r in _audit_trial(t, run_dir, task, manifest, cache, view, encoder, log)]
+
+
+def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]) -> None:
+    """Write the self-test records (and extra audits) into result.json, re-render the report, re-sign."""
+    from benchmark.report.provenance import sign_run
+    from benchmark.report.render import render_report
+    from benchmark.results import load_result, write_result
+
+    result = load_result(run_dir / "result.json")
+    done = {(r["generator"], r["audit"], r["check"]) for r in extra_audits}
+    result["audits"] = [r for r in result.get("audits", []) if (r["generator"], r["audit"], r["check"]) not in done]
+    result["audits"] += extra_audits
+    result["selftest"] = records
+    write_result(run_dir / "result.json", result)
+    render_report(run_dir)
+    sign_run(run_dir)
+
+
+def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selftest", trials: Sequence[str] | None = None,
+                 cohort_dir: str | None = None, device: str = "auto", log: Log = _stderr,
+                 task_name: str = SELFTEST_TASK) -> list[dict]:
+    """Run the known-answer trials and return their ``selftest`` records (also written to result.json).
+
+    Args:
+        profile: ``quick`` (default) or ``smoke``.
+        out: parent folder of the self-test run.
+        trials: trial names (default: all, see :data:`benchmark.selftest.trials.TRIALS`).
+        cohort_dir: where the virtual cohort is made/reused.
+
+    Raises:
+        ConfigError: unknown trial or profile.
+    """
+    from benchmark.pipeline.run import run_task
+    from benchmark.results import load_result
+
+    _register()
+    chosen = select_trials(list(trials or []))
+    task = selftest_task(task_name)
+    comparison = [t.generator for t in chosen if t.kind == "comparison"]
+    run_dir = run_task(task, profile=profile, out=out, generators=comparison, cohort_dir=cohort_dir, device=device,
+                       log=log)
+    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, task, profile, cohort_dir, log)
+    result = load_result(run_dir / "result.json")
+    result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
+    result["audits"] += extra
+    primary = task.metrics.primary
+    records = [trial_record(t, result, primary) for t in chosen]
+    for rec in records:
+        rec["evidence"]["run"] = str(run_dir)
+    attach_selftest(run_dir, records, extra)
+    return records

@@ -1,0 +1,158 @@
+"""Known-answer trials: planted generator + expected verdict + how to read the observed verdict.
+
+A trial reads the run's own result records (``comparisons``, ``fairness``, ``audits``); nothing is
+recomputed here, so the self-test checks exactly what a user's report would say. Verdicts:
+
+* comparison trials (``helpful``, ``harmful``, ``null``) use the primary-metric comparisons of the
+  planted arm vs the control, in the multiplicity family of the paired DeLong test when the primary
+  metric is AUC (else the paired bootstrap), judged at the corrected level (``significant``);
+* audit trials (``memoriser``, ``leaker``, ``biased``, ``off_condition``) read the status of the
+  audit that must catch them.
+
+Example:
+    >>> comps = [{"arm": "planted_harmful", "metric": "auc", "method": "paired DeLong (seed-averaged scores)",
+    ...           "attribute": None, "group": None, "estimate": -0.1, "p_adjusted": 0.001, "significant": True}]
+    >>> TRIALS["harmful"].observe({"comparisons": comps, "fairness": [], "audits": []}, "auc")[0]
+    'loss'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+DENSE_GROUPS = ("C", "D")
+Observation = tuple[str, dict]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One known-answer trial.
+
+    Args:
+        name: short trial name (``helpful`` …).
+        generator: the planted generator's registered name.
+        expected: the verdict the harness must reach.
+        check: which part of the harness is under test.
+        kind: ``comparison`` (needs detector cells) or ``audit`` (needs only the audits).
+        observe: ``(result, primary_metric) -> (observed verdict, evidence)``.
+    """
+
+    name: str
+    generator: str
+    expected: str
+    check: str
+    kind: str
+    observe: Callable[[dict, str], Observation]
+
+
+def primary_comparisons(result: dict, arm: str, primary: str) -> list[dict]:
+    """The arm's primary-metric comparisons in one multiplicity family (DeLong for AUC, else bootstrap)."""
+    comps = [c for c in result.get("comparisons", []) if c.get("arm") == arm and c.get("metric") == primary]
+    delong = [c for c in comps if "DeLong" in str(c.get("method", ""))]
+    return delong if primary == "auc" and delong else [c for c in comps if "bootstrap" in str(c.get("method", ""))]
+
+
+def _brief(c: dict) -> dict:
+    return {k: c.get(k) for k in ("attribute", "group", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
+                                  "significant", "method", "n", "n_pos")}
+
+
+def _is_overall(c: dict) -> bool:
+    return c.get("attribute") in (None, "", "overall")
+
+
+def _significant(comps: list[dict], sign: int | None = None) -> list[dict]:
+    return [c for c in comps if c.get("significant") and (sign is None or sign * float(c["estimate"]) > 0)]
+
+
+def observe_helpful(result: dict, primary: str, arm: str = "planted_helpful") -> Observation:
+    """``gain`` when a dense group (C/D) gains significantly and the density gap narrows."""
+    comps = primary_comparisons(result, arm, primary)
+    dense = [c for c in comps if c.get("attribute") == "density" and str(c.get("group")) in DENSE_GROUPS]
+    gains = _significant(dense, +1)
+    gap = [f for f in result.get("fairness", []) if f.get("arm") == arm and f.get("attribute") == "density"
+           and f.get("kind") == "gap" and f.get("metric") == primary]
+    delta = float(gap[0]["delta_vs_control"]) if gap else float("nan")
+    narrower = delta < 0
+    verdict = "gain" if gains and narrower else ("gain, gap not narrower" if gains else "no significant gain")
+    return verdict, {"dense_comparisons": [_brief(c) for c in dense], "density_gap_delta_vs_control": delta,
+                     "density_gap": {k: gap[0].get(k) for k in ("value", "delta_ci_low", "delta_ci_high")} if gap else {}}
+
+
+def observe_harmful(result: dict, primary: str, arm: str = "planted_harmful") -> Observation:
+    """``loss`` when the overall primary metric drops significantly."""
+    comps = primary_comparisons(result, arm, primary)
+    overall = [c for c in comps if _is_overall(c)]
+    losses = _significant(overall, -1)
+    verdict = "loss" if losses else ("gain" if _significant(overall, +1) else "no significant effect")
+    return verdict, {"overall": [_brief(c) for c in overall]}
+
+
+def observe_null(result: dict, primary: str, arm: str = "planted_null") -> Observation:
+    """``no significant effect`` when no primary comparison of the arm is significant after correction."""
+    comps = primary_comparisons(result, arm, primary)
+    hits = _significant(comps)
+    verdict = "no significant effect" if comps and not hits else ("no comparisons" if not comps else "significant")
+    smallest = min((float(c["p_adjusted"]) for c in comps if c.get("p_adjusted") == c.get("p_adjusted")),
+                   default=float("nan"))
+    return verdict, {"n_comparisons": len(comps), "n_significant": len(hits), "min_p_adjusted": smallest,
+                     "significant": [_brief(c) for c in hits], "family": comps[0]["method"] if comps else None}
+
+
+def audit_observer(arm: str, audit: str, checks: tuple[str, ...] | None, flagged: tuple[str, ...]):
+    """An observer reading the status of ``audit`` records (optionally only ``checks``) of ``arm``."""
+
+    def observe(result: dict, primary: str) -> Observation:
+        recs = [r for r in result.get("audits", []) if r.get("generator") == arm and r.get("audit") == audit
+                and (checks is None or r.get("check") in checks or any(str(r.get("check")).startswith(c)
+                                                                      for c in checks))]
+        hit = [r for r in recs if r.get("status") in flagged]
+        if not recs:
+            return "not run", {"audit": audit, "records": 0}
+        verdict = "flagged" if hit else "quiet"
+        shown = hit or recs
+        return verdict, {"audit": audit, "records": len(recs),
+                         "checks": [{k: r.get(k) for k in ("check", "status", "value", "threshold", "message")}
+                                    for r in shown[:4]]}
+
+    return observe
+
+
+TRIALS: dict[str, Trial] = {t.name: t for t in (
+    Trial("helpful", "planted_helpful", "gain", "paired comparison (dense groups) + density fairness gap",
+          "comparison", observe_helpful),
+    Trial("harmful", "planted_harmful", "loss", "paired comparison (overall)", "comparison", observe_harmful),
+    Trial("null", "planted_null", "no significant effect", "paired comparisons at the corrected level",
+          "comparison", observe_null),
+    Trial("memoriser", "planted_memoriser", "flagged", "memorisation audit (fail)", "audit",
+          audit_observer("planted_memoriser", "memorisation", None, ("fail",))),
+    Trial("leaker", "planted_leaker", "flagged", "leakage audit: patient overlap (fail)", "audit",
+          audit_observer("planted_leaker", "leakage", ("patient_overlap",), ("fail",))),
+    Trial("biased", "planted_biased", "flagged", "bias audit: density shift (warn/fail)", "audit",
+          audit_observer("planted_biased", "bias", ("density",), ("warn", "fail"))),
+    Trial("off_condition", "planted_off_condition", "flagged", "conditional adherence audit (fail)", "audit",
+          audit_observer("planted_off_condition", "adherence", None, ("fail",))),
+)}
+
+
+def select_trials(names: list[str] | None) -> list[Trial]:
+    """The named trials (all when ``names`` is empty/None), in the table's order.
+
+    Raises:
+        ConfigError: an unknown trial name (the valid names are listed).
+    """
+    from benchmark.errors import ConfigError
+
+    if not names:
+        return list(TRIALS.values())
+    unknown = [n for n in names if n not in TRIALS]
+    if unknown:
+        raise ConfigError(f"--trials: unknown trial(s) {unknown}; valid: {', '.join(TRIALS)}")
+    return [t for t in TRIALS.values() if t.name in names]
+
+
+def trial_record(trial: Trial, result: dict, primary: str) -> dict:
+    """The ``selftest`` record of one trial: ``{trial, generator, check, expected, observed, agree, evidence}``."""
+    observed, evidence = trial.observe(result, primary)
+    return {"trial": trial.name, "generator": trial.generator, "check": trial.check, "expected": trial.expected,
+            "observed": observed, "agree": observed == trial.expected, "evidence": evidence}
