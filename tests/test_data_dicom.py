@@ -116,3 +116,23 @@ def test_corrupted_bytes_only_raise_dicom_error(tmp_path):
                 pass
 
     check()
+
+
+def test_voi_lut_sequence_is_used_for_display_only(tmp_path):
+    import pydicom
+
+    px = phantom(4)
+    path = write_dicom(tmp_path / "voi.dcm", px)
+    ds = pydicom.dcmread(path)
+    item = pydicom.Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    lut = np.round(np.sqrt(np.arange(4096) / 4095.0) * 65535).astype(np.uint16)  # a gamma-like display curve
+    item.add_new(0x00283006, "US", lut.tolist())
+    ds.VOILUTSequence = pydicom.Sequence([item])
+    ds.save_as(path)
+    image = read_dicom(path)
+    disp = image.display()
+    np.testing.assert_array_equal(image.pixels, px.astype(np.float32))  # raw pixels untouched
+    expected = np.sqrt(px / 4095.0)
+    expected = (expected - expected.min()) / (expected.max() - expected.min())
+    np.testing.assert_allclose(disp, expected, atol=2e-3)

@@ -62,3 +62,16 @@ def test_verify_exists_defers_dicom_problems_to_the_cache(broken_vindr, tmp_path
     cache = build_cache(res.manifest, broken_vindr, tmp_path / "cache", size=32, workers=1, progress=False)
     assert sorted(cache.rejects["image_id"]) == ["s1RCC", "s1RMLO", "s2LCC"]
     assert len(cache.index) == 3
+
+
+def test_for_processing_images_are_rejected(tmp_path):
+    import pydicom
+
+    rep.make_vindr(tmp_path, syntaxes=("native",))
+    path = tmp_path / "images" / "s1" / "s1LCC.dicom"
+    ds = pydicom.dcmread(path)
+    ds.PresentationIntentType = "FOR PROCESSING"
+    ds.save_as(path)
+    res = load_dataset("vindr", tmp_path)
+    assert "FOR PROCESSING" in res.rejects.set_index("image_id").loc["s1LCC", "reason"]
+    assert len(res.manifest) == 7

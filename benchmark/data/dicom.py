@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -63,10 +64,16 @@ class DicomImage:
     pixels: np.ndarray
     padding_mask: np.ndarray
     meta: DicomMeta
+    header: Any = None  # the pydicom Dataset without its pixel data (VOI LUT for display)
 
     def display(self) -> np.ndarray:
-        """Pixels windowed for display only (DICOM window centre/width, else 1–99th percentile) in [0, 1]."""
+        """Pixels for display only, in [0, 1]: VOI LUT Sequence, else window centre/width, else 1–99 %.
+
+        The raw :attr:`pixels` (used by preprocessing) are never windowed.
+        """
         m = self.meta
+        if self.header is not None and "VOILUTSequence" in self.header:
+            return self._display_voi_lut()
         if math.isfinite(m.window_center) and math.isfinite(m.window_width) and m.window_width > 1:
             lo = m.window_center - 0.5 - (m.window_width - 1) / 2
             hi = m.window_center - 0.5 + (m.window_width - 1) / 2
@@ -75,6 +82,22 @@ class DicomImage:
         else:
             lo, hi = np.percentile(self.pixels[~self.padding_mask], [1, 99]) if (~self.padding_mask).any() else (0, 1)
         return np.clip((self.pixels - lo) / max(float(hi - lo), 1e-6), 0, 1).astype(np.float32)
+
+    def _display_voi_lut(self) -> np.ndarray:
+        from pydicom.pixels import apply_voi_lut
+
+        valid = self.pixels[~self.padding_mask]
+        span = float(valid.min() + valid.max()) if valid.size else 0.0
+        stored_orientation = span - self.pixels if self.meta.photometric == "MONOCHROME1" else self.pixels
+        try:
+            lut_input = np.rint(stored_orientation).astype(np.int64)
+            out = np.asarray(apply_voi_lut(lut_input, self.header), dtype=np.float32)
+        except Exception as err:  # malformed LUT: fall back to the percentile window
+            self.meta.warnings.append(f"VOI LUT unusable ({type(err).__name__}: {err}); percentile window used")
+            return DicomImage(self.path, self.pixels, self.padding_mask, self.meta).display()
+        lo, hi = float(out.min()), float(out.max())
+        out = (out - lo) / max(hi - lo, 1e-6)
+        return (1.0 - out if self.meta.photometric == "MONOCHROME1" else out).astype(np.float32)
 
 
 def parse_patient_age(value: Any) -> float:
@@ -313,7 +336,9 @@ def _read_dicom(path: Path, max_pixels: int) -> DicomImage:
         pixels = (lo + hi) - pixels
         _check_finite(path, pixels)
     pixels[pad] = lo
-    return DicomImage(path=str(path), pixels=pixels, padding_mask=pad, meta=meta)
+    with contextlib.suppress(AttributeError, KeyError):
+        del ds.PixelData  # keep the header (VOI LUT for display) without the compressed pixel bytes
+    return DicomImage(path=str(path), pixels=pixels, padding_mask=pad, meta=meta, header=ds)
 
 
 def _check_finite(path: Path, pixels: np.ndarray) -> None:

@@ -135,7 +135,11 @@ class IngestLog:
                 continue
             if verify == "header":
                 try:
-                    fills.append(_fill_from_header(row._asdict(), probe(path)))
+                    meta = probe(path)
+                    if getattr(meta, "presentation_intent", "") == "FOR PROCESSING":
+                        raise DicomError(f"{path}: PresentationIntentType is FOR PROCESSING (raw detector data); "
+                                         "MammoBench reads FOR PRESENTATION images")
+                    fills.append(_fill_from_header(row._asdict(), meta))
                 except DicomError as err:
                     self.reject(row.image_id, str(err), stage="dicom", path=str(row.image_path))
                     keep.append(False)
