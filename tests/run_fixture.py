@@ -129,13 +129,23 @@ def _records(pred: pd.DataFrame) -> tuple[list, list, list]:
                             "value": _auc(frame), "ci_low": float(np.nanpercentile(boot, 2.5)),
                             "ci_high": float(np.nanpercentile(boot, 97.5)), "n": int(len(one)),
                             "n_pos": int(one["y_true"].sum()), "status": "ok", "seed": None})
+    val = pred[pred["split"] == "val"]
+    val_boots = _boot_ids(val, 60, rng)
+    for arm, _, _ in ARMS:  # overall validation AUC: what ratio selection may look at
+        frame = val[val["arm"] == arm]
+        boot, one = _boot_auc(frame, val_boots), frame[frame["seed"] == 0]
+        metrics.append({"metric": "auc", "split": "val", "arm": arm, "attribute": None, "group": None,
+                        "value": _auc(frame), "ci_low": float(np.nanpercentile(boot, 2.5)),
+                        "ci_high": float(np.nanpercentile(boot, 97.5)), "n": int(len(one)),
+                        "n_pos": int(one["y_true"].sum()), "status": "ok", "seed": None})
     for (arm, attr, group), (value, boot) in values.items():
         if arm == CONTROL:
             continue
         c_value, c_boot = values[(CONTROL, attr, group)]
         diff = boot - c_boot
         p = float(min(1.0, 2 * min(np.nanmean(diff <= 0), np.nanmean(diff >= 0)) + 1 / len(diff)))
-        n_rec = next(m for m in metrics if m["arm"] == arm and m["attribute"] == attr and m["group"] == group)
+        n_rec = next(m for m in metrics if m["arm"] == arm and m["attribute"] == attr and m["group"] == group
+                     and m["split"] == "test")
         comparisons.append({"metric": "auc", "arm": arm, "control": CONTROL, "attribute": attr, "group": group,
                             "estimate": value - c_value, "ci_low": float(np.nanpercentile(diff, 2.5)),
                             "ci_high": float(np.nanpercentile(diff, 97.5)), "p_value": p, "p_adjusted": None,
@@ -204,7 +214,7 @@ def _audits() -> list[dict]:
 
 
 def make_fake_run(root: Path, *, simulated: bool = True, selftest: bool = False, reader_study: bool = False,
-                  run_id: str = "fake_run") -> Path:
+                  run_id: str = "fake_run", training_data: tuple[str, ...] = ("virtual_cohort:train",)) -> Path:
     """Write a realistic run folder under ``root / run_id`` and return its path."""
     run = Path(root) / run_id
     run.mkdir(parents=True, exist_ok=True)
@@ -215,6 +225,9 @@ def make_fake_run(root: Path, *, simulated: bool = True, selftest: bool = False,
     _write_samples(run, np.random.default_rng(5))
     atomic_write_json(run / "audits" / "ddpm.json", _audits())
     result = _result(run, pred, metrics, comparisons, fairness, simulated, selftest)
+    for arm in result["arms"]:
+        if arm["generator"] == "ddpm":
+            arm["generator_card"]["training_data"] = list(training_data)
     write_result(run / "result.json", result)
     if reader_study:
         atomic_write_json(run / "reader_study" / "vtt.json", {
