@@ -57,6 +57,7 @@ class ImageCache:
         n, h, w = info["shape"]
         self._array = np.memmap(directory / "images.u16", dtype=np.uint16, mode="r", shape=(n, h, w))
         self._rows = dict(zip(index["image_id"].astype(str), index["row"].astype(int)))
+        self._findings = dict(zip(index["image_id"].astype(str), index["findings"].astype(str)))
 
     @classmethod
     def open(cls, directory: str | os.PathLike) -> "ImageCache":
@@ -71,6 +72,12 @@ class ImageCache:
         index = pd.read_csv(directory / "index.csv", dtype={"image_id": str}, keep_default_na=False)
         rejects = pd.read_csv(directory / "rejects.csv", dtype=str, keep_default_na=False)
         return cls(directory, info, index, rejects)
+
+    def __contains__(self, image_id: object) -> bool:
+        return str(image_id) in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -97,8 +104,8 @@ class ImageCache:
 
     def findings(self, image_id: str) -> list[dict]:
         """Findings of one image with boxes in cache pixels."""
-        row = self.index.loc[self.index["image_id"] == str(image_id), "findings"]
-        return json.loads(row.iloc[0]) if len(row) else []
+        text = self._findings.get(str(image_id))
+        return json.loads(text) if text else []
 
     def verify(self) -> list[str]:
         """Image ids whose stored CRC no longer matches the pixels (empty list = intact)."""
