@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import event, given, strategies as st
 
 import data_replicas as rep
 from benchmark.data.ingest import load_dataset
@@ -71,7 +71,9 @@ def _load_and_check(name: str, root: Path) -> None:
         res = load_dataset(name, root, verify="none")
     except MammoBenchError as err:
         assert str(root) in str(err) or name in str(err) or ".csv" in str(err) or ".yaml" in str(err), err
+        event(type(err).__name__)
         return
+    event("loaded" + (" with rejects" if len(res.rejects) else ""))
     validate_manifest(res.manifest)
     assert set(res.rejects.columns) >= {"path", "image_id", "reason"}
     assert res.flow and res.flow[-1]["n_images"] == len(res.manifest)

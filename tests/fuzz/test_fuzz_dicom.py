@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 import pytest
 import resource
-from hypothesis import given, strategies as st
+from hypothesis import event, given, strategies as st
 
 from benchmark.data.dicom import probe_dicom, read_dicom, read_dicom_meta
 from benchmark.data.dicom_write import phantom, write_dicom
@@ -59,7 +59,9 @@ def check_reader(path) -> None:
         image = read_dicom(path, max_pixels=1_000_000)
     except MammoBenchError as err:
         assert isinstance(err, DicomError) and str(path) in str(err), err
+        event("DicomError: " + str(err).replace(str(path), "").strip(": ")[:30])
         return
+    event("decoded")
     assert image.pixels.dtype == np.float32 and image.pixels.ndim == 2
     assert np.isfinite(image.pixels).all(), "non-finite pixels escaped read_dicom"
     assert image.pixels.shape == image.padding_mask.shape
