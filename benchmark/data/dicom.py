@@ -78,7 +78,8 @@ class DicomImage:
             lo = m.window_center - 0.5 - (m.window_width - 1) / 2
             hi = m.window_center - 0.5 + (m.window_width - 1) / 2
             if m.photometric == "MONOCHROME1":  # window was defined on the stored (inverted) values
-                lo, hi = float(self.pixels.max() + self.pixels.min()) - hi, float(self.pixels.max() + self.pixels.min()) - lo
+                span = float(self.pixels.max() + self.pixels.min())
+                lo, hi = span - hi, span - lo
         else:
             lo, hi = np.percentile(self.pixels[~self.padding_mask], [1, 99]) if (~self.padding_mask).any() else (0, 1)
         return np.clip((self.pixels - lo) / max(float(hi - lo), 1e-6), 0, 1).astype(np.float32)

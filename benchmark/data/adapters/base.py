@@ -32,7 +32,8 @@ from benchmark.errors import DataError, DicomError
 REJECT_COLUMNS = ("path", "image_id", "reason", "stage", "patient_id", "exam_id")
 VERIFY_LEVELS = ("none", "exists", "header")
 _DEFAULTS: dict[str, Any] = {
-    "patient_id": "", "exam_id": "", "image_id": "", "image_path": "", "laterality": "", "view": "", "split": "", "label": "unknown", "lesion_type": "unknown", "density": "", "age": math.nan,
+    "patient_id": "", "exam_id": "", "image_id": "", "image_path": "", "laterality": "", "view": "", "split": "",
+    "label": "unknown", "lesion_type": "unknown", "density": "", "age": math.nan,
     "vendor": "", "site": "", "findings": "[]", "pixel_spacing_mm": math.nan, "density_raw": "", "birads_raw": "",
 }
 

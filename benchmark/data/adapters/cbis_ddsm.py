@@ -118,7 +118,8 @@ class CBISDDSMAdapter(BaseAdapter):
                 "patient_id": r["patient_id"].strip(), "exam_id": r["patient_id"].strip(), "image_id": image_id,
                 "image_path": full.relative_to(root).as_posix() if full else r["image file path"].strip(),
                 "laterality": r["left or right breast"].strip().upper()[:1], "view": r["image view"].strip().upper(),
-                "split": split, "density": density, "density_raw": str(density_raw), "label_source": "biopsy_pathology", "findings": [],
+                "split": split, "density": density, "density_raw": str(density_raw),
+                "label_source": "biopsy_pathology", "findings": [],
                 "birads_raw": r.get("assessment", ""), "vendor": "DDSM film digitiser", "site": "DDSM"}
             if str(density_raw).strip().lower() not in _MISSING_DENSITY and not density:
                 row["_reject"] = f"unknown density code {density_raw!r} (expected 1-4, or 0/blank = unknown)"

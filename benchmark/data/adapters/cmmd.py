@@ -73,5 +73,6 @@ class CMMDAdapter(BaseAdapter):
             log.add({"patient_id": subject, "exam_id": meta.study_uid or subject, "image_id": image_id,
                      "image_path": rel, "laterality": meta.laterality, "view": meta.view,
                      "label": label, "lesion_type": lesion, "age": _float(clin["Age"]) if clin else meta.age,
-                     "vendor": meta.manufacturer or "GE", "site": meta.institution, "findings": "[]", "label_source": "biopsy_pathology",
-                     "abnormality_raw": clin["abnormality"] if clin else "", "subtype": clin.get("subtype", "") if clin else ""})
+                     "vendor": meta.manufacturer or "GE", "site": meta.institution, "findings": "[]",
+                     "label_source": "biopsy_pathology", "abnormality_raw": clin["abnormality"] if clin else "",
+                     "subtype": clin.get("subtype", "") if clin else ""})

@@ -78,7 +78,8 @@ class CSAWCCAdapter(BaseAdapter):
                      "view": view if view in ("CC", "MLO") else "other", "label": label,
                      "lesion_type": "unknown" if label == "malignant" else "none",
                      "density": libra_to_birads(_float(pd_raw)), "density_raw": pd_raw,
-                     "age": age if age > 10 else math.nan, "age_raw": r["x_age"], "label_source": "cancer_registry", "findings": "[]",
+                     "age": age if age > 10 else math.nan, "age_raw": r["x_age"],
+                     "label_source": "cancer_registry", "findings": "[]",
                      "rad_timing": r.get("rad_timing", ""), "site": "Karolinska"})
             if pd_raw and not math.isfinite(_float(pd_raw)):
                 log.reject(image_id, f"libra_percentdensity {pd_raw!r} is not a number", stage="labels")

@@ -129,7 +129,8 @@ class EMBEDAdapter(BaseAdapter):
                 "density": harmonise_density(density_raw) if str(density_raw).strip() != "5" else "",
                 "density_raw": density_raw, "birads_raw": ",".join(sorted({str(c["asses"]) for c in side_rows})),
                 "age": float(age) if str(age).strip() not in ("", "nan") else math.nan,
-                "vendor": r.get("Manufacturer", ""), "site": "Emory", "label_source": "pathology_or_birads", "findings": findings_json(boxes),
+                "vendor": r.get("Manufacturer", ""), "site": "Emory", "label_source": "pathology_or_birads",
+                "findings": findings_json(boxes),
                 "race_ethnicity": exam[0].get("ETHNICITY_DESC", "") if exam else ""}
 
     @staticmethod

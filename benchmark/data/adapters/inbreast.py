@@ -8,7 +8,8 @@ The tables may sit in ``INbreast Release 1.0/``.
 Harmonisation: ``ACR`` 1–4 → A–D (blank → unknown, else rejected). Patient id and age are literally
 ``removed`` in the CSV: the patient is the hash in the file name, age comes from the DICOM when present.
 BI-RADS only (no pathology), so the label is a BI-RADS proxy (``label_source`` = ``birads_proxy``):
-1 → normal, 2/3 → benign, 4a/4b/4c/5 → malignant, 6 (biopsy-proven) → malignant. ROI names: Mass / Spiculated Region / Espiculated Region → mass; Calcification(s) / Cluster →
+1 → normal, 2/3 → benign, 4a/4b/4c/5 → malignant, 6 (biopsy-proven) → malignant. ROI names: Mass /
+Spiculated Region / Espiculated Region → mass; Calcification(s) / Cluster →
 calcification; Distortion → architectural_distortion; Asymmetry → asymmetry; others → other.
 View FB (from below) → other. No official split.
 
@@ -96,9 +97,11 @@ class INbreastAdapter(BaseAdapter):
             density = harmonise_density(r["ACR"])
             log.add({"patient_id": patient, "exam_id": patient, "image_id": name,
                      "image_path": path.relative_to(root).as_posix() if path else f"AllDICOMs/{name}.dcm",
-                     "laterality": str(r["Laterality"]).strip().upper(), "view": view if view in ("CC", "MLO") else "other",
+                     "laterality": str(r["Laterality"]).strip().upper(),
+                     "view": view if view in ("CC", "MLO") else "other",
                      "label": BIRADS_LABEL.get(birads, "unknown"), "label_source": "birads_proxy",
-                     "lesion_type": image_lesion_type(findings) if findings else ("none" if birads == "1" else "unknown"),
+                     "lesion_type": image_lesion_type(findings) if findings
+                     else ("none" if birads == "1" else "unknown"),
                      "density": density, "density_raw": r["ACR"], "birads_raw": r["Bi-Rads"],
                      "findings": findings_json(findings), "vendor": "Siemens", "site": "Centro Hospitalar de S. Joao"})
             if str(r["ACR"]).strip() and not density:
