@@ -4,13 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 from audits_fixtures import make_view
 from benchmark.audits.encoder import (DomainEncoder, load_or_train_domain_encoder, load_timm_encoder,
                                       train_domain_encoder)
 from benchmark.errors import ConfigError, DataError
 
-torch.set_num_threads(1)  # 2 shared cores: oversubscription makes tiny CNNs 10x slower
+torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
+threadpool_limits(1)
 
 
 @pytest.fixture(scope="module")

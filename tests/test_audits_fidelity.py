@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
@@ -12,7 +13,8 @@ from benchmark.audits.fidelity import (fd_with_baseline, frechet_distance, inten
                                        mmd2_unbiased, moment_differences, ms_ssim_diversity, prdc)
 from benchmark.errors import DataError
 
-torch.set_num_threads(1)
+torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
+threadpool_limits(1)
 
 
 class _Identity(nn.Module):
@@ -105,10 +107,10 @@ def test_moments_match_numpy_definitions():
 
 def test_ms_ssim_identical_pairs_and_diversity():
     rng = np.random.default_rng(0)
-    base = rng.random((1, 64, 64)).astype(np.float32)
+    base = rng.random((1, 32, 32)).astype(np.float32)
     copies = np.repeat(base, 6, axis=0)
     assert ms_ssim_diversity(copies, n_pairs=10)["ms_ssim"] == pytest.approx(1.0, abs=1e-6)
-    noise = rng.random((6, 64, 64)).astype(np.float32)
+    noise = rng.random((6, 32, 32)).astype(np.float32)
     result = ms_ssim_diversity(noise, n_pairs=10)
     assert result["ms_ssim"] < 0.3 and result["scales"] >= 3
 
@@ -120,3 +122,19 @@ def test_bad_features_raise():
         frechet_distance(np.zeros((5, 2)), np.zeros((5, 3)))
     with pytest.raises(DataError, match="NaN"):
         mmd2_unbiased(np.full((4, 2), np.nan), np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_own_ms_ssim_matches_torchmetrics(size):
+    from torchmetrics.functional.image import multiscale_structural_similarity_index_measure as tm_msssim
+
+    from benchmark.audits.fidelity import ms_ssim, ms_ssim_settings
+
+    rng = np.random.default_rng(size)
+    a = rng.random((4, size, size))
+    b = np.clip(a + rng.normal(0, 0.2, a.shape), 0, 1)
+    kernel, scales = ms_ssim_settings((size, size))
+    betas = np.array((0.0448, 0.2856, 0.3001, 0.2363, 0.1333)[:scales])
+    ref = tm_msssim(torch.from_numpy(a)[:, None], torch.from_numpy(b)[:, None], data_range=1.0, kernel_size=kernel,
+                    sigma=1.5 * kernel / 11, betas=tuple(betas / betas.sum()), normalize="relu", reduction="none")
+    np.testing.assert_allclose(ms_ssim(a, b, kernel=kernel, scales=scales), ref.numpy(), rtol=1e-6)

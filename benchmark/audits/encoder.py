@@ -191,6 +191,32 @@ class DomainEncoder:
         """
         return self._forward(images)[0]
 
+    @torch.no_grad()
+    def descriptor(self, images: np.ndarray, *, grid: int = 4, batch_size: int = 256) -> np.ndarray:
+        """Instance descriptor for copy detection: unit-norm, ``grid``²-pooled activations of blocks 2–3.
+
+        The pooled penultimate features are class-discriminative and collapse within a class, so two
+        different patients' images of the same class can be closer than an image and its perturbed
+        copy; spatially pooled intermediate activations describe *this* image (cosine geometry).
+
+        Example:
+            >>> enc.descriptor(images).shape  # doctest: +SKIP
+            (100, 1536)
+        """
+        stack = as_image_stack(images)
+        taps = {7, 11}  # after the 2nd and 3rd pooling layers of the trunk
+        out = []
+        for start in range(0, len(stack), batch_size):
+            h = (resize_stack(stack[start:start + batch_size], self.resolution).to(self.device) - 0.5) / 0.25
+            parts = []
+            for i, layer in enumerate(self.net.trunk):
+                h = layer(h)
+                if i in taps:
+                    parts.append(F.adaptive_avg_pool2d(h, grid).flatten(1))
+            out.append(torch.cat(parts, 1).double().cpu().numpy())
+        feats = np.concatenate(out) if out else np.zeros((0, 0))
+        return feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
+
     def predict_proba(self, images: np.ndarray) -> dict[str, pd.DataFrame]:
         """Class probabilities per oracle attribute: ``{attr: DataFrame[n, classes]}``.
 

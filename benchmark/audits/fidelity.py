@@ -171,28 +171,80 @@ def ms_ssim_scales(size: int, kernel_size: int) -> int:
     return scales
 
 
+def _gaussian_window(kernel: int, sigma: float) -> torch.Tensor:
+    dist = torch.arange((1 - kernel) / 2, (1 + kernel) / 2, 1.0, dtype=torch.float64)
+    gauss = torch.exp(-((dist / sigma) ** 2) / 2)
+    gauss = gauss / gauss.sum()
+    return (gauss[:, None] @ gauss[None, :])[None, None]
+
+
+def _ssim_and_cs(a: torch.Tensor, b: torch.Tensor, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image mean SSIM and contrast-structure term (reflect padding).
+
+    As torchmetrics does, the contrast-structure map is averaged after cropping the padded border
+    while the SSIM map is averaged over the whole image.
+    """
+    c1, c2 = 0.01 ** 2, 0.03 ** 2  # data range 1
+    pad = (window.shape[-1] - 1) // 2
+    a, b = (torch.nn.functional.pad(x, (pad,) * 4, mode="reflect") for x in (a, b))
+    stats_ = torch.nn.functional.conv2d(torch.cat((a, b, a * a, b * b, a * b)), window).split(len(a))
+    mu_a, mu_b = stats_[0], stats_[1]
+    var_a = torch.clamp(stats_[2] - mu_a ** 2, min=0)
+    var_b = torch.clamp(stats_[3] - mu_b ** 2, min=0)
+    cov = stats_[4] - mu_a * mu_b
+    cs_map = (2 * cov + c2) / (var_a + var_b + c2)
+    ssim_map = (2 * mu_a * mu_b + c1) / (mu_a ** 2 + mu_b ** 2 + c1) * cs_map
+    crop = (slice(None), slice(None), slice(pad, -pad or None), slice(pad, -pad or None))
+    return ssim_map.flatten(1).mean(1), cs_map[crop].flatten(1).mean(1)
+
+
+def ms_ssim(a: np.ndarray, b: np.ndarray, *, kernel: int = 11, scales: int = 5) -> np.ndarray:
+    """MS-SSIM per image pair (Wang et al. 2003): Gaussian window, ReLU-clipped terms, betas renormalised.
+
+    Matches torchmetrics' ``multiscale_structural_similarity_index_measure(..., normalize="relu")`` with
+    ``sigma = 1.5 * kernel / 11`` and the first ``scales`` default betas (verified in the tests).
+
+    Example:
+        >>> x = np.random.default_rng(0).random((2, 32, 32))
+        >>> float(ms_ssim(x, x, kernel=3, scales=3)[0])
+        1.0
+    """
+    betas = np.array((0.0448, 0.2856, 0.3001, 0.2363, 0.1333)[:scales])
+    betas = torch.tensor(betas / betas.sum())
+    window = _gaussian_window(kernel, 1.5 * kernel / 11)
+    x = torch.from_numpy(np.array(a, dtype=np.float64))[:, None]
+    y = torch.from_numpy(np.array(b, dtype=np.float64))[:, None]
+    terms = []
+    for scale in range(scales):
+        sim, cs = _ssim_and_cs(x, y, window)
+        terms.append(torch.relu(sim) if scale == scales - 1 else torch.relu(cs))
+        x, y = torch.nn.functional.avg_pool2d(x, 2), torch.nn.functional.avg_pool2d(y, 2)
+    return torch.prod(torch.stack(terms) ** betas[:, None], dim=0).numpy()
+
+
+def ms_ssim_settings(shape: tuple[int, int]) -> tuple[int, int]:
+    """(kernel, scales) for an image size: kernel 11 from 176 px, 7 from 48 px, else 3."""
+    side = min(shape)
+    kernel = 11 if side >= 176 else 7 if side >= 48 else 3
+    return kernel, ms_ssim_scales(side, kernel)
+
+
 def ms_ssim_diversity(images: np.ndarray, *, n_pairs: int = 100, seed: int = 0) -> dict[str, float]:
-    """Mean MS-SSIM over random distinct pairs (torchmetrics; fewer scales for small images).
+    """Mean MS-SSIM over random distinct pairs (fewer scales for small images; lower = more diverse).
 
     Example:
         >>> imgs = np.random.default_rng(0).random((6, 32, 32)).astype(np.float32)
         >>> 0 <= ms_ssim_diversity(imgs, n_pairs=5)["ms_ssim"] < 0.5
         True
     """
-    from torchmetrics.functional.image import multiscale_structural_similarity_index_measure as msssim
-
     stack = np.asarray(images, dtype=np.float32)
     if len(stack) < 2:
         return {"ms_ssim": float("nan"), "n_pairs": 0, "scales": 0}
-    kernel = 11 if min(stack.shape[1:]) >= 176 else 7 if min(stack.shape[1:]) >= 48 else 3
-    scales = ms_ssim_scales(min(stack.shape[1:]), kernel)
-    betas = np.array((0.0448, 0.2856, 0.3001, 0.2363, 0.1333)[:scales])
+    kernel, scales = ms_ssim_settings(stack.shape[1:])
     rng = np.random.default_rng(seed)
     i = rng.integers(0, len(stack), n_pairs)
     j = (i + rng.integers(1, len(stack), n_pairs)) % len(stack)
-    a, b = torch.from_numpy(stack[i].copy())[:, None], torch.from_numpy(stack[j].copy())[:, None]
-    values = msssim(a.double(), b.double(), data_range=1.0, kernel_size=kernel, betas=tuple(betas / betas.sum()),
-                    normalize="relu", reduction="none")
+    values = ms_ssim(stack[i], stack[j], kernel=kernel, scales=scales)
     return {"ms_ssim": float(values.mean()), "n_pairs": int(n_pairs), "scales": scales, "kernel_size": kernel}
 
 
@@ -214,3 +266,68 @@ def fd_with_baseline(real_a: np.ndarray, real_b: np.ndarray, synthetic: np.ndarr
     real_ci = bootstrap_two_sample(real_a, real_b, frechet_distance, n_boot=n_boot, seed=seed + 2)
     return {"fd": fd_syn, "fd_ci": list(syn_ci), "fd_real_baseline": fd_real, "fd_real_baseline_ci": list(real_ci),
             "ratio": fd_syn / fd_real if fd_real > 0 else float("inf"), "n_reference": len(real_a), "n_compared": n}
+
+
+def _kid_vs_baseline(ref: np.ndarray, real_b: np.ndarray, syn: np.ndarray, *, n_boot: int, seed: int) -> dict:
+    n = min(len(real_b), len(syn))
+    syn = syn[np.random.default_rng(seed).permutation(len(syn))[:n]]
+    kid = kernel_distance(ref, syn, subsets=50, subset_size=1000, seed=seed)
+    base = kernel_distance(ref, real_b, subsets=50, subset_size=1000, seed=seed)
+    syn_ci = bootstrap_two_sample(ref, syn, mmd2_unbiased, n_boot=n_boot, seed=seed + 3)
+    base_ci = bootstrap_two_sample(ref, real_b, mmd2_unbiased, n_boot=n_boot, seed=seed + 4)
+    return {**kid, "kid_ci": list(syn_ci), "kid_real_baseline": base["kid_mean"], "kid_real_baseline_ci": list(base_ci)}
+
+
+def fidelity_audit(generator: str, *, real_a: np.ndarray, real_b: np.ndarray, synthetic: np.ndarray,
+                   real_images: np.ndarray, synthetic_images: np.ndarray, extractor: str, resolution: Any,
+                   config: dict, seed: int = 0) -> list[dict]:
+    """FD, KID, PRDC, intensity moments and MS-SSIM diversity as audit records (features precomputed).
+
+    ``real_a`` / ``real_b`` are features of two disjoint patient halves of the real reference set.
+
+    Example:
+        >>> fidelity_audit("g", real_a=a, real_b=b, synthetic=s, real_images=ri, synthetic_images=si,
+        ...                extractor="enc", resolution=(64, 64), config=cfg)  # doctest: +SKIP
+    """
+    from benchmark.audits.common import audit_record, status_by_thresholds
+
+    base = {"extractor": extractor, "resolution": list(resolution) if resolution else None}
+    fd = fd_with_baseline(real_a, real_b, synthetic, n_boot=config["n_boot_fd"], seed=seed)
+    kid = _kid_vs_baseline(real_a, real_b, synthetic, n_boot=config["n_boot_fd"], seed=seed)
+    kid_status = "warn" if kid["kid_ci"][0] > kid["kid_real_baseline_ci"][1] else "pass"
+    real_prdc, syn_prdc = prdc(real_a, real_b, k=config["prdc_k"]), prdc(real_a, synthetic, k=config["prdc_k"])
+    cov_gap = real_prdc["coverage"] - syn_prdc["coverage"]
+    moments = moment_differences(real_images, synthetic_images)
+    worst = max(moments, key=lambda k: abs(np.nan_to_num(moments[k]["smd"])))
+    div_syn = ms_ssim_diversity(synthetic_images, n_pairs=config["ms_ssim_pairs"], seed=seed)
+    div_real = ms_ssim_diversity(real_images, n_pairs=config["ms_ssim_pairs"], seed=seed)
+    collapse = div_syn["ms_ssim"] - div_real["ms_ssim"]
+    return [
+        audit_record(generator, "fidelity", "frechet_distance", status_by_thresholds(
+            fd["ratio"], config["fd_ratio_warn"], config["fd_ratio_fail"]), value=fd["fd"],
+            threshold=config["fd_ratio_warn"], evidence={**base, **fd, "n": fd["n_compared"]},
+            message=(f"FD {fd['fd']:.3g} vs real-vs-real {fd['fd_real_baseline']:.3g} at N={fd['n_compared']} "
+                     f"(ratio {fd['ratio']:.2f}; {extractor})")),
+        audit_record(generator, "fidelity", "kernel_distance", kid_status, value=kid["kid_mean"],
+                     threshold=kid["kid_real_baseline_ci"][1], evidence={**base, **kid, "n": len(synthetic)},
+                     message=(f"KID {kid['kid_mean']:.3g} ± {kid['kid_std']:.2g} vs real-vs-real "
+                              f"{kid['kid_real_baseline']:.3g}")),
+        audit_record(generator, "fidelity", "precision_recall_density_coverage",
+                     status_by_thresholds(cov_gap, config["coverage_gap_warn"], None), value=syn_prdc["coverage"],
+                     threshold=real_prdc["coverage"] - config["coverage_gap_warn"],
+                     evidence={**base, "synthetic": syn_prdc, "real_baseline": real_prdc, "n": len(synthetic)},
+                     message=(f"precision {syn_prdc['precision']:.2f}, recall {syn_prdc['recall']:.2f}, density "
+                              f"{syn_prdc['density']:.2f}, coverage {syn_prdc['coverage']:.2f} (real-vs-real "
+                              f"coverage {real_prdc['coverage']:.2f})")),
+        audit_record(generator, "fidelity", "intensity_moments", status_by_thresholds(
+            abs(np.nan_to_num(moments[worst]["smd"])), config["moment_smd_warn"], config["moment_smd_fail"]),
+            value=moments[worst]["smd"], threshold=config["moment_smd_warn"],
+            evidence={"moments": moments, "n_real": len(real_images), "n": len(synthetic_images)},
+            message=f"largest intensity-moment shift: {worst} (standardised difference {moments[worst]['smd']:+.2f})"),
+        audit_record(generator, "fidelity", "ms_ssim_diversity", status_by_thresholds(
+            collapse, config["ms_ssim_gap_warn"], config["ms_ssim_gap_fail"]), value=div_syn["ms_ssim"],
+            threshold=div_real["ms_ssim"] + config["ms_ssim_gap_warn"],
+            evidence={"synthetic": div_syn, "real": div_real, "n": len(synthetic_images)},
+            message=(f"mean MS-SSIM among synthetic pairs {div_syn['ms_ssim']:.3f} vs real pairs "
+                     f"{div_real['ms_ssim']:.3f} (higher = less diverse)")),
+    ]

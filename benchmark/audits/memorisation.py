@@ -45,7 +45,7 @@ def pixel_embedding(images: np.ndarray, size: int = 32) -> np.ndarray:
     stack = np.asarray(images, dtype=np.float32)
     if stack.ndim == 4:
         stack = stack[:, 0]
-    x = torch.from_numpy(np.ascontiguousarray(stack))[:, None]
+    x = torch.from_numpy(np.array(stack, dtype=np.float32, copy=True))[:, None]
     h, w = stack.shape[1:]
     scale = min(1.0, size / max(h, w))
     x = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")

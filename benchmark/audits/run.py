@@ -1,0 +1,182 @@
+"""``run_audits``: every audit of one generator's synthetic set, as Contract-5 records plus figure data.
+
+Order: leakage first (a generator trained on held-out patients fails before anything else is
+trusted), then fidelity, conditional adherence, classification accuracy score, memorisation and
+bias amplification. Figure data (closest-pair images, NN-distance histograms, distributions) are
+written as ``.npz`` / ``.json`` under ``out_dir`` and named in each record's ``evidence.files``.
+Thresholds live in :data:`DEFAULT_CONFIG`; ``config`` overrides any of them (unknown keys are an
+error). See ``docs/audits.md`` for what each threshold means and how it is calibrated.
+
+Example:
+    >>> records = run_audits(generator_name="ddpm", train=view, holdout=val, synthetic=batch,
+    ...                      generator_training_patients=view.patient_ids, val_patients=vp,
+    ...                      test_patients=tp, encoder=enc, config={}, out_dir="runs/x/audits")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from benchmark.audits.adherence import adherence_audit
+from benchmark.audits.bias import bias_audit
+from benchmark.audits.common import patient_halves
+from benchmark.audits.encoder import as_image_stack
+from benchmark.audits.fidelity import fidelity_audit
+from benchmark.audits.leakage import card_claims_record, near_duplicate_record, patient_overlap_record
+from benchmark.audits.memorisation import memorisation_audit, pixel_embedding, standardise
+from benchmark.errors import ConfigError, DataError
+from benchmark.io import atomic_write_bytes, atomic_write_json
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "alpha": 0.01,              # calibrated FPR of copy / near-duplicate detection
+    "copy_fail_rate": 0.05,     # flag rate above which a significant excess of copies fails (else warns)
+    "ct_warn": -1.5, "ct_fail": -3.0,          # data-copying C_T (≪ 0 = copying)
+    "mia_auc_warn": 0.6, "mia_auc_fail": 0.75,  # membership-inference attack AUC
+    "n_cells": 5, "top_k": 8, "n_boot": 200, "n_boot_fd": 50, "pixel_size": 32,
+    "fd_ratio_warn": 3.0, "fd_ratio_fail": None,  # FD / real-vs-real FD at the same N
+    "coverage_gap_warn": 0.25, "prdc_k": 5,
+    "moment_smd_warn": 1.0, "moment_smd_fail": None,
+    "ms_ssim_pairs": 100, "ms_ssim_gap_warn": 0.1, "ms_ssim_gap_fail": 0.3,
+    "adherence_warn_margin": 0.1, "adherence_fail_margin": 0.25,
+    "cas": True, "cas_epochs": None, "cas_warn_gap": 0.15, "cas_fail_gap": None,
+    "tv_warn": 0.15, "tv_fail": 0.3,           # total variation vs the target population
+    "near_duplicate_fail_rate": 0.05,
+    "seed": 0,
+}
+
+
+def resolve_config(config: dict | None) -> dict[str, Any]:
+    """Defaults overridden by ``config``; unknown keys raise :class:`ConfigError` listing the valid ones."""
+    config = dict(config or {})
+    unknown = sorted(set(config) - set(DEFAULT_CONFIG))
+    if unknown:
+        raise ConfigError(f"audit config: unknown key(s) {unknown}; valid keys: {sorted(DEFAULT_CONFIG)}")
+    return {**DEFAULT_CONFIG, **config}
+
+
+def _write_gallery(out_dir: Path, generator: str, details: dict, synthetic: np.ndarray, train: np.ndarray) -> str:
+    arrays: dict[str, np.ndarray] = {}
+    for space, res in details.items():
+        pairs = res["closest"]
+        s_idx = np.array([p["synthetic"] for p in pairs], dtype=np.int64)
+        t_idx = np.array([p["train"] for p in pairs], dtype=np.int64)
+        arrays.update({f"{space}_synthetic_index": s_idx, f"{space}_train_index": t_idx,
+                       f"{space}_distance": np.array([p["distance"] for p in pairs]),
+                       f"{space}_synthetic_images": synthetic[s_idx], f"{space}_train_images": train[t_idx],
+                       f"{space}_synthetic_nn": res["synthetic_nn"], f"{space}_holdout_nn": res["holdout_nn"],
+                       f"{space}_threshold": np.array(res["threshold"])})
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    path = out_dir / f"{generator}_memorisation.npz"
+    atomic_write_bytes(path, buf.getvalue())
+    return str(path)
+
+
+def _leakage(name: str, train: Any, test: Any, card: Any, training_patients: Iterable[str], val_patients: Any,
+             test_patients: Any, holdout: Any, cfg: dict) -> list[dict]:
+    records = [patient_overlap_record(name, training_patients, val_patients=val_patients or (),
+                                      test_patients=test_patients or ()),
+               card_claims_record(name, card, training_patients=training_patients)]
+    train_emb = pixel_embedding(train.images, cfg["pixel_size"])
+    for split, view in (("val", holdout), ("test", test)):
+        if view is not None and len(view):
+            records.append(near_duplicate_record(
+                name, split, pixel_embedding(view.images, cfg["pixel_size"]), view.manifest["image_id"], train_emb,
+                train.manifest["patient_id"], train.manifest["image_id"], alpha=cfg["alpha"],
+                fail_rate=cfg["near_duplicate_fail_rate"]))
+    return records
+
+
+def _oracle_labels(encoder: Any, images: np.ndarray) -> dict[str, np.ndarray] | None:
+    return encoder.predict(images) if hasattr(encoder, "predict") else None
+
+
+def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
+               generator_training_patients: Iterable[str], val_patients: Iterable[str] = (),
+               test_patients: Iterable[str] = (), encoder: Any, config: dict | None = None,
+               out_dir: str | Path | None = None, card: Any = None, test: Any = None,
+               target: Any = None) -> list[dict]:
+    """Run every audit on one generator's synthetic batch and return Contract-5 records.
+
+    Args:
+        generator_name: name used in records and file names.
+        train: the generator's training view (real training split).
+        holdout: real held-out images (val split) with a manifest: calibration and oracle reference.
+        synthetic: the :class:`~benchmark.protocols.SyntheticBatch` under audit.
+        generator_training_patients: patient ids the generator was fitted on.
+        val_patients, test_patients: the detector's validation / test patient ids.
+        encoder: a :class:`~benchmark.audits.encoder.DomainEncoder` (or any ``FeatureExtractor``;
+            adherence, CAS and oracle bias are skipped without ``predict``).
+        config: overrides of :data:`DEFAULT_CONFIG`.
+        out_dir: where figure data go (default: no files written).
+        card: the generator card (leakage claims, conditioning).
+        test: optional test view (near-duplicate check vs training, default target population).
+        target: mapping attribute → {category: share}; default the test manifest, else holdout.
+
+    Raises:
+        ConfigError: unknown config keys.
+        DataError: malformed images.
+    """
+    cfg = resolve_config(config)
+    seed = int(cfg["seed"])
+    name = generator_name
+    syn_images = as_image_stack(synthetic.images, source=f"{name} synthetic images")
+    if len(syn_images) < 2:
+        raise DataError(f"{name}: need at least 2 synthetic images to audit, got {len(syn_images)}")
+    train_images, held_images = as_image_stack(train.images), as_image_stack(holdout.images)
+    out = Path(out_dir) if out_dir else None
+    records = _leakage(name, train, test, card, generator_training_patients, val_patients, test_patients, holdout, cfg)
+    f_train, f_held, f_syn = (encoder.features(x) for x in (train_images, held_images, syn_images))
+    base = {"extractor": encoder.name, "resolution": encoder.resolution}
+    half_a, half_b = patient_halves(train.manifest["patient_id"], seed=seed)
+    records += fidelity_audit(name, real_a=f_train[half_a], real_b=f_train[half_b], synthetic=f_syn,
+                              real_images=held_images, synthetic_images=syn_images, config=cfg, seed=seed, **base)
+    if hasattr(encoder, "predict"):
+        conditioning = tuple(getattr(card, "conditioning", ()) or ())
+        records += adherence_audit(name, encoder=encoder, synthetic_images=syn_images, requested=synthetic.labels,
+                                   holdout_images=held_images, holdout_manifest=holdout.manifest,
+                                   conditioning=conditioning, config=cfg)
+        if cfg["cas"]:
+            from benchmark.audits.cas import cas_audit
+
+            cas_cfg = {**cfg, "cas_epochs": cfg["cas_epochs"] or int(encoder.info.get("epochs", 15))}
+            records += cas_audit(name, synthetic=synthetic, holdout=holdout, real_encoder=encoder, config=cas_cfg,
+                                 seed=seed)
+    if hasattr(encoder, "descriptor"):
+        feature_space = tuple(encoder.descriptor(x) for x in (syn_images, train_images, held_images))
+    else:
+        feature_space = (standardise(f_syn, f_train), standardise(f_train, f_train), standardise(f_held, f_train))
+    spaces = {"feature": feature_space,
+              "pixel": tuple(pixel_embedding(x, cfg["pixel_size"]) for x in (syn_images, train_images, held_images))}
+    groups = synthetic.labels["density"].astype(str).to_numpy() if "density" in synthetic.labels else None
+    mem_records, details = memorisation_audit(name, spaces=spaces, config=cfg, groups=groups, seed=seed, **base)
+    records += mem_records
+    target_table = target if target is not None else (test.manifest if test is not None else holdout.manifest)
+    bias = bias_audit(name, synthetic_labels=synthetic.labels, train_manifest=train.manifest, target=target_table,
+                      config=cfg, oracle_labels=_oracle_labels(encoder, syn_images), seed=seed)
+    records += bias
+    if out is not None:
+        gallery = _write_gallery(out, name, details, syn_images, train_images)
+        dist_path = out / f"{name}_distributions.json"
+        atomic_write_json(dist_path, {r["check"]: r["evidence"] for r in bias if r["status"] != "skip"})
+        for rec in records:
+            if rec["audit"] == "memorisation" and rec["check"].startswith("copy_detection"):
+                rec["evidence"]["files"] = [gallery]
+            elif rec["audit"] == "bias" and rec["status"] != "skip":
+                rec["evidence"]["files"] = [str(dist_path)]
+    return records
+
+
+def summarise(records: list[dict]) -> str:
+    """Plain-text pass/warn/fail table (one line per record)."""
+    width = max((len(f"{r['audit']}/{r['check']}") for r in records), default=10)
+    lines = [f"{'check':<{width}}  status  value       message"]
+    for r in records:
+        value = r.get("value")
+        shown = f"{value:.4g}" if isinstance(value, (int, float)) and value is not None else str(value)
+        lines.append(f"{r['audit'] + '/' + r['check']:<{width}}  {r['status']:<6}  {shown:<10}  {r['message']}")
+    return "\n".join(lines)
