@@ -56,8 +56,11 @@ def _as_generator(gen_or_name: Any) -> Any:
 
 def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckContext) -> CheckResult:
     """Run one check, turning its outcome (or any exception it provokes) into a CheckResult."""
+    from benchmark.generators.torchutil import torch_threads
+
     try:
-        return CheckResult(check.__name__, "pass", check(gen, ctx))
+        with torch_threads(1):  # tiny workloads: one thread is fastest and avoids oversubscription
+            return CheckResult(check.__name__, "pass", check(gen, ctx))
     except CheckSkip as err:
         return CheckResult(check.__name__, "skip", str(err))
     except CheckFail as err:

@@ -41,7 +41,8 @@ def _param_names(cls: type) -> list[str]:
 
 def _to_saveable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
-        return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value)), "dtype": str(value.dtype)}
+        arr = np.ascontiguousarray(value)
+        return {"__ndarray__": torch.from_numpy(arr if arr.flags.writeable else arr.copy()), "dtype": str(value.dtype)}
     if isinstance(value, dict):
         return {str(k): _to_saveable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -47,4 +47,16 @@ def eval_mode(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
         module.train(was)
 
 
-__all__ = ["autocast", "eval_mode", "pick_device", "seeded"]
+
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` intra-op torch threads (tiny workloads run faster single-threaded)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+__all__ = ["autocast", "eval_mode", "pick_device", "seeded", "torch_threads"]
