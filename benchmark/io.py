@@ -90,6 +90,10 @@ def read_json(path: str | os.PathLike) -> Any:
         raise SchemaError(f"{path}: file not found") from err
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise SchemaError(f"{path}: not valid JSON ({err}); re-create the file or restore it") from err
+    except RecursionError as err:
+        raise SchemaError(f"{path}: JSON nested too deeply to read; re-create the file or restore it") from err
+    except OSError as err:
+        raise SchemaError(f"{path}: cannot read ({type(err).__name__}: {err}); check the path and permissions") from err
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
