@@ -88,3 +88,13 @@ def test_parallel_build_and_cache_reads_20x_faster_than_decoding(tmp_path):
     figures = benchmark_cache(tmp_path, n_images=40, source_size=256, cache_size=128, workers=2, epochs=2)
     assert figures["speedup"] >= 20, figures
     assert figures["decode_images_per_s"] > 0 and figures["cache_images_per_s"] > 0
+
+
+def test_second_builder_on_the_same_folder_is_refused(cohort, tmp_path):
+    from benchmark.errors import RunLockedError
+    from benchmark.io import RunLock
+
+    with RunLock(tmp_path / "c"):
+        with pytest.raises(RunLockedError):
+            build_cache(cohort.manifest, cohort.root, tmp_path / "c", size=16, workers=1, progress=False)
+    assert len(build_cache(cohort.manifest, cohort.root, tmp_path / "c", size=16, workers=1, progress=False)) == 8

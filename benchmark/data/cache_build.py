@@ -22,7 +22,7 @@ from benchmark.data.cache_worker import decode_row
 from benchmark.data.preprocess import _as_size
 from benchmark.data.splits import manifest_sha256
 from benchmark.errors import DataError
-from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.io import RunLock, atomic_write_json, atomic_write_text, read_json
 
 CHUNK = 32
 INDEX_COLUMNS = ("image_id", "row", "patient_id", "split", "findings", "transform")
@@ -54,6 +54,9 @@ def _prepare_dir(out: Path, key: dict, n: int, shape: tuple[int, int]) -> dict:
         if info.get("key") != key or info.get("shape") != [n, *shape]:
             raise DataError(f"{out}: holds a cache for another manifest/size/preprocessing ({info.get('key')}); "
                             f"use another --out or delete the folder (wanted {key})")
+        missing = [name for name in ("images.u16", "done.u8", "crc.u32") if not (out / name).is_file()]
+        if missing:
+            raise DataError(f"{out}: cache folder is incomplete ({missing} missing); delete the folder and re-run")
         return info
     out.mkdir(parents=True, exist_ok=True)
     (out / "parts").mkdir(exist_ok=True)
@@ -144,16 +147,24 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
         raise DataError("build_cache: the manifest has no rows; nothing to cache")
     out, shape = Path(out_dir), _as_size(size)
     manifest = manifest.reset_index(drop=True)
-    info = _prepare_dir(out, cache_key(manifest_sha256(manifest), shape), len(manifest), shape)
+    out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):  # a second `prepare` on the same folder fails fast instead of interleaving writes
+        info = _prepare_dir(out, cache_key(manifest_sha256(manifest), shape), len(manifest), shape)
+        _fill(out, manifest, Path(root), shape, workers, progress)
+        _assemble(out, manifest, info)
+    return ImageCache.open(out)
+
+
+def _fill(out: Path, manifest: pd.DataFrame, root: Path, shape: tuple[int, int], workers: int,
+          progress: bool) -> None:
+    """Decode every row whose done byte is 0, chunk by chunk."""
     n = len(manifest)
     images = np.memmap(out / "images.u16", dtype=np.uint16, mode="r+", shape=(n, *shape))
     done = np.memmap(out / "done.u8", dtype=np.uint8, mode="r+", shape=(n,))
     crc = np.memmap(out / "crc.u32", dtype=np.uint32, mode="r+", shape=(n,))
     todo = [int(r) for r in np.nonzero(done == 0)[0]]
     bar = _Progress(n, n - len(todo), progress)
-    for results in _run_chunks(list(_tasks(manifest, Path(root), shape, todo)), workers):
+    for results in _run_chunks(list(_tasks(manifest, root, shape, todo)), workers):
         _commit_chunk(out, results, images, done, crc)
         bar.step(len(results))
     del images, done, crc
-    _assemble(out, manifest, info)
-    return ImageCache.open(out)
