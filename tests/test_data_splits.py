@@ -58,3 +58,10 @@ def test_manifest_hash_is_order_independent_and_content_sensitive():
     changed = m.copy()
     changed.loc[0, "split"] = "train" if m.loc[0, "split"] != "train" else "val"
     assert manifest_sha256(changed) != manifest_sha256(m)
+
+
+def test_patient_in_both_official_splits_goes_wholly_to_test():
+    """CBIS-DDSM lists some patients in a training CSV and a test CSV: no leakage, the patient is test."""
+    m = pd.DataFrame({"patient_id": ["p1", "p1", "p2"], "image_id": ["a", "b", "c"], "split": ["train", "test", "train"]})
+    out = assign_splits(m, seed=0, val_fraction=0.0)
+    assert out["split"].tolist() == ["test", "test", "train"]
