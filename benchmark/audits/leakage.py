@@ -37,9 +37,16 @@ def patients_sha256(patient_ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(str(p) for p in patient_ids)).encode("utf-8")).hexdigest()
 
 
-def patient_overlap_record(generator: str, training_patients: Iterable[str], *, val_patients: Iterable[str],
+def patient_overlap_record(generator: str, training_patients: Iterable[str] | None, *, val_patients: Iterable[str],
                            test_patients: Iterable[str], show: int = 5) -> dict:
-    """``fail`` when the generator's training patients include any val/test patient, naming them."""
+    """``fail`` when the generator's training patients include any val/test patient, naming them.
+
+    ``training_patients=None`` (unknown, e.g. a folder submission without a patient list) → ``skip``.
+    """
+    if training_patients is None:
+        return audit_record(generator, "leakage", "patient_overlap", "skip",
+                            message="the generator's training patients are unknown; pass them (e.g. "
+                                    "`mammobench audit --training-patients FILE`) to check overlap")
     train = {str(p) for p in training_patients}
     overlaps = {split: sorted(train & {str(p) for p in ids})
                 for split, ids in (("val", val_patients), ("test", test_patients))}

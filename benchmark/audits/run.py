@@ -76,7 +76,7 @@ def _write_gallery(out_dir: Path, generator: str, details: dict, synthetic: np.n
     return str(path)
 
 
-def _leakage(name: str, train: Any, test: Any, card: Any, training_patients: Iterable[str], val_patients: Any,
+def _leakage(name: str, train: Any, test: Any, card: Any, training_patients: Iterable[str] | None, val_patients: Any,
              test_patients: Any, holdout: Any, cfg: dict) -> list[dict]:
     records = [patient_overlap_record(name, training_patients, val_patients=val_patients or (),
                                       test_patients=test_patients or ()),
@@ -96,7 +96,7 @@ def _oracle_labels(encoder: Any, images: np.ndarray) -> dict[str, np.ndarray] | 
 
 
 def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
-               generator_training_patients: Iterable[str], val_patients: Iterable[str] = (),
+               generator_training_patients: Iterable[str] | None, val_patients: Iterable[str] = (),
                test_patients: Iterable[str] = (), encoder: Any, config: dict | None = None,
                out_dir: str | Path | None = None, card: Any = None, test: Any = None,
                target: Any = None) -> list[dict]:
@@ -107,7 +107,7 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
         train: the generator's training view (real training split).
         holdout: real held-out images (val split) with a manifest: calibration and oracle reference.
         synthetic: the :class:`~benchmark.protocols.SyntheticBatch` under audit.
-        generator_training_patients: patient ids the generator was fitted on.
+        generator_training_patients: patient ids the generator was fitted on (None = unknown: skip).
         val_patients, test_patients: the detector's validation / test patient ids.
         encoder: a :class:`~benchmark.audits.encoder.DomainEncoder` (or any ``FeatureExtractor``;
             adherence, CAS and oracle bias are skipped without ``predict``).
