@@ -42,7 +42,7 @@ class GeneratorCard:
     def __post_init__(self) -> None:
         for key in ("name", "version", "licence", "intended_use"):
             if not str(getattr(self, key)).strip():
-                raise ConfigError(f"generator card: '{key}' must be a non-empty string")
+                raise ConfigError(f"generator card: '{key}' must be a non-empty string; fill it in")
         if self.kind not in GENERATOR_KINDS:
             raise ConfigError(f"generator card '{self.name}': kind '{self.kind}' is not one of {list(GENERATOR_KINDS)}")
         bad = [c for c in self.conditioning if c not in CONDITIONING_VARIABLES]
@@ -73,7 +73,12 @@ class GeneratorCard:
             raise ConfigError(f"{source}: 'hyperparameters' must be a mapping")
         for key in ("name", "version", "kind", "licence", "intended_use"):
             data[key] = str(data[key])
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from err
+        except TypeError as err:  # a value of the wrong type (e.g. a list where text is expected)
+            raise ConfigError(f"{source}: {err}; see baselines/*/card.yaml for the expected form") from err
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "GeneratorCard":
@@ -81,8 +86,9 @@ class GeneratorCard:
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            raise ConfigError(f"{path}: cannot read generator card ({err})") from err
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            raise ConfigError(f"{path}: cannot read generator card ({err}); it must be UTF-8 YAML, "
+                              "see baselines/*/card.yaml") from err
         return cls.from_dict(data, source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
