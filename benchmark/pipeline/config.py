@@ -113,6 +113,8 @@ class AugmentationSpec:
 class MetricsSpec:
     primary: str = _field("auc", str, choices=PRIMARY_METRICS)
     target_specificity: float = _field(0.9, (int, float), check=lambda v: 0 < v < 1, hint="between 0 and 1")
+    prevalence: float | None = _field(None, (int, float, type(None)), check=lambda v: v is None or 0 < v < 1,
+                                      hint="null (use the training split's) or a number between 0 and 1")
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,18 @@ def default_run_id(task: TaskConfig, profile: str, generators: Sequence[str]) ->
     return "-".join([task.task, profile, *extra])
 
 
-def analysis_plan(task: TaskConfig, settings: dict[str, Any]) -> dict[str, Any]:
-    """The frozen analysis plan (Contract 4) of a task at a profile."""
+def analysis_plan(task: TaskConfig, settings: dict[str, Any], prevalence: float) -> dict[str, Any]:
+    """The frozen analysis plan (Contract 4) of a task at a profile.
+
+    ``prevalence`` (for PPV/NPV) is the task's ``metrics.prevalence`` or, when null, the training
+    split's — never the test split's.
+    """
     return {"primary_metric": task.metrics.primary, "control_arm": task.analysis.control_arm,
             "subgroups": list(task.subgroups.attributes), "intersections": [list(p) for p in task.subgroups.intersections],
             "min_group_size": int(settings.get("min_group_size") or task.subgroups.min_group_size),
             "n_boot": int(settings.get("n_boot") or task.analysis.n_boot), "alpha": float(task.analysis.alpha),
-            "multiplicity": task.analysis.multiplicity, "prevalence": None,
+            "multiplicity": task.analysis.multiplicity,
+            "prevalence": float(task.metrics.prevalence or prevalence),
             "target_specificity": float(task.metrics.target_specificity), "seed": int(task.analysis.seed)}
 
 
@@ -97,7 +102,8 @@ def _data_stages(task: TaskConfig, run_dir: Path, settings: dict, cohort_dir: st
     with timer.stage("plan", "freeze the analysis plan before reading the test split"):
         from benchmark.report.plan import write_analysis_plan
 
-        plan = analysis_plan(task, settings)
+        train_prevalence = float(manifest.loc[manifest["split"] == "train", "y_true"].mean())
+        plan = analysis_plan(task, settings, train_prevalence)
         plan_sha = write_analysis_plan(run_dir, plan)
     with timer.stage("cache", f"{len(manifest)} images at {size} px"):
         cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=timer.say)
@@ -152,7 +158,7 @@ def run_task(task: TaskConfig, *, profile: str = "quick", out: str | os.PathLike
     run_dir = Path(out) / default_run_id(task, profile, generators)
     _prepare_run_dir(run_dir, resume)
     device = select_device(device)
-    threads = threads or max(1, min(4, (os.cpu_count() or 1) // max(1, workers)))
+    threads = threads or 1  # one torch thread per cell: fastest under load, identical on every executor
     timer = StageTimer(log)
     timer.say(f"run {run_dir} (task {task.task}, profile {profile}, executor {executor}, device {device})")
     with RunLock(run_dir):
