@@ -66,7 +66,7 @@ def test_audit_cli_copies_fail_and_write_records(tmp_path, capsys):
     records = {r["check"]: r for r in json.loads((tmp_path / "o" / "audits" / "subm.json").read_text())}
     assert records["patient_overlap"]["status"] == "fail" and "te0001" in records["patient_overlap"]["message"]
     assert records["copy_detection_pixel"]["value"] == 1.0
-    assert (tmp_path / "o" / "audits" / "subm_memorisation.npz").is_file()
+    assert (tmp_path / "o" / records["copy_detection_pixel"]["evidence"]["pairs_file"]).is_file()
 
 
 def test_audit_cli_rejects_unknown_real_layout(tmp_path):

@@ -64,9 +64,9 @@ def test_perturbed_copies_are_flagged(world, tmp_path):
         assert rec["value"] >= 0.95 and rec["status"] == "fail", rec["message"]
     assert checks["membership_inference"]["value"] > 0.75
     assert checks["data_copying_ct"]["value"] < -3 and checks["data_copying_ct"]["status"] == "fail"
-    gallery = np.load(checks["copy_detection_pixel"]["evidence"]["files"][0])
-    assert gallery["pixel_synthetic_images"].shape == (8, 32, 32)
-    assert (gallery["pixel_distance"] <= gallery["pixel_threshold"]).all()
+    gallery = np.load(tmp_path.parent / checks["copy_detection_pixel"]["evidence"]["pairs_file"])
+    assert gallery["synthetic"].shape == gallery["nearest"].shape == (8, 32, 32)
+    assert (gallery["distance"] <= gallery["threshold"]).all() and (gallery["similarity"] > 0.9).all()
 
 
 def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
@@ -116,6 +116,7 @@ def test_fatty_only_generator_flagged_by_bias_audit(world):
     checks = _by_check(records)
     assert checks["density_distribution"]["status"] == "fail"
     assert "most over-represented A (100%" in checks["density_distribution"]["message"]
+    assert checks["density_distribution"]["evidence"]["distributions"]["density"]["synthetic"]["A"] == 1.0
     assert checks["density_distribution_oracle"]["status"] in ("warn", "fail")
 
 

@@ -88,7 +88,8 @@ def distribution_record(generator: str, attribute: str, source: str, synthetic_v
     evidence = {"n": int(counts.sum()), "source": source, "synthetic": syn_shares, "train": train_shares,
                 "target": target_shares, "tv_vs_target_ci": tv_bootstrap_ci(syn, cats, target_shares,
                                                                              n_boot=config["n_boot"], seed=seed),
-                "tv_vs_train": tv_train, "chi2": chi2, "chi2_p": p_value}
+                "tv_vs_train": tv_train, "chi2": chi2, "chi2_p": p_value,
+                "distributions": {attribute: {"real": train_shares, "synthetic": syn_shares, "target": target_shares}}}
     message = (f"{attribute} ({source}): TV {tv_target:.2f} vs target (warn {config['tv_warn']}, fail "
                f"{config['tv_fail']}); most over-represented {over} ({syn_shares[over]:.0%} vs "
                f"{target_shares.get(over, 0.0):.0%}), most under-represented {under} "

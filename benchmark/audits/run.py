@@ -56,24 +56,43 @@ def resolve_config(config: dict | None) -> dict[str, Any]:
     return {**DEFAULT_CONFIG, **config}
 
 
-def _write_gallery(out_dir: Path, generator: str, details: dict, synthetic: np.ndarray, train: np.ndarray) -> str:
-    arrays: dict[str, np.ndarray] = {}
-    for space, res in details.items():
-        pairs = res["closest"]
-        s_idx = np.array([p["synthetic"] for p in pairs], dtype=np.int64)
-        t_idx = np.array([p["train"] for p in pairs], dtype=np.int64)
-        arrays.update({f"{space}_synthetic_index": s_idx, f"{space}_train_index": t_idx,
-                       f"{space}_distance": np.array([p["distance"] for p in pairs]),
-                       f"{space}_synthetic_images": synthetic[s_idx], f"{space}_train_images": train[t_idx],
-                       f"{space}_synthetic_nn": res["synthetic_nn"], f"{space}_holdout_nn": res["holdout_nn"],
-                       f"{space}_threshold": np.array(res["threshold"])})
+def _npz_bytes(**arrays: np.ndarray) -> bytes:
     import io
 
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
-    path = out_dir / f"{generator}_memorisation.npz"
-    atomic_write_bytes(path, buf.getvalue())
-    return str(path)
+    return buf.getvalue()
+
+
+def _write_gallery(out_dir: Path, generator: str, space: str, res: dict, synthetic: np.ndarray,
+                   train: np.ndarray) -> Path:
+    """Closest pairs of one space for the review gallery: ``synthetic``, ``nearest`` ``[k, H, W]``,
+    ``similarity`` ``[k]`` (cosine / correlation = 1 − d²/2 on unit vectors), plus indices, distances
+    and the NN-distance arrays behind the threshold (histograms)."""
+    s_idx = np.array([p["synthetic"] for p in res["closest"]], dtype=np.int64)
+    t_idx = np.array([p["train"] for p in res["closest"]], dtype=np.int64)
+    dist = np.array([p["distance"] for p in res["closest"]], dtype=np.float64)
+    path = out_dir / f"{generator}_closest_{space}.npz"
+    atomic_write_bytes(path, _npz_bytes(
+        synthetic=synthetic[s_idx], nearest=train[t_idx], similarity=1 - dist ** 2 / 2, distance=dist,
+        synthetic_index=s_idx, train_index=t_idx, synthetic_nn=res["synthetic_nn"], holdout_nn=res["holdout_nn"],
+        threshold=np.array(res["threshold"])))
+    return path
+
+
+def _attach_files(records: list[dict], details: dict, out: Path, name: str, syn: np.ndarray, train: np.ndarray) -> None:
+    """Write figure data and name it in the records (paths relative to the run folder = out's parent)."""
+    bias = [r for r in records if r["audit"] == "bias" and r["status"] != "skip"]
+    dist_path = out / f"{name}_distributions.json"
+    atomic_write_json(dist_path, {r["check"]: r["evidence"]["distributions"] for r in bias})
+    for rec in records:
+        space = rec["check"].removeprefix("copy_detection_")
+        if rec["audit"] == "memorisation" and space in details:
+            path = _write_gallery(out, name, space, details[space], syn, train)
+            rec["evidence"]["pairs_file"] = str(path.relative_to(out.parent))
+            rec["evidence"]["files"] = [str(path)]
+        elif rec in bias:
+            rec["evidence"]["files"] = [str(dist_path)]
 
 
 def _leakage(name: str, train: Any, test: Any, card: Any, training_patients: Iterable[str] | None, val_patients: Any,
@@ -160,14 +179,7 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
                       config=cfg, oracle_labels=_oracle_labels(encoder, syn_images), seed=seed)
     records += bias
     if out is not None:
-        gallery = _write_gallery(out, name, details, syn_images, train_images)
-        dist_path = out / f"{name}_distributions.json"
-        atomic_write_json(dist_path, {r["check"]: r["evidence"] for r in bias if r["status"] != "skip"})
-        for rec in records:
-            if rec["audit"] == "memorisation" and rec["check"].startswith("copy_detection"):
-                rec["evidence"]["files"] = [gallery]
-            elif rec["audit"] == "bias" and rec["status"] != "skip":
-                rec["evidence"]["files"] = [str(dist_path)]
+        _attach_files(records, details, out, name, syn_images, train_images)
     return records
 
 
