@@ -1,0 +1,113 @@
+"""Planted generators: each plants exactly the property its trial expects, and the audit primitives catch it."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from baselines.planted import PLANTED_GENERATORS, register
+from benchmark.audits.bias import bias_audit
+from benchmark.audits.leakage import patient_overlap_record
+from benchmark.audits.memorisation import memorisation_audit, pixel_embedding
+from benchmark.audits.run import resolve_config
+from benchmark.generators import get_generator
+from benchmark.generators.fixtures import make_tiny_train_view
+from benchmark.protocols import Generator
+
+SIZE = 32
+register()
+
+
+@pytest.fixture(scope="module")
+def view():
+    return make_tiny_train_view(n=48, size=SIZE, seed=0)
+
+
+def _source_index(view, images: np.ndarray) -> np.ndarray:
+    """Index of the training image closest to each synthetic image (pixel L2)."""
+    train = view.images.reshape(len(view), -1)
+    return np.array([int(np.argmin(((train - im.reshape(1, -1)) ** 2).sum(1))) for im in images[:, 0]])
+
+
+def test_registered_with_planted_cards(view):
+    register()
+    register()  # idempotent
+    for name in PLANTED_GENERATORS:
+        gen = get_generator(name) if name != "planted_helpful" else get_generator(name, sim_size=64)
+        assert isinstance(gen, Generator)
+        gen.fit(view, seed=0)
+        assert gen.card.kind == "planted" and gen.card.name == name
+        batch = gen.sample(4, seed=1)
+        assert batch.images.shape == (4, 1, SIZE, SIZE) and batch.images.dtype == np.float32
+        assert 0 <= batch.images.min() and batch.images.max() <= 1 and len(batch.labels) == 4
+
+
+def test_null_is_exact_duplicates_with_true_labels(view):
+    batch = get_generator("planted_null").fit(view, seed=0).sample(12, seed=3)
+    src = _source_index(view, batch.images)
+    np.testing.assert_allclose(batch.images[:, 0], view.images[src], atol=1 / 65535)
+    assert list(batch.labels["label"]) == list(view.manifest["label"].iloc[src])
+
+
+def test_harmful_flips_every_label(view):
+    batch = get_generator("planted_harmful").fit(view, seed=0).sample(16, seed=4)
+    truth = view.manifest["label"].iloc[_source_index(view, batch.images)].to_numpy()
+    assert ((truth == "normal") == (batch.labels["label"].to_numpy() != "normal")).all()
+
+
+def test_biased_returns_density_a_only(view):
+    batch = get_generator("planted_biased").fit(view, seed=0).sample(20, conditions=pd.DataFrame(
+        {"density": ["D"] * 20}), seed=5)
+    assert set(batch.labels["density"]) == {"A"}
+
+
+def test_off_condition_claims_requests_but_ignores_them(view):
+    want = pd.DataFrame({"density": ["D"] * 24})
+    batch = get_generator("planted_off_condition").fit(view, seed=0).sample(24, conditions=want, seed=6)
+    assert set(batch.labels["density"]) == {"D"}
+    true_density = view.manifest["density"].iloc[_source_index(view, batch.images)]
+    assert (true_density != "D").mean() > 0.5
+
+
+def test_helpful_simulates_dense_cases_with_consistent_labels(view):
+    batch = get_generator("planted_helpful", sim_size=64).fit(view, seed=0).sample(3, seed=7)
+    assert set(batch.labels["density"]) <= {"C", "D"}
+    for label, findings in zip(batch.labels["label"], batch.labels["findings"]):
+        assert (label == "normal") == (len(findings) == 0)
+    src = _source_index(view, batch.images)
+    assert np.abs(batch.images[:, 0] - view.images[src]).max() > 0.05  # new images, not copies
+
+
+def test_leaker_reports_the_patients_it_was_fitted_on(view):
+    leaker = get_generator("planted_leaker").fit(view, seed=0)
+    assert set(leaker.training_patients_) == view.patient_ids
+    rec = patient_overlap_record("planted_leaker", leaker.training_patients_, val_patients=set(),
+                                 test_patients=set(list(view.patient_ids)[:3]))
+    assert rec["status"] == "fail" and rec["evidence"]["n_overlap_test"] == 3
+
+
+def test_memoriser_fails_memorisation_and_fresh_images_pass(view):
+    cfg = resolve_config({"n_boot": 50})
+    train, holdout = make_tiny_train_view(n=64, size=SIZE, seed=0), make_tiny_train_view(n=64, size=SIZE, seed=1)
+    px = lambda x: pixel_embedding(np.asarray(x), cfg["pixel_size"])  # noqa: E731
+
+    def statuses(images):
+        emb = (px(images), px(train.images), px(holdout.images))
+        recs, _ = memorisation_audit("g", spaces={"feature": emb, "pixel": emb}, config=cfg, seed=0)
+        return {r["check"]: r["status"] for r in recs}
+
+    copies = get_generator("planted_memoriser").fit(train, seed=0).sample(40, seed=8).images[:, 0]
+    fresh = make_tiny_train_view(n=40, size=SIZE, seed=2).images
+    assert "fail" in statuses(copies).values()
+    assert "fail" not in statuses(fresh).values()
+
+
+def test_biased_is_flagged_by_bias_audit_and_training_mix_is_not(view):
+    cfg = resolve_config({"n_boot": 50})
+    target = view.manifest
+    biased = get_generator("planted_biased").fit(view, seed=0).sample(40, seed=9).labels
+    mix = get_generator("planted_null").fit(view, seed=0).sample(40, seed=9).labels
+    status = lambda labels: {r["check"]: r["status"] for r in bias_audit(  # noqa: E731
+        "g", synthetic_labels=labels, train_manifest=view.manifest, target=target, config=cfg)}
+    assert status(biased)["density_distribution"] in ("warn", "fail")
+    assert status(mix)["density_distribution"] == "pass"
