@@ -1,0 +1,51 @@
+"""End-to-end self-test at the smoke profile: planted generators through the real pipeline.
+
+Slow (a pipeline run with detector cells and audits): ``pytest -m slow tests/test_selftest_e2e.py``.
+The CI job runs it at the smoke profile; the default suite covers the parts in
+test_selftest_planted.py / test_selftest_trials.py.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmark.commands.selftest import main
+from benchmark.selftest.runner import run_selftest
+
+pytestmark = pytest.mark.slow
+
+AUDIT_TRIALS = ["memoriser", "leaker", "biased", "off_condition"]
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("selftest")
+    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS + ["harmful"], log=lambda _line: None)
+
+
+def test_audit_trials_agree_at_smoke(smoke_run):
+    _, records = smoke_run
+    by_trial = {r["trial"]: r for r in records}
+    for name in AUDIT_TRIALS:
+        assert by_trial[name]["agree"], (name, by_trial[name]["observed"], by_trial[name]["evidence"])
+
+
+def test_selftest_lands_in_result_report_and_signature(smoke_run):
+    out, records = smoke_run
+    run_dir = next(p for p in out.iterdir() if (p / "result.json").is_file())
+    result = json.loads((run_dir / "result.json").read_text())
+    assert [r["trial"] for r in result["selftest"]] == [r["trial"] for r in records]
+    assert "Self-test: known-answer trials" in (run_dir / "report.html").read_text()
+    from benchmark.report.provenance import verify_run
+
+    report = verify_run(run_dir)
+    assert report.valid, report
+
+
+def test_cli_exit_code_and_table(smoke_run, capsys):
+    out, _ = smoke_run  # resumes the same run folder: cells, audits and synthetic sets are reused
+    code = main(["--profile", "smoke", "--out", str(out), "--trials", ",".join(AUDIT_TRIALS)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert all(f"planted_{t}" in text for t in AUDIT_TRIALS)
