@@ -82,6 +82,7 @@ def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
     assert checks["density_distribution"]["status"] == "pass"
     assert checks["density_agreement"]["status"] == "pass"
     assert checks["frechet_distance"]["evidence"]["ratio"] < 3
+    assert set(checks["frechet_distance"]["evidence"]["by_condition"]["lesion_type"]) == {"none", "mass", "calcification"}
     assert checks["classification_accuracy_score_label"]["value"] > 0.5
     result = minimal_result("r")
     result["audits"] = records
@@ -139,3 +140,37 @@ def test_near_duplicate_across_splits_detected(world):
 def test_unknown_config_key_is_rejected(world):
     with pytest.raises(ConfigError, match="alpah"):
         _run(world, _fresh_batch(5, seed=4), cfg={"alpah": 0.1})
+
+
+def test_adherence_fails_when_conditions_are_ignored(world):
+    from benchmark.audits.adherence import adherence_audit
+    from benchmark.audits.run import DEFAULT_CONFIG
+
+    train, holdout, _, encoder = world
+    batch = _fresh_batch(40, seed=11)
+    honoured = adherence_audit("g", encoder=encoder, synthetic_images=batch.images, requested=batch.labels,
+                               holdout_images=holdout.images, holdout_manifest=holdout.manifest,
+                               conditioning=("density",), config=DEFAULT_CONFIG)[0]
+    ignored_labels = batch.labels.copy()
+    ignored_labels["density"] = np.random.default_rng(0).permutation(
+        np.where(batch.labels["density"].to_numpy() == "A", "D", "A"))
+    ignored = adherence_audit("g", encoder=encoder, synthetic_images=batch.images, requested=ignored_labels,
+                              holdout_images=holdout.images, holdout_manifest=holdout.manifest,
+                              conditioning=("density",), config=DEFAULT_CONFIG)[0]
+    assert honoured["status"] == "pass" and ignored["status"] == "fail", (honoured["message"], ignored["message"])
+    assert set(honoured["evidence"]["synthetic"]) == {"A", "B", "C", "D", "overall"}
+
+
+def test_bias_with_user_target_distribution(world):
+    from benchmark.audits.bias import bias_audit
+    from benchmark.audits.run import DEFAULT_CONFIG
+
+    train = world[0]
+    batch = _fresh_batch(40, seed=12)
+    target = {"density": {"A": 0.1, "B": 0.4, "C": 0.4, "D": 0.1}}
+    records = bias_audit("g", synthetic_labels=batch.labels, train_manifest=train.manifest, target=target,
+                         config=DEFAULT_CONFIG)
+    assert [r["check"] for r in records] == ["density_distribution"]
+    tv = records[0]["value"]
+    shares = records[0]["evidence"]["synthetic"]
+    assert tv == pytest.approx(0.5 * sum(abs(shares[c] - target["density"][c]) for c in "ABCD"))

@@ -23,7 +23,7 @@ from benchmark.audits.adherence import adherence_audit
 from benchmark.audits.bias import bias_audit
 from benchmark.audits.common import patient_halves
 from benchmark.audits.encoder import as_image_stack
-from benchmark.audits.fidelity import fidelity_audit
+from benchmark.audits.fidelity import fd_with_baseline, fidelity_audit
 from benchmark.audits.leakage import card_claims_record, near_duplicate_record, patient_overlap_record
 from benchmark.audits.memorisation import memorisation_audit, pixel_embedding, standardise
 from benchmark.errors import ConfigError, DataError
@@ -110,6 +110,27 @@ def _leakage(name: str, train: Any, test: Any, card: Any, training_patients: Ite
     return records
 
 
+def conditional_fd(f_train: np.ndarray, train_manifest: Any, halves: tuple[np.ndarray, np.ndarray],
+                   f_syn: np.ndarray, labels: Any, *, min_n: int = 10, seed: int = 0) -> dict[str, dict]:
+    """FD per density and lesion type: FD(real half A of class c, synthetic labelled c) vs FD(A_c, B_c).
+
+    Classes with fewer than ``min_n`` images in a half or in the synthetic set are left out.
+    """
+    out: dict[str, dict] = {}
+    for attr in ("density", "lesion_type"):
+        if attr not in train_manifest or attr not in labels:
+            continue
+        real_vals = train_manifest[attr].astype(str).to_numpy()
+        syn_vals = labels[attr].astype(str).to_numpy()
+        for cls in sorted(set(real_vals) - {"", "unknown"}):
+            a, b = (h[real_vals[h] == cls] for h in halves)
+            syn = f_syn[syn_vals == cls]
+            if min(len(a), len(b), len(syn)) >= min_n:
+                res = fd_with_baseline(f_train[a], f_train[b], syn, n_boot=0, seed=seed)
+                out.setdefault(attr, {})[cls] = {k: res[k] for k in ("fd", "fd_real_baseline", "ratio", "n_compared")}
+    return out
+
+
 def _oracle_labels(encoder: Any, images: np.ndarray) -> dict[str, np.ndarray] | None:
     return encoder.predict(images) if hasattr(encoder, "predict") else None
 
@@ -154,6 +175,9 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
     half_a, half_b = patient_halves(train.manifest["patient_id"], seed=seed)
     records += fidelity_audit(name, real_a=f_train[half_a], real_b=f_train[half_b], synthetic=f_syn,
                               real_images=held_images, synthetic_images=syn_images, config=cfg, seed=seed, **base)
+    fd_record = next(r for r in records if r["check"] == "frechet_distance")
+    fd_record["evidence"]["by_condition"] = conditional_fd(f_train, train.manifest, (half_a, half_b), f_syn,
+                                                           synthetic.labels, seed=seed)
     if hasattr(encoder, "predict"):
         conditioning = tuple(getattr(card, "conditioning", ()) or ())
         records += adherence_audit(name, encoder=encoder, synthetic_images=syn_images, requested=synthetic.labels,
