@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import pickle
 import time
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def load_generator(path: str | Path) -> Any:
     path = Path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError) as err:
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:
         raise DataError(f"{path}: cannot load fitted generator ({err}); delete it to refit") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise DataError(f"{path}: not a MammoBench generator file (expected format {FORMAT})")
@@ -117,10 +118,13 @@ def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Pa
     path = Path(cache_dir) / f"{safe}-{key[:16]}.pt"
     info = info if info is not None else {}
     if path.exists():
-        gen = load_generator(path)
-        meta = torch.load(path, map_location="cpu", weights_only=True).get("meta", {})
-        info.update(cached=True, path=str(path), fit_seconds=meta.get("fit_seconds"))
-        return gen
+        try:
+            loaded = load_generator(path)
+            meta = torch.load(path, map_location="cpu", weights_only=True).get("meta", {})
+            info.update(cached=True, path=str(path), fit_seconds=meta.get("fit_seconds"))
+            return loaded
+        except DataError:
+            pass  # corrupt or outdated cache entry: refit and overwrite it
     start = time.perf_counter()
     fitted = gen.fit(train_view, seed=seed)
     seconds = time.perf_counter() - start

@@ -62,11 +62,24 @@ class CheckContext:
             self._tmp = Path(tempfile.mkdtemp(prefix="mammobench-check-"))
         return self._tmp
 
-    def fitted(self, gen: Any) -> Any:
-        """A fitted clone of ``gen`` (fitted once per context and generator)."""
+    def fit_record(self, gen: Any) -> dict[str, Any]:
+        """Fit a clone of ``gen`` once per context, on the canary view, watching the canary test folder.
+
+        Returns ``{"fresh", "returned", "test_reads"}``: the clone, what ``fit`` returned and the test
+        paths it touched (the fit-related checks inspect this one fit instead of refitting).
+        """
         if id(gen) not in self._fitted:
-            self._fitted[id(gen)] = clone(gen).fit(self.view, seed=self.fit_seed)
+            view, test_dir = _canary_view(self)
+            fresh = clone(gen)
+            with watch_paths(test_dir) as seen:
+                returned = fresh.fit(view, seed=self.fit_seed)
+            self._fitted[id(gen)] = {"fresh": fresh, "returned": returned, "test_reads": list(seen),
+                                     "test_dir": test_dir}
         return self._fitted[id(gen)]
+
+    def fitted(self, gen: Any) -> Any:
+        """The fitted clone of ``gen`` (see :meth:`fit_record`)."""
+        return self.fit_record(gen)["fresh"]
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -139,10 +152,10 @@ def check_card_valid(gen: Any, ctx: CheckContext) -> str:
 
 def check_fit_returns_self(gen: Any, ctx: CheckContext) -> str:
     """``fit`` returns the generator itself (so ``Gen().fit(view, seed=0).sample(...)`` works)."""
-    fresh = clone(gen)
-    out = fresh.fit(ctx.view, seed=ctx.fit_seed)
-    if out is not fresh:
-        raise CheckFail(f"fit returned {type(out).__name__} instead of the generator itself (return self)")
+    record = ctx.fit_record(gen)
+    if record["returned"] is not record["fresh"]:
+        raise CheckFail(f"fit returned {type(record['returned']).__name__} instead of the generator itself "
+                        "(return self)")
     return "fit returned the generator itself"
 
 
@@ -171,11 +184,10 @@ def _canary_view(ctx: CheckContext) -> tuple[TrainView, Path]:
 
 def check_reads_only_the_train_view(gen: Any, ctx: CheckContext) -> str:
     """Neither ``fit`` nor ``sample`` opens or lists anything under a canary test-split folder."""
-    view, test_dir = _canary_view(ctx)
-    fresh = clone(gen)
-    with watch_paths(test_dir) as seen:
-        fresh.fit(view, seed=ctx.fit_seed)
-        fresh.sample(2, seed=0)
+    record = ctx.fit_record(gen)
+    with watch_paths(record["test_dir"]) as seen:
+        record["fresh"].sample(2, seed=0)
+    seen = record["test_reads"] + list(seen)
     if seen:
         raise CheckFail(f"the generator read test data outside its training view: {sorted(set(seen))[:3]}; "
                         "a generator may use only the TrainView it is handed")
