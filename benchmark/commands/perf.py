@@ -1,0 +1,80 @@
+"""``mammobench perf``: throughput and speed ratios of the harness on this machine.
+
+Example:
+    $ mammobench perf                                 # everything, smoke end-to-end run (a few minutes)
+    $ mammobench perf --quick-only --json perf.json   # skip the end-to-end run
+    $ mammobench perf --only bootstrap                # acceptance config: fairlearn B=1000, 10,000 cases
+    $ mammobench perf --run-dir runs/vc_lesion-quick  # stage timings of a finished run instead of a new one
+    $ mammobench perf --compare old.json new.json     # new ÷ old per figure
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmark.errors import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``mammobench perf`` options."""
+    p = argparse.ArgumentParser(prog="mammobench perf", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n".join(__doc__.splitlines()[2:]))
+    p.add_argument("--only", default=None, metavar="NAMES",
+                   help="comma-separated benchmarks (run at their full 'selected' size); see --list")
+    p.add_argument("--quick-only", action="store_true", help="skip the slow benchmarks (end-to-end run)")
+    p.add_argument("--e2e", choices=("smoke", "quick", "none"), default="smoke",
+                   help="profile of the end-to-end run (default smoke; quick takes ~10 min; none skips it)")
+    p.add_argument("--run-dir", default=None, help="read stage timings from this finished run instead")
+    p.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON here")
+    p.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
+    p.add_argument("--tiny", action="store_true", help="tiny sizes (seconds; checks that everything runs)")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), default=None,
+                   help="compare two perf JSON files instead of measuring")
+    return p
+
+
+def _compare(old: str, new: str) -> int:
+    from benchmark.perf.compare import compare_results, format_comparison, load_perf
+
+    print(format_comparison(compare_results(load_perf(old), load_perf(new))))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Run the selected benchmarks, print the table, optionally write JSON; 1 if a benchmark failed."""
+    args = build_parser().parse_args(argv)
+    if args.compare:
+        return _compare(*args.compare)
+    from benchmark.perf.runner import format_table, run_perf
+    from benchmark.perf.suite import BENCHMARKS
+
+    if args.list:
+        for name, bench in BENCHMARKS.items():
+            print(f"{name:<18} {bench.description}")
+        return 0
+    names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
+    overrides: dict[str, dict] = {}
+    if args.run_dir:
+        overrides["e2e"] = {"run_dir": args.run_dir}
+    elif args.e2e != "none":
+        overrides["e2e"] = {"profile": args.e2e}
+    if args.e2e == "none" and not args.run_dir:
+        if names and "e2e" in names:
+            raise ConfigError("--only e2e with --e2e none: nothing to time; give --e2e smoke|quick or --run-dir")
+        quick_only = True
+    else:
+        quick_only = args.quick_only
+    if names is None and args.run_dir and args.quick_only:
+        raise ConfigError("--run-dir with --quick-only: --quick-only skips the end-to-end figures; drop one")
+    result = run_perf(names, scale="tiny" if args.tiny else "default", quick_only=quick_only, overrides=overrides,
+                      workdir=args.workdir, command=["mammobench", "perf", *argv],
+                      progress=lambda line: print(f"[perf] {line}", file=sys.stderr, flush=True))
+    print(format_table(result))
+    if args.json:
+        from benchmark.io import atomic_write_json
+
+        atomic_write_json(args.json, result)
+        print(f"written: {args.json}")
+    return 1 if any(b["status"] != "ok" for b in result["benchmarks"]) else 0

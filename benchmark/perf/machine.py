@@ -1,0 +1,106 @@
+"""What a perf result was measured on: machine, load, library versions, code version, peak memory.
+
+Figures from two machines (or one machine under different load) are not comparable; this record
+travels with every perf JSON so :mod:`benchmark.perf.compare` can say so.
+
+Example:
+    >>> info = machine_info()
+    >>> info["cpu_count"] >= 1 and "torch" in info["versions"]
+    True
+"""
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+_PACKAGES = ("numpy", "scipy", "pandas", "torch", "timm", "scikit-learn", "fairlearn", "pydicom")
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("mammobench", *_PACKAGES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_sha(repo: str | os.PathLike | None = None) -> str | None:
+    """The checked-out commit (with ``-dirty`` when tracked files changed), or None outside git.
+
+    Example:
+        >>> sha = git_sha()
+        >>> sha is None or len(sha.split("-")[0]) == 40
+        True
+    """
+    repo = Path(repo) if repo else Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sha + ("-dirty" if dirty else "")
+
+
+def load_average() -> list[float] | None:
+    """1-, 5- and 15-minute load averages (None where the OS has none)."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU count, torch threads, device, platform, versions, git sha and the current load average."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        usable = os.cpu_count() or 1
+    return {"hostname": platform.node(), "platform": platform.platform(), "processor": platform.processor(),
+            "cpu_count": os.cpu_count(), "usable_cpus": usable, "torch_threads": torch.get_num_threads(),
+            "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
+            "memory_gb": _total_memory_gb(), "versions": _versions(), "git_sha": git_sha(),
+            "python_executable": sys.executable, "load_average": load_average()}
+
+
+def _total_memory_gb() -> float | None:
+    try:
+        import psutil
+
+        return round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:  # pragma: no cover
+        return None
+
+
+def peak_memory_mb() -> dict[str, float]:
+    """Peak resident memory (MiB) of this process, of its largest finished child, and current RSS.
+
+    ``ru_maxrss`` is in KiB on Linux and bytes on macOS.
+
+    Example:
+        >>> peak_memory_mb()["self_peak_rss_mb"] > 0
+        True
+    """
+    scale = 1 / 2**20 if sys.platform == "darwin" else 1 / 1024
+    out = {"self_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, 1),
+           "children_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale, 1)}
+    try:
+        import psutil
+
+        out["current_rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
+    except ImportError:  # pragma: no cover
+        pass
+    return out

@@ -1,0 +1,115 @@
+"""Detector training speed inside the harness against the bare model on the same tensors.
+
+The harness figure times :func:`benchmark.training.train.train_detector` — the function every grid
+cell calls — on an in-memory dataset, including what it does besides the optimiser steps (model
+build, seeding, per-epoch validation scoring, best-checkpoint copy). The baseline is the plain
+PyTorch loop a user would write: the same recipe-built model, the same batch order, ``AdamW`` with
+the same hyper-parameters, ``BCEWithLogitsLoss`` with the same ``pos_weight``, the same thread
+count, and nothing else. ``ratio = harness images/s ÷ bare images/s`` (target ≥ 0.9).
+
+Two harness figures are given: with a validation split of ``val_fraction`` of the training size
+(what a cell really does) and with a two-image validation split (the loop's own overhead).
+Each configuration is timed ``repeats`` times, alternating, and the fastest run is kept, which
+damps the noise of a shared machine.
+
+Example:
+    >>> r = bench_detector_training(n_train=16, image_size=32, batch_size=8, epochs=1, repeats=1)
+    >>> sorted(k for k in r if k.endswith("images_per_s"))
+    ['bare_images_per_s', 'harness_images_per_s', 'harness_loop_images_per_s']
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def _data(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 1, size, size), dtype=np.float32)
+    y = (np.arange(n) % 3 == 0).astype(np.float32)
+    return x, y
+
+
+def bare_training_seconds(x: np.ndarray, y: np.ndarray, *, arch: str, seed: int, config) -> float:
+    """Seconds of the bare forward/backward/step loop with the harness's model, batches and optimiser.
+
+    Example:
+        >>> from benchmark.training.train import TrainConfig
+        >>> x, y = _data(8, 32, 0)
+        >>> bare_training_seconds(x, y, arch="test_resnet", seed=0, config=TrainConfig(epochs=1, batch_size=4)) > 0
+        True
+    """
+    from benchmark.registry import DETECTORS
+    import benchmark.training  # noqa: F401  (registers the built-in recipes)
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(max(1, config.threads))
+    model = DETECTORS.get(config.recipe)().build(arch=arch, weights=config.weights)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    n_pos = float(y.sum())
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([(len(y) - n_pos) / max(n_pos, 1.0)]))
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    rng = np.random.default_rng(seed)
+    model.train()
+    start = time.perf_counter()
+    for _ in range(config.epochs):
+        order = torch.from_numpy(rng.permutation(len(y)))
+        for i in range(0, len(y), config.batch_size):
+            b = order[i:i + config.batch_size]
+            loss = loss_fn(model(tx[b]), ty[b])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - start
+
+
+def harness_training_seconds(x: np.ndarray, y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
+                             arch: str, seed: int, config) -> float:
+    """Wall seconds of one :func:`train_detector` call (everything a grid cell's training does)."""
+    from benchmark.training.train import train_detector
+
+    start = time.perf_counter()
+    train_detector(x, y, val_x, val_y, arch=arch, seed=seed, config=config)
+    return time.perf_counter() - start
+
+
+def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_size: int = 64, epochs: int = 2,
+                            arch: str = "test_resnet", threads: int = 1, val_fraction: float = 0.25,
+                            repeats: int = 2, seed: int = 0) -> dict:
+    """Training images/s inside the harness and of the bare loop; their ratio (target ≥ 0.9).
+
+    Args:
+        n_train: training images (random pixels; speed does not depend on content).
+        image_size: square image side in pixels.
+        batch_size, epochs, arch, threads: the :class:`TrainConfig` both loops use (CPU).
+        val_fraction: validation images per training image in the realistic harness figure.
+        repeats: timed repetitions of each configuration; the fastest is kept.
+        seed: data, initialisation and batch order.
+
+    Returns:
+        ``harness_images_per_s``, ``harness_loop_images_per_s``, ``bare_images_per_s``, ``ratio``,
+        ``loop_ratio`` and the settings.
+    """
+    from benchmark.training.train import TrainConfig
+
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, device="cpu", threads=threads)
+    x, y = _data(n_train, image_size, seed)
+    n_val = max(2, int(round(n_train * val_fraction)))
+    val_x, val_y = _data(n_val, image_size, seed + 1)
+    bare_training_seconds(x[:batch_size], y[:batch_size], arch=arch, seed=seed,
+                          config=TrainConfig(epochs=1, batch_size=batch_size, threads=threads))  # warm-up
+    bare, full, loop = [], [], []
+    for _ in range(max(1, repeats)):
+        bare.append(bare_training_seconds(x, y, arch=arch, seed=seed, config=config))
+        full.append(harness_training_seconds(x, y, val_x, val_y, arch=arch, seed=seed, config=config))
+        loop.append(harness_training_seconds(x, y, val_x[:2], val_y[:2], arch=arch, seed=seed, config=config))
+    images = n_train * epochs
+    rates = {name: images / min(times) for name, times in (("bare", bare), ("harness", full), ("loop", loop))}
+    return {"arch": arch, "n_train": n_train, "n_val": n_val, "image_size": image_size, "batch_size": batch_size,
+            "epochs": epochs, "threads": threads, "repeats": repeats,
+            "bare_images_per_s": rates["bare"], "harness_images_per_s": rates["harness"],
+            "harness_loop_images_per_s": rates["loop"], "ratio": rates["harness"] / rates["bare"],
+            "loop_ratio": rates["loop"] / rates["bare"], "seconds": {"bare": bare, "harness": full, "loop": loop}}
