@@ -1,0 +1,34 @@
+"""The perf measurements written in benchmark/perf run at tiny sizes and report consistent fields."""
+from __future__ import annotations
+
+import pytest
+
+from benchmark.perf.generator_bench import bench_generator
+from benchmark.perf.machine import git_sha, machine_info, peak_memory_mb
+from benchmark.perf.training_bench import bench_detector_training
+
+
+def test_detector_training_bench_fields():
+    r = bench_detector_training(n_train=12, image_size=32, batch_size=4, epochs=1, repeats=1)
+    assert r["n_val"] == 3
+    assert r["ratio"] == pytest.approx(r["harness_images_per_s"] / r["bare_images_per_s"])
+    assert r["loop_ratio"] == pytest.approx(r["harness_loop_images_per_s"] / r["bare_images_per_s"])
+    assert all(len(v) == 1 and v[0] > 0 for v in r["seconds"].values())
+
+
+@pytest.mark.parametrize("name", ["cgan", "ddpm"])
+def test_generator_bench_fields(name):
+    r = bench_generator(name, n_train=16, image_size=32, n_sample=2, overrides={"steps": 2})
+    assert r["n_sample"] == 2 and r["params"]["steps"] == 2 and r["params"]["device"] == "cpu"
+    assert r["train_images_per_s"] > 0 and r["sample_images_per_s"] > 0
+    assert r["fit_seconds"] >= r["train_loop_seconds"]
+
+
+def test_machine_info_and_memory():
+    info = machine_info()
+    assert info["cpu_count"] >= 1 and info["torch_threads"] >= 1 and info["device"] in ("cpu", "cuda")
+    assert info["load_average"] is None or len(info["load_average"]) == 3
+    sha = git_sha()
+    assert sha is None or len(sha.split("-")[0]) == 40
+    mem = peak_memory_mb()
+    assert mem["self_peak_rss_mb"] >= mem["current_rss_mb"] * 0.5 > 0
