@@ -192,6 +192,9 @@ def _write_samples(run: Path, rng: np.random.Generator) -> dict:
              "similarity": np.array([0.91, 0.83, 0.80])}
     (run / "audits").mkdir(parents=True, exist_ok=True)
     np.savez(run / "audits" / "ddpm_nn_pairs.npz", **pairs)
+    gallery = {"feature_synthetic_images": pairs["synthetic"], "feature_train_images": pairs["nearest"],
+               "feature_distance": np.array([0.05, 0.09, 0.12]), "feature_threshold": np.array(0.1)}
+    np.savez(run / "audits" / "ddpm_memorisation.npz", **gallery)  # layout of benchmark/audits/run.py
     return arrays
 
 
@@ -206,6 +209,14 @@ def _audits() -> list[dict]:
          "threshold": 0.9, "message": "1 synthetic image closer to a training image than the calibrated threshold",
          "evidence": {"n": 64, "pairs_file": "audits/ddpm_nn_pairs.npz",
                       "nearest_train_patient": f"{FAKE_PATIENT_NAMES[0]}-train0001"}},
+        {"generator": "ddpm_r1", "audit": "memorisation", "check": "copy_detection_feature", "status": "pass",
+         "value": 0.05, "threshold": 0.1, "message": "closest pair above the calibrated distance threshold",
+         "evidence": {"n": 64, "files": ["audits/ddpm_memorisation.npz"]}},
+        {"generator": "ddpm_r1", "audit": "bias", "check": "age_band_distribution", "status": "pass", "value": 0.06,
+         "threshold": 0.3, "message": "TV 0.06 vs target", "evidence": {
+             "n": 64, "source": "labels", "synthetic": {"<50": 0.3, "50-59": 0.3, "60-69": 0.2, "70+": 0.2},
+             "train": {"<50": 0.25, "50-59": 0.3, "60-69": 0.25, "70+": 0.2},
+             "target": {"<50": 0.25, "50-59": 0.25, "60-69": 0.25, "70+": 0.25}, "tv_vs_target_ci": [0.02, 0.1]}},
         {"generator": "ddpm", "audit": "leakage", "check": "patient_overlap", "status": "pass", "value": 0,
          "threshold": 0, "message": "no generator-training patient in val/test", "evidence": {"n": 120}},
         {"generator": "ddpm", "audit": "bias", "check": "density_shift", "status": "pass", "value": 0.08,

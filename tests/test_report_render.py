@@ -42,9 +42,9 @@ def test_html_is_self_contained(rendered):
     assert "http://" not in html and "https://" not in html
     imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
     for name in ("cohort_flow", "forest", "forest_delta", "roc_density", "calibration", "samples_ddpm",
-                 "dist_ddpm_density", "effect_vs_ratio"):
-        assert name in imgs
-    assert any(n.startswith("nn_") for n in imgs)
+                 "dist_ddpm_density_shift_density", "dist_ddpm_r1_age_band_distribution_age_band", "effect_vs_ratio",
+                 "nn_ddpm_memorisation_nn_copy", "nn_ddpm_r1_memorisation_copy_detection_feature_feature"):
+        assert name in imgs, name
     for section in SECTIONS:
         assert f'id="{section}"' in html, section
     assert "SIMULATED DATA" in html

@@ -72,6 +72,11 @@ def _ranked_arm(result: dict, generator: str, metric: str) -> tuple[str, str]:
     return best["arm"], "largest ratio (no validation metric)"
 
 
+def audit_names(result: dict, generator: str) -> set[str]:
+    """Names under which a generator's audits are recorded: the generator and each of its arms."""
+    return {generator} | {a["arm"] for a in result["arms"] if a.get("generator") == generator}
+
+
 def _flag(audits: list[dict], names: list[str]) -> str:
     statuses = [a["status"] for a in audits if a["audit"] in names]
     return next((s for s in STATUS_ORDER if s in statuses), "none")
@@ -91,7 +96,7 @@ def make_row(entry: dict, display: dict) -> dict:
     overall = next((c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric
                     and c.get("attribute") is None), {})
     worst = _worst_group(result, arm, metric)
-    gen_audits = [a for a in result["audits"] if a["generator"] == card["name"]]
+    gen_audits = [a for a in result["audits"] if a["generator"] in audit_names(result, card["name"])]
     subgroups = {f"{c['attribute']}={c['group']}": fmt_ci(c.get("estimate"), c.get("ci_low"), c.get("ci_high"))
                  for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric and c.get("attribute")}
     return {"generator": card["name"], "version": card["version"], "task": bundle["task"], "kind": card.get("kind"),

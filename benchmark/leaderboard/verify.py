@@ -75,8 +75,9 @@ def training_data_problem(card: dict, result: dict) -> str:
         if name in (dataset, task) and split in ("", "test", "*", "all"):
             return (f"generator card declares training data '{entry}', which includes the test split of "
                     f"'{dataset or task}' used by this task")
+    names = {card.get("name")} | {a["arm"] for a in result["arms"] if a.get("generator") == card.get("name")}
     leaks = [a for a in result["audits"] if a["audit"] == "leakage" and a["status"] == "fail"
-             and a["generator"] == card.get("name")]
+             and a["generator"] in names]
     if leaks:
         return f"leakage audit failed: {leaks[0]['check']}: {leaks[0]['message']}"
     return ""

@@ -11,9 +11,11 @@ Conventions read here (documented for the producers):
 * ``samples/<arm or generator>.npz``: arrays ``real__<condition>`` and ``synthetic__<condition>``
   (``[k, H, W]`` floats in ``[0, 1]``).
 * memorisation audit records: ``evidence.pairs_file`` → npz with ``synthetic``, ``nearest`` (``[k, H, W]``)
-  and ``similarity`` (``[k]``).
+  and ``similarity`` (``[k]``); or ``evidence.files`` naming the audits' gallery npz
+  (``<space>_synthetic_images``, ``<space>_train_images``, ``<space>_distance``).
 * bias audit records: ``evidence.distributions`` = ``{attribute: {"real": {group: share},
-  "synthetic": {group: share}}}``.
+  "synthetic": {group: share}}}``, or ``evidence.synthetic`` / ``train`` / ``target`` share mappings
+  with the attribute in the check name (``<attribute>_distribution``).
 * FROC: ``metrics`` records with ``metric == "froc_sensitivity"`` and an extra ``fpi`` key.
 
 Example:
@@ -132,10 +134,12 @@ def _inside(run_dir: Path, rel: str) -> Path | None:
 def _audit_arrays(run_dir: Path, audits: list[dict]) -> dict[str, dict[str, np.ndarray]]:
     out = {}
     for rec in audits:
-        rel = (rec.get("evidence") or {}).get("pairs_file")
-        path = _inside(run_dir, rel) if isinstance(rel, str) else None
-        if path is not None:
-            out[f"{rec['generator']}/{rec['audit']}/{rec['check']}"] = _load_npz(path)
+        ev = rec.get("evidence") or {}
+        files = [ev.get("pairs_file")] + list(ev.get("files") or [])
+        for rel in files:
+            path = _inside(run_dir, rel) if isinstance(rel, str) and rel.endswith(".npz") else None
+            if path is not None:
+                out[f"{rec['generator']}/{rec['audit']}/{rec['check']}"] = _load_npz(path)
     return out
 
 

@@ -144,22 +144,40 @@ def _image_figures(data: RunData) -> dict:
             out[f"samples_{name}"] = (F.image_grid(rows, f"real vs synthetic per condition: {name}"),
                                       f"Real and synthetic sample images per condition ({name}).")
     for key, arr in data.audit_arrays.items():
+        slug = key.replace("/", "_")
         if {"synthetic", "nearest", "similarity"} <= set(arr):
-            slug = key.replace("/", "_")
             out[f"nn_{slug}"] = (F.nn_pairs(arr["synthetic"], arr["nearest"], arr["similarity"]),
                                  f"Memorisation audit {key}: synthetic images and their nearest training images.")
+        for space in sorted(k[:-len("_synthetic_images")] for k in arr if k.endswith("_synthetic_images")):
+            if f"{space}_train_images" in arr and f"{space}_distance" in arr:  # audits/run.py gallery layout
+                out[f"nn_{slug}_{space}"] = (
+                    F.nn_pairs(arr[f"{space}_synthetic_images"], arr[f"{space}_train_images"],
+                               arr[f"{space}_distance"], label="distance"),
+                    f"Memorisation audit {key} ({space} space): closest synthetic–training pairs and their distance.")
+    return out
+
+
+def _distribution_series(rec: dict) -> dict[str, dict[str, dict[str, float]]]:
+    """``{attribute: {source: shares}}`` from a bias record (either evidence layout)."""
+    ev = rec.get("evidence") or {}
+    out = {}
+    for attr, d in sorted((ev.get("distributions") or {}).items()):  # {attr: {"real": {...}, "synthetic": {...}}}
+        if isinstance(d, dict) and isinstance(d.get("real"), dict) and isinstance(d.get("synthetic"), dict):
+            out[attr] = {"real (train)": d["real"], "synthetic": d["synthetic"]}
+    if isinstance(ev.get("synthetic"), dict) and isinstance(ev.get("train"), dict):  # one attribute per record
+        attr = str(rec.get("check", "")).split("_distribution")[0]
+        out[attr] = {"real (train)": ev["train"], "synthetic": ev["synthetic"],
+                     **({"target": ev["target"]} if isinstance(ev.get("target"), dict) else {})}
     return out
 
 
 def _audit_figures(data: RunData, metric: str) -> dict:
     out = {}
     for rec in data.result["audits"]:
-        dists = (rec.get("evidence") or {}).get("distributions") or {}
-        for attr, d in sorted(dists.items()):
-            if isinstance(d, dict) and isinstance(d.get("real"), dict) and isinstance(d.get("synthetic"), dict):
-                out[f"dist_{rec['generator']}_{attr}"] = (
-                    F.distribution_bars(d["real"], d["synthetic"], attr),
-                    f"Bias audit ({rec['generator']}, {rec['check']}): {attr} mix of real training vs synthetic data.")
+        for attr, series in _distribution_series(rec).items():
+            out[f"dist_{rec['generator']}_{rec['check']}_{attr}"] = (
+                F.distribution_bars(series, attr),
+                f"Bias audit ({rec['generator']}, {rec['check']}): {attr} mix of real training vs synthetic data.")
     ratios = {a["arm"]: (a.get("generator"), a.get("ratio")) for a in data.result["arms"]}
     series: dict[str, list] = {}
     for c in data.result["comparisons"]:

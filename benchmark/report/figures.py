@@ -167,29 +167,32 @@ def image_grid(rows: dict[str, np.ndarray], title: str, max_cols: int = 6) -> Fi
     return fig
 
 
-def nn_pairs(synthetic: np.ndarray, nearest: np.ndarray, similarity: Sequence[float], max_pairs: int = 6) -> Figure:
-    """Synthetic images (top) above their nearest training images (bottom) with the similarity."""
+def nn_pairs(synthetic: np.ndarray, nearest: np.ndarray, similarity: Sequence[float], max_pairs: int = 6,
+             label: str = "sim") -> Figure:
+    """Synthetic images (top) above their nearest training images (bottom) with the similarity/distance."""
     k = max(1, min(max_pairs, len(synthetic)))
     fig, axes = plt.subplots(2, k, figsize=(1.5 * k, 3.3), squeeze=False)
     for j in range(k):
         for r, arr in enumerate((synthetic, nearest)):
-            axes[r][j].imshow(np.asarray(arr[j], dtype=float), cmap="gray", vmin=0, vmax=1)
+            axes[r][j].imshow(np.asarray(arr[j], dtype=float).reshape(arr.shape[-2:]), cmap="gray", vmin=0, vmax=1)
             axes[r][j].set_xticks([])
             axes[r][j].set_yticks([])
-        axes[0][j].set_title(f"sim {float(similarity[j]):.3f}", fontsize=7)
+        axes[0][j].set_title(f"{label} {float(similarity[j]):.3f}", fontsize=7)
     axes[0][0].set_ylabel("synthetic", fontsize=7)
     axes[1][0].set_ylabel("nearest train", fontsize=7)
     return fig
 
 
-def distribution_bars(real: dict[str, float], synthetic: dict[str, float], attribute: str) -> Figure:
-    """Side-by-side shares of each group in the real training data and the synthetic set."""
-    groups = sorted(set(real) | set(synthetic))
+def distribution_bars(series: dict[str, dict[str, float]], attribute: str) -> Figure:
+    """Grouped bars: share of each group per source, e.g. ``{"real (train)": {...}, "synthetic": {...}}``."""
+    groups = sorted({g for shares in series.values() for g in shares})
     x = np.arange(len(groups))
-    fig, ax = plt.subplots(figsize=(4.5, 2.8))
-    ax.bar(x - 0.2, [real.get(g, 0) for g in groups], 0.4, label="real (train)", color=ARM_COLOURS[0])
-    ax.bar(x + 0.2, [synthetic.get(g, 0) for g in groups], 0.4, label="synthetic", color=ARM_COLOURS[1])
-    ax.set_xticks(x, groups)
+    width = 0.8 / max(len(series), 1)
+    fig, ax = plt.subplots(figsize=(4.8, 2.8))
+    for k, (label, shares) in enumerate(series.items()):
+        values = [shares.get(g) or 0.0 for g in groups]
+        ax.bar(x - 0.4 + width * (k + 0.5), values, width, label=label, color=ARM_COLOURS[k % len(ARM_COLOURS)])
+    ax.set_xticks(x, groups, fontsize=7)
     ax.set_ylabel("share")
     ax.set_title(f"{attribute}: real vs synthetic", fontsize=9)
     ax.legend(fontsize=7)
