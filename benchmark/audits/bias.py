@@ -10,8 +10,8 @@ themselves ("oracle" source), so a generator that mislabels its output cannot hi
 
 Example:
     >>> shares = category_shares(["A", "A", "B", ""], ("A", "B", "C", "D"))
-    >>> shares["A"], total_variation(shares, {"A": 0.5, "B": 0.5, "C": 0.0, "D": 0.0})
-    (0.6666666666666666, 0.16666666666666663)
+    >>> round(shares["A"], 3), round(total_variation(shares, {"A": 0.5, "B": 0.5, "C": 0.0, "D": 0.0}), 3)
+    (0.667, 0.167)
 """
 from __future__ import annotations
 
