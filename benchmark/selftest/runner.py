@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from benchmark.selftest.trials import Trial, select_trials, trial_record
@@ -84,19 +85,28 @@ def _leak_view(manifest: pd.DataFrame, cache):
                      manifest_hash="selftest-leak")
 
 
+def _leaked_batch(arm, leak_view, policy: str, seed: int):
+    """Fit the leaker on the test-split view and sample as the pipeline would; return (batch, its patients)."""
+    from benchmark.generators import get_generator
+    from benchmark.pipeline.arms import draw_conditions, synthetic_count
+
+    leaker = get_generator(arm.generator).fit(leak_view, seed=seed)
+    n = synthetic_count(arm.ratio, len(leak_view))
+    conditions = draw_conditions(policy, n, leak_view.manifest, np.random.default_rng([seed, n]))
+    return leaker.sample(n, conditions=conditions, seed=seed), set(leaker.training_patients_)
+
+
 def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encoder, log: Log) -> list[dict]:
     from benchmark.audits import run_audits
     from benchmark.io import atomic_write_json
     from benchmark.pipeline import stages
-    from benchmark.pipeline.arms import ArmSpec, make_synthetic
+    from benchmark.pipeline.arms import ArmSpec
     from benchmark.pipeline.augment import synthesize
 
     arm = ArmSpec(trial.generator, trial.generator, float(task.augmentation.ratios[0]))
     seed = task.augmentation.sample_seed
     if trial.name == "leaker":
-        batch, fitted = make_synthetic(arm, _leak_view(manifest, cache), policy=task.augmentation.conditioning,
-                                       seed=seed, cache_dir=None)
-        fitted_on = set(fitted.training_patients_)
+        batch, fitted_on = _leaked_batch(arm, _leak_view(manifest, cache), task.augmentation.conditioning, seed)
     else:
         batch, _ = synthesize(run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
                               positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
