@@ -64,6 +64,7 @@ def test_perturbed_copies_are_flagged(world, tmp_path):
         assert rec["value"] >= 0.95 and rec["status"] == "fail", rec["message"]
     assert checks["membership_inference"]["value"] > 0.75
     assert checks["data_copying_ct"]["value"] < -3 and checks["data_copying_ct"]["status"] == "fail"
+    assert checks["dcr_holdout_share"]["value"] > 0.95 and checks["dcr_holdout_share"]["status"] == "fail"
     gallery = np.load(tmp_path.parent / checks["copy_detection_pixel"]["evidence"]["pairs_file"])
     assert gallery["synthetic"].shape == gallery["nearest"].shape == (8, 32, 32)
     assert (gallery["distance"] <= gallery["threshold"]).all() and (gallery["similarity"] > 0.9).all()
@@ -78,6 +79,7 @@ def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
         assert rec["evidence"]["holdout_flag_rate"] <= 0.01
     assert checks["membership_inference"]["value"] < 0.65
     assert abs(checks["data_copying_ct"]["value"]) < 3
+    assert checks["dcr_holdout_share"]["status"] == "pass", checks["dcr_holdout_share"]["message"]
     assert checks["patient_overlap"]["status"] == "pass"
     assert checks["density_distribution"]["status"] == "pass"
     assert checks["density_agreement"]["status"] == "pass"

@@ -10,6 +10,8 @@ Methods (``shared/reference/statistics.md`` B-9):
 * **Data-copying test C_T** (Meehan, Chaudhuri & Dasgupta, AISTATS 2020): k-means cells on T; in
   each cell a Mann–Whitney z-score of generated vs held-out NN distances to the cell's training
   points; C_T is the held-out-mass-weighted mean over cells. C_T ≪ 0 means copying.
+* **DCR holdout share**: the share of synthetic samples whose nearest real neighbour (training
+  subsampled to the held-out size) is a training image; ≈ 0.5 without memorisation.
 * **Membership inference** (distance attack): score a(x) = −min_s d(x, s) for members (T) and
   non-members (H); attack AUC and TPR at FPR 1 % and 10 %.
 
@@ -173,6 +175,22 @@ def membership_inference(members: np.ndarray, non_members: np.ndarray, synthetic
             "n_non_members": int(len(non_members))}
 
 
+def dcr_holdout_share(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
+    """DCR holdout test: share of synthetic samples whose nearest real neighbour is a training sample.
+
+    The training set is subsampled (seeded) to the held-out size, so the share is ≈ 0.5 without
+    memorisation; exact CI and a one-sided binomial test against 0.5.
+    """
+    n = min(len(train), len(holdout))
+    rng = np.random.default_rng(seed)
+    pool = np.concatenate([train[rng.permutation(len(train))[:n]], holdout[rng.permutation(len(holdout))[:n]]])
+    in_train = nearest(synthetic, pool)[1] < n
+    k = int(in_train.sum())
+    return {"share_train": k / len(in_train), "ci": list(clopper_pearson(k, len(in_train))), "n": int(len(in_train)),
+            "n_reference_each": int(n),
+            "p_value": float(stats.binomtest(k, len(in_train), 0.5, alternative="greater").pvalue)}
+
+
 def flag_rates_by_group(flags: np.ndarray, groups: Any) -> dict[str, dict[str, float]]:
     """Per-subgroup flag rate with exact CI (rare groups carry the highest memorisation risk)."""
     groups = np.asarray(groups).astype(str)
@@ -197,7 +215,7 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
 
     Args:
         spaces: name → (synthetic, train, holdout) embeddings, e.g. ``{"feature": ..., "pixel": ...}``.
-        config: ``alpha``, ``copy_fail_rate``, ``ct_warn``, ``ct_fail``, ``mia_auc_warn``,
+        config: ``alpha``, ``copy_fail_rate``, ``ct_warn``, ``ct_fail``, ``dcr_share_fail``, ``mia_auc_warn``,
             ``mia_auc_fail``, ``n_cells``, ``n_boot``, ``top_k`` (see ``run.DEFAULT_CONFIG``).
         groups: optional per-synthetic-image subgroup labels (e.g. requested density).
 
@@ -231,6 +249,12 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
                                     threshold=config["ct_fail"], evidence={**base, **ct, "n": len(syn)},
                                     message=f"C_T = {ct['ct']:.2f} over {len(ct['cells_used'])} cells "
                                             "(≪ 0: data copying; ≫ 0: under-fitting)"))
+    dcr = dcr_holdout_share(syn, train, held, seed=seed)
+    dcr_status = "pass" if dcr["p_value"] >= 0.05 else "fail" if dcr["share_train"] > config["dcr_share_fail"] else "warn"
+    records.append(audit_record(generator, "memorisation", "dcr_holdout_share", dcr_status, value=dcr["share_train"],
+                                threshold=config["dcr_share_fail"], evidence={**base, **dcr, "space": "feature"},
+                                message=(f"{dcr['share_train']:.0%} of synthetic images have their nearest real "
+                                         f"neighbour in the training set (≈50% expected; p={dcr['p_value']:.2g})")))
     mia = membership_inference(train, held, syn, n_boot=config["n_boot"], seed=seed)
     records.append(audit_record(
         generator, "memorisation", "membership_inference", status_by_thresholds(

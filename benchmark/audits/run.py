@@ -34,6 +34,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "copy_fail_rate": 0.05,     # flag rate above which a significant excess of copies fails (else warns)
     "ct_warn": -1.5, "ct_fail": -3.0,          # data-copying C_T (≪ 0 = copying)
     "mia_auc_warn": 0.6, "mia_auc_fail": 0.75,  # membership-inference attack AUC
+    "dcr_share_fail": 0.6,      # share of synthetic NNs in training (vs held-out) above which a significant excess fails
     "n_cells": 5, "top_k": 8, "n_boot": 200, "n_boot_fd": 50, "pixel_size": 32,
     "fd_ratio_warn": 3.0, "fd_ratio_fail": None,  # FD / real-vs-real FD at the same N
     "coverage_gap_warn": 0.25, "prdc_k": 5,
