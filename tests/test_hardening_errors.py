@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: words that show the message says what to do (valid choices, expected form, a command, a file to edit)
 FIX_WORDS = ("valid", "expected", "expect", "must", "choose", "did you mean", "add ", "pass ", "re-", "see ",
              "raise ", "needs", "copy", "install", "give ", "export", "fix", "check", "should", "rename",
-             "use ", "create", "one of")
+             "use ", "create", "one of", "required", "allowed", "is not [")
 
 
 def _assert_teaches(err: MammoBenchError, *names: str) -> None:
@@ -241,17 +241,44 @@ def test_generator_card_non_utf8(tmp_path):
     assert str(path) in str(info.value)
 
 
-def test_folder_submission_errors(tmp_path):
-    folder_mod = pytest.importorskip("baselines.folder.generator", reason="folder submissions not implemented yet")
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "manifest.csv").write_text("file,label\nmissing.png,normal\n", encoding="utf-8")
-    load = getattr(folder_mod, "load_submission", None) or getattr(folder_mod, "validate_submission", None)
-    if load is None:
-        pytest.skip("no load_submission/validate_submission in baselines/folder/generator.py")
-    with pytest.raises(MammoBenchError) as info:
-        load(sub)
-    assert "card.yaml" in str(info.value) or "missing.png" in str(info.value), info.value
+@pytest.mark.parametrize("case,needle", [("missing_manifest", "manifest.csv"), ("missing_column", "findings"),
+                                         ("missing_image", "s0000.png"), ("bad_label", "label"),
+                                         ("box_outside", "box")])
+def test_folder_submission_errors(tmp_path, case, needle):
+    from baselines.folder.validate import load_folder
+    from benchmark.generators.fixtures import write_tiny_folder_submission
+
+    sub = write_tiny_folder_submission(tmp_path / "sub", n=4, size=16)
+    manifest = sub / "manifest.csv"
+    text = manifest.read_text(encoding="utf-8")
+    if case == "missing_manifest":
+        manifest.unlink()
+    elif case == "missing_column":
+        import pandas as pd
+
+        pd.read_csv(manifest).drop(columns=["findings"]).to_csv(manifest, index=False)
+    elif case == "missing_image":
+        (sub / "images" / "s0000.png").unlink()
+    elif case == "bad_label":
+        import pandas as pd
+
+        df = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+        df.loc[0, "label"] = "cancerous"
+        df.to_csv(manifest, index=False)
+    else:
+        import pandas as pd
+
+        df = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+        k = int((df["findings"] != "[]").to_numpy().argmax())
+        df.loc[k, "findings"] = df.loc[k, "findings"].replace("[", "[9999, ", 2).replace("[9999, {", "[{", 1)
+        df.to_csv(manifest, index=False)
+    del text
+    with pytest.raises(DataError) as info:
+        load_folder(sub)
+    if case == "missing_image":  # 'file not found' + the row: self-explanatory
+        assert str(sub / "images" / "s0000.png") in str(info.value) and "row 0" in str(info.value)
+    else:
+        _assert_teaches(info.value, str(sub), needle)
 
 
 @pytest.fixture(autouse=True)
