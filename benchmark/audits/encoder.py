@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.errors import ConfigError, DataError
+from benchmark.errors import DataError
 from benchmark.io import atomic_write_bytes, sha256_bytes, sha256_json
 
 ORACLE_ATTRIBUTES: tuple[str, ...] = ("density", "lesion_type", "label")
