@@ -45,6 +45,8 @@ TASK = (REPO / "tasks" / "vc_lesion" / "task.yaml").read_text(encoding="utf-8")
     (("conditioning: balance_density", "conditioning: balance_everything"), "augmentation.conditioning"),
     (("val_fraction: 0.15", "val_fraction: 1.5"), "splits.val_fraction"),
     (("image_size: 128", "image_size: -3"), "preprocessing.image_size"),
+    (("arms: [none, classic, physics]", "arms: [[none], classic]"), "augmentation.arms"),
+    (("positive: [benign, malignant]", "positive: [[benign]]"), "target.positive"),
 ])
 def test_task_yaml_errors_name_file_key_and_fix(tmp_path, edit, key):
     from benchmark.pipeline.config import load_task

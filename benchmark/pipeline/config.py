@@ -178,6 +178,14 @@ def _type_name(types: type | tuple[type, ...]) -> str:
     return " or ".join("null" if t is type(None) else t.__name__ for t in types)
 
 
+def _passes(check: Any, value: Any) -> bool:
+    """Run a field check; a value the check cannot even inspect (e.g. nested lists) fails it."""
+    try:
+        return bool(check(value))
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
 def _check_value(value: Any, f: dataclasses.Field, where: str) -> Any:
     meta = f.metadata
     types = meta["types"] if isinstance(meta["types"], tuple) else (meta["types"],)
@@ -185,7 +193,7 @@ def _check_value(value: Any, f: dataclasses.Field, where: str) -> Any:
         raise ConfigError(f"{where}: expected {_type_name(types)}, got {type(value).__name__} {value!r}")
     if meta["choices"] and value not in meta["choices"]:
         raise ConfigError(f"{where}: {value!r} is not a valid choice; valid choices: {list(meta['choices'])}")
-    if meta["check"] is not None and not meta["check"](value):
+    if meta["check"] is not None and not _passes(meta["check"], value):
         raise ConfigError(f"{where}: {value!r} is not allowed; expected {meta['hint']}")
     return value
 
@@ -238,6 +246,10 @@ def read_yaml(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path}: file not found") from err
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from err
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read ({type(err).__name__}: {err}); give the path of a YAML file") from err
 
 
 def load_task(path: str | os.PathLike) -> TaskConfig:

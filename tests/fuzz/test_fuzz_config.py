@@ -96,7 +96,7 @@ def _task_dict_case(path_index, value, extra_key):
         assert "fuzz/task.yaml" in str(err), err
 
 
-@ci(80)
+@ci(50)
 @given(path_index=st.integers(0, 500), value=yaml_values, extra_key=st.none() | st.text(max_size=8))
 def test_task_wrong_types_and_unknown_keys(path_index, value, extra_key):
     _task_dict_case(path_index, value, extra_key)
@@ -135,8 +135,6 @@ def test_task_random_text(tmp_path_factory, text):
     _task_bytes_case(tmp_path_factory, text.encode("utf-8", "surrogatepass"))
 
 
-@pytest.mark.xfail(reason="pipeline/config.py read_yaml: UnicodeDecodeError escapes for a non-UTF-8 task.yaml "
-                          "(only FileNotFoundError and yaml.YAMLError are caught)", strict=True)
 def test_task_non_utf8_bytes_is_config_error(tmp_path_factory):
     with pytest.raises(ConfigError, match="task.yaml"):
         load_task(_write_task(tmp_path_factory, b"task: vc_lesion\ndescription: \x80\xff\n"))

@@ -103,7 +103,7 @@ def _bytes_case(replicas, name, which, cut, flips):
     _with_table(replicas, name, which, lambda b: _mutate_bytes(b, cut, flips))
 
 
-@ci(50)
+@ci(30)
 @given(name=adapters, which=st.integers(0, 5), edits=cell_edits, drop=st.none() | st.integers(0, 30))
 def test_adapters_odd_cells_and_missing_columns(replicas, name, which, edits, drop):
     _cells_case(replicas, name, which, edits, drop)

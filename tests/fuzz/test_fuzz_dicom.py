@@ -81,7 +81,7 @@ def _run_bytes(tmp_path_factory, syntax: str, cut: int, flips, from_end: bool) -
     check_reader(path)
 
 
-@ci(60)
+@ci(40)
 @given(syntax=syntaxes, cut=cuts, flips=flips_small, from_end=st.booleans())
 def test_truncation_and_byte_flips(tmp_path_factory, syntax, cut, flips, from_end):
     _run_bytes(tmp_path_factory, syntax, cut, flips, from_end)
@@ -157,7 +157,7 @@ def _run_header(tmp_path_factory, edits, syntax_uid) -> None:
 edits_strategy = st.lists(st.tuples(st.sampled_from(PIXEL_TAGS), st.sampled_from(VRS), raw_values), max_size=4)
 
 
-@ci(60)
+@ci(40)
 @given(edits=edits_strategy, syntax_uid=st.none() | st.sampled_from(TRANSFER_SYNTAXES))
 def test_wrong_vrs_values_and_transfer_syntax(tmp_path_factory, edits, syntax_uid):
     _run_header(tmp_path_factory, edits, syntax_uid)

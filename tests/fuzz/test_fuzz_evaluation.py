@@ -70,7 +70,7 @@ def _evaluate_case(table: pd.DataFrame, min_group_size: int, subgroups: list[str
         assert rec.get("status", "ok") in STATUSES, rec
 
 
-@ci(40)
+@ci(25)
 @given(table=prediction_tables(), min_group_size=st.integers(1, 5),
        subgroups=st.lists(st.sampled_from(SUBGROUPS), max_size=3, unique=True))
 def test_evaluate_run_degenerate_groups(table, min_group_size, subgroups):
@@ -127,7 +127,7 @@ def _stats_case(y, s, g) -> None:
         del flat
 
 
-@ci(80)
+@ci(40)
 @given(y=labels, s=st.lists(scores, min_size=1, max_size=20), g=st.lists(st.sampled_from(["a", "b", "c"]),
                                                                         min_size=1, max_size=20))
 def test_stats_metrics_degenerate_inputs(y, s, g):

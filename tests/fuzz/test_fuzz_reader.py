@@ -76,7 +76,7 @@ edit_lists = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 5), st.sample
                       max_size=2)
 
 
-@ci(60)
+@ci(40)
 @given(fmt=st.sampled_from(["long", "imrmc"]), cut=st.integers(0, 2000) | st.just(10**6), edits=edit_lists)
 def test_ratings_files_odd_cells_and_truncation(tmp_path_factory, fmt, cut, edits):
     _case(tmp_path_factory, fmt, cut, edits)
