@@ -94,6 +94,6 @@ def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | 
         return read_json(path)
     records = run_audits(generator_name=arm.arm, train=view, holdout=holdout, synthetic=batch,
                          generator_training_patients=patients["train"], val_patients=patients["val"],
-                         test_patients=patients["test"], encoder=encoder, config=config)
+                         test_patients=patients["test"], encoder=encoder, config=config, out_dir=path.parent)
     atomic_write_json(path, records)
     return records

@@ -19,17 +19,18 @@ from benchmark.errors import ConfigError
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {"n_patients": 40, "cohort_size": 128, "image_size": 64, "epochs": 1, "seeds": [0, 1],
               "n_boot": 200, "arms": None, "ratios": [0.5], "batch_size": 32, "min_group_size": 5,
-              "encoder_epochs": 2},
+              "encoder_epochs": 2, "audit": {"n_boot": 100, "n_boot_fd": 5, "ms_ssim_pairs": 20}},
     "quick": {"n_patients": 480, "cohort_size": 256, "image_size": 96, "epochs": 4, "seeds": [0, 1, 2],
               "n_boot": 1000, "arms": None, "ratios": [0.5], "batch_size": 64, "min_group_size": 20,
-              "encoder_epochs": 6},
+              "encoder_epochs": 6, "audit": {"n_boot": 200, "n_boot_fd": 30, "ms_ssim_pairs": 60}},
     "full": {"n_patients": 4000, "cohort_size": 768, "image_size": 256, "epochs": 20, "seeds": [0, 1, 2, 3, 4],
              "n_boot": 2000, "arms": None, "ratios": [0.25, 0.5, 1.0], "batch_size": 64, "min_group_size": 30,
-             "encoder_epochs": 15},
+             "encoder_epochs": 15, "audit": {}},
 }
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "n_patients": int, "cohort_size": int, "image_size": int, "epochs": int, "seeds": list, "n_boot": int,
     "arms": list, "ratios": list, "batch_size": int, "min_group_size": int, "encoder_epochs": int,
+    "audit": dict,
 }
 
 

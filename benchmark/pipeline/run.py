@@ -129,21 +129,23 @@ def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], mani
             records.append(rec)
     if batches:
         with timer.stage("audits", f"{len(batches)} synthetic set(s)"):
-            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings["encoder_epochs"])
+            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings)
     return records, audits
 
 
-def _audit_all(task, run_dir, arms, view, manifest, cache, batches, epochs: int) -> list[dict]:
+def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict) -> list[dict]:
     from benchmark.audits.encoder import load_or_train_domain_encoder
 
-    encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed, epochs=int(epochs),
+    epochs = int(settings["encoder_epochs"])
+    encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed, epochs=epochs,
                                            cache_dir=stages.cache_home() / "encoders")
     holdout = stages.HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("train", "val", "test")}
     out = []
     for arm in (a for a in arms if a.arm in batches):
         out += audit(run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
-                     encoder=encoder, config={"seed": task.augmentation.sample_seed})
+                     encoder=encoder, config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs,
+                                              **settings.get("audit", {})})
     return out
 
 
