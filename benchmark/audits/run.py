@@ -132,6 +132,21 @@ def conditional_fd(f_train: np.ndarray, train_manifest: Any, halves: tuple[np.nd
     return out
 
 
+def extra_extractor_fd(name: str, extractor: Any, *, train_images: np.ndarray, halves: tuple[np.ndarray, np.ndarray],
+                       syn_images: np.ndarray, cfg: dict, seed: int) -> dict:
+    """FD vs real-vs-real baseline with an additional extractor (e.g. local Inception weights)."""
+    from benchmark.audits.common import audit_record, status_by_thresholds
+
+    f_train, f_syn = extractor.features(train_images), extractor.features(syn_images)
+    fd = fd_with_baseline(f_train[halves[0]], f_train[halves[1]], f_syn, n_boot=cfg["n_boot_fd"], seed=seed)
+    return audit_record(name, "fidelity", f"frechet_distance[{extractor.name}]",
+                        status_by_thresholds(fd["ratio"], cfg["fd_ratio_warn"], cfg["fd_ratio_fail"]), value=fd["fd"],
+                        threshold=cfg["fd_ratio_warn"], evidence={**fd, "n": fd["n_compared"], "extractor": extractor.name,
+                                                                 "resolution": list(extractor.resolution)},
+                        message=(f"FD {fd['fd']:.3g} vs real-vs-real {fd['fd_real_baseline']:.3g} at "
+                                 f"N={fd['n_compared']} (ratio {fd['ratio']:.2f}; {extractor.name})"))
+
+
 def _oracle_labels(encoder: Any, images: np.ndarray) -> dict[str, np.ndarray] | None:
     return encoder.predict(images) if hasattr(encoder, "predict") else None
 
@@ -140,7 +155,7 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
                generator_training_patients: Iterable[str] | None, val_patients: Iterable[str] = (),
                test_patients: Iterable[str] = (), encoder: Any, config: dict | None = None,
                out_dir: str | Path | None = None, card: Any = None, test: Any = None,
-               target: Any = None) -> list[dict]:
+               target: Any = None, extra_extractors: Iterable[Any] = ()) -> list[dict]:
     """Run every audit on one generator's synthetic batch and return Contract-5 records.
 
     Args:
@@ -157,6 +172,8 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
         card: the generator card (leakage claims, conditioning).
         test: optional test view (near-duplicate check vs training, default target population).
         target: mapping attribute → {category: share}; default the test manifest, else holdout.
+        extra_extractors: further ``FeatureExtractor`` objects (e.g. ``load_timm_encoder(...)``) whose FD
+            vs the real-vs-real baseline is reported as ``frechet_distance[<extractor name>]``.
 
     Raises:
         ConfigError: unknown config keys.
@@ -176,6 +193,8 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
     half_a, half_b = patient_halves(train.manifest["patient_id"], seed=seed)
     records += fidelity_audit(name, real_a=f_train[half_a], real_b=f_train[half_b], synthetic=f_syn,
                               real_images=held_images, synthetic_images=syn_images, config=cfg, seed=seed, **base)
+    records += [extra_extractor_fd(name, ext, train_images=train_images, halves=(half_a, half_b),
+                                   syn_images=syn_images, cfg=cfg, seed=seed) for ext in extra_extractors]
     fd_record = next(r for r in records if r["check"] == "frechet_distance")
     fd_record["evidence"]["by_condition"] = conditional_fd(f_train, train.manifest, (half_a, half_b), f_syn,
                                                            synthetic.labels, seed=seed)

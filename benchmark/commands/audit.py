@@ -102,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML mapping of audit thresholds (see docs/audits.md)")
     p.add_argument("--training-patients", help="file with the generator's training patient ids, one per line")
     p.add_argument("--encoder", help="a saved domain encoder (.pt); default: train one on the real train split")
+    p.add_argument("--timm-checkpoint", help="local timm weights for an extra FD (e.g. Inception); never downloads")
+    p.add_argument("--timm-arch", default="inception_v3", help="timm architecture of --timm-checkpoint")
+    p.add_argument("--timm-resolution", type=int, default=299, help="input size of the timm extractor")
     p.add_argument("--epochs", type=int, default=15, help="domain-encoder training epochs (default 15)")
     p.add_argument("--max-images", type=int, help="cap the images used per real split (random, seeded)")
     p.add_argument("--no-cas", action="store_true", help="skip the classification accuracy score (faster)")
@@ -124,7 +127,7 @@ def _read_config(path: str | None) -> dict:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench audit``."""
     from baselines.folder.validate import load_folder
-    from benchmark.audits.encoder import DomainEncoder, load_or_train_domain_encoder
+    from benchmark.audits.encoder import DomainEncoder, load_or_train_domain_encoder, load_timm_encoder
     from benchmark.audits.run import run_audits, summarise
     from benchmark.cards import GeneratorCard
     from benchmark.protocols import SyntheticBatch
@@ -143,11 +146,13 @@ def main(argv: list[str]) -> int:
         training_patients = {line.strip() for line in Path(args.training_patients).read_text().splitlines()
                              if line.strip()}
     test = views["test"]
+    extra = [load_timm_encoder(args.timm_checkpoint, args.timm_arch, resolution=args.timm_resolution)] \
+        if args.timm_checkpoint else []
     records = run_audits(generator_name=card.name, train=views["train"], holdout=views["val"],
                          synthetic=SyntheticBatch(images=images[:, None], labels=labels),
                          generator_training_patients=training_patients, val_patients=views["val"].patient_ids,
                          test_patients=test.patient_ids if test is not None else set(), encoder=encoder,
-                         config=config, out_dir=out / "audits", card=card, test=test)
+                         config=config, out_dir=out / "audits", card=card, test=test, extra_extractors=extra)
     atomic_write_json(out / "audits" / f"{card.name}.json", records)
     print(to_json_text(records) if args.json else summarise(records), file=sys.stdout)
     return 1 if any(r["status"] == "fail" for r in records) else 0
