@@ -50,12 +50,12 @@ def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> di
 
 
 def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, oracle, out: Path,
-            per_class: int, seed: int) -> dict:
+            per_class: int, seed: int, params: dict | None = None) -> dict:
     """Fit one generator, sample balanced lesion types, score with the oracle, save figures."""
     from benchmark.generators import get_generator
     from benchmark.generators.figures import sample_grid, training_curves
 
-    gen = get_generator(name)
+    gen = get_generator(name, **(params or {}))
     start = time.perf_counter()
     gen.fit(view, seed=seed)
     fit_min = (time.perf_counter() - start) / 60
@@ -91,21 +91,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-class", type=int, default=40)
     parser.add_argument("--oracle-epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=None, help="override training steps of every generator")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--out", default="docs/img")
     parser.add_argument("--json", default="docs/generators_acceptance.json")
     args = parser.parse_args(argv)
+    import torch
+
     from benchmark.audits.encoder import train_domain_encoder
 
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     view, val_rows, val_images = cohort_views(args.task, args.n_patients, args.cohort_size, args.image_size)
     print(f"train view: {len(view)} images {view.image_size}; lesion types "
           f"{view.manifest['lesion_type'].value_counts().to_dict()}", flush=True)
+    start = time.perf_counter()
     oracle = train_domain_encoder(view, seed=args.seed, epochs=args.oracle_epochs)
+    print(f"oracle trained in {(time.perf_counter() - start) / 60:.1f} min", flush=True)
     results = {"train_images": len(view), "image_size": list(view.image_size), "oracle_epochs": args.oracle_epochs,
                "generators": []}
     for name in args.generators.split(","):
-        res = measure(name, view, val_rows, val_images, oracle, out, args.per_class, args.seed)
+        params = {"steps": args.steps} if args.steps else {}
+        res = measure(name, view, val_rows, val_images, oracle, out, args.per_class, args.seed, params)
         print(name, {k: res[k] for k in ("fit_minutes", "sample_minutes_per_100")},
               {k: res["synthetic"][k] for k in ("accuracy", "chance", "p_value", "per_class")},
               "real val:", {k: res["real_val"][k] for k in ("accuracy", "per_class")}, flush=True)
