@@ -306,3 +306,20 @@ def fake_run_copy(tmp_path: Path, **options) -> Path:
     dest = Path(tmp_path) / _BASE[key].name
     shutil.copytree(_BASE[key], dest)
     return dest
+
+
+def rendered_run_copy(tmp_path: Path, **options) -> Path:
+    """A fresh copy of a cached fake run whose report is already rendered (unsigned)."""
+    import shutil
+    import tempfile
+
+    from benchmark.report.render import render_report
+
+    key = "rendered" + repr(sorted(options.items()))
+    if key not in _BASE:
+        run = fake_run_copy(Path(tempfile.mkdtemp(prefix="mb_rendered_run_")), **options)
+        render_report(run)
+        _BASE[key] = run
+    dest = Path(tmp_path) / _BASE[key].name
+    shutil.copytree(_BASE[key], dest)
+    return dest

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.report.render import render_report
 from browser_util import open_page, require_chromium
-from run_fixture import fake_run_copy
+from run_fixture import rendered_run_copy
 
 KEY_SECTIONS = ("#simulated-banner", "#verdict", "#plan", "#utility", "#metrics", "#comparisons", "#fairness",
                 "#audits", "#samples", "#cohort", "#partitions", "#calibration", "#reader-study", "#checklists",
@@ -15,9 +14,8 @@ KEY_SECTIONS = ("#simulated-banner", "#verdict", "#plan", "#utility", "#metrics"
 @pytest.mark.browser
 def test_report_renders_in_chromium(tmp_path):
     require_chromium()
-    run = fake_run_copy(tmp_path, selftest=True, reader_study=True)
-    paths = render_report(run)
-    with open_page(paths["html"]) as (page, errors):
+    run = rendered_run_copy(tmp_path, selftest=True, reader_study=True)
+    with open_page(run / "report.html") as (page, errors):
         for selector in KEY_SECTIONS:
             assert page.locator(selector).count() == 1, selector
         broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length")

@@ -22,7 +22,7 @@ import yaml
 from benchmark.errors import ConfigError
 from benchmark.io import atomic_write_text
 from benchmark.leaderboard.verify import verify_bundle
-from benchmark.report.context import fmt_ci
+from benchmark.report.context import fmt_ci, worst_group_change
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 OUTPUTS = ("README.md", "index.html")
@@ -82,20 +82,14 @@ def _flag(audits: list[dict], names: list[str]) -> str:
     return next((s for s in STATUS_ORDER if s in statuses), "none")
 
 
-def _worst_group(result: dict, arm: str, metric: str) -> dict | None:
-    recs = [f for f in result["fairness"] if f["arm"] == arm and f["metric"] == metric
-            and f.get("kind") == "worst_group" and f.get("delta_vs_control") is not None]
-    return min(recs, key=lambda f: (f["delta_vs_control"], str(f.get("attribute")))) if recs else None
-
-
 def make_row(entry: dict, display: dict) -> dict:
     """One leaderboard row from a verified bundle."""
     result, card, bundle = entry["result"], entry["card"], entry["bundle"]
-    metric, _ = _plan(entry["report"])
+    metric, control = _plan(entry["report"])
     arm, rule = _ranked_arm(result, card["name"], metric)
     overall = next((c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric
                     and c.get("attribute") is None), {})
-    worst = _worst_group(result, arm, metric)
+    worst = worst_group_change(result, arm, metric, control or None)
     gen_audits = [a for a in result["audits"] if a["generator"] in audit_names(result, card["name"])]
     subgroups = {f"{c['attribute']}={c['group']}": fmt_ci(c.get("estimate"), c.get("ci_low"), c.get("ci_high"))
                  for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric and c.get("attribute")}
@@ -105,8 +99,8 @@ def make_row(entry: dict, display: dict) -> dict:
             "delta": overall.get("estimate"), "delta_text": fmt_ci(overall.get("estimate"), overall.get("ci_low"),
                                                                    overall.get("ci_high")) if overall else "–",
             "n": overall.get("n"), "n_pos": overall.get("n_pos"),
-            "worst": worst["delta_vs_control"] if worst else None,
-            "worst_text": (f"{fmt_ci(worst['delta_vs_control'], worst.get('delta_ci_low'), worst.get('delta_ci_high'))}"
+            "worst": worst["delta"] if worst else None,
+            "worst_text": (f"{fmt_ci(worst['delta'], worst['ci_low'], worst['ci_high'])}"
                            f" ({worst['attribute']}={worst['group']})") if worst else "–",
             "flags": {name: _flag(gen_audits, audits) for name, audits in sorted(display["audit_flags"].items())},
             "subgroups": dict(sorted(subgroups.items())),

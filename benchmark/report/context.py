@@ -108,20 +108,41 @@ def _call(comparison: dict | None) -> str:
     return direction
 
 
-def _verdict_for_arm(result: dict, arm: str, metric: str) -> dict:
+def worst_group_change(result: dict, arm: str, metric: str, control: str | None = None) -> dict | None:
+    """Change for the worst-performing group: ``{attribute, group, delta, ci_low, ci_high}`` or None.
+
+    Uses the evaluator's ``worst_group`` fairness records (smallest change over attributes); when there
+    are none, the subgroup with the lowest control-arm test metric and its paired comparison.
+    """
+    recs = [f for f in result["fairness"] if f["arm"] == arm and f["metric"] == metric
+            and f.get("kind") == "worst_group" and f.get("delta_vs_control") is not None]
+    if recs:
+        f = min(recs, key=lambda r: (r["delta_vs_control"], str(r.get("attribute"))))
+        return {"attribute": f["attribute"], "group": f["group"], "delta": f["delta_vs_control"],
+                "ci_low": f.get("delta_ci_low"), "ci_high": f.get("delta_ci_high")}
+    comps = {(c.get("attribute"), c.get("group")): c for c in result["comparisons"] if c["arm"] == arm
+             and c["metric"] == metric and c.get("attribute") and c.get("estimate") is not None}
+    base = [m for m in result["metrics"] if m["metric"] == metric and m.get("split") == "test"
+            and m.get("seed") is None and m.get("attribute") and m.get("value") is not None
+            and (control is None or m["arm"] == control) and (m.get("attribute"), m.get("group")) in comps]
+    if not base:
+        return None
+    m = min(base, key=lambda r: (r["value"], str(r["attribute"]), str(r["group"])))
+    c = comps[(m["attribute"], m["group"])]
+    return {"attribute": m["attribute"], "group": m["group"], "delta": c["estimate"], "ci_low": c.get("ci_low"),
+            "ci_high": c.get("ci_high")}
+
+
+def _verdict_for_arm(result: dict, arm: str, metric: str, control: str) -> dict:
     overall = next((c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric
                     and c.get("attribute") is None), None)
-    worst = [f for f in result["fairness"] if f["arm"] == arm and f["metric"] == metric
-             and f.get("kind") == "worst_group" and f.get("delta_vs_control") is not None]
-    worst_f = min(worst, key=lambda f: f["delta_vs_control"]) if worst else None
-    call = _call(overall)
-    return {"arm": arm, "call": call,
+    worst = worst_group_change(result, arm, metric, control)
+    return {"arm": arm, "call": _call(overall),
             "overall": fmt_ci(overall["estimate"], overall["ci_low"], overall["ci_high"]) if overall else "–",
             "n": fmt(overall.get("n")) if overall else "–", "n_pos": fmt(overall.get("n_pos")) if overall else "–",
             "p_adj": fmt_p(overall.get("p_adjusted")) if overall else "–",
-            "worst": (f"{worst_f['attribute']} = {worst_f['group']}: " + fmt_ci(
-                worst_f["delta_vs_control"], worst_f.get("delta_ci_low"), worst_f.get("delta_ci_high")))
-            if worst_f else "–"}
+            "worst": f"{worst['attribute']} = {worst['group']}: {fmt_ci(worst['delta'], worst['ci_low'], worst['ci_high'])}"
+            if worst else "–"}
 
 
 def _criteria(result: dict, plan: dict) -> list[dict]:
@@ -145,7 +166,7 @@ def verdict(data: RunData) -> dict:
     result, metric, control = data.result, primary_metric(data), control_arm(data)
     arms = [a["arm"] for a in result["arms"] if a["arm"] != control]
     statuses = [a["status"] for a in result["audits"]]
-    return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric) for a in arms],
+    return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric, control) for a in arms],
             "criteria": _criteria(result, data.plan.get("plan", {})),
             "audits": {s: statuses.count(s) for s in ("fail", "warn", "pass", "skip")}}
 

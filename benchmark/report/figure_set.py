@@ -172,12 +172,15 @@ def _distribution_series(rec: dict) -> dict[str, dict[str, dict[str, float]]]:
 
 
 def _audit_figures(data: RunData, metric: str) -> dict:
-    out = {}
+    out, panels = {}, {}
     for rec in data.result["audits"]:
         for attr, series in _distribution_series(rec).items():
-            out[f"dist_{rec['generator']}_{rec['check']}_{attr}"] = (
-                F.distribution_bars(series, attr),
-                f"Bias audit ({rec['generator']}, {rec['check']}): {attr} mix of real training vs synthetic data.")
+            panels.setdefault(rec["generator"], {})[f"{rec['check']}" if attr in rec["check"] else
+                                                   f"{rec['check']}: {attr}"] = series
+    for generator, gen_panels in sorted(panels.items()):
+        out[f"dist_{generator}"] = (F.distribution_bars(gen_panels, f"bias audit: {generator}"),
+                                    f"Bias audit ({generator}): subgroup mix of the real training data, the "
+                                    "synthetic set and (when given) the target population.")
     ratios = {a["arm"]: (a.get("generator"), a.get("ratio")) for a in data.result["arms"]}
     series: dict[str, list] = {}
     for c in data.result["comparisons"]:
@@ -207,11 +210,14 @@ def build_figures(data: RunData) -> dict[str, dict]:
     if data.result["cohort"].get("flow"):
         built["cohort_flow"] = (F.cohort_flow(data.result["cohort"]["flow"]),
                                 "Cohort flow: patients and images after each inclusion/exclusion rule.")
-    for part in (_partition_figures(data), _forest_figures(data, metric), _roc_figures(data),
-                 _froc_figure(data), _calibration_figure(data), _image_figures(data), _audit_figures(data, metric)):
-        built.update(part)
-    return {name: {"png": F.figure_png(fig), "caption": caption, "anchor": f"fig-{name}"}
-            for name, (fig, caption) in built.items()}
+    out = {}
+    for part in (_partition_figures, lambda d: _forest_figures(d, metric), _roc_figures, _froc_figure,
+                 _calibration_figure, _image_figures, lambda d: _audit_figures(d, metric)):
+        built.update(part(data))
+        for name, (fig, caption) in built.items():  # to PNG (and closed) as soon as drawn
+            out[name] = {"png": F.figure_png(fig), "caption": caption, "anchor": f"fig-{name}"}
+        built = {}
+    return out
 
 
 __all__ = ["build_figures", "primary_metric", "control_arm", "subgroup_attributes", "np"]

@@ -163,7 +163,9 @@ def image_grid(rows: dict[str, np.ndarray], title: str, max_cols: int = 6) -> Fi
             else:
                 ax.axis("off")
         axes[r][0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle(title, fontsize=9)
+    height = fig.get_figheight()
+    fig.subplots_adjust(top=1 - 0.45 / height, bottom=0.1 / height, hspace=0.12, wspace=0.05)
+    fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     return fig
 
 
@@ -183,19 +185,27 @@ def nn_pairs(synthetic: np.ndarray, nearest: np.ndarray, similarity: Sequence[fl
     return fig
 
 
-def distribution_bars(series: dict[str, dict[str, float]], attribute: str) -> Figure:
-    """Grouped bars: share of each group per source, e.g. ``{"real (train)": {...}, "synthetic": {...}}``."""
-    groups = sorted({g for shares in series.values() for g in shares})
-    x = np.arange(len(groups))
-    width = 0.8 / max(len(series), 1)
-    fig, ax = plt.subplots(figsize=(4.8, 2.8))
-    for k, (label, shares) in enumerate(series.items()):
-        values = [shares.get(g) or 0.0 for g in groups]
-        ax.bar(x - 0.4 + width * (k + 0.5), values, width, label=label, color=ARM_COLOURS[k % len(ARM_COLOURS)])
-    ax.set_xticks(x, groups, fontsize=7)
-    ax.set_ylabel("share")
-    ax.set_title(f"{attribute}: real vs synthetic", fontsize=9)
-    ax.legend(fontsize=7)
+def distribution_bars(panels: dict[str, dict[str, dict[str, float]]], title: str) -> Figure:
+    """One panel per attribute/check: grouped bars of each group's share per source
+    (``{panel: {"real (train)": {group: share}, "synthetic": {...}}}``)."""
+    n_cols = min(3, max(len(panels), 1))
+    n_rows = -(-len(panels) // n_cols) or 1
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols, 2.6 * n_rows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax, (panel, series) in zip(axes.flat, panels.items()):
+        groups = sorted({g for shares in series.values() for g in shares})
+        x = np.arange(len(groups))
+        width = 0.8 / max(len(series), 1)
+        for k, (label, shares) in enumerate(series.items()):
+            values = [shares.get(g) or 0.0 for g in groups]
+            ax.bar(x - 0.4 + width * (k + 0.5), values, width, label=label, color=ARM_COLOURS[k % len(ARM_COLOURS)])
+        ax.set_xticks(x, groups, fontsize=6, rotation=30)
+        ax.set_title(panel, fontsize=8)
+        ax.legend(fontsize=6)
+    axes[0][0].set_ylabel("share")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return fig
 
 
