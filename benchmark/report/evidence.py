@@ -65,7 +65,7 @@ def _pattern(identifiers: set[str]) -> re.Pattern | None:
     ids = sorted((i for i in identifiers if len(i) >= 3), key=len, reverse=True)
     if not ids:
         return None
-    return re.compile("|".join(rf"(?<![\w.^-]){re.escape(i)}(?![\w.^-])" for i in ids))
+    return re.compile("|".join(rf"(?<!\w){re.escape(i)}(?!\w)" for i in ids))
 
 
 def scrub(obj: Any, identifiers: set[str] | re.Pattern | None) -> Any:

@@ -44,6 +44,16 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     return env
 
 
+def _write_figures(fig_dir: Path, figures: dict[str, dict]) -> Path:
+    """Write ``figures/<name>.png`` and remove PNGs the run's files no longer support."""
+    for stale in sorted(fig_dir.glob("*.png")) if fig_dir.is_dir() else []:
+        if stale.stem not in figures:
+            stale.unlink()
+    for name, fig in figures.items():
+        atomic_write_bytes(fig_dir / f"{name}.png", fig["png"])
+    return fig_dir
+
+
 def render_report(run_dir: str | Path, *, answers: str | Path | None = None, kind: str = "auto",
                   template_dir: str | Path | None = None) -> dict[str, Path]:
     """Render the report of ``run_dir`` from its files and write it into the run folder.
@@ -76,12 +86,7 @@ def render_report(run_dir: str | Path, *, answers: str | Path | None = None, kin
     uris = {n: "data:image/png;base64," + base64.b64encode(f["png"]).decode("ascii") for n, f in figures.items()}
     html = env.get_template("report.html.j2").render(**context, figure_uris=uris)
     md = env.get_template("report.md.j2").render(**context)
-    fig_dir = run_dir / "figures"
-    for stale in sorted(fig_dir.glob("*.png")) if fig_dir.is_dir() else []:
-        if stale.stem not in figures:  # a figure the run's files no longer support
-            stale.unlink()
-    for name, fig in figures.items():
-        atomic_write_bytes(fig_dir / f"{name}.png", fig["png"])
+    fig_dir = _write_figures(run_dir / "figures", figures)
     machine = {**context, "figures": {n: {**f, "path": f"figures/{n}.png", "sha256": sha256_bytes(figures[n]["png"])}
                                       for n, f in context["figures"].items()}, "report_schema": "1.0"}
     atomic_write_text(run_dir / "report.html", html)
