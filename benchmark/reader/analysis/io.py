@@ -68,7 +68,8 @@ def _clean_long(df: pd.DataFrame, source: str) -> pd.DataFrame:
         raise DataError(f"{source}: no rows; the table holds no reads")
     for col in ("reader", "treatment", "case"):
         if df[col].isna().any():
-            raise DataError(f"{source}: column '{col}' has an empty value in row {int(df[col].isna().idxmax())}")
+            row = int(np.flatnonzero(df[col].isna().to_numpy())[0])  # positional: the index may be text
+            raise DataError(f"{source}: column '{col}' has an empty value in row {row}; fill it in or drop the row")
         df[col] = df[col].astype(str).str.strip()
     df["truth"] = _numeric(df, "truth", source)
     bad = ~df["truth"].isin([0, 1])
