@@ -12,8 +12,8 @@ Example:
     >>> try:
     ...     get_generator("ddmp")
     ... except Exception as err:
-    ...     print(str(err).split(".")[1].strip())
-    Did you mean 'ddpm'?
+    ...     print("Did you mean 'ddpm'?" in str(err))
+    True
 """
 from __future__ import annotations
 

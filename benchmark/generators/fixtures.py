@@ -6,9 +6,9 @@ and independent of the phantom simulator. Masses are bright round (benign) or sp
 brightness and texture. Boxes are exact (computed from what was drawn).
 
 Example:
-    >>> view = make_tiny_train_view(n=8, size=32, seed=0)
+    >>> view = make_tiny_train_view(n=16, size=32, seed=0)
     >>> view.images.shape, view.images.dtype.name
-    ((8, 32, 32), 'float32')
+    ((16, 32, 32), 'float32')
     >>> sorted(set(view.manifest["lesion_type"]))
     ['calcification', 'mass', 'none']
 """
