@@ -32,7 +32,10 @@ def read_image(path: Path, row: int) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"{where}: file not found")
     if path.suffix.lower() == ".npy":
-        arr = np.load(path, allow_pickle=False)
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise DataError(f"{where}: not a readable .npy array ({err}); re-save it with numpy.save") from err
         if arr.dtype.kind != "f":
             raise DataError(f"{where}: .npy dtype is {arr.dtype}; expected float32/float64 in [0, 1]")
         if arr.ndim != 2 or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
@@ -42,10 +45,14 @@ def read_image(path: Path, row: int) -> np.ndarray:
     if path.suffix.lower() == ".png":
         from PIL import Image
 
-        with Image.open(path) as im:
-            if im.mode not in ("I;16", "I;16B", "I"):
-                raise DataError(f"{where}: PNG mode is {im.mode!r}; expected a 16-bit greyscale PNG")
-            arr = np.asarray(im)
+        try:
+            with Image.open(path) as im:
+                if im.mode not in ("I;16", "I;16B", "I"):
+                    raise DataError(f"{where}: PNG mode is {im.mode!r}; expected a 16-bit greyscale PNG")
+                arr = np.asarray(im)
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            raise DataError(f"{where}: not a readable PNG ({type(err).__name__}: {err}); re-export the image "
+                            "as a 16-bit greyscale PNG") from err
         if arr.ndim != 2 or arr.min() < 0 or arr.max() > 65535:
             raise DataError(f"{where}: 16-bit greyscale PNG expected, got shape {arr.shape}")
         return (arr.astype(np.float32) / 65535.0)
@@ -71,6 +78,16 @@ def _check_findings(text: object, row: pd.Series, i: int, size: tuple[int, int],
     return findings
 
 
+def _check_inside(root: Path, files: pd.Series, source: str) -> None:
+    """Untrusted submissions may only name files inside their own folder (no '..', no absolute paths)."""
+    base = root.resolve()
+    for i, name in enumerate(files):
+        target = (root / str(name)).resolve()
+        if not str(name).strip() or (target != base and base not in target.parents):
+            raise DataError(f"{source} row {i}: file {name!r} is outside the submission folder; use a path "
+                            "relative to the folder, without '..'")
+
+
 def load_folder(path: str | Path, *, expected_size: tuple[int, int] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Validate and load a folder submission: (labels table with parsed findings, images ``[N, H, W]``)."""
     root = Path(path)
@@ -79,8 +96,8 @@ def load_folder(path: str | Path, *, expected_size: tuple[int, int] | None = Non
         raise DataError(f"{source}: not found; a folder submission needs manifest.csv and card.yaml")
     try:
         table = pd.read_csv(root / "manifest.csv", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{source}: cannot parse CSV ({err})") from err
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataError(f"{source}: cannot parse CSV ({err}); it needs a header row {list(FOLDER_COLUMNS)}") from err
     missing = [c for c in FOLDER_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing}; required: {list(FOLDER_COLUMNS)}")
@@ -90,6 +107,7 @@ def load_folder(path: str | Path, *, expected_size: tuple[int, int] | None = Non
         validate_conditions(len(table), table.loc[:, list(CONDITION_COLUMNS)])
     except ConfigError as err:
         raise DataError(f"{source}: {str(err).replace('sample: condition', 'column')}") from err
+    _check_inside(root, table["file"], source)
     images = [read_image(root / f, i) for i, f in enumerate(table["file"])]
     size = expected_size or images[0].shape
     for i, img in enumerate(images):

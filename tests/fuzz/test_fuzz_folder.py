@@ -2,8 +2,8 @@
 
 Mutates manifest.csv cells (file paths incl. traversal, labels, findings JSON, codes) and the image
 files (random bytes, truncation, byte flips, wrong dtype / NaN .npy). Only project errors may
-escape; a loaded submission has finite images in [0, 1]. Bugs found while the generators engineer
-was still at work are pinned as strict xfails at the bottom (see docs/hardening.md).
+escape; a loaded submission has finite images in [0, 1]. Regression tests for the bugs found are at
+the bottom (see docs/hardening.md).
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_folder_npy_values(submission, dtype, special, ndim):
         _restore(submission)
 
 
-# ---------------------------------------------------------------- open bugs (generators/baselines area)
+# ---------------------------------------------------------------- bugs found (fixed in baselines/folder/validate.py)
 def _write(sub, rel: str, data: bytes, manifest_from: str | None = None, manifest_to: str | None = None):
     root = sub["root"]
     (root / rel).write_bytes(data)
@@ -110,8 +110,6 @@ def _write(sub, rel: str, data: bytes, manifest_from: str | None = None, manifes
         (root / "manifest.csv").write_text(text, encoding="utf-8")
 
 
-@pytest.mark.xfail(reason="baselines/folder/validate.py read_image: a corrupt/truncated PNG raises PIL "
-                          "UnidentifiedImageError/OSError, not DataError naming the file and row", strict=True)
 @pytest.mark.parametrize("mutation", ["random", "truncated"])
 def test_folder_corrupt_png_is_data_error(submission, mutation):
     png = submission["files"]["images/s0000.png"]
@@ -126,8 +124,6 @@ def test_folder_corrupt_png_is_data_error(submission, mutation):
         _restore(submission)
 
 
-@pytest.mark.xfail(reason="baselines/folder/validate.py read_image: a corrupt .npy raises numpy ValueError/"
-                          "EOFError, not DataError", strict=True)
 def test_folder_corrupt_npy_is_data_error(submission):
     try:
         _write(submission, "images/s0000.npy", b"\x93NUMPY garbage", "images/s0000.png", "images/s0000.npy")
@@ -139,9 +135,6 @@ def test_folder_corrupt_npy_is_data_error(submission):
         _restore(submission)
 
 
-@pytest.mark.xfail(reason="baselines/folder/validate.py load_folder: manifest 'file' may point outside the "
-                          "submission folder ('../x.npy' or an absolute path); untrusted submissions must stay "
-                          "inside DIR", strict=True)
 def test_folder_file_outside_submission_is_refused(submission, tmp_path):
     outside = submission["root"].parent / "outside.npy"
     np.save(outside, np.full((16, 16), 0.5, np.float32))
@@ -156,8 +149,6 @@ def test_folder_file_outside_submission_is_refused(submission, tmp_path):
         _restore(submission)
 
 
-@pytest.mark.xfail(reason="baselines/folder/validate.py load_folder: an empty manifest.csv raises pandas "
-                          "EmptyDataError (only ParserError/UnicodeDecodeError are caught)", strict=True)
 def test_folder_empty_manifest_is_data_error(submission):
     try:
         (submission["root"] / "manifest.csv").write_bytes(b"")
