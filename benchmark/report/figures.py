@@ -51,7 +51,7 @@ def cohort_flow(flow: Sequence[dict]) -> Figure:
         ax.text(3.2, y, text, ha="center", va="center", fontsize=9,
                 bbox={"boxstyle": "round", "fc": "#eef3f8", "ec": "#1f4e79"})
         if stage.get("excluded"):
-            ax.text(6.6, y + 0.55, f"excluded {_fmt(stage['excluded'])}: {stage.get('reason', '')}",
+            ax.text(5.2, y + 0.55, f"→ excluded {_fmt(stage['excluded'])}: {stage.get('reason', '')}",
                     ha="left", va="center", fontsize=8, color="#7f0000")
         if i:
             ax.annotate("", xy=(3.2, y + 0.32), xytext=(3.2, y + 0.78), arrowprops={"arrowstyle": "->"})
