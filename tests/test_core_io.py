@@ -61,3 +61,11 @@ def test_run_lock_excludes_second_process(tmp_path):
     with RunLock(tmp_path):
         with pytest.raises(RunLockedError, match="another mammobench process"):
             RunLock(tmp_path).__enter__()
+
+
+def test_atomic_write_uses_normal_permissions(tmp_path):
+    p = tmp_path / "perm.txt"
+    atomic_write_json(p, {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~mask)
