@@ -108,3 +108,12 @@ def test_cli_bad_options():
         perf_cmd.main(["--only", "e2e", "--e2e", "none"])
     with pytest.raises(SystemExit):
         perf_cmd.main(["--e2e", "full"])
+
+
+def test_e2e_child_failure_is_a_clear_error(tmp_path):
+    from benchmark.errors import MammoBenchError
+    from benchmark.perf.e2e import run_suite
+
+    with pytest.raises(MammoBenchError, match="exited 2"):
+        run_suite("no-such-profile", tmp_path, timeout_s=120)
+    assert (tmp_path / "e2e-no-such-profile.log").is_file()

@@ -1,8 +1,10 @@
 """End-to-end wall time of a suite run, by stage, read from the runs' ``result.json`` ``timings``.
 
 Either an existing run folder is read (``--run-dir``), or ``mammobench run --profile <profile>`` is
-started in a child process writing into a scratch folder, and its result files are read. The child's
-peak memory shows up in :func:`benchmark.perf.machine.peak_memory_mb` (``children_peak_rss_mb``).
+started in a child process writing into a scratch folder, and its result files are read. The peak
+resident memory of the child's whole process tree is sampled while it runs (``peak_rss_mb``). The
+``timings`` stop at ``result.json`` (report rendering and signing come after it), so ``wall_s`` of
+a fresh run is larger than the sum of the stages.
 
 Example:
     >>> # bench_e2e(profile="smoke", workdir="/tmp/e2e")["stages"]
@@ -42,26 +44,53 @@ def stage_timings(run_dirs: list[Path]) -> dict[str, float]:
     return total
 
 
-def run_suite(profile: str, workdir: Path, timeout_s: float) -> tuple[float, list[Path]]:
-    """Run ``mammobench run --profile PROFILE`` in a child process; return wall seconds and run folders.
+def _tree_rss_mb(proc) -> float:
+    """Resident memory (MiB) of a psutil process and all its descendants (0 when it has exited)."""
+    import psutil
+
+    total = 0
+    try:
+        for p in [proc, *proc.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        return 0.0
+    return total / 2**20
+
+
+def run_suite(profile: str, workdir: Path, timeout_s: float) -> tuple[float, list[Path], float]:
+    """Run ``mammobench run --profile PROFILE`` in a child process.
+
+    Returns:
+        wall seconds, the run folders, and the peak resident memory (MiB) of the child's process
+        tree, sampled every 0.2 s.
 
     Raises:
         MammoBenchError: the run failed or timed out (the message holds the tail of its output).
     """
+    import psutil
+
     cmd = [sys.executable, "-m", "benchmark.cli", "run", "--profile", profile, "--out", str(workdir / "runs"),
            "--cohort", str(workdir / "cohort")]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
-    except subprocess.TimeoutExpired as err:
-        raise MammoBenchError(f"e2e: `{' '.join(cmd[2:])}` did not finish in {timeout_s:.0f}s") from err
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / f"e2e-{profile}.log"
+    t0, peak = time.perf_counter(), 0.0
+    with open(log, "w", encoding="utf-8") as out:
+        proc = psutil.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_mb(proc))
+            if time.perf_counter() - t0 > timeout_s:
+                proc.kill()
+                proc.wait()
+                raise MammoBenchError(f"e2e: `{' '.join(cmd[2:])}` did not finish in {timeout_s:.0f}s (log: {log})")
+            time.sleep(0.2)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
         raise MammoBenchError(f"e2e: `{' '.join(cmd[2:])}` exited {proc.returncode}: " + " | ".join(tail))
-    runs = sorted(p.parent for p in (workdir / "runs").glob("*/result.json"))
-    return wall, runs
+    return wall, sorted(p.parent for p in (workdir / "runs").glob("*/result.json")), round(peak, 1)
 
 
 def bench_e2e(*, profile: str = "smoke", run_dir: str | os.PathLike | None = None,
@@ -69,8 +98,8 @@ def bench_e2e(*, profile: str = "smoke", run_dir: str | os.PathLike | None = Non
     """Stage timings of a finished run (``run_dir``) or of a fresh ``profile`` run in ``workdir``.
 
     Returns:
-        ``stages`` {stage: seconds}, ``stage_total_s``, ``wall_s`` (None for an existing run),
-        ``runs`` (folders read) and ``profile``.
+        ``stages`` {stage: seconds}, ``stage_total_s``, ``wall_s`` and ``peak_rss_mb`` (process-tree
+        peak of the child run; both None for an existing run), ``runs`` (folders read), ``profile``.
     """
     if run_dir is not None:
         root = Path(run_dir)
@@ -78,11 +107,12 @@ def bench_e2e(*, profile: str = "smoke", run_dir: str | os.PathLike | None = Non
         if not runs:
             raise ConfigError(f"--run-dir {root}: no result.json in it or in its sub-folders; "
                               "give a finished run folder")
-        wall, profile = None, "existing run"
+        wall, profile, peak = None, "existing run", None
     else:
         if workdir is None:
             raise ConfigError("bench_e2e: give run_dir or a scratch workdir")
-        wall, runs = run_suite(profile, Path(workdir), timeout_s)
+        wall, runs, peak = run_suite(profile, Path(workdir), timeout_s)
     stages = stage_timings(runs)
     return {"profile": profile, "runs": [str(r) for r in runs], "stages": stages,
-            "stage_total_s": round(sum(stages.values()), 3), "wall_s": None if wall is None else round(wall, 2)}
+            "stage_total_s": round(sum(stages.values()), 3), "wall_s": None if wall is None else round(wall, 2),
+            "peak_rss_mb": peak}

@@ -136,7 +136,9 @@ def _e2e_figures(d: dict) -> list[Figure]:
     out = [figure("e2e", f"stage:{k}", v, "s", higher_is_better=False) for k, v in d["stages"].items()]
     out.append(figure("e2e", "stage_total_s", d["stage_total_s"], "s", higher_is_better=False))
     if d["wall_s"] is not None:
-        out.append(figure("e2e", f"wall_s ({d['profile']})", d["wall_s"], "s", higher_is_better=False))
+        out.append(figure("e2e", f"wall_s ({d['profile']})", d["wall_s"], "s", higher_is_better=False,
+                          baseline="child process wall clock, incl. report rendering and signing"))
+        out.append(figure("e2e", "peak_rss_mb (process tree)", d["peak_rss_mb"], "MiB", higher_is_better=False))
     return out
 
 
