@@ -15,7 +15,7 @@ PLAN = {"n_boot": 200, "subgroups": ["density", "lesion_type"], "intersections":
 
 @pytest.fixture(scope="module")
 def result():
-    df = make_predictions(n_patients=500, seeds=(0, 1), arm_effects={"augmented": 0.6}, density_gap=1.2, seed=3)
+    df = make_predictions(n_patients=500, seeds=(0, 1, 2), arm_effects={"augmented": 0.6}, density_gap=1.2, seed=3)
     return evaluate_run(df, PLAN)
 
 

@@ -7,7 +7,9 @@ stratified bootstrap on the test cases (reused for every arm, seed, metric and g
 * ``metrics``: per arm × group × metric, seed-averaged value with percentile CI, n, n_pos, status;
   plus per-seed AUCs (overall) and calibration slope/intercept and PPV/NPV at the plan prevalence;
 * ``comparisons``: each arm − control, paired bootstrap on the seed-averaged metric (and paired
-  DeLong/Obuchowski on seed-averaged scores for AUC), Holm or BH within each (arm, method) family;
+  DeLong/Obuchowski on seed-averaged scores for AUC), plus — with >= 2 seeds — the primary AUC test
+  that also counts training randomness (OR–Hillis, seeds as random readers; see seed_variance.py),
+  Holm or BH within each (arm, method) family;
 * ``fairness`` and ``interactions``: see :mod:`benchmark.evaluation.fairness_records`.
 
 Example:
@@ -27,6 +29,7 @@ import pandas as pd
 from benchmark.errors import StatisticsError
 from benchmark.evaluation.fairness_records import fairness_records, interaction_records
 from benchmark.evaluation.replicates import BOOTSTRAPPED, group_replicates
+from benchmark.evaluation.seed_variance import METHOD as SEED_METHOD, seeds_as_readers_test
 from benchmark.evaluation.stratify import group_status, subgroup_masks
 from benchmark.evaluation.table import ScoreCube, align_split, val_thresholds, validate_predictions
 from benchmark.stats.bootstrap import PatientBootstrap, bootstrap_p_value, percentile_ci
@@ -118,6 +121,18 @@ def _delong_comparison(cube, sg, arm, control, alpha, clustered):
     return paired_delong_test(y, s1, s2, alpha), "paired DeLong (seed-averaged scores)"
 
 
+def _seed_comparison(cube, sg, arm, control, alpha):
+    """Seeds-as-readers OR–Hillis test (B-1.4), or None with fewer than 2 paired seeds / an undefined jackknife."""
+    if cube.seeds[arm] != cube.seeds[control] or len(cube.seeds[arm]) < 2:
+        return None
+    m = sg.mask
+    try:
+        return seeds_as_readers_test(cube.y[m], cube.scores[arm][:, m], cube.scores[control][:, m],
+                                     patients=cube.cases["patient_id"].to_numpy()[m], alpha=alpha)
+    except StatisticsError:
+        return None
+
+
 def _comparisons(cube, groups, control, plan, boots, metric_recs) -> list[dict]:
     value = {(r["metric"], r["attribute"], r["group"], r["arm"]): r for r in metric_recs if r["seed"] is None}
     clustered = cube.cases["patient_id"].duplicated().any()
@@ -138,6 +153,11 @@ def _comparisons(cube, groups, control, plan, boots, metric_recs) -> list[dict]:
                     t, method = _delong_comparison(cube, sg, arm, control, plan["alpha"], clustered)
                     out.append(_comparison(metric, arm, control, sg, t.difference, (t.ci_low, t.ci_high),
                                            t.p_value, method, rec["n"], rec["n_pos"], rec["status"]))
+                    sv = _seed_comparison(cube, sg, arm, control, plan["alpha"])
+                    if sv is not None:
+                        out.append(_comparison(metric, arm, control, sg, sv["difference"],
+                                               (sv["ci_low"], sv["ci_high"]), sv["p_value"], SEED_METHOD,
+                                               rec["n"], rec["n_pos"], rec["status"]))
     return _adjust(out, plan)
 
 

@@ -1,0 +1,101 @@
+"""Arm-vs-control AUC test that counts training randomness: seeds as random readers (statistics B-1.4).
+
+A paired DeLong test on seed-averaged scores treats the trained detectors as fixed, so two arms whose
+detectors differ only by training noise can come out "significant". Following the method sheet
+(B-1.4), each arm is a *modality* and each training seed a random *reader*: the Obuchowski–Rockette
+RRRC analysis with Hillis degrees of freedom on the ``2 × S`` AUC table then covers new test patients
+AND new training runs. The case-sampling covariance is a jackknife over **patients** (clusters), since
+a patient contributes several images.
+
+Example:
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.r_[np.zeros(40, bool), np.ones(40, bool)]
+    >>> a = rng.normal(size=(3, 80)) + y
+    >>> b = rng.normal(size=(3, 80)) + y
+    >>> res = seeds_as_readers_test(y, a, b, patients=np.arange(80) // 2)
+    >>> 0.0 <= res["p_value"] <= 1.0
+    True
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from benchmark.errors import StatisticsError
+from benchmark.reader.analysis.mrmc import mean_squares, or_components
+
+METHOD = "OR-Hillis RRRC (training seeds as random readers, patient jackknife)"
+
+
+def _loo_patient_aucs(y: np.ndarray, score: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[float, np.ndarray]:
+    """Full AUC and the leave-one-patient-out AUCs (ties count one half)."""
+    pos, neg = score[y], score[~y]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    gp, gn = groups[y], groups[~y]
+    m_p = np.bincount(gp, minlength=n_groups).astype(float)
+    n_p = np.bincount(gn, minlength=n_groups).astype(float)
+    rows = np.bincount(gp, weights=psi.sum(axis=1), minlength=n_groups)
+    cols = np.bincount(gn, weights=psi.sum(axis=0), minlength=n_groups)
+    onehot_p = np.zeros((len(gp), n_groups))
+    onehot_p[np.arange(len(gp)), gp] = 1.0
+    cross = onehot_p.T @ psi  # [G, n_neg]: psi summed over each patient's positives
+    inner = np.bincount(gn, weights=cross[gn, np.arange(len(gn))], minlength=n_groups)
+    total, m, n = psi.sum(), len(pos), len(neg)
+    denom = (m - m_p) * (n - n_p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loo = (total - rows - cols + inner) / denom
+    return float(total / (m * n)), loo
+
+
+def patient_jackknife_cov(y: np.ndarray, scores: np.ndarray, patients: np.ndarray) -> np.ndarray:
+    """Jackknife-over-patients covariance of the AUCs of the rows of ``scores`` ``[k, n_cases]``.
+
+    Raises:
+        StatisticsError: when removing some patient leaves one class empty.
+    """
+    groups, n_groups = _groups(patients)
+    loo = np.vstack([_loo_patient_aucs(y, s, groups, n_groups)[1] for s in scores])
+    if not np.isfinite(loo).all():
+        raise StatisticsError("patient jackknife undefined: one patient holds every case of a class")
+    centred = loo - loo.mean(axis=1, keepdims=True)
+    return (n_groups - 1) / n_groups * centred @ centred.T
+
+
+def seeds_as_readers_test(y, arm_scores, control_scores, *, patients, alpha: float = 0.05) -> dict:
+    """OR–Hillis RRRC test of AUC(arm) − AUC(control) with seeds as random readers.
+
+    Args:
+        y: bool labels ``[n]``.
+        arm_scores, control_scores: ``[S, n]`` scores of the same S seeds on the same cases.
+        patients: patient id per case (jackknife clusters).
+        alpha: two-sided level.
+
+    Returns:
+        dict with ``difference, ci_low, ci_high, p_value, f, df2, se, n_seeds``.
+    """
+    y = np.asarray(y, bool)
+    a, c = np.atleast_2d(arm_scores), np.atleast_2d(control_scores)
+    if a.shape != c.shape or a.shape[0] < 2:
+        raise StatisticsError(f"seeds-as-readers test needs >= 2 paired seeds; got shapes {a.shape} and {c.shape}")
+    if y.all() or (~y).all():
+        raise StatisticsError("seeds-as-readers test needs both classes")
+    s = a.shape[0]
+    scores = np.vstack([a, c])  # index = treatment * S + seed
+    theta = np.array([[_loo_patient_aucs(y, row, *_groups(patients))[0] for row in block] for block in (a, c)])
+    comp, ms = or_components(patient_jackknife_cov(y, scores, patients), 2, s), mean_squares(theta)
+    denom = ms["ms_tr"] + s * max(comp["cov2"] - comp["cov3"], 0.0)
+    diff = float(theta[0].mean() - theta[1].mean())
+    if denom <= 0:
+        return {"difference": diff, "ci_low": diff, "ci_high": diff, "p_value": 0.0 if diff else 1.0,
+                "f": float("inf"), "df2": float("inf"), "se": 0.0, "n_seeds": s}
+    ddf = denom ** 2 / (ms["ms_tr"] ** 2 / (s - 1)) if ms["ms_tr"] > 0 else float("inf")
+    se = float(np.sqrt(2.0 * denom / s))
+    q = stats.t.ppf(1 - alpha / 2, ddf)
+    return {"difference": diff, "ci_low": diff - q * se, "ci_high": diff + q * se,
+            "p_value": float(2 * stats.t.sf(abs(diff) / se, ddf)), "f": float(ms["ms_t"] / denom),
+            "df2": float(ddf), "se": se, "n_seeds": s}
+
+
+def _groups(patients) -> tuple[np.ndarray, int]:
+    _, groups = np.unique(np.asarray(patients), return_inverse=True)
+    return groups, int(groups.max()) + 1
