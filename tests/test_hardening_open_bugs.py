@@ -89,3 +89,17 @@ def test_predictions_bad_columns_are_statistics_errors(column, value):
 def test_open_bug_tests_use_project_errors():
     """Guard: the expectations above are project error types (so a fix cannot pick a bare exception)."""
     assert issubclass(ConfigError, MammoBenchError) and issubclass(StatisticsError, MammoBenchError)
+
+
+@pytest.mark.xfail(reason="evaluation/evaluate.py _group_metrics: an (arm, seed) with test rows but no validation "
+                          "rows has no threshold; taus[arm][seed] raises KeyError instead of StatisticsError "
+                          "naming the arm and seed (found by test_fuzz_evaluation.py::test_evaluate_run_long)",
+                   strict=True)
+def test_seed_without_validation_rows_is_statistics_error():
+    from benchmark.evaluation import evaluate_run
+    from benchmark.evaluation.fixtures import make_predictions
+
+    df = make_predictions(n_patients=30, seeds=(0, 1))
+    df = df.loc[~((df["split"] == "val") & (df["seed"] == 0))]
+    with pytest.raises(StatisticsError, match="seed"):
+        evaluate_run(df, {"n_boot": 10})
