@@ -46,11 +46,23 @@ DEFAULT_PLAN: dict[str, Any] = {
 BOOT_METHOD = "paired patient bootstrap (seed-averaged metric)"
 
 
+_PLAN_RANGES = {"n_boot": (int, 1, 10**6), "min_group_size": (int, 1, 10**9), "seed": (int, 0, 2**32 - 1),
+                "alpha": (float, 1e-12, 0.5), "prevalence": (float, 1e-9, 1.0), "target_specificity": (float, 0.0, 1.0)}
+
+
 def _plan(plan: dict) -> dict:
     unknown = sorted(set(plan) - set(DEFAULT_PLAN))
     if unknown:
         raise StatisticsError(f"analysis plan has unknown key(s) {unknown}; valid: {sorted(DEFAULT_PLAN)}")
-    return {**DEFAULT_PLAN, **plan}
+    merged = {**DEFAULT_PLAN, **plan}
+    for key, (typ, low, high) in _PLAN_RANGES.items():
+        value = merged[key]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (typ is float or float(value).is_integer())
+        if not ok or not low <= value <= high:
+            raise StatisticsError(f"analysis plan: {key}={value!r} is invalid; expected {typ.__name__} in "
+                                  f"[{low}, {high}]")
+        merged[key] = typ(value)
+    return merged
 
 
 def _metric_record(metric, arm, sg, value, ci, n, n_pos, status, seed=None) -> dict:
@@ -202,6 +214,10 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
     missing = [a for a in test.arms if a not in taus]
     if missing:
         raise StatisticsError(f"arm(s) {missing} have no validation predictions to choose the threshold on")
+    unpaired = [(a, s) for a in test.arms for s in test.seeds[a] if s not in taus[a]]
+    if unpaired:
+        raise StatisticsError(f"(arm, seed) {unpaired[:5]} have test but no validation predictions; the "
+                              "threshold is chosen on validation — re-run those cells")
     boot = PatientBootstrap.draw(test.cases["patient_id"], test.y, n_boot=plan["n_boot"], seed=plan["seed"])
     weights = boot.case_weights(test.cases["patient_id"])
     groups = subgroup_masks(test.cases, plan["subgroups"], plan["intersections"])

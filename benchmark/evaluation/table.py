@@ -55,6 +55,16 @@ def validate_predictions(predictions: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise StatisticsError(f"predictions lack column(s) {missing}; Contract 4 needs {REQUIRED}")
     df = predictions.copy()
+    for col in ("ratio", "seed"):
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.isna().any():
+            bad_rows = df.loc[values.isna(), ["split", "arm", col, "image_id"]].head(5).to_dict("records")
+            raise StatisticsError(f"predictions column {col!r} must be numeric; offending rows {bad_rows}")
+        df[col] = values.astype(int) if col == "seed" else values.astype(float)
+    for col in ("image_id", "patient_id", "arm", "split"):
+        if df[col].isna().any():
+            bad_rows = df.loc[df[col].isna(), ["split", "arm", "seed", "image_id"]].head(5).to_dict("records")
+            raise StatisticsError(f"predictions column {col!r} has empty values; offending rows {bad_rows}")
     score = pd.to_numeric(df["y_score"], errors="coerce")
     bad = ~np.isfinite(score.to_numpy(float))
     if bad.any():

@@ -59,11 +59,13 @@ def load_checklist(path: str | Path) -> dict:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read checklist ({err})") from err
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: cannot read checklist ({err}); save it as UTF-8 YAML") from err
     for key in ("id", "title", "source", "reports", "items"):
         if not isinstance(data, dict) or key not in data:
             raise ConfigError(f"{path}: missing key '{key}'; a checklist needs id, title, source, reports, items")
+    if not isinstance(data["items"], list):
+        raise ConfigError(f"{path}: 'items' must be a list of items, got {type(data['items']).__name__}")
     data["items"] = [_validate_item(item, str(path)) for item in data["items"]]
     ids = [i["id"] for i in data["items"]]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -90,8 +92,8 @@ def load_answers(path: str | Path, valid_ids: list[str]) -> dict[str, str]:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read answers file ({err})") from err
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: cannot read answers file ({err}); save it as UTF-8 YAML") from err
     if isinstance(data, dict) and set(data) == {"answers"}:
         data = data["answers"] or {}
     if not isinstance(data, dict):

@@ -20,7 +20,9 @@ from scipy.stats import chi2
 
 from benchmark.errors import StatisticsError
 
-METHODS = ("holm", "bh", "none")
+METHODS = ("holm", "bh", "bonferroni", "none")
+#: spellings accepted for the same procedures (task.yaml uses statsmodels-style names)
+ALIASES = {"fdr_bh": "bh", "benjamini-hochberg": "bh", "bonf": "bonferroni"}
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -46,12 +48,13 @@ def adjust_p_values(p_values: Any, method: str = "holm") -> np.ndarray:
 
     Args:
         p_values: raw p-values (NaN = test undefined; kept NaN, not counted).
-        method: ``"holm"``, ``"bh"`` (Benjamini–Hochberg) or ``"none"``.
+        method: ``"holm"``, ``"bh"`` (Benjamini–Hochberg; alias ``"fdr_bh"``), ``"bonferroni"`` or ``"none"``.
 
     Example:
         >>> adjust_p_values([0.01, 0.02, float("nan")], "bh").tolist()
         [0.02, 0.02, nan]
     """
+    method = ALIASES.get(method, method)
     if method not in METHODS:
         raise StatisticsError(f"multiplicity method {method!r} unknown; use one of {list(METHODS)}")
     p = np.asarray(p_values, dtype=float)
@@ -61,6 +64,8 @@ def adjust_p_values(p_values: Any, method: str = "holm") -> np.ndarray:
     out = np.full(p.shape, np.nan)
     if method == "none":
         out[finite] = p[finite]
+    elif method == "bonferroni":
+        out[finite] = np.minimum(p[finite] * finite.sum(), 1.0)
     elif finite.any():
         out[finite] = (_holm if method == "holm" else _bh)(p[finite])
     return out

@@ -136,9 +136,6 @@ def test_stats_metrics_degenerate_inputs(y, s, g):
 
 # ---------------------------------------------------------------- long campaign (-m fuzz)
 @pytest.mark.fuzz
-@pytest.mark.xfail(reason="open bug: KeyError when an (arm, seed) has no validation rows; pinned strictly by "
-                          "tests/test_hardening_open_bugs.py::test_seed_without_validation_rows_is_statistics_error",
-                   strict=False, raises=KeyError)
 @given(table=prediction_tables(max_patients=24), min_group_size=st.integers(1, 5),
        subgroups=st.lists(st.sampled_from(SUBGROUPS), max_size=3, unique=True))
 def test_evaluate_run_long(table, min_group_size, subgroups):

@@ -1,7 +1,6 @@
-"""Hardening findings in areas whose engineers were still at work: strict xfails, one per bug.
+"""Regression tests for hardening findings (first pinned as strict xfails, now fixed).
 
-Each test states the correct behaviour (a documented MammoBenchError naming the file/key). When the
-owner fixes the bug the test XPASSes, which fails the run (strict) — then delete the xfail marker.
+Each test states the correct behaviour: a documented MammoBenchError naming the file/key.
 """
 from __future__ import annotations
 
@@ -16,8 +15,6 @@ def _predictions():
     return make_predictions(n_patients=30, seeds=(0,))
 
 
-@pytest.mark.xfail(reason="report/checklists.py load_answers: UnicodeDecodeError escapes for a non-UTF-8 answers "
-                          "file (only OSError and yaml.YAMLError are caught)", strict=True)
 def test_answers_non_utf8_is_config_error(tmp_path):
     from benchmark.report.checklists import load_answers
 
@@ -27,8 +24,6 @@ def test_answers_non_utf8_is_config_error(tmp_path):
         load_answers(path, ["CLAIM-1"])
 
 
-@pytest.mark.xfail(reason="report/checklists.py load_checklist: UnicodeDecodeError escapes for a non-UTF-8 file",
-                   strict=True)
 def test_checklist_non_utf8_is_config_error(tmp_path):
     from benchmark.report.checklists import load_checklist
 
@@ -38,8 +33,6 @@ def test_checklist_non_utf8_is_config_error(tmp_path):
         load_checklist(path)
 
 
-@pytest.mark.xfail(reason="report/checklists.py load_checklist: 'items: 3' (not a list) raises TypeError "
-                          "('int' object is not iterable)", strict=True)
 def test_checklist_items_not_a_list_is_config_error(tmp_path):
     from benchmark.report.checklists import load_checklist
 
@@ -49,9 +42,6 @@ def test_checklist_items_not_a_list_is_config_error(tmp_path):
         load_checklist(path)
 
 
-@pytest.mark.xfail(reason="contract mismatch: pipeline/config.py MULTIPLICITY allows 'bonferroni' and 'fdr_bh' in "
-                          "task.yaml, but evaluation/evaluate.py (stats/multiplicity.py) accepts only holm/bh/none; a "
-                          "validated task fails at evaluation after all cells have trained", strict=True)
 @pytest.mark.parametrize("method", ["bonferroni", "fdr_bh"])
 def test_every_config_multiplicity_is_accepted_by_evaluation(method):
     from benchmark.evaluation import evaluate_run
@@ -61,9 +51,6 @@ def test_every_config_multiplicity_is_accepted_by_evaluation(method):
     evaluate_run(_predictions(), {"n_boot": 10, "multiplicity": method})
 
 
-@pytest.mark.xfail(reason="evaluation/evaluate.py _plan: plan values are not type/range-checked; n_boot='abc' and "
-                          "min_group_size='x' raise TypeError, seed=-5 raises numpy ValueError, alpha=2.0 is "
-                          "accepted silently", strict=True)
 @pytest.mark.parametrize("key,value", [("n_boot", "abc"), ("min_group_size", "x"), ("seed", -5), ("alpha", 2.0)])
 def test_plan_bad_values_are_statistics_errors(key, value):
     from benchmark.evaluation import evaluate_run
@@ -72,9 +59,6 @@ def test_plan_bad_values_are_statistics_errors(key, value):
         evaluate_run(_predictions(), {"n_boot": 10, key: value})
 
 
-@pytest.mark.xfail(reason="evaluation/table.py validate_predictions: non-numeric ratio/seed and a missing patient_id "
-                          "escape as ValueError/TypeError instead of StatisticsError naming the column",
-                   strict=True)
 @pytest.mark.parametrize("column,value", [("ratio", "x"), ("seed", "s"), ("patient_id", None)])
 def test_predictions_bad_columns_are_statistics_errors(column, value):
     from benchmark.evaluation import evaluate_run
@@ -91,10 +75,6 @@ def test_open_bug_tests_use_project_errors():
     assert issubclass(ConfigError, MammoBenchError) and issubclass(StatisticsError, MammoBenchError)
 
 
-@pytest.mark.xfail(reason="evaluation/evaluate.py _group_metrics: an (arm, seed) with test rows but no validation "
-                          "rows has no threshold; taus[arm][seed] raises KeyError instead of StatisticsError "
-                          "naming the arm and seed (found by test_fuzz_evaluation.py::test_evaluate_run_long)",
-                   strict=True)
 def test_seed_without_validation_rows_is_statistics_error():
     from benchmark.evaluation import evaluate_run
     from benchmark.evaluation.fixtures import make_predictions
