@@ -74,3 +74,18 @@ def test_blank_and_bad_inputs():
         preprocess_image(np.zeros((3, 4, 5)), laterality="L", size=16)
     with pytest.raises(DataError):
         preprocess_image(np.ones((10, 10)), laterality="L", size=2)
+
+
+@pytest.mark.parametrize("density", ["A", "B", "C", "D"])
+@pytest.mark.parametrize("view", ["MLO", "CC"])
+def test_breast_mask_keeps_fatty_tissue_not_just_the_pectoral_muscle(view, density):
+    """Regression: an Otsu split kept only the bright pectoral muscle of fatty MLO images."""
+    from benchmark.data.preprocess import breast_mask
+    from benchmark.simulator import sample_case, simulate_image
+
+    rng = np.random.default_rng(7)
+    spec = sample_case(rng, view=view, density=density, lesion_type="none", laterality="L")
+    sim = simulate_image(spec, size=128, seed=3)
+    mask = breast_mask(sim.pixels)
+    assert (mask & sim.breast_mask).sum() >= 0.95 * sim.breast_mask.sum()
+    assert (mask & ~sim.breast_mask).sum() <= 0.05 * mask.sum()

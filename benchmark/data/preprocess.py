@@ -26,7 +26,7 @@ from scipy import ndimage
 from benchmark.errors import DataError
 
 #: bump when the output of :func:`preprocess_image` changes (part of the cache key)
-PREPROCESS_VERSION = "1"
+PREPROCESS_VERSION = "2"  # 2: breast mask threshold just above background (was Otsu: kept only the pectoral)
 _LABEL_DOWNSAMPLE_TARGET = 512
 _SIDE_MARGIN = 0.08  # centroid must be this far (fraction of width) from the centre to override laterality
 
@@ -98,16 +98,7 @@ def _as_size(size: int | tuple[int, int]) -> tuple[int, int]:
     return int(h), int(w)
 
 
-def _otsu(values: np.ndarray) -> float:
-    hist, edges = np.histogram(values, bins=256)
-    centers = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centers)
-    mu0 = m0 / np.maximum(w0, 1)
-    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    between = w0 * w1 * (mu0 - mu1) ** 2
-    return float(centers[int(np.argmax(between))])
+_BACKGROUND_FRACTION = 0.05
 
 
 def breast_mask(pixels: np.ndarray) -> np.ndarray:
@@ -123,7 +114,9 @@ def breast_mask(pixels: np.ndarray) -> np.ndarray:
     lo, hi = float(np.percentile(vals, 1)), float(np.percentile(vals, 99.5))
     if hi - lo <= 1e-12 * max(1.0, abs(hi)):
         return np.zeros(pixels.shape, bool)
-    thr = lo + 0.5 * (_otsu(np.clip(vals, lo, hi)) - lo)
+    # just above the background: a histogram split (Otsu) lands between fatty tissue and the bright
+    # pectoral muscle / dense tissue, and the 'largest component' then is the muscle alone
+    thr = lo + _BACKGROUND_FRACTION * (hi - lo)
     fg = np.nan_to_num(small, nan=lo) > thr
     fg = ndimage.binary_opening(fg, structure=np.ones((3, 3)))
     labels, n = ndimage.label(fg)
