@@ -87,7 +87,6 @@ def test_rerun_skips_finished_cells_and_reproduces(smoke_run, mb_cache):
     pd.testing.assert_frame_equal(before, _metrics(run_dir))
 
 
-@pytest.mark.slow
 def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     """kill -9 at a random moment of the cells stage, re-run, compare with the uninterrupted run."""
     reference, _ = smoke_run
@@ -111,7 +110,6 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     assert (reference / "predictions.csv").read_bytes() == (out / "vc_lesion-smoke" / "predictions.csv").read_bytes()
 
 
-@pytest.mark.slow
 def test_ray_executor_matches_local(smoke_run, mb_cache, tmp_path):
     pytest.importorskip("ray")
     reference, _ = smoke_run
@@ -121,7 +119,6 @@ def test_ray_executor_matches_local(smoke_run, mb_cache, tmp_path):
     pd.testing.assert_frame_equal(_metrics(reference), _metrics(ray_dir))
 
 
-@pytest.mark.slow
 def test_entry_point_generator_runs_through_mammobench_run(mb_cache, tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from generator_plugin import write_plugin_package
