@@ -85,15 +85,21 @@ def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, see
 
 
 def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | Any, batch: SyntheticBatch,
-          patients: dict[str, set[str]], encoder: Any, config: dict) -> list[dict]:
-    """Run (or reuse) the audits of one synthetic arm; records are written to ``audits/<arm>.json``."""
+          patients: dict[str, set[str]], encoder: Any, config: dict, card: dict | None = None) -> list[dict]:
+    """Run (or reuse) the audits of one synthetic arm; records are written to ``audits/<arm>.json``.
+
+    The generator card (as recorded for the arm) feeds the card-claims leakage check and tells the
+    adherence audit which conditions the generator claims to honour.
+    """
     from benchmark.audits import run_audits
+    from benchmark.cards import GeneratorCard
 
     path = Path(run_dir) / "audits" / f"{arm.arm}.json"
     if path.is_file():
         return read_json(path)
     records = run_audits(generator_name=arm.arm, train=view, holdout=holdout, synthetic=batch,
                          generator_training_patients=patients["train"], val_patients=patients["val"],
-                         test_patients=patients["test"], encoder=encoder, config=config, out_dir=path.parent)
+                         test_patients=patients["test"], encoder=encoder, config=config, out_dir=path.parent,
+                         card=GeneratorCard.from_dict(dict(card), source=f"{arm.arm} card") if card else None)
     atomic_write_json(path, records)
     return records

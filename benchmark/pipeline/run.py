@@ -129,11 +129,12 @@ def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], mani
             records.append(rec)
     if batches:
         with timer.stage("audits", f"{len(batches)} synthetic set(s)"):
-            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings)
+            cards = {r["arm"]: r.get("generator_card") or None for r in records}
+            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings, cards)
     return records, audits
 
 
-def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict) -> list[dict]:
+def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict, cards: dict) -> list[dict]:
     from benchmark.audits.encoder import load_or_train_domain_encoder
 
     epochs = int(settings["encoder_epochs"])
@@ -144,7 +145,7 @@ def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: di
     out = []
     for arm in (a for a in arms if a.arm in batches):
         out += audit(run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
-                     encoder=encoder, config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs,
+                     encoder=encoder, card=cards.get(arm.arm), config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs,
                                               **settings.get("audit", {})})
     return out
 

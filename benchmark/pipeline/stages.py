@@ -139,9 +139,10 @@ def add_targets(manifest: pd.DataFrame, task: TaskConfig) -> pd.DataFrame:
 def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, log):
     """Build (or reuse) the memory-mapped image cache for this manifest and size."""
     from benchmark.data.cache import build_cache
+    from benchmark.data.preprocess import PREPROCESS_VERSION
     from benchmark.data.splits import manifest_sha256
 
-    out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}"
+    out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}-p{PREPROCESS_VERSION}"
     return build_cache(manifest, root, out, size=size, workers=workers, progress=False)
 
 
