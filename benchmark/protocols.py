@@ -20,6 +20,7 @@ Example:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -60,7 +61,8 @@ class TrainView:
     Args:
         manifest: canonical manifest rows, all with ``split == 'train'``.
         images: float32 ``[N, H, W]`` in ``[0, 1]``, row-aligned with ``manifest``.
-        findings: per-image list of findings with boxes in ``images`` pixel coordinates.
+        findings: per-image list of findings with boxes in ``images`` pixel coordinates; when given, the
+            manifest's ``findings`` column is replaced by them (JSON), so boxes always match ``images``.
         manifest_hash: hash identifying the training data (for the generator cache and card).
 
     Raises:
@@ -76,6 +78,10 @@ class TrainView:
         if len(manifest) != len(images):
             raise ValueError(f"manifest has {len(manifest)} rows but images has {len(images)}")
         self._manifest = manifest.reset_index(drop=True)
+        if findings is not None:
+            # one coordinate system inside a TrainView: the manifest's findings (original pixel grid)
+            # are replaced by the findings in ``images`` pixels, so no consumer can mix the two
+            self._manifest["findings"] = [json.dumps(list(fs)) for fs in findings]
         self._images = images
         self._images.setflags(write=False) if isinstance(images, np.ndarray) else None
         self.findings = findings if findings is not None else [[] for _ in range(len(manifest))]

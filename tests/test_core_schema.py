@@ -107,3 +107,10 @@ def test_result_schema():
     with pytest.raises(SchemaError, match="status"):
         validate_result({**r, "audits": [{"generator": "g", "audit": "a", "check": "c", "status": "ok",
                                           "message": ""}]})
+
+
+def test_train_view_manifest_findings_are_in_image_pixels():
+    df = pd.DataFrame([_row(findings='[{"box": [100, 100, 200, 200], "lesion_type": "mass"}]')])
+    cached = [[{"box": [1.0, 1.0, 2.0, 2.0], "lesion_type": "mass"}]]
+    tv = TrainView(df, np.zeros((1, 4, 4), np.float32), cached)
+    assert parse_findings(tv.manifest["findings"].iloc[0])[0]["box"] == [1.0, 1.0, 2.0, 2.0]
