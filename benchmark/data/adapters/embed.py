@@ -66,8 +66,21 @@ def finding_lesion_type(row: dict) -> str:
     return min(kinds, key=LESION_PRIORITY.index) if kinds else "none"
 
 
+def _finite(text: object) -> float | None:
+    """``text`` as a finite float, or None (empty, NaN, inf or not a number)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _severity_label(rows: list[dict]) -> str:
-    sev = [int(float(s)) for s in (str(r.get("path_severity", "")).strip() for r in rows) if s not in ("", "nan")]
+    raw = [str(r.get("path_severity", "")).strip() for r in rows]
+    raw = [s for s in raw if s not in ("", "nan")]
+    sev = [int(v) for v in map(_finite, raw) if v is not None]
+    if len(sev) < len(raw):
+        return "unknown"  # an uncoded path_severity value: never guess a pathology
     if sev:
         worst = min(sev)
         return "malignant" if worst <= 1 else ("benign" if worst <= 5 else "unknown")
@@ -128,7 +141,7 @@ class EMBEDAdapter(BaseAdapter):
                 "lesion_type": lesion if (lesion != "none" or label == "normal") else "unknown",
                 "density": harmonise_density(density_raw) if str(density_raw).strip() != "5" else "",
                 "density_raw": density_raw, "birads_raw": ",".join(sorted({str(c["asses"]) for c in side_rows})),
-                "age": float(age) if str(age).strip() not in ("", "nan") else math.nan,
+                "age": _finite(age) if _finite(age) is not None else math.nan,
                 "vendor": r.get("Manufacturer", ""), "site": "Emory", "label_source": "pathology_or_birads",
                 "findings": findings_json(boxes),
                 "race_ethnicity": exam[0].get("ETHNICITY_DESC", "") if exam else ""}
