@@ -68,13 +68,15 @@ class CheckContext:
         Returns ``{"fresh", "returned", "test_reads"}``: the clone, what ``fit`` returned and the test
         paths it touched (the fit-related checks inspect this one fit instead of refitting).
         """
-        if id(gen) not in self._fitted:
+        # the record keeps ``gen`` alive: an id() is unique only while its object lives, and a reused
+        # id would hand one generator another's fit
+        if id(gen) not in self._fitted or self._fitted[id(gen)]["gen"] is not gen:
             view, test_dir = _canary_view(self)
             fresh = clone(gen)
             with watch_paths(test_dir) as seen:
                 returned = fresh.fit(view, seed=self.fit_seed)
             self._fitted[id(gen)] = {"fresh": fresh, "returned": returned, "test_reads": list(seen),
-                                     "test_dir": test_dir}
+                                     "test_dir": test_dir, "gen": gen}
         return self._fitted[id(gen)]
 
     def fitted(self, gen: Any) -> Any:
