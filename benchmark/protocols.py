@@ -109,6 +109,40 @@ class TrainView:
         return len(self._manifest)
 
 
+class HoldoutView:
+    """A read-only, TrainView-like window on a held-out split (validation/test) for the audits.
+
+    Unlike :class:`TrainView` it does not refuse non-training rows: it is never handed to a generator.
+
+    Example:
+        >>> hv = HoldoutView(pd.DataFrame({"patient_id": ["p1", "p1"]}), np.zeros((2, 4, 4), np.float32))
+        >>> len(hv), hv.patient_ids, hv.image_size
+        (2, {'p1'}, (4, 4))
+    """
+
+    def __init__(self, manifest: pd.DataFrame, images: np.ndarray):
+        self._manifest = manifest.reset_index(drop=True)
+        self.images = images
+        self.findings = [[] for _ in range(len(manifest))]
+        self.manifest_hash = ""
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        """A copy of the held-out manifest."""
+        return self._manifest.copy()
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return int(self.images.shape[1]), int(self.images.shape[2])
+
+    @property
+    def patient_ids(self) -> set[str]:
+        return set(self._manifest["patient_id"].astype(str))
+
+    def __len__(self) -> int:
+        return len(self._manifest)
+
+
 @runtime_checkable
 class Generator(Protocol):
     """A synthetic-data generator.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
-from benchmark.protocols import SyntheticBatch, TrainView
+from benchmark.protocols import HoldoutView, SyntheticBatch, TrainView
 
 DENSITY_LEVEL = {"A": 0.15, "B": 0.35, "C": 0.6, "D": 0.85}
 
@@ -68,22 +68,6 @@ def make_view(n_patients: int = 40, *, size: int = 32, seed: int = 0, split: str
     if split != "train":
         return HoldoutView(manifest, images)
     return TrainView(manifest, images, manifest_hash=f"tiny-{seed}-{n_patients}-{size}")
-
-
-class HoldoutView:
-    """A TrainView-like container for val/test rows (audits receive these as 'holdout')."""
-
-    def __init__(self, manifest: pd.DataFrame, images: np.ndarray):
-        self.manifest = manifest.reset_index(drop=True)
-        self.images = images
-        self.manifest_hash = ""
-
-    @property
-    def patient_ids(self) -> set[str]:
-        return set(self.manifest["patient_id"].astype(str))
-
-    def __len__(self) -> int:
-        return len(self.manifest)
 
 
 def batch_from(manifest: pd.DataFrame, images: np.ndarray) -> SyntheticBatch:

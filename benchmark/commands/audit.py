@@ -43,22 +43,6 @@ def _manifest_and_cache(real: Path, size: tuple[int, int], out: Path) -> tuple[p
                     "run `mammobench data prepare PATH --out DIR` and pass --real DIR")
 
 
-class _Split:
-    """Manifest rows of one split and their cached images (TrainView-like)."""
-
-    def __init__(self, manifest: pd.DataFrame, images: np.ndarray):
-        self.manifest = manifest.reset_index(drop=True)
-        self.images = images
-        self.manifest_hash = ""
-
-    @property
-    def patient_ids(self) -> set[str]:
-        return set(self.manifest["patient_id"].astype(str))
-
-    def __len__(self) -> int:
-        return len(self.manifest)
-
-
 def load_real_splits(real: str | Path, *, size: tuple[int, int], out: Path, seed: int = 0,
                      max_images: int | None = None) -> dict[str, Any]:
     """Train (as a TrainView), val and test splits of a prepared dataset, images at ``size``.
@@ -67,7 +51,7 @@ def load_real_splits(real: str | Path, *, size: tuple[int, int], out: Path, seed
         DataError: unknown layout, a cache at another size, or no train/val rows.
     """
     from benchmark.data.splits import assign_splits
-    from benchmark.protocols import TrainView
+    from benchmark.protocols import HoldoutView, TrainView
 
     manifest, cache = _manifest_and_cache(Path(real), size, out)
     if tuple(cache.size) != tuple(size):
@@ -86,7 +70,7 @@ def load_real_splits(real: str | Path, *, size: tuple[int, int], out: Path, seed
             views[split] = None
             continue
         images = cache.images(rows["image_id"])
-        views[split] = TrainView(rows, images) if split == "train" else _Split(rows, images)
+        views[split] = TrainView(rows, images) if split == "train" else HoldoutView(rows, images)
     if views["train"] is None or views["val"] is None:
         raise DataError(f"{real}: the audit needs train and val rows (found splits "
                         f"{sorted(set(manifest['split']))}); re-run `mammobench data prepare` with splits")

@@ -32,6 +32,7 @@ from benchmark.pipeline.executors import execute
 from benchmark.pipeline.profiles import profile_settings
 from benchmark.pipeline.record import StageTimer, build_result, cohort_record
 from benchmark.pipeline.suites import find_task, resolve  # noqa: F401  (find_task used in the doctest)
+from benchmark.protocols import HoldoutView
 
 Log = Callable[[str], None]
 
@@ -140,7 +141,7 @@ def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: di
     epochs = int(settings["encoder_epochs"])
     encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed, epochs=epochs,
                                            cache_dir=stages.cache_home() / "encoders")
-    holdout = stages.HoldoutView(*stages.holdout_images(manifest, cache, "val"))
+    holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("train", "val", "test")}
     out = []
     for arm in (a for a in arms if a.arm in batches):

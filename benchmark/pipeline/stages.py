@@ -181,27 +181,3 @@ def write_cell_inputs(run_dir: Path, manifest: pd.DataFrame, cache) -> dict[str,
     counts = cases.groupby("split")["y_true"].agg(["size", "sum"])
     return {s: {"n": int(r["size"]), "n_pos": int(r["sum"])} for s, r in counts.iterrows()}
 
-
-class HoldoutView:
-    """A read-only, TrainView-like window on a held-out split (validation) for the audits."""
-
-    def __init__(self, manifest: pd.DataFrame, images: np.ndarray):
-        self._manifest = manifest.reset_index(drop=True)
-        self.images = images
-        self.findings = [[] for _ in range(len(manifest))]
-        self.manifest_hash = ""
-
-    @property
-    def manifest(self) -> pd.DataFrame:
-        return self._manifest.copy()
-
-    @property
-    def image_size(self) -> tuple[int, int]:
-        return int(self.images.shape[1]), int(self.images.shape[2])
-
-    @property
-    def patient_ids(self) -> set[str]:
-        return set(self._manifest["patient_id"].astype(str))
-
-    def __len__(self) -> int:
-        return len(self._manifest)

@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from benchmark.protocols import HoldoutView
 from benchmark.selftest.trials import Trial, select_trials, trial_record
 
 Log = Callable[[str], None]
@@ -114,8 +115,8 @@ def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encod
         fitted_on = view.patient_ids
     from benchmark.generators import get_generator
 
-    holdout = stages.HoldoutView(*stages.holdout_images(manifest, cache, "val"))
-    test = stages.HoldoutView(*stages.holdout_images(manifest, cache, "test"))
+    holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
+    test = HoldoutView(*stages.holdout_images(manifest, cache, "test"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("val", "test")}
     log(f"selftest: auditing {trial.generator} ({len(batch)} images)")
     records = run_audits(generator_name=trial.generator, train=view, holdout=holdout, synthetic=batch,
