@@ -55,7 +55,7 @@ class GeneratorCard:
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: a generator card must be a mapping, got {type(data).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = sorted(str(k) for k in set(data) - names)
         if unknown:
             raise ConfigError(f"{source}: unknown key(s) {unknown}; valid keys: {sorted(names)}")
         required = [f.name for f in dataclasses.fields(cls)

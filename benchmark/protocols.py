@@ -64,13 +64,16 @@ class TrainView:
         findings: per-image list of findings with boxes in ``images`` pixel coordinates; when given, the
             manifest's ``findings`` column is replaced by them (JSON), so boxes always match ``images``.
         manifest_hash: hash identifying the training data (for the generator cache and card).
+        patch: how ``images`` were cut from the mammograms: ``None`` = the whole breast, or
+            ``{"field_mm", "jitter"}`` = one window per image (:mod:`benchmark.data.patches`), so a
+            generator that renders whole mammograms (``physics``) can cut its output the same way.
 
     Raises:
         LeakageError: when any row is not from the training split.
     """
 
     def __init__(self, manifest: pd.DataFrame, images: np.ndarray, findings: list[list[dict]] | None = None,
-                 manifest_hash: str = ""):
+                 manifest_hash: str = "", patch: dict | None = None):
         splits = set(manifest["split"].astype(str)) if len(manifest) else set()
         if splits - {"train"}:
             raise LeakageError(f"TrainView refuses rows from split(s) {sorted(splits - {'train'})}; "
@@ -86,6 +89,7 @@ class TrainView:
         self._images.setflags(write=False) if isinstance(images, np.ndarray) else None
         self.findings = findings if findings is not None else [[] for _ in range(len(manifest))]
         self.manifest_hash = manifest_hash
+        self.patch = dict(patch) if patch else None
 
     @property
     def manifest(self) -> pd.DataFrame:

@@ -25,7 +25,7 @@ comparisons       [{metric, arm, control, attribute, group, estimate, ci_low, ci
                     p_adjusted, adjustment, significant, method, n, n_pos}]
 fairness          [{metric, arm, attribute, kind, value, ci_low, ci_high, group, delta_vs_control,
                     delta_ci_low, delta_ci_high}]
-interactions      [{metric, arm, attribute, statistic, df, p_value, method}]
+interactions      [{metric, arm, attribute, kind (subgroup_gap | effect_modification), statistic, df, p_value, method}]
 audits            [{generator, audit, check, status, value, threshold, message, evidence}]
 timings           {stage: seconds}
 predictions       {path, sha256, n_rows}

@@ -44,7 +44,8 @@ TASK = (REPO / "tasks" / "vc_lesion" / "task.yaml").read_text(encoding="utf-8")
     (("epochs: 4", "epochs: four"), "detector.epochs"),
     (("conditioning: balance_density", "conditioning: balance_everything"), "augmentation.conditioning"),
     (("val_fraction: 0.15", "val_fraction: 1.5"), "splits.val_fraction"),
-    (("image_size: 128", "image_size: -3"), "preprocessing.image_size"),
+    (("image_size: 64", "image_size: -3"), "preprocessing.image_size"),
+    (("patch_mm: 60", "patch_mm: 2"), "preprocessing.patch_mm"),
     (("arms: [none, classic, physics]", "arms: [[none], classic]"), "augmentation.arms"),
     (("positive: [benign, malignant]", "positive: [[benign]]"), "target.positive"),
 ])

@@ -4,8 +4,10 @@ Each synthetic image is a freshly simulated mammogram (:mod:`benchmark.simulator
 requested density, lesion type, pathology, view and age band, with domain randomisation: vendor
 processing, lesion parameters and acquisition come from the calibrated case sampler, plus extra
 gamma and noise jitter. Images go through the harness's one preprocessing function
-(:func:`benchmark.data.preprocess.preprocess_image`), so they live in the same domain as the cached
-real images; boxes are mapped with the same transform. Fitting learns nothing from pixels: it
+(:func:`benchmark.data.preprocess.preprocess_image`, or :func:`benchmark.data.patches.preprocess_patch`
+when the training view holds patches — same field of view, same centring rules, rendered at the
+resolution that gives the view's pixel size), so they live in the same domain as the cached real
+images; boxes are mapped with the same transform. Fitting learns nothing from pixels: it
 records the output resolution and the training condition mix (used when conditions are not given).
 
 Example:
@@ -24,6 +26,7 @@ import pandas as pd
 
 from benchmark.generators.base import GeneratorMixin
 from benchmark.generators.conditions import labels_frame, resolve_conditions
+from benchmark.simulator.phantom import FOV_MM
 from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 AGE_RANGES = {"<50": (40, 49), "50-59": (50, 59), "60-69": (60, 69), "70+": (70, 79), "unknown": (40, 79), "": (40, 79)}
@@ -57,6 +60,7 @@ class PhysicsGenerator(GeneratorMixin):
     def fit(self, data: TrainView, *, seed: int) -> "PhysicsGenerator":
         self.record_training_data(data)
         self.image_size_ = list(data.image_size)
+        self.patch_ = getattr(data, "patch", None)
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         return self
 
@@ -74,9 +78,22 @@ class PhysicsGenerator(GeneratorMixin):
                            lesion_type=lesion, pathology=pathology,
                            view=str(row["view"]) if row["view"] in ("CC", "MLO") else None,
                            laterality=str(rng.choice(["L", "R"])), population=self.population)
-        size = int(self.sim_size or min(max(64, 2 * max(h, w)), 1024))
-        sim = simulate_image(spec, size=size, seed=int(rng.integers(2**31)))
-        image, transform = preprocess_image(sim.pixels, laterality=spec.laterality, size=(h, w))
+        patch = getattr(self, "patch_", None)
+        if patch:  # render so that the window has about the view's pixel count (the simulator's FOV is 240 mm)
+            size = int(self.sim_size or np.clip(round(FOV_MM * max(h, w) / patch["field_mm"]), 64, 1024))
+        else:
+            size = int(self.sim_size or min(max(64, 2 * max(h, w)), 1024))
+        sim_seed = int(rng.integers(2**31))
+        sim = simulate_image(spec, size=size, seed=sim_seed)
+        if patch:
+            from benchmark.data.patches import field_pixels, preprocess_patch
+
+            field = field_pixels(patch["field_mm"], float(sim.meta["pixel_spacing_mm"]), where="physics")
+            image, transform = preprocess_patch(sim.pixels, laterality=spec.laterality, size=(h, w), field_px=field,
+                                                boxes=[f["box"] for f in sim.findings], key=f"physics-{sim_seed}",
+                                                jitter=patch["jitter"])
+        else:
+            image, transform = preprocess_image(sim.pixels, laterality=spec.laterality, size=(h, w))
         image = np.clip(image, 0, 1) ** np.exp(rng.uniform(-self.gamma_jitter, self.gamma_jitter))
         image = np.clip(image + rng.normal(0, self.noise_std, image.shape) * (image > 0), 0, 1)
         findings = []

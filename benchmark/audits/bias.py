@@ -1,11 +1,20 @@
 """Bias amplification: subgroup distributions of the synthetic set vs the real training set vs the target.
 
 For density, age band, lesion type and pathology (``label``) the audit compares category shares of
-the synthetic set with (a) the real training split and (b) the target population (the test split's
-distribution, or one the user gives in the audit config). It reports total variation distance
-``TV = ½ Σ|p − q|`` with a bootstrap CI and a chi-square goodness-of-fit test of the synthetic
-counts against the target shares. A TV above ``tv_warn`` / ``tv_fail`` (vs the target) flags the
-shift. When an oracle is given, density / lesion type / label are also measured on the images
+the synthetic set with a *reference* and reports total variation distance ``TV = ½ Σ|p − q|`` with a
+bootstrap CI and a chi-square goodness-of-fit test; a TV above ``tv_warn`` / ``tv_fail`` flags the
+shift. The reference is what the synthetic set should look like:
+
+* in a pipeline run, for every attribute the harness **requested** under the arm's conditioning
+  policy, the requested shares (a ``balance_density`` arm asks for many dense images on purpose; a
+  generator that returns fatty ones instead is the bias);
+* otherwise the **target** population: one the user gives, else the test split (else validation);
+* ``reference="train"`` judges against the training mix (what an unconditional generator should
+  reproduce).
+
+The real training split, the target population (test split) and the augmented set (real training +
+synthetic) are evidence, with TV(train, target) → TV(real + synthetic, target): whether the synthetic
+data move the training set toward or away from the population the model will meet. When an oracle is given, density / lesion type / label are also measured on the images
 themselves ("oracle" source), so a generator that mislabels its output cannot hide a shift.
 
 Example:
@@ -69,37 +78,62 @@ def tv_bootstrap_ci(values: np.ndarray, categories: tuple[str, ...], target: dic
     return [float(v) for v in np.percentile(reps, [2.5, 97.5])]
 
 
+def _augmented_shares(train_values: Any, synthetic_values: np.ndarray, cats: tuple[str, ...]) -> dict[str, float]:
+    return category_shares([str(v) for v in train_values] + [str(v) for v in synthetic_values], cats)
+
+
 def distribution_record(generator: str, attribute: str, source: str, synthetic_values: Any, train_values: Any,
-                        target_shares: dict[str, float], *, config: dict, seed: int = 0) -> dict:
-    """One bias record: TV(synthetic, target) drives the status; train shares and chi-square are evidence."""
+                        target_shares: dict[str, float], *, config: dict, seed: int = 0,
+                        reference_shares: dict[str, float] | None = None, reference: str = "target") -> dict:
+    """One bias record: TV(synthetic, reference) drives the status; train, target and the augmented set
+    (real training + synthetic) are evidence.
+
+    ``reference`` names what the synthetic shares should match: ``target`` (a population the user
+    gave), ``requested`` (the conditions the harness asked for under the arm's conditioning policy) or
+    ``train`` (an unconditional generator should reproduce its training mix).
+    """
     cats = BIAS_ATTRIBUTES[attribute]
+    ref_shares = target_shares if reference_shares is None else reference_shares
     syn = np.asarray([str(v) for v in synthetic_values])
     counts = category_counts(syn, cats)
     check = f"{attribute}_distribution" + ("" if source == "labels" else f"_{source}")
-    if counts.sum() == 0 or not np.isfinite(list(target_shares.values())).all():
+    if counts.sum() == 0 or not np.isfinite(list(ref_shares.values())).all():
         return audit_record(generator, "bias", check, "skip", message=f"no known {attribute} values to compare")
     syn_shares, train_shares = category_shares(syn, cats), category_shares(train_values, cats)
-    tv_target = total_variation(syn_shares, target_shares)
-    tv_train = total_variation(syn_shares, train_shares) if np.isfinite(list(train_shares.values())).all() else None
-    chi2, p_value = chi_square_vs_target(counts, np.array([target_shares.get(c, 0.0) for c in cats]))
-    status = status_by_thresholds(tv_target, config["tv_warn"], config["tv_fail"])
-    over = max(cats, key=lambda c: syn_shares[c] - target_shares.get(c, 0.0))
-    under = min(cats, key=lambda c: syn_shares[c] - target_shares.get(c, 0.0))
-    evidence = {"n": int(counts.sum()), "source": source, "synthetic": syn_shares, "train": train_shares,
-                "target": target_shares, "tv_vs_target_ci": tv_bootstrap_ci(syn, cats, target_shares,
-                                                                             n_boot=config["n_boot"], seed=seed),
-                "tv_vs_train": tv_train, "chi2": chi2, "chi2_p": p_value,
-                "distributions": {attribute: {"real": train_shares, "synthetic": syn_shares, "target": target_shares}}}
-    message = (f"{attribute} ({source}): TV {tv_target:.2f} vs target (warn {config['tv_warn']}, fail "
+    tv_ref = total_variation(syn_shares, ref_shares)
+    train_ok = np.isfinite(list(train_shares.values())).all()
+    tv_train = total_variation(syn_shares, train_shares) if train_ok else None
+    augmented = _augmented_shares(train_values, syn, cats)
+    target_ok = np.isfinite(list(target_shares.values())).all()
+    chi2, p_value = chi_square_vs_target(counts, np.array([ref_shares.get(c, 0.0) for c in cats]))
+    status = status_by_thresholds(tv_ref, config["tv_warn"], config["tv_fail"])
+    over = max(cats, key=lambda c: syn_shares[c] - ref_shares.get(c, 0.0))
+    under = min(cats, key=lambda c: syn_shares[c] - ref_shares.get(c, 0.0))
+    evidence = {"n": int(counts.sum()), "source": source, "reference": reference, "synthetic": syn_shares,
+                "reference_shares": ref_shares, "train": train_shares, "target": target_shares,
+                "augmented": augmented, "tv_vs_reference_ci": tv_bootstrap_ci(syn, cats, ref_shares,
+                                                                               n_boot=config["n_boot"], seed=seed),
+                "tv_vs_train": tv_train, "tv_vs_target": total_variation(syn_shares, target_shares) if target_ok else None,
+                "tv_train_vs_target": total_variation(train_shares, target_shares) if target_ok and train_ok else None,
+                "tv_augmented_vs_target": total_variation(augmented, target_shares) if target_ok else None,
+                "chi2": chi2, "chi2_p": p_value,
+                "distributions": {attribute: {"real": train_shares, "synthetic": syn_shares, "target": target_shares,
+                                              "real + synthetic": augmented}}}
+    toward = ""
+    if target_ok and train_ok:
+        before, after = evidence["tv_train_vs_target"], evidence["tv_augmented_vs_target"]
+        toward = f"; real + synthetic is {'closer to' if after < before else 'further from'} the target (TV {before:.2f} → {after:.2f})"
+    message = (f"{attribute} ({source}): TV {tv_ref:.2f} vs {reference} (warn {config['tv_warn']}, fail "
                f"{config['tv_fail']}); most over-represented {over} ({syn_shares[over]:.0%} vs "
-               f"{target_shares.get(over, 0.0):.0%}), most under-represented {under} "
-               f"({syn_shares[under]:.0%} vs {target_shares.get(under, 0.0):.0%})")
-    return audit_record(generator, "bias", check, status, value=tv_target, threshold=config["tv_fail"],
+               f"{ref_shares.get(over, 0.0):.0%}), most under-represented {under} "
+               f"({syn_shares[under]:.0%} vs {ref_shares.get(under, 0.0):.0%}){toward}")
+    return audit_record(generator, "bias", check, status, value=tv_ref, threshold=config["tv_fail"],
                         evidence=evidence, message=message)
 
 
 def bias_audit(generator: str, *, synthetic_labels: Any, train_manifest: Any, target: Any, config: dict,
-               oracle_labels: dict[str, Any] | None = None, seed: int = 0) -> list[dict]:
+               oracle_labels: dict[str, Any] | None = None, seed: int = 0, reference: str = "target",
+               requested: dict[str, dict[str, float]] | None = None) -> list[dict]:
     """Bias records for every attribute present (declared labels, plus oracle-measured when given).
 
     Args:
@@ -107,6 +141,9 @@ def bias_audit(generator: str, *, synthetic_labels: Any, train_manifest: Any, ta
         train_manifest: the real training rows.
         target: a manifest-like table (the test split) or a mapping attribute → {category: share}.
         oracle_labels: attribute → predicted classes of the synthetic images.
+        reference: what the synthetic shares are judged against: ``target``, ``requested`` (the shares in
+            ``requested``, per attribute; attributes not requested fall back to ``target``) or ``train``.
+        requested: attribute → {category: share} the harness asked the generator for.
 
     Example:
         >>> bias_audit("g", synthetic_labels=lab, train_manifest=m, target=test_m, config=cfg)  # doctest: +SKIP
@@ -122,7 +159,15 @@ def bias_audit(generator: str, *, synthetic_labels: Any, train_manifest: Any, ta
         sources = {"labels": synthetic_labels[attr]} if attr in synthetic_labels else {}
         if oracle_labels and attr in oracle_labels:
             sources["oracle"] = oracle_labels[attr]
+        ref_name, ref_shares = reference, None
+        if reference == "requested" and requested and attr in requested:
+            ref_shares = {c: float(requested[attr].get(c, 0.0)) for c in cats}
+        elif reference == "requested":
+            ref_name = "target"
+        elif reference == "train":
+            ref_shares = category_shares(train_manifest[attr], cats)
         for source, values in sources.items():
             records.append(distribution_record(generator, attr, source, values, train_manifest[attr], target_shares,
-                                               config=config, seed=seed))
+                                               config=config, seed=seed, reference_shares=ref_shares,
+                                               reference=ref_name))
     return records

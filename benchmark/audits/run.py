@@ -155,7 +155,8 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
                generator_training_patients: Iterable[str] | None, val_patients: Iterable[str] = (),
                test_patients: Iterable[str] = (), encoder: Any, config: dict | None = None,
                out_dir: str | Path | None = None, card: Any = None, test: Any = None,
-               target: Any = None, extra_extractors: Iterable[Any] = ()) -> list[dict]:
+               target: Any = None, extra_extractors: Iterable[Any] = (),
+               requested: dict[str, dict[str, float]] | None = None) -> list[dict]:
     """Run every audit on one generator's synthetic batch and return Contract-5 records.
 
     Args:
@@ -172,6 +173,9 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
         card: the generator card (leakage claims, conditioning).
         test: optional test view (near-duplicate check vs training, default target population).
         target: mapping attribute → {category: share}; default the test manifest, else holdout.
+        requested: attribute → {category: share} the generator was asked for (the arm's conditioning
+            policy); unless ``target`` is given, the bias audit judges the synthetic shares of the requested
+            attributes against it (the others against the target population).
         extra_extractors: further ``FeatureExtractor`` objects (e.g. ``load_timm_encoder(...)``) whose FD
             vs the real-vs-real baseline is reported as ``frechet_distance[<extractor name>]``.
 
@@ -219,8 +223,10 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
     mem_records, details = memorisation_audit(name, spaces=spaces, config=cfg, groups=groups, seed=seed, **base)
     records += mem_records
     target_table = target if target is not None else (test.manifest if test is not None else holdout.manifest)
+    reference = "requested" if requested and target is None else "target"
     bias = bias_audit(name, synthetic_labels=synthetic.labels, train_manifest=train.manifest, target=target_table,
-                      config=cfg, oracle_labels=_oracle_labels(encoder, syn_images), seed=seed)
+                      config=cfg, oracle_labels=_oracle_labels(encoder, syn_images), seed=seed, reference=reference,
+                      requested=requested)
     records += bias
     if out is not None:
         _attach_files(records, details, out, name, syn_images, train_images)

@@ -87,10 +87,28 @@ def _train_age_density(rng, comp: CohortComposition) -> tuple[int, str]:
     return age, cal.DENSITY_CLASSES[int(rng.choice(4, p=weighted / weighted.sum()))]
 
 
-def _lesion(rng, comp: CohortComposition, balanced: bool) -> tuple[str, str, str]:
-    if rng.random() >= comp.finding_fraction:
+def _test_lesion_slots(rng, densities: list[str], finding_fraction: float) -> list[str]:
+    """Lesion type of each test patient, stratified: within every density class, ``finding_fraction``
+    of the patients have a finding and the lesion types take equal shares (± 1), so per-density
+    metrics compare like with like (the reference: balanced per density × lesion type stratum)."""
+    slots = [""] * len(densities)
+    for density in cal.DENSITY_CLASSES:
+        members = [k for k, d in enumerate(densities) if d == density]
+        n_lesion = int(round(finding_fraction * len(members)))
+        start = int(rng.integers(len(cal.LESION_TYPES)))
+        kinds = [cal.LESION_TYPES[(start + j) % len(cal.LESION_TYPES)] for j in range(n_lesion)]
+        kinds += ["none"] * (len(members) - n_lesion)
+        for k, kind in zip(members, rng.permutation(np.asarray(kinds, dtype=object))):
+            slots[k] = str(kind)
+    return slots
+
+
+def _lesion(rng, comp: CohortComposition, balanced: bool, slot: str = "") -> tuple[str, str, str]:
+    if slot == "none" or (not slot and rng.random() >= comp.finding_fraction):
         return "none", "normal", ""
-    if balanced:
+    if slot:
+        lesion_type = slot
+    elif balanced:
         lesion_type = cal.LESION_TYPES[int(rng.integers(len(cal.LESION_TYPES)))]
     else:
         keys = list(cal.LESION_PREVALENCE)
@@ -104,7 +122,9 @@ def plan_patients(n_patients: int, *, seed: int, composition: CohortComposition)
     """Deterministic patient plan: split, age, density and lesion of every patient.
 
     Test patients are the first ``round(test_fraction·n)`` of a seeded permutation and cycle
-    through densities A–D, so each class gets ``n_test // 4`` or one more.
+    through densities A–D, so each class gets ``n_test // 4`` or one more; with
+    ``test_balance_lesion_types`` their findings are stratified per density (same share with a
+    finding, equal lesion-type shares within it).
     """
     if n_patients < 1:
         raise ConfigError(f"n_patients={n_patients} must be ≥ 1")
@@ -113,6 +133,8 @@ def plan_patients(n_patients: int, *, seed: int, composition: CohortComposition)
     order = rng.permutation(n_patients)
     test_rank = {int(p): k for k, p in enumerate(order[:n_test])}
     density_cycle = [cal.DENSITY_CLASSES[k % 4] for k in rng.permutation(n_test)] if n_test else []
+    lesion_slots = (_test_lesion_slots(rng, density_cycle, composition.finding_fraction)
+                    if composition.test_balance_lesion_types and n_test else [""] * n_test)
     plans = []
     for index in range(n_patients):
         prng = np.random.default_rng(np.random.SeedSequence([int(seed), index, 0xA11]))
@@ -121,6 +143,7 @@ def plan_patients(n_patients: int, *, seed: int, composition: CohortComposition)
             age, split = _age_given_density(prng, density, composition.population), "test"
         else:
             (age, density), split = _train_age_density(prng, composition), "training"
-        lesion_type, pathology, side = _lesion(prng, composition, split == "test" and composition.test_balance_lesion_types)
+        slot = lesion_slots[test_rank[index]] if split == "test" else ""
+        lesion_type, pathology, side = _lesion(prng, composition, False, slot)
         plans.append(PatientPlan(index, split, age, density, lesion_type, pathology, side))
     return plans

@@ -31,7 +31,7 @@ from benchmark.simulator import sample_case, simulate_image
 from benchmark.simulator.presentation import to_stored
 from benchmark.simulator.throughput import limit_threads
 
-MAKER_VERSION = "mammobench-cohort 1.0"
+MAKER_VERSION = "mammobench-cohort 1.1"  # 1.1: test findings stratified per density × lesion type
 IMAGE_ORDER = (("R", "CC"), ("L", "CC"), ("R", "MLO"), ("L", "MLO"))
 FINDING_CATEGORY = {"mass": "Mass", "calcification": "Suspicious Calcification",
                     "architectural_distortion": "Architectural Distortion", "asymmetry": "Focal Asymmetry"}

@@ -28,8 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", help="parent folder of run folders (default: runs)")
     p.add_argument("--generator", action="append", default=[], metavar="NAME",
                    help="extra generator arm (registered name, entry point or package.module:Class); repeatable")
-    p.add_argument("--executor", choices=("local", "process", "ray"), default="local")
-    p.add_argument("--workers", type=int, default=1, help="process-pool size for --executor process")
+    p.add_argument("--executor", choices=("auto", "local", "process", "ray"), default="auto",
+                   help="auto (default): a process pool with one worker per CPU core on a multi-core CPU-only "
+                        "machine, else local; results are identical on every executor")
+    p.add_argument("--workers", type=int, default=None, help="process-pool size (default: CPU cores, at most 4)")
     p.add_argument("--address", default=None, help="Ray address for --executor ray (default: start a local one)")
     p.add_argument("--cohort", default=None, help="folder where the virtual cohort is made or reused")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -41,10 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Parse, run, print the report paths."""
     args = build_parser().parse_args(argv)
+    from benchmark.pipeline.executors import resolve_executor
     from benchmark.pipeline.run import run
 
-    paths = run(args.target, profile=args.profile, out=args.out, generators=args.generator, executor=args.executor,
-                workers=args.workers, address=args.address, cohort_dir=args.cohort, resume=args.resume,
+    executor, workers = resolve_executor(args.executor, args.workers, args.device)
+    paths = run(args.target, profile=args.profile, out=args.out, generators=args.generator, executor=executor,
+                workers=workers, address=args.address, cohort_dir=args.cohort, resume=args.resume,
                 device=args.device, threads=args.threads)
     for path in paths:
         print(f"report: {path / 'report.html'}")

@@ -69,12 +69,14 @@ def _prepare_dir(out: Path, key: dict, n: int, shape: tuple[int, int]) -> dict:
     return info
 
 
-def _tasks(manifest: pd.DataFrame, root: Path, size: tuple[int, int], rows: list[int]) -> Iterator[dict]:
+def _tasks(manifest: pd.DataFrame, root: Path, size: tuple[int, int], rows: list[int],
+           patch: dict | None = None) -> Iterator[dict]:
     for r in rows:
         m = manifest.iloc[r]
+        spacing = pd.to_numeric(m.get("pixel_spacing_mm", np.nan), errors="coerce")
         yield {"row": r, "image_id": str(m["image_id"]), "path": str(m["image_path"]),
                "laterality": str(m["laterality"]), "findings": m.get("findings", "[]"), "size": list(size),
-               "root": str(root)}
+               "root": str(root), "patch": patch, "pixel_spacing_mm": float(spacing)}
 
 
 def _run_chunks(tasks: list[dict], workers: int) -> Iterator[list[dict]]:
@@ -126,7 +128,8 @@ def _assemble(out: Path, manifest: pd.DataFrame, info: dict) -> None:
 
 
 def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | os.PathLike, *,
-                size: int | tuple[int, int], workers: int = 2, progress: bool = True) -> ImageCache:
+                size: int | tuple[int, int], workers: int = 2, progress: bool = True,
+                patch: dict | None = None) -> ImageCache:
     """Decode and preprocess every manifest image once into a memory-mapped cache (resumable).
 
     Args:
@@ -136,6 +139,8 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
         size: output size ``N`` or ``(H, W)``.
         workers: decoding processes (``<= 1`` decodes in this process).
         progress: print a progress bar on stderr.
+        patch: ``{"field_mm": ..., "jitter": ...}`` to cache one window per image
+            (:mod:`benchmark.data.patches`) instead of the whole breast.
 
     Returns:
         The opened :class:`ImageCache`; images that cannot be decoded are in ``cache.rejects``.
@@ -149,14 +154,14 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
     manifest = manifest.reset_index(drop=True)
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):  # a second `prepare` on the same folder fails fast instead of interleaving writes
-        info = _prepare_dir(out, cache_key(manifest_sha256(manifest), shape), len(manifest), shape)
-        _fill(out, manifest, Path(root), shape, workers, progress)
+        info = _prepare_dir(out, cache_key(manifest_sha256(manifest), shape, patch), len(manifest), shape)
+        _fill(out, manifest, Path(root), shape, workers, progress, patch)
         _assemble(out, manifest, info)
     return ImageCache.open(out)
 
 
 def _fill(out: Path, manifest: pd.DataFrame, root: Path, shape: tuple[int, int], workers: int,
-          progress: bool) -> None:
+          progress: bool, patch: dict | None = None) -> None:
     """Decode every row whose done byte is 0, chunk by chunk."""
     n = len(manifest)
     images = np.memmap(out / "images.u16", dtype=np.uint16, mode="r+", shape=(n, *shape))
@@ -164,7 +169,7 @@ def _fill(out: Path, manifest: pd.DataFrame, root: Path, shape: tuple[int, int],
     crc = np.memmap(out / "crc.u32", dtype=np.uint32, mode="r+", shape=(n,))
     todo = [int(r) for r in np.nonzero(done == 0)[0]]
     bar = _Progress(n, n - len(todo), progress)
-    for results in _run_chunks(list(_tasks(manifest, root, shape, todo)), workers):
+    for results in _run_chunks(list(_tasks(manifest, root, shape, todo, patch)), workers):
         _commit_chunk(out, results, images, done, crc)
         bar.step(len(results))
     del images, done, crc

@@ -36,10 +36,12 @@ from benchmark.io import read_json
 _SCALE = 65535.0
 
 
-def cache_key(manifest_hash: str, size: int | tuple[int, int]) -> dict:
-    """The identity of a cache: same key ⇒ same pixels."""
-    return {"manifest_sha256": manifest_hash, "size": list(_as_size(size)),
-            "preprocess_version": PREPROCESS_VERSION}
+def cache_key(manifest_hash: str, size: int | tuple[int, int], patch: dict | None = None) -> dict:
+    """The identity of a cache: same key ⇒ same pixels (``patch``: window geometry, absent for whole images)."""
+    key = {"manifest_sha256": manifest_hash, "size": list(_as_size(size)), "preprocess_version": PREPROCESS_VERSION}
+    if patch:
+        key["patch"] = {"field_mm": float(patch["field_mm"]), "jitter": float(patch["jitter"])}
+    return key
 
 
 class ImageCache:
@@ -78,6 +80,11 @@ class ImageCache:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    @property
+    def patch(self) -> dict | None:
+        """The window geometry of a patch cache (``{"field_mm", "jitter"}``), ``None`` for whole images."""
+        return self.info.get("key", {}).get("patch")
 
     @property
     def size(self) -> tuple[int, int]:

@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -44,17 +45,48 @@ def _box_from_mask(mask: np.ndarray) -> list[float] | None:
     return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
 
 
-def map_findings(findings: list[dict], tf: ImageTransform, root: Path) -> list[dict]:
-    """Findings with boxes mapped to cache pixels (boxes derived from masks when a finding has none)."""
+def original_boxes(findings: list[dict], shape: tuple[int, int], root: Path) -> list[list[float] | None]:
+    """Each finding's box on the original pixel grid (derived from its mask when it has no box)."""
     out = []
     for f in findings:
+        box = f.get("box")
+        if box is None and f.get("mask_path"):
+            box = _box_from_mask(read_mask(root / f["mask_path"], shape))
+        out.append(None if box is None else [float(v) for v in box])
+    return out
+
+
+def map_findings(findings: list[dict], tf: ImageTransform, root: Path,
+                 boxes: list[list[float] | None] | None = None) -> list[dict]:
+    """Findings with boxes mapped to cache pixels (boxes derived from masks when a finding has none)."""
+    if boxes is None:
+        boxes = original_boxes(findings, (tf.in_height, tf.in_width), root)
+    out = []
+    for f, box in zip(findings, boxes):
         item = dict(f)
-        box = item.get("box")
-        if box is None and item.get("mask_path"):
-            box = _box_from_mask(read_mask(root / item["mask_path"], (tf.in_height, tf.in_width)))
         item["box"] = None if box is None else [round(float(v), 2) for v in tf.apply_boxes(np.array([box]))[0]]
         out.append(item)
     return out
+
+
+def _preprocess(task: dict, image, root: Path) -> tuple[np.ndarray, ImageTransform, list[dict]]:
+    """Whole image, or one patch (``task["patch"]``) around a finding / in sampled tissue."""
+    findings = parse_findings(task["findings"])
+    patch = task.get("patch")
+    if not patch:
+        pixels, tf = preprocess_image(image.pixels, laterality=task["laterality"], size=tuple(task["size"]))
+        return pixels, tf, map_findings(findings, tf, root)
+    from benchmark.data.patches import field_pixels, preprocess_patch
+
+    boxes = original_boxes(findings, image.pixels.shape, root)
+    spacing = image.meta.pixel_spacing_mm  # the file's own spacing first, then the manifest's
+    if not math.isfinite(spacing):
+        spacing = float(task.get("pixel_spacing_mm") or "nan")
+    field = field_pixels(patch["field_mm"], spacing, where=task["path"])
+    pixels, tf = preprocess_patch(image.pixels, laterality=task["laterality"], size=tuple(task["size"]),
+                                  field_px=field, boxes=[b for b in boxes if b is not None], key=task["image_id"],
+                                  jitter=patch["jitter"])
+    return pixels, tf, map_findings(findings, tf, root, boxes)
 
 
 def decode_row(task: dict) -> dict:
@@ -64,8 +96,7 @@ def decode_row(task: dict) -> dict:
     root = Path(task["root"])
     try:
         image = read_dicom(root / task["path"])
-        pixels, tf = preprocess_image(image.pixels, laterality=task["laterality"], size=tuple(task["size"]))
-        findings = map_findings(parse_findings(task["findings"]), tf, root)
+        pixels, tf, findings = _preprocess(task, image, root)
     except MammoBenchError as err:
         result["reason"] = str(err)
         return result

@@ -4,8 +4,10 @@ Fairness, per arm and attribute, over the groups with status ``ok`` (others are 
 ``groups_excluded``, never hidden): worst-group AUC, AUC gap (max − min), equalized-odds difference
 at the one global threshold chosen on validation (max of TPR gap and FPR gap, seed-averaged), and
 sensitivity per group; each with a patient-bootstrap CI and its change vs the control arm with a
-paired CI (same replicates). Interactions: per arm and attribute, a bootstrap Wald χ² test that the
-arm − control effect on the primary metric is the same in every group (B-2).
+paired CI (same replicates). Interactions: per arm and attribute, two bootstrap Wald χ² tests on the
+primary metric — ``subgroup_gap`` (is the arm's metric the same in every group: does a gap exist, a
+pre-specified test that does not pick the worst group on test data) and ``effect_modification``
+(is the arm − control effect the same in every group, B-2).
 
 Example:
     >>> kinds = [k for k, _ in FAIRNESS_KINDS]
@@ -94,26 +96,77 @@ def fairness_records(cube, groups, taus, weights, control, plan, boots) -> list[
     return records
 
 
+#: attributes whose groups have a natural order (a monotone gap is the hypothesis: masking rises with density)
+ORDERED_GROUPS = {"density": ("A", "B", "C", "D"), "age_band": ("<50", "50-59", "60-69", "70+")}
+
+
+def trend_test(points, replicates) -> tuple[float, float, float]:
+    """1-df test of a linear trend across ordered groups: (slope per step, z, two-sided p).
+
+    The contrast is centred ranks (e.g. −1.5, −0.5, 0.5, 1.5 for four groups) scaled so the estimate is
+    the least-squares slope of the metric per group step; its variance comes from the bootstrap
+    replicates (which carry the dependence between groups).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> reps = [rng.normal(v, 0.02, 2000) for v in (0.85, 0.80, 0.75, 0.70)]
+        >>> slope, z, p = trend_test([0.85, 0.80, 0.75, 0.70], reps)
+        >>> round(slope, 3), p < 0.001
+        (-0.05, True)
+    """
+    from scipy.stats import norm
+
+    k = len(points)
+    ranks = np.arange(k, dtype=float) - (k - 1) / 2.0
+    weights = ranks / float(ranks @ ranks)
+    reps = np.vstack(replicates)
+    reps = reps[:, np.isfinite(reps).all(axis=0)]
+    slope = float(weights @ np.asarray(points, dtype=float))
+    sd = float(np.std(weights @ reps, ddof=1)) if reps.shape[1] > 1 else float("nan")
+    if not sd > 0:
+        return slope, float("nan"), float("nan")
+    z = slope / sd
+    return slope, float(z), float(2 * norm.sf(abs(z)))
+
+
+def _wald(points, replicates) -> tuple[float, int, float]:
+    reps = np.vstack(replicates)
+    reps = reps[:, np.isfinite(reps).all(axis=0)]
+    try:
+        return heterogeneity_wald(points, np.cov(reps))
+    except StatisticsError:
+        return float("nan"), 0, float("nan")
+
+
 def interaction_records(cube, groups, control, plan, boots, metrics) -> list[dict]:
-    """Bootstrap Wald heterogeneity test of the arm − control effect across groups of each attribute."""
+    """Bootstrap Wald tests per attribute: is each arm's metric equal across groups (``subgroup_gap``),
+    and is each arm's effect vs control equal across groups (``effect_modification``)."""
     status = {(r["attribute"], r["group"]): r["status"] for r in metrics if r["seed"] is None}
-    primary, out = plan["primary_metric"], []
+    primary, points, out = plan["primary_metric"], plan["_points"], []
     for attribute, members in _by_attribute(groups, None).items():
         ok = [sg.group for sg in members if status.get((attribute, sg.group)) == "ok"
               and all((primary, attribute, sg.group, a) in boots for a in cube.arms)]
-        for arm in [a for a in cube.arms if a != control]:
-            rec = {"metric": primary, "arm": arm, "attribute": attribute, "statistic": float("nan"), "df": 0,
-                   "p_value": float("nan"), "method": "bootstrap Wald chi-square on per-group paired differences",
-                   "groups": ok}
+        for arm in cube.arms:
+            rec = {"metric": primary, "arm": arm, "attribute": attribute, "kind": "subgroup_gap",
+                   "statistic": float("nan"), "df": 0, "p_value": float("nan"), "groups": ok,
+                   "method": f"bootstrap Wald chi-square: equal {primary} in every group (is there a gap?)"}
             if len(ok) >= 2:
-                deltas = np.vstack([boots[(primary, attribute, g, arm)] - boots[(primary, attribute, g, control)]
-                                    for g in ok])
-                deltas = deltas[:, np.isfinite(deltas).all(axis=0)]
-                points = [plan["_points"][(primary, attribute, g, arm)] - plan["_points"][(primary, attribute, g, control)]
-                          for g in ok]
-                try:
-                    rec["statistic"], rec["df"], rec["p_value"] = heterogeneity_wald(points, np.cov(deltas))
-                except StatisticsError:
-                    pass
+                rec["statistic"], rec["df"], rec["p_value"] = _wald(
+                    [points[(primary, attribute, g, arm)] for g in ok], [boots[(primary, attribute, g, arm)] for g in ok])
+                order = [g for g in ORDERED_GROUPS.get(attribute, ()) if g in ok]
+                if len(order) >= 3:  # pre-specified ordinal alternative: a monotone trend (more power, 1 df)
+                    slope, z, p = trend_test([points[(primary, attribute, g, arm)] for g in order],
+                                             [boots[(primary, attribute, g, arm)] for g in order])
+                    rec["trend"] = {"order": order, "slope_per_step": slope, "z": z, "p_value": p,
+                                    "method": "linear-trend contrast over ordered groups, bootstrap SE"}
+            out.append(rec)
+        for arm in [a for a in cube.arms if a != control]:
+            rec = {"metric": primary, "arm": arm, "attribute": attribute, "kind": "effect_modification",
+                   "statistic": float("nan"), "df": 0, "p_value": float("nan"), "groups": ok,
+                   "method": "bootstrap Wald chi-square on per-group paired differences"}
+            if len(ok) >= 2:
+                rec["statistic"], rec["df"], rec["p_value"] = _wald(
+                    [points[(primary, attribute, g, arm)] - points[(primary, attribute, g, control)] for g in ok],
+                    [boots[(primary, attribute, g, arm)] - boots[(primary, attribute, g, control)] for g in ok])
             out.append(rec)
     return out

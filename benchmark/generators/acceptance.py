@@ -28,7 +28,7 @@ def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: 
     task = load_task(task_path)
     root, _ = stages.ensure_cohort(task, n_patients=n_patients, size=cohort_size, cohort_dir=None, log=print)
     manifest, _ = stages.ingest(task, root)
-    cache = stages.build_images(manifest, root, image_size, workers=2, log=print)
+    cache = stages.build_images(manifest, root, image_size, workers=2, log=print, patch=task.preprocessing.patch())
     view = stages.train_view(manifest, cache)
     val_rows, val_images = stages.holdout_images(manifest, cache, "val")
     return view, val_rows, val_images
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default="tasks/vc_lesion/task.yaml")
     parser.add_argument("--n-patients", type=int, default=480)
     parser.add_argument("--cohort-size", type=int, default=256)
-    parser.add_argument("--image-size", type=int, default=96)
+    parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--generators", default="cgan,ddpm")
     parser.add_argument("--per-class", type=int, default=40)
     parser.add_argument("--oracle-epochs", type=int, default=15)

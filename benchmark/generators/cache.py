@@ -95,10 +95,16 @@ def _resolve(spec: Any) -> tuple[str, Any]:
     raise ConfigError(f"generator spec must be a name, a mapping or a generator, got {type(spec).__name__}")
 
 
-def cache_key(name: str, params: dict, manifest_hash: str, seed: int) -> str:
-    """SHA-256 over (name, params, training-manifest hash, seed)."""
-    return sha256_json({"name": name, "params": _plain(params), "manifest": manifest_hash, "seed": int(seed),
-                        "format": FORMAT})
+def cache_key(name: str, params: dict, manifest_hash: str, seed: int, view: dict | None = None) -> str:
+    """SHA-256 over (name, params, training-manifest hash, seed, and the view's pixel geometry).
+
+    ``view`` (image size and patch geometry) matters because the same manifest cached at another size
+    or as patches gives the generator other pixels.
+    """
+    payload = {"name": name, "params": _plain(params), "manifest": manifest_hash, "seed": int(seed), "format": FORMAT}
+    if view:
+        payload["view"] = _plain(view)
+    return sha256_json(payload)
 
 
 def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Path,
@@ -113,7 +119,8 @@ def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Pa
         info: optional dict filled with ``cached``, ``path``, ``fit_seconds``.
     """
     name, gen = _resolve(spec)
-    key = cache_key(name, generator_params(gen), train_view.manifest_hash, seed)
+    geometry = {"size": list(train_view.image_size), "patch": getattr(train_view, "patch", None)}
+    key = cache_key(name, generator_params(gen), train_view.manifest_hash, seed, geometry)
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
     path = Path(cache_dir) / f"{safe}-{key[:16]}.pt"
     info = info if info is not None else {}

@@ -181,7 +181,8 @@ def _canary_view(ctx: CheckContext) -> tuple[TrainView, Path]:
             np.save(path, view.images[i])
         paths.append(str(path))
     manifest["image_path"] = paths
-    return TrainView(manifest, np.array(view.images), view.findings, manifest_hash=view.manifest_hash), test_dir
+    return TrainView(manifest, np.array(view.images), view.findings, manifest_hash=view.manifest_hash,
+                     patch=getattr(view, "patch", None)), test_dir
 
 
 def check_reads_only_the_train_view(gen: Any, ctx: CheckContext) -> str:

@@ -133,7 +133,26 @@ def make_synthetic(arm: ArmSpec, view: TrainView, *, policy: str, seed: int, cac
     conditions = draw_conditions(policy, n, view.manifest, rng)
     batch = generator.sample(n, conditions=conditions, seed=seed)
     _check_batch(arm, batch, n, view.image_size)
+    batch.provenance["requested_shares"] = requested_shares(conditions)
     return batch, generator
+
+
+def requested_shares(conditions: pd.DataFrame | None) -> dict[str, dict[str, float]]:
+    """Shares of each requested value per condition column (empty for unconditional sampling).
+
+    Example:
+        >>> requested_shares(pd.DataFrame({"density": ["C", "D", "D", "D"], "view": ["", "", "", ""]}))
+        {'density': {'C': 0.25, 'D': 0.75}}
+    """
+    if conditions is None or not len(conditions):
+        return {}
+    out = {}
+    for col in conditions.columns:
+        values = conditions[col].fillna("").astype(str)
+        values = values[values != ""]
+        if len(values):
+            out[col] = {str(k): float(v) for k, v in values.value_counts(normalize=True).sort_index().items()}
+    return out
 
 
 def _check_batch(arm: ArmSpec, batch: SyntheticBatch, n: int, size: tuple[int, int]) -> None:

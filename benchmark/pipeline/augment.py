@@ -76,6 +76,7 @@ def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, see
     params = generator.get_params() if hasattr(generator, "get_params") else {}
     record = {"arm": arm.arm, "generator": arm.generator, "ratio": arm.ratio, "n_real": len(view),
               "n_synthetic": len(batch), "conditioning": policy, "params": params,
+              "requested_shares": batch.provenance.get("requested_shares", {}),
               "generator_card": card.__dict__ if card is not None and hasattr(card, "__dict__") else {},
               "density_mix": batch.labels["density"].astype(str).value_counts().to_dict()
               if "density" in batch.labels else {}}
@@ -85,7 +86,8 @@ def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, see
 
 
 def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | Any, batch: SyntheticBatch,
-          patients: dict[str, set[str]], encoder: Any, config: dict, card: dict | None = None) -> list[dict]:
+          patients: dict[str, set[str]], encoder: Any, config: dict, card: dict | None = None,
+          requested: dict[str, dict[str, float]] | None = None) -> list[dict]:
     """Run (or reuse) the audits of one synthetic arm; records are written to ``audits/<arm>.json``.
 
     The generator card (as recorded for the arm) feeds the card-claims leakage check and tells the
@@ -100,6 +102,7 @@ def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | 
     records = run_audits(generator_name=arm.arm, train=view, holdout=holdout, synthetic=batch,
                          generator_training_patients=patients["train"], val_patients=patients["val"],
                          test_patients=patients["test"], encoder=encoder, config=config, out_dir=path.parent,
-                         card=GeneratorCard.from_dict(dict(card), source=f"{arm.arm} card") if card else None)
+                         card=GeneratorCard.from_dict(dict(card), source=f"{arm.arm} card") if card else None,
+                         requested=requested or None)
     atomic_write_json(path, records)
     return records

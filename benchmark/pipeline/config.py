@@ -85,6 +85,16 @@ class SplitSpec:
 @dataclass(frozen=True)
 class PreprocessingSpec:
     image_size: int = _field(128, int, check=lambda v: 16 <= v <= 4096, hint="between 16 and 4096 pixels")
+    #: null = whole image; a number = one window of this many mm per image (see benchmark/data/patches.py)
+    patch_mm: float | None = _field(None, (int, float, type(None)), check=lambda v: v is None or 5 <= v <= 500,
+                                    hint="null (whole image) or a field of view between 5 and 500 mm")
+    patch_jitter: float = _field(0.25, (int, float), check=lambda v: 0 <= v < 0.5, hint="between 0 and 0.5")
+
+    def patch(self) -> dict | None:
+        """The patch geometry as stored in cache keys and TrainViews (``None`` for whole images)."""
+        if self.patch_mm is None:
+            return None
+        return {"field_mm": float(self.patch_mm), "jitter": float(self.patch_jitter)}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 import time
 from typing import Any, Callable
 
@@ -102,3 +103,25 @@ def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1,
     if executor == "ray":
         return _ray(todo, log, address)
     return _local(todo, log)
+
+
+def resolve_executor(executor: str, workers: int | None, device: str) -> tuple[str, int]:
+    """``auto`` → a process pool of one worker per core (≤ 4) on a multi-core machine without CUDA, else local.
+
+    Every cell uses a fixed thread count, so the choice changes the wall time, never the results.
+
+    Example:
+        >>> resolve_executor("local", None, "cpu")
+        ('local', 1)
+    """
+    cores = os.cpu_count() or 1
+    if executor != "auto":
+        return executor, int(workers or (min(cores, 4) if executor == "process" else 1))
+    if device == "cuda":
+        return "local", 1
+    if device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return "local", 1
+    return ("process", int(workers or min(cores, 4))) if cores > 1 else ("local", 1)

@@ -106,8 +106,11 @@ def _data_stages(task: TaskConfig, run_dir: Path, settings: dict, cohort_dir: st
         train_prevalence = float(manifest.loc[manifest["split"] == "train", "y_true"].mean())
         plan = analysis_plan(task, settings, train_prevalence)
         plan_sha = write_analysis_plan(run_dir, plan)
-    with timer.stage("cache", f"{len(manifest)} images at {size} px"):
-        cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=timer.say)
+    patch = task.preprocessing.patch()
+    what = f"one {patch['field_mm']:g} mm window per image" if patch else "whole images"
+    with timer.stage("cache", f"{len(manifest)} images at {size} px ({what})"):
+        cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=timer.say,
+                                    patch=patch)
         manifest = manifest[manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))]
         manifest = manifest.reset_index(drop=True)
     with timer.stage("inputs", "cell inputs (cases.csv, images.npy)"):
@@ -131,11 +134,13 @@ def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], mani
     if batches:
         with timer.stage("audits", f"{len(batches)} synthetic set(s)"):
             cards = {r["arm"]: r.get("generator_card") or None for r in records}
-            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings, cards)
+            requested = {r["arm"]: r.get("requested_shares") or None for r in records}
+            audits = _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings, cards, requested)
     return records, audits
 
 
-def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict, cards: dict) -> list[dict]:
+def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict, cards: dict,
+               requested: dict | None = None) -> list[dict]:
     from benchmark.audits.encoder import load_or_train_domain_encoder
 
     epochs = int(settings["encoder_epochs"])
@@ -146,7 +151,7 @@ def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: di
     out = []
     for arm in (a for a in arms if a.arm in batches):
         out += audit(run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
-                     encoder=encoder, card=cards.get(arm.arm), config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs,
+                     encoder=encoder, card=cards.get(arm.arm), requested=(requested or {}).get(arm.arm), config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs,
                                               **settings.get("audit", {})})
     return out
 

@@ -46,9 +46,13 @@ def cohort_key(params: dict[str, Any]) -> str:
 
 def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[str, Any]:
     """Maker parameters of the task's virtual cohort at a profile's size (patients, pixels)."""
+    from benchmark.cohort.writer import MAKER_VERSION
+
     options = dict(task.dataset.cohort)
     seed = int(options.pop("seed", 0))
-    return {"n_patients": int(n_patients), "seed": seed, "size": int(size), "composition": options}
+    # the maker version is part of the key: a cohort made by older code is never silently reused
+    return {"n_patients": int(n_patients), "seed": seed, "size": int(size), "composition": options,
+            "maker": MAKER_VERSION}
 
 
 def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: str | None, log) -> tuple[Path, bool]:
@@ -136,14 +140,15 @@ def add_targets(manifest: pd.DataFrame, task: TaskConfig) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, log):
-    """Build (or reuse) the memory-mapped image cache for this manifest and size."""
+def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, log, patch: dict | None = None):
+    """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry."""
     from benchmark.data.cache import build_cache
     from benchmark.data.preprocess import PREPROCESS_VERSION
     from benchmark.data.splits import manifest_sha256
 
-    out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}-p{PREPROCESS_VERSION}"
-    return build_cache(manifest, root, out, size=size, workers=workers, progress=False)
+    tag = f"-f{patch['field_mm']:g}j{patch['jitter']:g}" if patch else ""
+    out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}{tag}-p{PREPROCESS_VERSION}"
+    return build_cache(manifest, root, out, size=size, workers=workers, progress=False, patch=patch)
 
 
 def train_view(manifest: pd.DataFrame, cache) -> TrainView:
@@ -153,7 +158,7 @@ def train_view(manifest: pd.DataFrame, cache) -> TrainView:
     train = manifest[manifest["split"] == "train"].reset_index(drop=True)
     images = cache.images(train["image_id"])
     findings = [cache.findings(i) for i in train["image_id"]]
-    return TrainView(train, images, findings, manifest_hash=manifest_sha256(train))
+    return TrainView(train, images, findings, manifest_hash=manifest_sha256(train), patch=getattr(cache, "patch", None))
 
 
 def holdout_images(manifest: pd.DataFrame, cache, split: str = "val") -> tuple[pd.DataFrame, np.ndarray]:

@@ -166,7 +166,10 @@ def verdict(data: RunData) -> dict:
     result, metric, control = data.result, primary_metric(data), control_arm(data)
     arms = [a["arm"] for a in result["arms"] if a["arm"] != control]
     statuses = [a["status"] for a in result["audits"]]
+    from benchmark.report.gaps import gap_rows
+
     return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric, control) for a in arms],
+            "gaps": gap_rows(result, metric, control),
             "criteria": _criteria(result, data.plan.get("plan", {})),
             "audits": {s: statuses.count(s) for s in ("fail", "warn", "pass", "skip")}}
 

@@ -70,7 +70,8 @@ def _data(task, profile: str, cohort_dir: str | None, log: Log):
                                    cohort_dir=cohort_dir, log=log)
     manifest = stages.add_targets(stages.ingest(task, root)[0], task)
     size = int(settings.get("image_size") or task.preprocessing.image_size)
-    cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=log)
+    cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=log,
+                                patch=task.preprocessing.patch())
     keep = manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))
     return manifest[keep].reset_index(drop=True), cache, settings
 
@@ -83,18 +84,20 @@ def _leak_view(manifest: pd.DataFrame, cache):
     test["split"] = "train"
     test = test.reset_index(drop=True)
     return TrainView(test, cache.images(test["image_id"]), [cache.findings(i) for i in test["image_id"]],
-                     manifest_hash="selftest-leak")
+                     manifest_hash="selftest-leak", patch=cache.patch)
 
 
 def _leaked_batch(arm, leak_view, policy: str, seed: int):
     """Fit the leaker on the test-split view and sample as the pipeline would; return (batch, its patients)."""
     from benchmark.generators import get_generator
-    from benchmark.pipeline.arms import draw_conditions, synthetic_count
+    from benchmark.pipeline.arms import draw_conditions, requested_shares, synthetic_count
 
     leaker = get_generator(arm.generator).fit(leak_view, seed=seed)
     n = synthetic_count(arm.ratio, len(leak_view))
     conditions = draw_conditions(policy, n, leak_view.manifest, np.random.default_rng([seed, n]))
-    return leaker.sample(n, conditions=conditions, seed=seed), set(leaker.training_patients_)
+    batch = leaker.sample(n, conditions=conditions, seed=seed)
+    batch.provenance["requested_shares"] = requested_shares(conditions)
+    return batch, set(leaker.training_patients_)
 
 
 def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encoder, log: Log) -> list[dict]:
@@ -108,11 +111,12 @@ def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encod
     seed = task.augmentation.sample_seed
     if trial.name == "leaker":
         batch, fitted_on = _leaked_batch(arm, _leak_view(manifest, cache), task.augmentation.conditioning, seed)
+        requested = batch.provenance.get("requested_shares")
     else:
-        batch, _ = synthesize(run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
-                              positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
-                              log=log)
-        fitted_on = view.patient_ids
+        batch, record = synthesize(run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
+                                   positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
+                                   log=log)
+        fitted_on, requested = view.patient_ids, record.get("requested_shares")
     from benchmark.generators import get_generator
 
     holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
@@ -122,7 +126,8 @@ def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encod
     records = run_audits(generator_name=trial.generator, train=view, holdout=holdout, synthetic=batch,
                          generator_training_patients=fitted_on, val_patients=patients["val"],
                          test_patients=patients["test"], encoder=encoder, card=get_generator(trial.generator).card,
-                         test=test, config={**AUDIT_CONFIG, "seed": seed}, out_dir=run_dir / "audits")
+                         test=test, config={**AUDIT_CONFIG, "seed": seed}, out_dir=run_dir / "audits",
+                         requested=requested or None)
     atomic_write_json(run_dir / "audits" / f"{trial.generator}.json", records)
     return records
 
@@ -171,6 +176,7 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     Raises:
         ConfigError: unknown trial or profile.
     """
+    from benchmark.pipeline.executors import resolve_executor
     from benchmark.pipeline.run import run_task
     from benchmark.results import load_result
 
@@ -178,8 +184,9 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     chosen = select_trials(list(trials or []))
     task = selftest_task(task_name)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
+    executor, workers = resolve_executor("auto", None, device)
     run_dir = run_task(task, profile=profile, out=out, generators=comparison, cohort_dir=cohort_dir, device=device,
-                       log=log)
+                       executor=executor, workers=workers, log=log)
     extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, task, profile, cohort_dir, log)
     result = load_result(run_dir / "result.json")
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
