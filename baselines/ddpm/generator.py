@@ -38,7 +38,7 @@ class ConditionalDDPM(GeneratorMixin):
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
     card_path = Path(__file__).with_name("card.yaml")
 
-    def __init__(self, patch_size: int = 32, width: int = 32, timesteps: int = 1000, steps: int = 3000,
+    def __init__(self, patch_size: int = 32, width: int = 32, timesteps: int = 1000, steps: int = 1000,
                  batch_size: int = 64, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 25,
                  guidance: float = 2.0, inpaint: bool = True, resample: int = 2, normals_per_image: int = 1,
                  max_backgrounds: int = 256, device: str = "auto"):

@@ -26,18 +26,10 @@ import pandas as pd
 
 from benchmark.generators.base import GeneratorMixin
 from benchmark.generators.conditions import labels_frame, resolve_conditions
-from benchmark.simulator.phantom import FOV_MM
 from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 AGE_RANGES = {"<50": (40, 49), "50-59": (50, 59), "60-69": (60, 69), "70+": (70, 79), "unknown": (40, 79), "": (40, 79)}
 SIM_LESION_TYPES = ("mass", "calcification", "architectural_distortion", "asymmetry")
-
-
-def _exact_box(box: np.ndarray, h: int, w: int) -> list[float]:
-    """Round a mapped box outwards to whole pixels and keep it inside the image (≥ 1 px)."""
-    x0, y0 = max(np.floor(box[0]), 0.0), max(np.floor(box[1]), 0.0)
-    x1, y1 = min(max(np.ceil(box[2]), x0 + 1), float(w)), min(max(np.ceil(box[3]), y0 + 1), float(h))
-    return [float(min(x0, w - 1)), float(min(y0, h - 1)), float(x1), float(y1)]
 
 
 class PhysicsGenerator(GeneratorMixin):
@@ -65,10 +57,9 @@ class PhysicsGenerator(GeneratorMixin):
         return self
 
     def _simulate(self, row: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, list[dict], dict]:
-        from benchmark.data.preprocess import preprocess_image
-        from benchmark.simulator import sample_case, simulate_image
+        from benchmark.generators.simulated import render_case
+        from benchmark.simulator import sample_case
 
-        h, w = self.image_size_
         lesion = str(row["lesion_type"])
         lesion = lesion if lesion in SIM_LESION_TYPES + ("none",) else str(rng.choice(SIM_LESION_TYPES))
         label = str(row["label"]) if lesion != "none" else "normal"
@@ -78,29 +69,10 @@ class PhysicsGenerator(GeneratorMixin):
                            lesion_type=lesion, pathology=pathology,
                            view=str(row["view"]) if row["view"] in ("CC", "MLO") else None,
                            laterality=str(rng.choice(["L", "R"])), population=self.population)
-        patch = getattr(self, "patch_", None)
-        if patch:  # render so that the window has about the view's pixel count (the simulator's FOV is 240 mm)
-            size = int(self.sim_size or np.clip(round(FOV_MM * max(h, w) / patch["field_mm"]), 64, 1024))
-        else:
-            size = int(self.sim_size or min(max(64, 2 * max(h, w)), 1024))
-        sim_seed = int(rng.integers(2**31))
-        sim = simulate_image(spec, size=size, seed=sim_seed)
-        if patch:
-            from benchmark.data.patches import field_pixels, preprocess_patch
-
-            field = field_pixels(patch["field_mm"], float(sim.meta["pixel_spacing_mm"]), where="physics")
-            image, transform = preprocess_patch(sim.pixels, laterality=spec.laterality, size=(h, w), field_px=field,
-                                                boxes=[f["box"] for f in sim.findings], key=f"physics-{sim_seed}",
-                                                jitter=patch["jitter"])
-        else:
-            image, transform = preprocess_image(sim.pixels, laterality=spec.laterality, size=(h, w))
+        image, findings = render_case(spec, image_size=tuple(self.image_size_), patch=getattr(self, "patch_", None),
+                                      rng=rng, sim_size=self.sim_size)
         image = np.clip(image, 0, 1) ** np.exp(rng.uniform(-self.gamma_jitter, self.gamma_jitter))
         image = np.clip(image + rng.normal(0, self.noise_std, image.shape) * (image > 0), 0, 1)
-        findings = []
-        if sim.findings:
-            boxes = transform.apply_boxes(np.array([f["box"] for f in sim.findings], dtype=float))
-            findings = [{"box": _exact_box(b, h, w), "lesion_type": f["lesion_type"], "pathology": f["pathology"]}
-                        for b, f in zip(boxes, sim.findings)]
         truth = {"label": pathology, "lesion_type": lesion, "density": spec.density, "view": spec.view}
         return image.astype(np.float32), findings, truth
 

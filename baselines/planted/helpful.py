@@ -2,8 +2,9 @@
 
 The virtual cohort under-represents dense breasts (C/D) in training. This generator fills that gap
 with fresh cases from the same phantom simulator that made the cohort (:func:`sample_case` +
-:func:`simulate_image`), conditioned on density C or D, preprocessed with the harness's own
-:func:`preprocess_image` to the training resolution; labels and boxes are the simulator's truth.
+:func:`simulate_image`), conditioned on density C or D, preprocessed like the training view (whole
+breast or one patch, :func:`benchmark.generators.simulated.render_case`); labels and boxes are the
+simulator's truth.
 Its known answer: a significant gain in the dense subgroups and a smaller density fairness gap.
 
 Example:
@@ -20,10 +21,10 @@ import pandas as pd
 
 from baselines.planted.generators import CARDS_PATH, DENSE, PlantedGenerator
 from benchmark.data.manifest import age_band
-from benchmark.data.preprocess import preprocess_image
 from benchmark.generators.conditions import labels_frame, resolve_conditions, validate_conditions
 from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
-from benchmark.simulator import sample_case, simulate_image
+from benchmark.generators.simulated import render_case
+from benchmark.simulator import sample_case
 from benchmark.simulator.calibration import LESION_TYPES as SIM_LESION_TYPES
 
 
@@ -47,6 +48,7 @@ class PlantedHelpful(PlantedGenerator):
         self.record_training_data(data)
         m = data.manifest
         self.image_size_ = list(data.image_size)
+        self.patch_ = getattr(data, "patch", None)
         self.conditions_ = {c: m[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         self.training_patients_ = sorted(data.patient_ids)
         return self
@@ -68,14 +70,8 @@ class PlantedHelpful(PlantedGenerator):
         pathology = row["label"] if lesion != "none" else None
         spec = sample_case(rng, density=row["density"], lesion_type=lesion, pathology=pathology,
                            view=row["view"] if row["view"] in ("CC", "MLO") else None)
-        size = self.sim_size or (256 if self.image_size_[0] > 64 else 128)
-        sim = simulate_image(spec, size=int(size), seed=int(rng.integers(2**31)))
-        image, tf = preprocess_image(sim.pixels, laterality=spec.laterality, size=tuple(self.image_size_))
-        findings = []
-        if sim.findings:
-            boxes = tf.apply_boxes(np.array([f["box"] for f in sim.findings], float))
-            findings = [{"box": [round(float(v), 2) for v in b], "lesion_type": f.get("lesion_type", lesion),
-                         "pathology": f.get("pathology", spec.pathology)} for f, b in zip(sim.findings, boxes)]
+        image, findings = render_case(spec, image_size=tuple(self.image_size_), patch=getattr(self, "patch_", None),
+                                      rng=rng, sim_size=self.sim_size)
         label = spec.pathology if findings else "normal"
         truth = {"label": label, "lesion_type": spec.lesion_type if findings else "none", "density": spec.density,
                  "age_band": age_band(spec.age), "view": spec.view}

@@ -49,6 +49,24 @@ def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> di
             "confusion": pd.crosstab(pd.Series(wanted, name="requested"), pd.Series(pred, name="oracle")).to_dict()}
 
 
+def memorisation_flags(name: str, gen, view, val_rows: pd.DataFrame, val_images: np.ndarray, oracle, seed: int,
+                       n: int = 300) -> dict:
+    """Copy-detection flag rates of a pipeline-like batch (training condition mix) against the training view,
+    with the threshold calibrated on held-out validation images (calibrated FPR 1%)."""
+    from benchmark.audits.run import run_audits
+    from benchmark.pipeline.arms import draw_conditions
+    from benchmark.protocols import HoldoutView
+
+    conditions = draw_conditions("match_train", n, view.manifest, np.random.default_rng([seed, n]))
+    batch = gen.sample(n, conditions=conditions, seed=seed + 3)
+    records = run_audits(generator_name=name, train=view, holdout=HoldoutView(val_rows, val_images), synthetic=batch,
+                         generator_training_patients=view.patient_ids, encoder=oracle,
+                         config={"cas": False, "n_boot": 50, "n_boot_fd": 5, "ms_ssim_pairs": 10, "seed": seed})
+    return {r["check"]: {"status": r["status"], "value": r["value"], "message": r["message"],
+                         "ci": r["evidence"].get("flag_ci")}
+            for r in records if r["audit"] == "memorisation"}
+
+
 def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, oracle, out: Path,
             per_class: int, seed: int, params: dict | None = None) -> dict:
     """Fit one generator, sample balanced lesion types, score with the oracle, save figures."""
@@ -77,6 +95,7 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
     grid = sample_grid(view.images[real_idx], view.manifest.iloc[real_idx], synth_images, synth_labels,
                        by="lesion_type", per_condition=4, title=f"{name}: real (left) vs synthetic (right)")
     grid.savefig(out / f"{name}_samples.png", dpi=130)
+    result["memorisation"] = memorisation_flags(name, gen, view, val_rows, val_images, oracle, seed)
     training_curves({name: gen.history_}).savefig(out / f"{name}_training.png", dpi=110)
     return result
 
@@ -116,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         res = measure(name, view, val_rows, val_images, oracle, out, args.per_class, args.seed, params)
         print(name, {k: res[k] for k in ("fit_minutes", "sample_minutes_per_100")},
               {k: res["synthetic"][k] for k in ("accuracy", "chance", "p_value", "per_class")},
-              "real val:", {k: res["real_val"][k] for k in ("accuracy", "per_class")}, flush=True)
+              "real val:", {k: res["real_val"][k] for k in ("accuracy", "per_class")},
+              "memorisation:", {k: (v["status"], round(v["value"], 3)) for k, v in res["memorisation"].items()},
+              flush=True)
         results["generators"].append(res)
         atomic_write_json(args.json, results)
     return 0
