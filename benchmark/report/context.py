@@ -134,13 +134,17 @@ def worst_group_change(result: dict, arm: str, metric: str, control: str | None 
 
 
 def _verdict_for_arm(result: dict, arm: str, metric: str, control: str) -> dict:
-    overall = next((c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric
-                    and c.get("attribute") is None), None)
+    from benchmark.evaluation.primary import primary_comparisons
+
+    family = primary_comparisons(result, arm, metric) or [c for c in result["comparisons"] if c["arm"] == arm
+                                                          and c["metric"] == metric]
+    overall = next((c for c in family if c.get("attribute") is None), None)
     worst = worst_group_change(result, arm, metric, control)
     return {"arm": arm, "call": _call(overall),
             "overall": fmt_ci(overall["estimate"], overall["ci_low"], overall["ci_high"]) if overall else "–",
             "n": fmt(overall.get("n")) if overall else "–", "n_pos": fmt(overall.get("n_pos")) if overall else "–",
             "p_adj": fmt_p(overall.get("p_adjusted")) if overall else "–",
+            "method": str(overall.get("method", "")) if overall else "",
             "worst": f"{worst['attribute']} = {worst['group']}: {fmt_ci(worst['delta'], worst['ci_low'], worst['ci_high'])}"
             if worst else "–"}
 

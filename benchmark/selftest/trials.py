@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from benchmark.evaluation.primary import primary_comparisons  # noqa: F401  (re-exported: trials read the primary family)
+
 DENSE_GROUPS = ("C", "D")
 Observation = tuple[str, dict]
 
@@ -43,20 +45,6 @@ class Trial:
     check: str
     kind: str
     observe: Callable[[dict, str], Observation]
-
-
-def primary_comparisons(result: dict, arm: str, primary: str) -> list[dict]:
-    """The arm's primary-metric comparisons in one multiplicity family.
-
-    For AUC the primary family is the test that counts training randomness (seeds as random readers,
-    statistics B-1.4) when the run has >= 2 seeds, else paired DeLong; other metrics use the bootstrap.
-    """
-    comps = [c for c in result.get("comparisons", []) if c.get("arm") == arm and c.get("metric") == primary]
-    seeds = [c for c in comps if "random readers" in str(c.get("method", ""))]
-    if primary == "auc" and seeds:
-        return seeds
-    delong = [c for c in comps if "DeLong" in str(c.get("method", ""))]
-    return delong if primary == "auc" and delong else [c for c in comps if "bootstrap" in str(c.get("method", ""))]
 
 
 def _brief(c: dict) -> dict:
