@@ -35,12 +35,17 @@ def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: 
 
 
 def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> dict:
-    """Oracle agreement with the requested class, per class and overall, with a binomial test vs chance."""
+    """Oracle agreement with the requested class, per class and overall, with a binomial test vs chance.
+
+    The oracle chooses among the requested classes only (for lesion type: *which* lesion, given that
+    one was asked for — its ``none`` class is not a candidate), so chance is ``1 / n_classes``.
+    """
     from scipy.stats import binomtest
 
-    pred = oracle.predict(images)[attr].astype(str)
     wanted = wanted.astype(str)
     classes = sorted(set(wanted))
+    proba = oracle.predict_proba(images)[attr]
+    pred = proba.loc[:, [c for c in classes if c in proba.columns]].idxmax(axis=1).to_numpy().astype(str)
     hits = int((pred == wanted).sum())
     chance = 1 / len(classes)
     return {"accuracy": hits / len(wanted), "n": int(len(wanted)), "chance": chance,
@@ -73,10 +78,12 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
     from benchmark.generators import get_generator
     from benchmark.generators.figures import sample_grid, training_curves
 
-    gen = get_generator(name, **(params or {}))
-    start = time.perf_counter()
-    gen.fit(view, seed=seed)
-    fit_min = (time.perf_counter() - start) / 60
+    from benchmark.generators.cache import fit_or_load
+    from benchmark.pipeline.stages import cache_home
+
+    start, info = time.perf_counter(), {}
+    gen = fit_or_load(get_generator(name, **(params or {})), view, seed, cache_home() / "generators", info)
+    fit_min = (info.get("fit_seconds") or (time.perf_counter() - start)) / 60
     types = sorted(t for t in set(view.manifest["lesion_type"].astype(str)) if t != "none")
     wanted = pd.DataFrame({"lesion_type": np.repeat(types, per_class)})
     start = time.perf_counter()
