@@ -73,9 +73,13 @@ def tissue_centers(background: np.ndarray, side: float, threshold: float = 0.08)
 
 def insert_patch(background: np.ndarray, patch: np.ndarray, *, center: tuple[float, float],
                  side: float) -> tuple[np.ndarray, list[float]]:
-    """Blend ``patch`` (lesion in its central half) into ``background``; return (image, box).
+    """Add the lesion of ``patch`` (lesion in its central half) to ``background``; return (image, box).
 
-    The lesion box is the central square of side ``side / CONTEXT`` around ``center``, clipped.
+    The lesion is inserted as an *excess density*: the generated patch minus the mean of its own outer
+    ring, added to the real background under a soft disk slightly larger than the lesion. The real
+    tissue texture stays everywhere (replacing the whole window by the generated one left a smooth
+    disk with a visible halo). The lesion box is the central square of side ``side / CONTEXT``
+    around ``center``, clipped.
     """
     h, w = background.shape
     win = max(int(round(side)), 2)
@@ -85,12 +89,12 @@ def insert_patch(background: np.ndarray, patch: np.ndarray, *, center: tuple[flo
     ys, xs = slice(max(y0, 0), min(y0 + win, h)), slice(max(x0, 0), min(x0 + win, w))
     ty, tx = slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0)
     region = background[ys, xs]
-    ring = (mask[ty, tx] < 0.5)
-    if ring.any():
-        tile = tile + (region[ring].mean() - tile[ty, tx][ring].mean())
+    outer = mask < 0.5
+    excess = tile - (float(tile[outer].mean()) if outer.any() else float(tile.mean()))
+    lesion_mask = soft_disk(win, radius=0.5 / CONTEXT + 0.05, softness=0.12)
     out = background.copy()
-    a = mask[ty, tx]
-    out[ys, xs] = region * (1 - a) + tile[ty, tx] * a
+    inside = region > 0  # never paint lesions onto the background outside the breast
+    out[ys, xs] = np.where(inside, region + lesion_mask[ty, tx] * excess[ty, tx], region)
     lesion = side / CONTEXT
     cy, cx = y0 + win / 2, x0 + win / 2
     box = [max(cx - lesion / 2, 0.0), max(cy - lesion / 2, 0.0), min(cx + lesion / 2, float(w)),
