@@ -4,7 +4,8 @@ Fit: cut patches around every training finding (plus tissue patches from normal 
 conditional generator / projection discriminator pair (hinge loss, spectral norm) conditioned on
 lesion type, pathology label and density, sampling batches balanced over lesion types. Sample:
 pick a normal training image matching the requested density/view, generate a lesion patch for the
-requested (lesion type, label, density), and blend it in (soft mask, exact box); normal rows get
+requested (lesion type, label, density), and add it to the tissue (excess density under a soft mask,
+exact box); normal rows get
 the (flipped) normal image. Output is at the TrainView's resolution.
 
 Example:
