@@ -5,8 +5,7 @@ conditional generator / projection discriminator pair (hinge loss, spectral norm
 lesion type, pathology label and density, sampling batches balanced over lesion types. Sample:
 pick a normal training image matching the requested density/view, generate a lesion patch for the
 requested (lesion type, label, density), and add it to the tissue (excess density under a soft mask,
-exact box); normal rows get
-the (flipped) normal image. Output is at the TrainView's resolution.
+exact box); normal rows get the (flipped) normal image. Output is at the TrainView's resolution.
 
 Example:
     >>> from benchmark.generators.fixtures import make_tiny_train_view
