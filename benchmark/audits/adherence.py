@@ -5,9 +5,12 @@ agreement rate between the oracle's prediction on a synthetic image and the requ
 requested class, with exact (Clopper–Pearson) CIs. The reference is the oracle's own accuracy
 (recall per class) on real held-out images: a generator cannot be expected to beat the oracle.
 
-Status per attribute: ``fail`` when the upper CI bound of the synthetic agreement is below the
-oracle's real held-out accuracy minus ``adherence_fail_margin``; ``warn`` below the real accuracy
-minus ``adherence_warn_margin``; ``pass`` otherwise. :func:`condition_agreement` is the shared
+The reference is matched to the request: the oracle's agreement on real held-out images *with the
+same requested conditions* (:func:`expected_agreement` — a balancing arm asks for many dense images,
+on which the oracle is weaker). Status per attribute: ``fail`` when the whole CI of the synthetic
+agreement lies more than ``adherence_warn_margin`` below that expectation, or the point estimate
+more than ``adherence_fail_margin`` below; ``warn`` when the point estimate is more than
+``adherence_warn_margin`` below; ``pass`` otherwise. :func:`condition_agreement` is the shared
 primitive the generator conformance suite uses for its "conditions honoured" check.
 
 Example:
@@ -59,6 +62,43 @@ def condition_agreement(encoder: Any, images: np.ndarray, requested: pd.DataFram
     return out
 
 
+def expected_agreement(encoder: Any, holdout_images: np.ndarray, holdout_manifest: pd.DataFrame,
+                       requested: pd.DataFrame, attr: str, strata: tuple[str, ...]) -> float:
+    """The oracle's agreement on real held-out images *with the requested conditions' mix*.
+
+    A balancing arm asks for many dense images, on which the oracle is weaker; comparing its agreement
+    with the oracle's overall held-out accuracy would blame the generator for the oracle. Each
+    requested row is matched to held-out images of the same stratum (its requested values of
+    ``strata``); the expected agreement is the mean, over requested rows, of the oracle's agreement on
+    those held-out images (coarser strata — ``attr`` alone, then all — when a stratum is empty).
+
+    Example:
+        >>> expected_agreement(enc, h, hm, labels, "lesion_type", ("density", "lesion_type"))  # doctest: +SKIP
+    """
+    pred = pd.Series(encoder.predict(holdout_images)[attr]).astype(str).to_numpy()
+    truth = holdout_manifest[attr].fillna("").astype(str).to_numpy()
+    known = np.isin(truth, encoder.classes[attr])
+    hits = pd.Series((pred == truth)[known])
+    cols = [c for c in strata if c in holdout_manifest.columns and c in requested.columns]
+    held = holdout_manifest.loc[known, cols].fillna("").astype(str).reset_index(drop=True)
+    req = requested.loc[requested[attr].fillna("").astype(str).isin(encoder.classes[attr]), cols]
+    req = req.fillna("").astype(str)
+    if not len(req) or not len(hits):
+        return float("nan")
+    levels = [cols, [attr]] if attr in cols else [cols]
+    tables = [hits.groupby([held[c] for c in level]).mean() if level else None for level in levels]
+    out = []
+    for _, row in req.iterrows():
+        value = float(hits.mean())
+        for level, table in zip(levels, tables):
+            key = tuple(row[c] for c in level) if len(level) > 1 else row[level[0]]
+            if table is not None and key in table.index:
+                value = float(table.loc[key])
+                break
+        out.append(value)
+    return float(np.mean(out))
+
+
 def adherence_audit(generator: str, *, encoder: Any, synthetic_images: np.ndarray, requested: pd.DataFrame,
                     holdout_images: np.ndarray, holdout_manifest: pd.DataFrame, conditioning: tuple[str, ...],
                     config: dict) -> list[dict]:
@@ -82,9 +122,13 @@ def adherence_audit(generator: str, *, encoder: Any, synthetic_images: np.ndarra
                                         message=f"no requested or held-out {attr} values the oracle knows"))
             continue
         syn, ref = synthetic[attr], real[attr]
-        real_acc, upper = float(ref.loc["overall", "agreement"]), float(syn.loc["overall", "ci_high"])
-        value = float(syn.loc["overall", "agreement"])
-        status = "fail" if upper < real_acc - config["adherence_fail_margin"] else \
+        real_acc = expected_agreement(encoder, holdout_images, holdout_manifest, requested, attr, attrs)
+        if not np.isfinite(real_acc):
+            real_acc = float(ref.loc["overall", "agreement"])
+        upper, value = float(syn.loc["overall", "ci_high"]), float(syn.loc["overall", "agreement"])
+        # fail: the deficit is established (whole CI more than the warn margin below) or large
+        status = "fail" if (upper < real_acc - config["adherence_warn_margin"]
+                            or value < real_acc - config["adherence_fail_margin"]) else \
             "warn" if value < real_acc - config["adherence_warn_margin"] else "pass"
         worst = syn.drop(index="overall")["agreement"].idxmin()
         records.append(audit_record(
@@ -92,8 +136,10 @@ def adherence_audit(generator: str, *, encoder: Any, synthetic_images: np.ndarra
             threshold=real_acc - config["adherence_fail_margin"],
             evidence={"n": int(syn.loc["overall", "n"]), "extractor": encoder.name,
                       "resolution": list(encoder.resolution), "synthetic": syn.to_dict(orient="index"),
-                      "real_holdout": ref.to_dict(orient="index"), "n_real": int(ref.loc["overall", "n"])},
+                      "real_holdout": ref.to_dict(orient="index"), "n_real": int(ref.loc["overall", "n"]),
+                      "expected_for_requested_mix": real_acc, "strata": list(attrs)},
             message=(f"oracle agrees with the requested {attr} on {value:.0%} of synthetic images "
-                     f"(95% CI {syn.loc['overall', 'ci_low']:.0%}–{upper:.0%}) vs {real_acc:.0%} on real held-out "
-                     f"images; weakest requested class {worst} ({syn.loc[worst, 'agreement']:.0%})")))
+                     f"(95% CI {syn.loc['overall', 'ci_low']:.0%}–{upper:.0%}) vs {real_acc:.0%} expected from real "
+                     f"held-out images with the same requested conditions; weakest requested class {worst} "
+                     f"({syn.loc[worst, 'agreement']:.0%})")))
     return records
