@@ -55,7 +55,30 @@ class SyntheticBatch:
         return int(self.images.shape[0])
 
 
-class TrainView:
+class _ManifestView:
+    """What TrainView and HoldoutView share: a manifest (copied out) row-aligned with ``images``."""
+
+    _manifest: pd.DataFrame
+    images: np.ndarray
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        """A copy of the view's manifest."""
+        return self._manifest.copy()
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return int(self.images.shape[1]), int(self.images.shape[2])
+
+    @property
+    def patient_ids(self) -> set[str]:
+        return set(self._manifest["patient_id"].astype(str))
+
+    def __len__(self) -> int:
+        return len(self._manifest)
+
+
+class TrainView(_ManifestView):
     """The only data a generator is handed: the training split, nothing else.
 
     Args:
@@ -92,28 +115,12 @@ class TrainView:
         self.patch = dict(patch) if patch else None
 
     @property
-    def manifest(self) -> pd.DataFrame:
-        """A copy of the training manifest."""
-        return self._manifest.copy()
-
-    @property
-    def images(self) -> np.ndarray:
+    def images(self) -> np.ndarray:  # type: ignore[override]
         """Read-only training images ``[N, H, W]`` float32 in [0, 1]."""
         return self._images
 
-    @property
-    def image_size(self) -> tuple[int, int]:
-        return int(self._images.shape[1]), int(self._images.shape[2])
 
-    @property
-    def patient_ids(self) -> set[str]:
-        return set(self._manifest["patient_id"].astype(str))
-
-    def __len__(self) -> int:
-        return len(self._manifest)
-
-
-class HoldoutView:
+class HoldoutView(_ManifestView):
     """A read-only, TrainView-like window on a held-out split (validation/test) for the audits.
 
     Unlike :class:`TrainView` it does not refuse non-training rows: it is never handed to a generator.
@@ -129,22 +136,6 @@ class HoldoutView:
         self.images = images
         self.findings = [[] for _ in range(len(manifest))]
         self.manifest_hash = ""
-
-    @property
-    def manifest(self) -> pd.DataFrame:
-        """A copy of the held-out manifest."""
-        return self._manifest.copy()
-
-    @property
-    def image_size(self) -> tuple[int, int]:
-        return int(self.images.shape[1]), int(self.images.shape[2])
-
-    @property
-    def patient_ids(self) -> set[str]:
-        return set(self._manifest["patient_id"].astype(str))
-
-    def __len__(self) -> int:
-        return len(self._manifest)
 
 
 @runtime_checkable
