@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from benchmark.data.preprocess import ImageTransform, _as_size, _decide_flip, _robust_range, breast_mask
+from benchmark.data.preprocess import ImageTransform, _as_size, _decide_flip, breast_mask, normalise_in_breast
 from benchmark.errors import DataError
 
 _COARSE = 256  # centre sampling runs on a grid of at most this many pixels per side
@@ -74,11 +74,7 @@ def _normalised(arr: np.ndarray, laterality: str) -> tuple[np.ndarray, np.ndarra
     flipped = _decide_flip(mask, laterality)
     if flipped:
         arr, mask = arr[:, ::-1], mask[:, ::-1]
-    lo, hi = _robust_range(arr, mask)
-    norm = np.clip((np.nan_to_num(arr, nan=lo) - lo) * (1.0 / max(hi - lo, 1e-6)), 0.0, 1.0).astype(np.float32)
-    if mask.any():
-        norm[~mask] = 0.0
-    return norm, mask, flipped
+    return normalise_in_breast(arr, mask), mask, flipped
 
 
 def _tissue_centre(mask: np.ndarray, side: float, rng: np.random.Generator) -> tuple[float, float]:
@@ -94,8 +90,7 @@ def _tissue_centre(mask: np.ndarray, side: float, rng: np.random.Generator) -> t
     return (xs[k] + rng.uniform()) * step, (ys[k] + rng.uniform()) * step
 
 
-def patch_centre(norm: np.ndarray, mask: np.ndarray, boxes: list, *, side: float, key: str,
-                 jitter: float) -> tuple[float, float]:
+def patch_centre(mask: np.ndarray, boxes: list, *, side: float, key: str, jitter: float) -> tuple[float, float]:
     """The window centre (x, y) in flipped-image pixels: a finding's box centre + jitter, or sampled tissue."""
     rng = patch_rng(key)
     if boxes:
@@ -146,7 +141,7 @@ def preprocess_patch(pixels: np.ndarray, *, laterality: str, size: int | tuple[i
     norm, mask, flipped = _normalised(arr, laterality)
     width = arr.shape[1]
     flipped_boxes = [[width - b[2], b[1], width - b[0], b[3]] if flipped else list(b) for b in (boxes or [])]
-    cx, cy = patch_centre(norm, mask, flipped_boxes, side=field_px, key=key, jitter=jitter)
+    cx, cy = patch_centre(mask, flipped_boxes, side=field_px, key=key, jitter=jitter)
     half = field_px / 2.0
     wx0, wy0 = int(round(cx - half)), int(round(cy - half))
     side = max(2, int(round(field_px)))

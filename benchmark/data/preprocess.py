@@ -152,6 +152,22 @@ def _robust_range(region: np.ndarray, inside: np.ndarray) -> tuple[float, float]
     return float(lo), float(hi)
 
 
+def normalise_in_breast(pixels: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Map the breast's 0.5–99.5 percentile range to [0, 1] (clipped) and set the background to 0.
+
+    Shared by the whole-image and the patch preprocessing, so both see the same intensities.
+
+    Example:
+        >>> normalise_in_breast(np.array([[0.0, 10.0, 20.0]]), np.array([[False, True, True]])).round(2).tolist()
+        [[0.0, 0.0, 1.0]]
+    """
+    lo, hi = _robust_range(pixels, inside)
+    norm = np.clip((np.nan_to_num(pixels, nan=lo) - lo) * (1.0 / max(hi - lo, 1e-6)), 0.0, 1.0).astype(np.float32)
+    if inside.any():
+        norm[~inside] = 0.0
+    return norm
+
+
 def _geometry(img: np.ndarray, tf: ImageTransform, resample: Image.Resampling) -> np.ndarray:
     if tf.flipped:
         img = img[:, ::-1]
@@ -212,9 +228,5 @@ def preprocess_image(pixels: np.ndarray, *, laterality: str,
     tf = ImageTransform(arr.shape[0], arr.shape[1], flipped, crop, float(scale), 0.0, offset_y, out_h, out_w)
     inside = mask[crop[1]:crop[3], crop[0]:crop[2]]
     region = arr[crop[1]:crop[3], crop[0]:crop[2]]
-    lo, hi = _robust_range(region, inside)
-    norm = np.clip((np.nan_to_num(region, nan=lo) - lo) * (1.0 / max(hi - lo, 1e-6)), 0.0, 1.0)
-    if inside.any():
-        norm[~inside] = 0.0
-    image = _resize_into(norm.astype(np.float32, copy=False), tf, Image.Resampling.BILINEAR)
+    image = _resize_into(normalise_in_breast(region, inside), tf, Image.Resampling.BILINEAR)
     return np.clip(image, 0.0, 1.0).astype(np.float32), tf
