@@ -19,7 +19,7 @@ def _status(synthetic_densities, **kw):
 
 
 def test_honouring_a_balancing_request_passes_and_moves_training_toward_target():
-    rec = _status(list(REQUEST["density"]), reference="requested", requested=requested_shares(REQUEST))
+    rec = _status(list(REQUEST["density"]), requested=requested_shares(REQUEST))
     assert rec["status"] == "pass", rec["message"]
     ev = rec["evidence"]
     assert ev["reference"] == "requested" and ev["tv_augmented_vs_target"] < ev["tv_train_vs_target"]
@@ -28,10 +28,10 @@ def test_honouring_a_balancing_request_passes_and_moves_training_toward_target()
 
 def test_only_fatty_images_fail_against_the_request_and_against_the_target():
     fatty = ["A"] * 50
-    assert _status(fatty, reference="requested", requested=requested_shares(REQUEST))["status"] == "fail"
+    assert _status(fatty, requested=requested_shares(REQUEST))["status"] == "fail"
     assert _status(fatty)["status"] == "fail"
 
 
 def test_unrequested_attribute_falls_back_to_the_target():
-    rec = _status(["A", "B", "C", "D"] * 10, reference="requested", requested={"label": {"normal": 1.0}})
+    rec = _status(["A", "B", "C", "D"] * 10, requested={"label": {"normal": 1.0}})
     assert rec["evidence"]["reference"] == "target" and rec["status"] == "pass"

@@ -8,9 +8,7 @@ shift. The reference is what the synthetic set should look like:
 * in a pipeline run, for every attribute the harness **requested** under the arm's conditioning
   policy, the requested shares (a ``balance_density`` arm asks for many dense images on purpose; a
   generator that returns fatty ones instead is the bias);
-* otherwise the **target** population: one the user gives, else the test split (else validation);
-* ``reference="train"`` judges against the training mix (what an unconditional generator should
-  reproduce).
+* otherwise the **target** population: one the user gives, else the test split (else validation).
 
 The real training split, the target population (test split) and the augmented set (real training +
 synthetic) are evidence, with TV(train, target) → TV(real + synthetic, target): whether the synthetic
@@ -88,9 +86,8 @@ def distribution_record(generator: str, attribute: str, source: str, synthetic_v
     """One bias record: TV(synthetic, reference) drives the status; train, target and the augmented set
     (real training + synthetic) are evidence.
 
-    ``reference`` names what the synthetic shares should match: ``target`` (a population the user
-    gave), ``requested`` (the conditions the harness asked for under the arm's conditioning policy) or
-    ``train`` (an unconditional generator should reproduce its training mix).
+    ``reference`` names what ``reference_shares`` are: ``target`` (the population) or ``requested`` (the
+    conditions the harness asked for under the arm's conditioning policy).
     """
     cats = BIAS_ATTRIBUTES[attribute]
     ref_shares = target_shares if reference_shares is None else reference_shares
@@ -132,7 +129,7 @@ def distribution_record(generator: str, attribute: str, source: str, synthetic_v
 
 
 def bias_audit(generator: str, *, synthetic_labels: Any, train_manifest: Any, target: Any, config: dict,
-               oracle_labels: dict[str, Any] | None = None, seed: int = 0, reference: str = "target",
+               oracle_labels: dict[str, Any] | None = None, seed: int = 0,
                requested: dict[str, dict[str, float]] | None = None) -> list[dict]:
     """Bias records for every attribute present (declared labels, plus oracle-measured when given).
 
@@ -141,9 +138,8 @@ def bias_audit(generator: str, *, synthetic_labels: Any, train_manifest: Any, ta
         train_manifest: the real training rows.
         target: a manifest-like table (the test split) or a mapping attribute → {category: share}.
         oracle_labels: attribute → predicted classes of the synthetic images.
-        reference: what the synthetic shares are judged against: ``target``, ``requested`` (the shares in
-            ``requested``, per attribute; attributes not requested fall back to ``target``) or ``train``.
-        requested: attribute → {category: share} the harness asked the generator for.
+        requested: attribute → {category: share} the harness asked the generator for; a requested
+            attribute is judged against these shares, the others against ``target``.
 
     Example:
         >>> bias_audit("g", synthetic_labels=lab, train_manifest=m, target=test_m, config=cfg)  # doctest: +SKIP
@@ -159,13 +155,9 @@ def bias_audit(generator: str, *, synthetic_labels: Any, train_manifest: Any, ta
         sources = {"labels": synthetic_labels[attr]} if attr in synthetic_labels else {}
         if oracle_labels and attr in oracle_labels:
             sources["oracle"] = oracle_labels[attr]
-        ref_name, ref_shares = reference, None
-        if reference == "requested" and requested and attr in requested:
-            ref_shares = {c: float(requested[attr].get(c, 0.0)) for c in cats}
-        elif reference == "requested":
-            ref_name = "target"
-        elif reference == "train":
-            ref_shares = category_shares(train_manifest[attr], cats)
+        ref_name, ref_shares = "target", None
+        if requested and attr in requested:
+            ref_name, ref_shares = "requested", {c: float(requested[attr].get(c, 0.0)) for c in cats}
         for source, values in sources.items():
             records.append(distribution_record(generator, attr, source, values, train_manifest[attr], target_shares,
                                                config=config, seed=seed, reference_shares=ref_shares,

@@ -223,10 +223,9 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
     mem_records, details = memorisation_audit(name, spaces=spaces, config=cfg, groups=groups, seed=seed, **base)
     records += mem_records
     target_table = target if target is not None else (test.manifest if test is not None else holdout.manifest)
-    reference = "requested" if requested and target is None else "target"
     bias = bias_audit(name, synthetic_labels=synthetic.labels, train_manifest=train.manifest, target=target_table,
-                      config=cfg, oracle_labels=_oracle_labels(encoder, syn_images), seed=seed, reference=reference,
-                      requested=requested)
+                      config=cfg, oracle_labels=_oracle_labels(encoder, syn_images), seed=seed,
+                      requested=requested if target is None else None)
     records += bias
     if out is not None:
         _attach_files(records, details, out, name, syn_images, train_images)
