@@ -121,6 +121,15 @@ def test_fit_or_load_caches_by_params_manifest_and_seed(view, tmp_path, monkeypa
     assert len(keys) == 3
 
 
+def test_fit_or_load_without_cache_dir_fits_and_writes_nothing(view, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    info: dict = {}
+    gen = fit_or_load("classic", view, seed=0, cache_dir=None, info=info)
+    assert info["cached"] is False and info["path"] is None
+    assert gen.sample(2, seed=1).images.shape[0] == 2
+    assert not any(tmp_path.iterdir())
+
+
 def test_saved_generator_is_plain_data_not_pickled_code(view, tmp_path):
     gen = get_generator("classic").fit(view, seed=0)
     path = save_generator(gen, tmp_path / "g.pt")

@@ -107,7 +107,7 @@ def cache_key(name: str, params: dict, manifest_hash: str, seed: int, view: dict
     return sha256_json(payload)
 
 
-def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Path,
+def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Path | None,
                 info: dict | None = None) -> Any:
     """Return a fitted generator, loading it from ``cache_dir`` when this exact fit exists.
 
@@ -115,15 +115,21 @@ def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Pa
         spec: registered name, ``module:Class``, ``{"name": ..., "params": {...}}`` or an unfitted instance.
         train_view: the training data (its ``manifest_hash`` is part of the key).
         seed: fit seed.
-        cache_dir: folder of ``<name>-<key16>.pt`` files.
+        cache_dir: folder of ``<name>-<key16>.pt`` files; ``None`` fits without reading or writing a cache
+            (for views whose manifest hash does not identify their data, e.g. the self-test's leak view).
         info: optional dict filled with ``cached``, ``path``, ``fit_seconds``.
     """
     name, gen = _resolve(spec)
+    info = info if info is not None else {}
+    if cache_dir is None:
+        start = time.perf_counter()
+        fitted = gen.fit(train_view, seed=seed)
+        info.update(cached=False, path=None, fit_seconds=time.perf_counter() - start)
+        return fitted
     geometry = {"size": list(train_view.image_size), "patch": getattr(train_view, "patch", None)}
     key = cache_key(name, generator_params(gen), train_view.manifest_hash, seed, geometry)
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
     path = Path(cache_dir) / f"{safe}-{key[:16]}.pt"
-    info = info if info is not None else {}
     if path.exists():
         try:
             loaded = load_generator(path)

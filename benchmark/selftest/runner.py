@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from benchmark.protocols import HoldoutView
@@ -89,14 +88,10 @@ def _leak_view(manifest: pd.DataFrame, cache):
 
 def _leaked_batch(arm, leak_view, policy: str, seed: int):
     """Fit the leaker on the test-split view and sample as the pipeline would; return (batch, its patients)."""
-    from benchmark.generators import get_generator
-    from benchmark.pipeline.arms import draw_conditions, requested_shares, synthetic_count
+    from benchmark.pipeline.arms import make_synthetic
 
-    leaker = get_generator(arm.generator).fit(leak_view, seed=seed)
-    n = synthetic_count(arm.ratio, len(leak_view))
-    conditions = draw_conditions(policy, n, leak_view.manifest, np.random.default_rng([seed, n]))
-    batch = leaker.sample(n, conditions=conditions, seed=seed)
-    batch.provenance["requested_shares"] = requested_shares(conditions)
+    # no fit cache: the leak view's manifest hash is a fixed label, not the identity of its data
+    batch, leaker = make_synthetic(arm, leak_view, policy=policy, seed=seed, cache_dir=None)
     return batch, set(leaker.training_patients_)
 
 
