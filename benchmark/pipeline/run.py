@@ -140,7 +140,7 @@ def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], mani
 
 
 def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict, cards: dict,
-               requested: dict | None = None) -> list[dict]:
+               requested: dict) -> list[dict]:
     from benchmark.audits.encoder import load_or_train_domain_encoder
 
     epochs = int(settings["encoder_epochs"])
@@ -151,8 +151,8 @@ def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: di
     out = []
     for arm in (a for a in arms if a.arm in batches):
         out += audit(run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
-                     encoder=encoder, card=cards.get(arm.arm), requested=(requested or {}).get(arm.arm), config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs,
-                                              **settings.get("audit", {})})
+                     encoder=encoder, card=cards.get(arm.arm), requested=requested.get(arm.arm),
+                     config={"seed": task.augmentation.sample_seed, "cas_epochs": epochs, **settings.get("audit", {})})
     return out
 
 
