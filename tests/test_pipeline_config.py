@@ -35,6 +35,7 @@ def test_builtin_tasks_and_template_validate():
     ({"metrics": {"primary": "accuracy"}}, "valid choices"),
     ({"analysis": {"control_arm": "classic"}, "augmentation": {"arms": ["none", "physics"]}}, "control_arm"),
     ({"subgroups": {"attributes": ["race"]}}, "subgroups.attributes"),
+    ({"detector": {"lr_schedule": "cosin"}}, "valid choices: ['cosine', 'constant']"),
     ({"profiles": {"smoke": {"epochz": 1}}}, "profiles.smoke: unknown key 'epochz'"),
     ({"seeds": [True]}, "seeds"),
     ({"dataset": ["virtual_cohort"]}, "expected a mapping"),

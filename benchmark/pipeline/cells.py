@@ -54,6 +54,7 @@ class CellSpec:
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    lr_schedule: str = "cosine"
     device: str = "cpu"
     threads: int = 1
 
@@ -124,7 +125,8 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
         train_y = np.concatenate([train_y, synthetic["y"].astype(np.float32)])
     val_rows, val_x, val_y = _split_arrays(cases, images, "val")
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
-                         device=spec.device, threads=spec.threads, recipe=spec.recipe, weights=spec.weights)
+                         lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
+                         weights=spec.weights)
     result = train_detector(train_x, train_y, val_x, val_y, arch=spec.arch, seed=spec.seed, config=config)
     test_rows, test_x, _ = _split_arrays(cases, images, "test")
     frames = []

@@ -106,6 +106,7 @@ class DetectorSpec:
     batch_size: int = _field(64, int, check=_positive, hint="a positive integer")
     lr: float = _field(0.002, (int, float), check=_positive, hint="a positive number")
     weight_decay: float = _field(1e-4, (int, float), check=lambda v: v >= 0, hint="zero or positive")
+    lr_schedule: str = _field("cosine", str, choices=("cosine", "constant"))
 
 
 @dataclass(frozen=True)

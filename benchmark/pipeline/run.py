@@ -77,7 +77,7 @@ def _cells(run_dir: Path, task: TaskConfig, arms: list[ArmSpec], settings: dict,
                      arch=det.arch, recipe=det.recipe, weights=det.weights,
                      epochs=int(settings.get("epochs") or det.epochs),
                      batch_size=int(settings.get("batch_size") or det.batch_size), lr=float(det.lr),
-                     weight_decay=float(det.weight_decay), device=device, threads=threads)
+                     weight_decay=float(det.weight_decay), lr_schedule=det.lr_schedule, device=device, threads=threads)
             for a in arms for s in (settings.get("seeds") or task.seeds)]
 
 

@@ -38,6 +38,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    lr_schedule: str = "cosine"  # cosine: decay to 0 over all batches (stable last epochs); constant
     device: str = "auto"
     threads: int = 1          # torch intra-op threads on CPU (fixed per cell for reproducibility)
     amp: bool = True          # mixed precision on CUDA only
@@ -117,8 +118,28 @@ def _amp(device: str, enabled: bool) -> tuple[Any, torch.amp.GradScaler | None]:
     return torch.float16, torch.amp.GradScaler("cuda")
 
 
+def lr_scheduler(opt: torch.optim.Optimizer, schedule: str, total_steps: int):
+    """The per-batch learning-rate schedule: ``cosine`` (to 0 over ``total_steps``) or ``constant``.
+
+    A constant rate leaves the last epochs bouncing around the minimum, so two seeds' final models
+    (and their subgroup AUCs) differ more than the data warrant; annealing reduces that variance.
+
+    Example:
+        >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = lr_scheduler(opt, "cosine", 4)
+        >>> [round(sched.get_last_lr()[0], 3)] + [round((opt.step(), sched.step(), sched.get_last_lr()[0])[2], 3)
+        ...                                        for _ in range(4)]
+        [1.0, 0.854, 0.5, 0.146, 0.0]
+    """
+    if schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(int(total_steps), 1))
+    raise ConfigError(f"lr_schedule={schedule!r}: expected 'cosine' or 'constant'")
+
+
 def _epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module, batches, device: str,
-           dtype: Any, scaler: torch.amp.GradScaler | None) -> float:
+           dtype: Any, scaler: torch.amp.GradScaler | None, sched=None) -> float:
     model.train()
     total, count = 0.0, 0
     for xb, yb in batches:
@@ -134,6 +155,8 @@ def _epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module, bat
         else:
             loss.backward()
             opt.step()
+        if sched is not None:
+            sched.step()
         total += float(loss.detach()) * len(yb)
         count += len(yb)
     return total / max(count, 1)
@@ -182,12 +205,13 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     rng = np.random.default_rng(seed)
     tx, ty = torch.from_numpy(np.ascontiguousarray(train_x)), torch.from_numpy(train_y.astype(np.float32))
     best, best_auc, best_epoch, curve = None, -1.0, 0, []
+    sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-len(train_y) // config.batch_size))
     start = time.perf_counter()
     for epoch in range(config.epochs):
         idx = _batches(len(train_y), config.batch_size, rng)
         batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if device == "cuda"
                    else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
-        loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler)
+        loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
         auc = _val_auc(val_y, predict_scores(model, val_x, device=device))
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
         if best is None or (auc == auc and auc > best_auc):
