@@ -57,6 +57,26 @@ def pixel_embedding(images: np.ndarray, size: int = 32) -> np.ndarray:
     return flat / np.where(norm > 0, norm, 1.0)
 
 
+def flipped_pixel_reference(images: np.ndarray, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel embeddings of ``images`` and of their up-down, left-right and double flips, plus row → image index.
+
+    A flipped copy of a training image is still a copy; searching the flips too makes pixel-space
+    copy detection invariant to them (the held-out calibration searches the same reference, so the
+    calibrated false-positive rate is unchanged).
+
+    Example:
+        >>> ref, index = flipped_pixel_reference(np.random.default_rng(0).random((3, 8, 8)), size=8)
+        >>> ref.shape, index.tolist()
+        ((12, 64), [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+    """
+    stack = np.asarray(images, dtype=np.float32)
+    if stack.ndim == 4:
+        stack = stack[:, 0]
+    variants = (stack, stack[:, ::-1, :], stack[:, :, ::-1], stack[:, ::-1, ::-1])
+    ref = np.concatenate([pixel_embedding(v, size) for v in variants])
+    return ref, np.tile(np.arange(len(stack)), len(variants))
+
+
 def standardise(features: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Standardise features with the reference (training) mean and SD."""
     sd = reference.std(axis=0)
@@ -93,11 +113,13 @@ def calibrated_threshold(holdout_nn: np.ndarray, alpha: float = 0.01) -> float:
 
 
 def copy_detection(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray, *, alpha: float = 0.01,
-                   top_k: int = 8) -> dict[str, Any]:
+                   top_k: int = 8, train_index: np.ndarray | None = None) -> dict[str, Any]:
     """Flag synthetic rows whose NN distance to ``train`` is below the calibrated threshold.
 
     Returns flag rate + exact CI, threshold, null flag rate of the held-out set, and the ``top_k``
-    closest (synthetic index, training index, distance) pairs for the review gallery.
+    closest (synthetic index, training index, distance) pairs for the review gallery. When ``train``
+    holds several rows per training image (e.g. :func:`flipped_pixel_reference`), ``train_index``
+    maps each row to its image so the gallery names the image.
 
     Example:
         >>> copy_detection(s_feats, t_feats, h_feats, alpha=0.01)["flag_rate"]  # doctest: +SKIP
@@ -108,6 +130,8 @@ def copy_detection(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray
     flags = s_dist < threshold
     lo, hi = clopper_pearson(int(flags.sum()), len(flags))
     order = np.argsort(s_dist)[:top_k]
+    if train_index is not None:
+        s_idx = np.asarray(train_index)[s_idx]
     return {"flag_rate": float(flags.mean()), "flag_ci": [lo, hi], "n_flagged": int(flags.sum()),
             "n": int(len(flags)), "threshold": threshold, "alpha": alpha, "n_holdout": int(len(h_dist)),
             "p_excess": float(stats.binomtest(int(flags.sum()), len(flags), alpha, alternative="greater").pvalue),
@@ -214,7 +238,8 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
     """Copy detection per space, C_T and membership inference (feature space) as audit records.
 
     Args:
-        spaces: name → (synthetic, train, holdout) embeddings, e.g. ``{"feature": ..., "pixel": ...}``.
+        spaces: name → (synthetic, train, holdout) embeddings, e.g. ``{"feature": ..., "pixel": ...}``;
+            an optional 4th element maps the rows of ``train`` to training images (flipped references).
         config: ``alpha``, ``copy_fail_rate``, ``ct_warn``, ``ct_fail``, ``dcr_share_fail``, ``mia_auc_warn``,
             ``mia_auc_fail``, ``n_cells``, ``n_boot``, ``top_k`` (see ``run.DEFAULT_CONFIG``).
         groups: optional per-synthetic-image subgroup labels (e.g. requested density).
@@ -226,10 +251,13 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
 
     records, details = [], {}
     base = {"extractor": extractor, "resolution": list(resolution) if resolution else None}
-    for space, (syn, train, held) in spaces.items():
-        res = copy_detection(syn, train, held, alpha=config["alpha"], top_k=config["top_k"])
+    for space, (syn, train, held, *index) in spaces.items():
+        train_index = index[0] if index else None
+        res = copy_detection(syn, train, held, alpha=config["alpha"], top_k=config["top_k"], train_index=train_index)
         details[space] = res
-        evidence = {**base, "space": space, "n": res["n"], "n_train": len(train), "n_holdout": res["n_holdout"],
+        n_train = len(np.unique(train_index)) if train_index is not None else len(train)
+        evidence = {**base, "space": space, "n": res["n"], "n_train": n_train, "n_holdout": res["n_holdout"],
+                    "flip_invariant": train_index is not None,
                     "flag_ci": res["flag_ci"], "alpha": res["alpha"], "p_excess": res["p_excess"],
                     "closest": res["closest"], "holdout_flag_rate": float((res["holdout_nn"] < res["threshold"]).mean())}
         if groups is not None:

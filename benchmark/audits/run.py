@@ -25,7 +25,7 @@ from benchmark.audits.common import patient_halves
 from benchmark.audits.encoder import as_image_stack
 from benchmark.audits.fidelity import fd_with_baseline, fidelity_audit
 from benchmark.audits.leakage import card_claims_record, near_duplicate_record, patient_overlap_record
-from benchmark.audits.memorisation import memorisation_audit, pixel_embedding, standardise
+from benchmark.audits.memorisation import flipped_pixel_reference, memorisation_audit, pixel_embedding, standardise
 from benchmark.errors import ConfigError, DataError
 from benchmark.io import atomic_write_bytes, atomic_write_json
 
@@ -217,8 +217,10 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
         feature_space = tuple(encoder.descriptor(x) for x in (syn_images, train_images, held_images))
     else:
         feature_space = (standardise(f_syn, f_train), standardise(f_train, f_train), standardise(f_held, f_train))
+    train_pixels, train_index = flipped_pixel_reference(train_images, cfg["pixel_size"])
     spaces = {"feature": feature_space,
-              "pixel": tuple(pixel_embedding(x, cfg["pixel_size"]) for x in (syn_images, train_images, held_images))}
+              "pixel": (pixel_embedding(syn_images, cfg["pixel_size"]), train_pixels,
+                        pixel_embedding(held_images, cfg["pixel_size"]), train_index)}
     groups = synthetic.labels["density"].astype(str).to_numpy() if "density" in synthetic.labels else None
     mem_records, details = memorisation_audit(name, spaces=spaces, config=cfg, groups=groups, seed=seed, **base)
     records += mem_records
