@@ -79,6 +79,33 @@ def test_insert_patch_box_is_exact_and_outside_unchanged():
     assert np.allclose(img[outside], 0.3)
 
 
+def test_insert_patch_never_darkens_tissue():
+    """A patch whose ring is brighter than its centre adds nothing (no dark holes), and with a
+    reference (inpainting) only what the generator added to that tissue is inserted."""
+    bg = np.full((40, 40), 0.5, np.float32)
+    hole = np.full((16, 16), 0.9, np.float32)
+    hole[4:12, 4:12] = 0.2
+    img, _ = insert_patch(bg, hole, center=(20.0, 20.0), side=16.0)
+    assert img.min() >= 0.5 - 1e-6
+    context = np.full((16, 16), 0.6, np.float32)
+    added = context.copy()
+    added[6:10, 6:10] += 0.3
+    img, _ = insert_patch(bg, added, center=(20.0, 20.0), side=16.0, reference=context)
+    assert img.max() == pytest.approx(0.8, abs=0.05) and img.min() >= 0.5 - 1e-6
+
+
+def test_lesions_are_placed_where_training_lesions_are():
+    from benchmark.generators.backgrounds import place_lesion
+
+    bg = np.full((64, 64), 0.4, np.float32)
+    rng = np.random.default_rng(0)
+    points = np.array([place_lesion(bg, 10.0, [[0.25, 0.75]], rng) for _ in range(200)])
+    assert np.allclose(points.mean(axis=0), [16, 48], atol=1.5)
+    bg[:, 32:] = 0.0  # that position is air here: fall back to tissue
+    points = np.array([place_lesion(bg, 10.0, [[0.25, 0.75]], rng) for _ in range(50)])
+    assert (points[:, 1] < 32).all()
+
+
 def test_insert_patch_clips_box_at_the_border():
     img, box = insert_patch(np.zeros((20, 20), np.float32), np.ones((8, 8), np.float32), center=(1.0, 1.0), side=8.0)
     assert box[0] >= 0 and box[1] >= 0 and img.shape == (20, 20)
@@ -117,8 +144,9 @@ def test_fit_or_load_caches_by_params_manifest_and_seed(view, tmp_path, monkeypa
     fit_or_load({"name": "classic", "params": {"gamma": 0.0}}, view, seed=0, cache_dir=tmp_path)
     fit_or_load("classic", view, seed=1, cache_dir=tmp_path)
     assert _Counting.fits == 3
-    keys = {cache_key("classic", {}, "h1", 0), cache_key("classic", {}, "h2", 0), cache_key("classic", {"a": 1}, "h1", 0)}
-    assert len(keys) == 3
+    keys = {cache_key("classic", {}, "h1", 0), cache_key("classic", {}, "h2", 0), cache_key("classic", {"a": 1}, "h1", 0),
+            cache_key("classic", {}, "h1", 0, version="1.1"), cache_key("classic", {}, "h1", 0, version="1.2")}
+    assert len(keys) == 5  # a new card version of the code is a new fit
 
 
 def test_fit_or_load_without_cache_dir_fits_and_writes_nothing(view, tmp_path, monkeypatch):

@@ -1,11 +1,14 @@
-"""``cgan``: a conditional GAN for lesion patches, inserted into normal training images.
+"""``cgan``: a conditional GAN for lesion patches, inserted into normal tissue.
 
 Fit: cut patches around every training finding (plus tissue patches from normal images), train a
 conditional generator / projection discriminator pair (hinge loss, spectral norm) conditioned on
-lesion type, pathology label and density, sampling batches balanced over lesion types. Sample:
-pick a normal training image matching the requested density/view, generate a lesion patch for the
-requested (lesion type, label, density), and add it to the tissue (excess density under a soft mask,
-exact box); normal rows get the (flipped) normal image. Output is at the TrainView's resolution.
+lesion type, pathology label and density, sampling batches balanced over lesion types; and fit the
+background model (default: synthetic tissue per density, :class:`benchmark.generators.backgrounds.SpectralBackgrounds`).
+Sample: draw a background for the requested density, generate a lesion patch for the requested
+(lesion type, label, density), and add it to the tissue (excess density under a soft mask, exact
+box); normal rows get the background alone. Output is at the TrainView's resolution.
+``background="training"`` inserts into real training normals instead (every image then derives from
+a patient's image, which the memorisation audit reports).
 
 Example:
     >>> from benchmark.generators.fixtures import make_tiny_train_view
@@ -25,7 +28,7 @@ import torch.nn.functional as F
 
 from baselines.cgan.networks import PatchGenerator, ProjectionDiscriminator
 from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.compose import BackgroundBank, ConditionCodes, compose_images
+from benchmark.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from benchmark.generators.conditions import labels_frame, resolve_conditions
 from benchmark.generators.insertion import extract_patches
 from benchmark.generators.torchutil import autocast, eval_mode, pick_device, seeded
@@ -53,7 +56,7 @@ class ConditionalGAN(GeneratorMixin):
 
     def __init__(self, patch_size: int = 32, width: int = 32, z_dim: int = 64, steps: int = 800,
                  batch_size: int = 64, lr: float = 2e-4, normals_per_image: int = 1, max_backgrounds: int = 256,
-                 device: str = "auto"):
+                 background: str = "synthetic", device: str = "auto"):
         self.patch_size = patch_size
         self.width = width
         self.z_dim = z_dim
@@ -62,6 +65,7 @@ class ConditionalGAN(GeneratorMixin):
         self.lr = lr
         self.normals_per_image = normals_per_image
         self.max_backgrounds = max_backgrounds
+        self.background = background
         self.device = device
 
     @classmethod
@@ -82,7 +86,7 @@ class ConditionalGAN(GeneratorMixin):
         codes = ConditionCodes.from_table(table)
         self.vocab_ = codes.vocab
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
-        self.bank_ = BackgroundBank.from_view(data, max_images=self.max_backgrounds, seed=seed).to_state()
+        self.bank_ = background_source(data, self.background, max_images=self.max_backgrounds, seed=seed).to_state()
         dev = pick_device(self.device)
         g_net, d_net = (m.to(dev) for m in self._networks(seed))
         x_all = torch.from_numpy(patches)[:, None].to(dev)
@@ -134,7 +138,7 @@ class ConditionalGAN(GeneratorMixin):
 
     def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
         rng = np.random.default_rng(seed)
-        bank = BackgroundBank.from_state(self.bank_)
+        bank = background_from_state(self.bank_)
         rows = resolve_conditions(n, conditions, pd.DataFrame(self.conditions_), rng)
         patch_seed = int(rng.integers(2**31))
         make = lambda table, context: self.generate_patches(table, seed=patch_seed)  # noqa: E731

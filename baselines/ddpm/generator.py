@@ -2,9 +2,12 @@
 
 Fit: the same lesion-centred patches as ``cgan`` (plus normal tissue patches), an ε-prediction
 TinyUNet with a cosine schedule, condition dropout for classifier-free guidance, batches balanced
-over lesion types. Sample: pick a normal training image matching the requested density/view, cut
-the context window where the lesion goes and **inpaint** the lesion into it (RePaint-style DDIM
-with few steps, guidance on lesion type / label / density), then blend it back (exact box).
+over lesion types; and the background model (default: synthetic tissue per density,
+:class:`benchmark.generators.backgrounds.SpectralBackgrounds`). Sample: draw a background for the
+requested density, cut the context window where the lesion goes and **inpaint** the lesion into it
+(DDIM with few steps, RePaint-style known-region replacement, guidance on lesion type / label /
+density), then blend it back (exact box). ``background="training"`` uses real training normals
+instead (every image then derives from a patient's image).
 
 Example:
     >>> from benchmark.generators.fixtures import make_tiny_train_view
@@ -25,7 +28,7 @@ import torch.nn.functional as F
 from baselines.cgan.generator import augment_patches, balanced_weights
 from baselines.ddpm.unet import TinyUNet, cosine_alpha_bar, ddim_sample
 from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.compose import BackgroundBank, ConditionCodes, compose_images
+from benchmark.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from benchmark.generators.conditions import labels_frame, resolve_conditions
 from benchmark.generators.insertion import extract_patches, soft_disk
 from benchmark.generators.torchutil import autocast, eval_mode, pick_device, seeded
@@ -38,10 +41,10 @@ class ConditionalDDPM(GeneratorMixin):
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
     card_path = Path(__file__).with_name("card.yaml")
 
-    def __init__(self, patch_size: int = 32, width: int = 32, timesteps: int = 1000, steps: int = 1000,
-                 batch_size: int = 64, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 25,
-                 guidance: float = 2.0, inpaint: bool = True, resample: int = 2, normals_per_image: int = 1,
-                 max_backgrounds: int = 256, device: str = "auto"):
+    def __init__(self, patch_size: int = 32, width: int = 24, timesteps: int = 1000, steps: int = 1000,
+                 batch_size: int = 64, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 20,
+                 guidance: float = 2.0, inpaint: bool = True, resample: int = 1, normals_per_image: int = 1,
+                 max_backgrounds: int = 256, background: str = "synthetic", device: str = "auto"):
         self.patch_size = patch_size
         self.width = width
         self.timesteps = timesteps
@@ -55,6 +58,7 @@ class ConditionalDDPM(GeneratorMixin):
         self.resample = resample
         self.normals_per_image = normals_per_image
         self.max_backgrounds = max_backgrounds
+        self.background = background
         self.device = device
 
     @classmethod
@@ -73,7 +77,7 @@ class ConditionalDDPM(GeneratorMixin):
         codes = ConditionCodes.from_table(table)
         self.vocab_ = codes.vocab
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
-        self.bank_ = BackgroundBank.from_view(data, max_images=self.max_backgrounds, seed=seed).to_state()
+        self.bank_ = background_source(data, self.background, max_images=self.max_backgrounds, seed=seed).to_state()
         dev = pick_device(self.device)
         net = self._net(seed).to(dev)
         x_all = torch.from_numpy(patches)[:, None].to(dev) * 2 - 1
@@ -133,6 +137,6 @@ class ConditionalDDPM(GeneratorMixin):
         rows = resolve_conditions(n, conditions, pd.DataFrame(self.conditions_), rng)
         patch_seed = int(rng.integers(2**31))
         make = lambda table, context: self.generate_patches(table, context, seed=patch_seed)  # noqa: E731
-        images, findings = compose_images(rows, BackgroundBank.from_state(self.bank_), make,
-                                          patch_size=self.patch_size, rng=rng)
+        images, findings = compose_images(rows, background_from_state(self.bank_), make,
+                                          patch_size=self.patch_size, rng=rng, inpainted=self.inpaint)
         return SyntheticBatch(images, labels_frame(rows, findings), {"generator": "ddpm", "seed": seed})

@@ -3,7 +3,9 @@
 Fits ``cgan`` and ``ddpm`` (quick settings) on the virtual cohort's training split, trains the
 domain-encoder oracle on the same training split, asks each generator for a balanced set of lesion
 types and reports how often the oracle recognises the requested type (vs chance and vs real
-validation images), plus fit/sample minutes. Saves sample grids and training curves.
+validation images), plus fit/sample minutes. A second oracle trained on the real lesion windows
+judges the generated lesion alone (:func:`train_lesion_oracle`). Saves sample grids and training
+curves.
 
 Example:
     $ python -m benchmark.generators.acceptance --out docs/img --json docs/generators_acceptance.json
@@ -21,7 +23,7 @@ from benchmark.io import atomic_write_json
 
 
 def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: int):
-    """(train view, val rows, val images) of the task's virtual cohort, made/cached by the pipeline stages."""
+    """(train view, val rows, val images, val findings) of the task's virtual cohort (pipeline stages' caches)."""
     from benchmark.pipeline import stages
     from benchmark.pipeline.config import load_task
 
@@ -31,7 +33,49 @@ def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: 
     cache = stages.build_images(manifest, root, image_size, workers=2, log=print, patch=task.preprocessing.patch())
     view = stages.train_view(manifest, cache)
     val_rows, val_images = stages.holdout_images(manifest, cache, "val")
-    return view, val_rows, val_images
+    return view, val_rows, val_images, [cache.findings(i) for i in val_rows["image_id"]]
+
+
+CROP_SIZE = 32
+
+
+def lesion_crops(images: np.ndarray, findings: list[list[dict]]) -> tuple[np.ndarray, list[str]]:
+    """The lesion window of each image's first finding (side = 2 × box, as the generators' training
+    patches), resized to ``CROP_SIZE``; returns (crops, lesion types). Images without findings are skipped."""
+    from benchmark.generators.insertion import crop_window, lesion_window
+
+    crops, types = [], []
+    for img, fs in zip(images, findings):
+        if fs:
+            cy, cx, side = lesion_window(fs[0]["box"])
+            crops.append(crop_window(np.asarray(img, np.float32).reshape(img.shape[-2:]), (cy, cx), side, CROP_SIZE))
+            types.append(str(fs[0]["lesion_type"]))
+    return (np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE), np.float32)), types
+
+
+def train_lesion_oracle(view, seed: int, epochs: int):
+    """A second oracle that sees only the lesion: the domain encoder trained on the real training
+    lesion windows (and tissue windows of normal images) that the generators are trained on.
+
+    The whole-window oracle also reads the tissue around a lesion, so it judges lesion *and* background;
+    this one judges the generated lesion alone (boxes are exact, so the same window can be cut from a
+    synthetic image). Both are reported."""
+    from benchmark.audits.encoder import train_domain_encoder
+    from benchmark.generators.insertion import extract_patches
+
+    patches, table = extract_patches(view, CROP_SIZE, np.random.default_rng(seed))
+    return train_domain_encoder(_CropView(patches, table.assign(image_id=[f"crop{i}" for i in range(len(table))])),
+                                seed=seed, epochs=epochs, resolution=(CROP_SIZE, CROP_SIZE))
+
+
+class _CropView:
+    """The minimal view the domain encoder trains on: images and their labels."""
+
+    def __init__(self, images: np.ndarray, manifest: pd.DataFrame):
+        self.images, self.manifest = images, manifest
+
+    def __len__(self) -> int:
+        return len(self.manifest)
 
 
 def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> dict:
@@ -73,7 +117,8 @@ def memorisation_flags(name: str, gen, view, val_rows: pd.DataFrame, val_images:
 
 
 def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, oracle, out: Path,
-            per_class: int, seed: int, params: dict | None = None) -> dict:
+            per_class: int, seed: int, params: dict | None = None, lesion_oracle=None,
+            val_findings: list | None = None) -> dict:
     """Fit one generator, sample balanced lesion types, score with the oracle, save figures."""
     from benchmark.generators import get_generator
     from benchmark.generators.figures import sample_grid, training_curves
@@ -95,6 +140,11 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
               "synthetic": recognition(oracle, batch.images[:, 0], wanted["lesion_type"].to_numpy(), "lesion_type"),
               "real_val": recognition(oracle, val_images[lesion_rows],
                                       val_rows.loc[lesion_rows, "lesion_type"].to_numpy(), "lesion_type")}
+    if lesion_oracle is not None:
+        crops, got = lesion_crops(batch.images[:, 0], list(batch.labels["findings"]))
+        real_crops, real_types = lesion_crops(val_images[lesion_rows], [val_findings[i] for i in np.flatnonzero(lesion_rows)])
+        result["synthetic_lesion_crops"] = recognition(lesion_oracle, crops, np.asarray(got), "lesion_type")
+        result["real_val_lesion_crops"] = recognition(lesion_oracle, real_crops, np.asarray(real_types), "lesion_type")
     real_idx = np.flatnonzero(view.manifest["lesion_type"].astype(str).isin(types + ["none"]).to_numpy())
     normals = gen.sample(per_class, conditions=pd.DataFrame({"lesion_type": ["none"] * per_class}), seed=seed + 2)
     synth_images = np.concatenate([batch.images, normals.images])
@@ -129,20 +179,25 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    view, val_rows, val_images = cohort_views(args.task, args.n_patients, args.cohort_size, args.image_size)
+    view, val_rows, val_images, val_findings = cohort_views(args.task, args.n_patients, args.cohort_size,
+                                                            args.image_size)
     print(f"train view: {len(view)} images {view.image_size}; lesion types "
           f"{view.manifest['lesion_type'].value_counts().to_dict()}", flush=True)
     start = time.perf_counter()
     oracle = train_domain_encoder(view, seed=args.seed, epochs=args.oracle_epochs)
     print(f"oracle trained in {(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    lesion_oracle = train_lesion_oracle(view, args.seed, args.oracle_epochs)
     results = {"train_images": len(view), "image_size": list(view.image_size), "oracle_epochs": args.oracle_epochs,
                "generators": []}
     for name in args.generators.split(","):
         params = {"steps": args.steps} if args.steps else {}
-        res = measure(name, view, val_rows, val_images, oracle, out, args.per_class, args.seed, params)
+        res = measure(name, view, val_rows, val_images, oracle, out, args.per_class, args.seed, params,
+                      lesion_oracle=lesion_oracle, val_findings=val_findings)
         print(name, {k: res[k] for k in ("fit_minutes", "sample_minutes_per_100")},
               {k: res["synthetic"][k] for k in ("accuracy", "chance", "p_value", "per_class")},
               "real val:", {k: res["real_val"][k] for k in ("accuracy", "per_class")},
+              "lesion crops:", {k: res["synthetic_lesion_crops"][k] for k in ("accuracy", "p_value", "per_class")},
+              "real val crops:", {k: res["real_val_lesion_crops"][k] for k in ("accuracy", "per_class")},
               "memorisation:", {k: (v["status"], round(v["value"], 3)) for k, v in res["memorisation"].items()},
               flush=True)
         results["generators"].append(res)

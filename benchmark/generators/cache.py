@@ -95,16 +95,28 @@ def _resolve(spec: Any) -> tuple[str, Any]:
     raise ConfigError(f"generator spec must be a name, a mapping or a generator, got {type(spec).__name__}")
 
 
-def cache_key(name: str, params: dict, manifest_hash: str, seed: int, view: dict | None = None) -> str:
-    """SHA-256 over (name, params, training-manifest hash, seed, and the view's pixel geometry).
+def cache_key(name: str, params: dict, manifest_hash: str, seed: int, view: dict | None = None,
+              version: str | None = None) -> str:
+    """SHA-256 over (name, params, training-manifest hash, seed, the view's pixel geometry, card version).
 
     ``view`` (image size and patch geometry) matters because the same manifest cached at another size
-    or as patches gives the generator other pixels.
+    or as patches gives the generator other pixels; ``version`` (the generator card's) because a new
+    version of the code fits something else from the same inputs.
     """
     payload = {"name": name, "params": _plain(params), "manifest": manifest_hash, "seed": int(seed), "format": FORMAT}
     if view:
         payload["view"] = _plain(view)
+    if version:
+        payload["version"] = str(version)
     return sha256_json(payload)
+
+
+def _card_version(gen: Any) -> str | None:
+    """The generator card's version, or None when the generator has no readable card (plug-ins may not)."""
+    try:
+        return str(gen.card.version)
+    except Exception:  # noqa: BLE001 — a missing/invalid card is the conformance suite's finding, not the cache's
+        return None
 
 
 def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Path | None,
@@ -127,7 +139,7 @@ def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Pa
         info.update(cached=False, path=None, fit_seconds=time.perf_counter() - start)
         return fitted
     geometry = {"size": list(train_view.image_size), "patch": getattr(train_view, "patch", None)}
-    key = cache_key(name, generator_params(gen), train_view.manifest_hash, seed, geometry)
+    key = cache_key(name, generator_params(gen), train_view.manifest_hash, seed, geometry, version=_card_version(gen))
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
     path = Path(cache_dir) / f"{safe}-{key[:16]}.pt"
     if path.exists():

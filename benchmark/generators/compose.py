@@ -1,7 +1,10 @@
 """Full labelled images from lesion patches: pick a normal background, place, blend, box.
 
 Shared by the learned lesion generators (``cgan``, ``ddpm``): they only have to turn condition
-rows (and, for inpainting, the background context under each window) into patches.
+rows (and, for inpainting, the background context under each window) into patches. Backgrounds
+come from :func:`background_source`: synthesised tissue (:class:`SpectralBackgrounds`, the default
+of both baselines) or real training normals (:class:`BackgroundBank`; every image is then derived
+from a patient's image, which the memorisation audit reports).
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -17,13 +20,16 @@ Example:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from benchmark.generators.insertion import CONTEXT, crop_window, insert_patch, tissue_centers
+from benchmark.errors import ConfigError
+from benchmark.generators.backgrounds import (SpectralBackgrounds, draw_lesion_side, lesion_centres, lesion_sides,
+                                              place_lesion)
+from benchmark.generators.insertion import CONTEXT, crop_window, insert_patch
 from benchmark.protocols import TrainView
 
 PatchFn = Callable[[pd.DataFrame, np.ndarray], np.ndarray]
@@ -37,6 +43,7 @@ class BackgroundBank:
     density: list[str]
     view: list[str]
     lesion_sides: dict[str, list[float]]
+    lesion_centres: list = field(default_factory=list)
 
     @classmethod
     def from_view(cls, view: TrainView, *, max_images: int = 256, seed: int = 0) -> "BackgroundBank":
@@ -47,21 +54,23 @@ class BackgroundBank:
             normal = np.arange(len(m))
         rng = np.random.default_rng(seed)
         keep = np.sort(rng.permutation(normal)[:max_images])
-        sides: dict[str, list[float]] = {}
-        for fs in view.findings:
-            for f in fs:
-                x0, y0, x1, y1 = f["box"]
-                sides.setdefault(str(f["lesion_type"]), []).append(float(max(x1 - x0, y1 - y0)))
         imgs = np.round(np.asarray(view.images)[keep] * 65535).astype(np.uint16)
-        return cls(imgs, [str(m["density"].iloc[i]) for i in keep], [str(m["view"].iloc[i]) for i in keep], sides)
+        return cls(imgs, [str(m["density"].iloc[i]) for i in keep], [str(m["view"].iloc[i]) for i in keep],
+                   lesion_sides(view), lesion_centres(view))
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return tuple(int(v) for v in self.images.shape[1:])
 
     def to_state(self) -> dict:
-        return {"images": self.images, "density": self.density, "view": self.view, "lesion_sides": self.lesion_sides}
+        return {"kind": "training", "images": self.images, "density": self.density, "view": self.view, "lesion_sides": self.lesion_sides,
+                "lesion_centres": [list(c) for c in self.lesion_centres]}
 
     @classmethod
     def from_state(cls, state: dict) -> "BackgroundBank":
         return cls(np.asarray(state["images"]), list(state["density"]), list(state["view"]),
-                   {k: list(v) for k, v in state["lesion_sides"].items()})
+                   {k: list(v) for k, v in state["lesion_sides"].items()},
+                   [list(c) for c in state.get("lesion_centres", [])])
 
     def pick(self, density: str, view: str, rng: np.random.Generator) -> np.ndarray:
         """A matching background (density and view, else density, else any), float32 in [0, 1]."""
@@ -74,20 +83,44 @@ class BackgroundBank:
 
     def lesion_side(self, lesion_type: str, rng: np.random.Generator, image_side: int) -> float:
         """A lesion size drawn from the training boxes of this type (else of any type)."""
-        pool = self.lesion_sides.get(lesion_type) or [s for v in self.lesion_sides.values() for s in v]
-        side = float(rng.choice(pool)) if pool else image_side / 10
-        return float(np.clip(side, 4.0, image_side / CONTEXT - 1))
+        return draw_lesion_side(self.lesion_sides, lesion_type, rng, image_side)
+
+
+BACKGROUND_SOURCES = ("synthetic", "training")
+
+
+def background_source(view: TrainView, kind: str, *, max_images: int = 256,
+                      seed: int = 0) -> "BackgroundBank | SpectralBackgrounds":
+    """Where lesions are inserted: ``synthetic`` tissue (default; no patient pixels) or ``training`` normals.
+
+    Raises:
+        ConfigError: an unknown ``kind``.
+    """
+    if kind == "synthetic":
+        return SpectralBackgrounds.from_view(view)
+    if kind == "training":
+        return BackgroundBank.from_view(view, max_images=max_images, seed=seed)
+    raise ConfigError(f"background={kind!r}: expected one of {BACKGROUND_SOURCES}")
+
+
+def background_from_state(state: dict) -> "BackgroundBank | SpectralBackgrounds":
+    """Rebuild a fitted background source from its saved state (either kind)."""
+    if state.get("kind") == "spectral":
+        return SpectralBackgrounds.from_state(state)
+    return BackgroundBank.from_state(state)
 
 
 def compose_images(rows: pd.DataFrame, bank: BackgroundBank, make_patches: PatchFn, *, patch_size: int,
-                   rng: np.random.Generator) -> tuple[np.ndarray, list[list[dict]]]:
+                   rng: np.random.Generator, inpainted: bool = False) -> tuple[np.ndarray, list[list[dict]]]:
     """Images ``[n, 1, H, W]`` and findings for resolved condition rows.
 
-    Normal rows get a (randomly up-down flipped) normal background; lesion rows get one generated
-    patch each, blended at a random tissue position, with the exact box of the inserted lesion.
+    Normal rows get a background from ``bank`` (randomly up-down flipped); lesion rows get one generated
+    patch each, blended where training lesions are (:func:`~benchmark.generators.backgrounds.place_lesion`),
+    with the exact box of the inserted lesion. ``inpainted``: the patches were generated over the
+    context windows they were given, so the lesion is what they add to that context.
     """
     n = len(rows)
-    h, w = bank.images.shape[1:]
+    h, w = bank.image_shape
     images = np.zeros((n, 1, h, w), np.float32)
     findings: list[list[dict]] = [[] for _ in range(n)]
     placements = []
@@ -96,15 +129,14 @@ def compose_images(rows: pd.DataFrame, bank: BackgroundBank, make_patches: Patch
         images[i, 0] = bg[::-1] if rng.random() < 0.5 else bg
         if str(rows["lesion_type"].iloc[i]) != "none":
             side = CONTEXT * bank.lesion_side(str(rows["lesion_type"].iloc[i]), rng, h)
-            centers = tissue_centers(images[i, 0], side)
-            cy, cx = centers[rng.integers(len(centers))]
-            placements.append((i, (float(cy), float(cx)), side))
+            placements.append((i, place_lesion(images[i, 0], side, bank.lesion_centres, rng), side))
     if placements:
         idx = [p[0] for p in placements]
         context = np.stack([crop_window(images[i, 0], c, s, patch_size) for i, c, s in placements])
         patches = np.asarray(make_patches(rows.iloc[idx].reset_index(drop=True), context), np.float32)
         for k, (i, center, side) in enumerate(placements):
-            images[i, 0], box = insert_patch(images[i, 0], patches[k], center=center, side=side)
+            images[i, 0], box = insert_patch(images[i, 0], patches[k], center=center, side=side,
+                                             reference=context[k] if inpainted else None)
             label = str(rows["label"].iloc[i])
             findings[i] = [{"box": box, "lesion_type": str(rows["lesion_type"].iloc[i]),
                             "pathology": label if label in ("benign", "malignant") else "malignant"}]
@@ -141,4 +173,7 @@ class ConditionCodes:
             index = {v: i for i, v in enumerate(self.vocab[c])}
             cols.append([index.get(str(v), 0) for v in table[c]])
         return np.array(cols, dtype=np.int64).T.reshape(len(table), len(PATCH_CONDITIONS))
-__all__ = ["BackgroundBank", "ConditionCodes", "PATCH_CONDITIONS", "compose_images"]
+
+
+__all__ = ["BACKGROUND_SOURCES", "BackgroundBank", "ConditionCodes", "PATCH_CONDITIONS", "background_from_state",
+           "background_source", "compose_images"]

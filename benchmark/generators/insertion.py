@@ -72,14 +72,17 @@ def tissue_centers(background: np.ndarray, side: float, threshold: float = 0.08)
 
 
 def insert_patch(background: np.ndarray, patch: np.ndarray, *, center: tuple[float, float],
-                 side: float) -> tuple[np.ndarray, list[float]]:
+                 side: float, reference: np.ndarray | None = None) -> tuple[np.ndarray, list[float]]:
     """Add the lesion of ``patch`` (lesion in its central half) to ``background``; return (image, box).
 
-    The lesion is inserted as an *excess density*: the generated patch minus the mean of its own outer
-    ring, added to the real background under a soft disk slightly larger than the lesion. The real
-    tissue texture stays everywhere (replacing the whole window by the generated one left a smooth
-    disk with a visible halo). The lesion box is the central square of side ``side / CONTEXT``
-    around ``center``, clipped.
+    The lesion is inserted as an *excess density*, added to the real background under a soft disk
+    slightly larger than the lesion, so the tissue texture stays everywhere (replacing the whole
+    window left a smooth disk with a halo). The excess is the generated patch minus ``reference``
+    — the tissue it was generated over, for inpainting generators — or else minus the mean of the
+    patch's own outer ring, and it is never negative: a lesion adds attenuating tissue, it does not
+    remove any (without the floor a patch whose ring was brighter than its centre was inserted as a
+    dark hole). The lesion box is the central square of side ``side / CONTEXT`` around ``center``,
+    clipped.
     """
     h, w = background.shape
     win = max(int(round(side)), 2)
@@ -89,8 +92,12 @@ def insert_patch(background: np.ndarray, patch: np.ndarray, *, center: tuple[flo
     ys, xs = slice(max(y0, 0), min(y0 + win, h)), slice(max(x0, 0), min(x0 + win, w))
     ty, tx = slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0)
     region = background[ys, xs]
-    outer = mask < 0.5
-    excess = tile - (float(tile[outer].mean()) if outer.any() else float(tile.mean()))
+    if reference is not None:
+        excess = tile - resize(reference, win)
+    else:
+        outer = mask < 0.5
+        excess = tile - (float(tile[outer].mean()) if outer.any() else float(tile.mean()))
+    excess = np.maximum(excess, 0.0)
     lesion_mask = soft_disk(win, radius=0.5 / CONTEXT + 0.05, softness=0.12)
     out = background.copy()
     inside = region > 0  # never paint lesions onto the background outside the breast

@@ -1,0 +1,40 @@
+"""The acceptance measurement's oracles: recognition statistics and the lesion-window oracle."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import binomtest
+
+from benchmark.generators.acceptance import CROP_SIZE, lesion_crops, recognition, train_lesion_oracle
+from benchmark.generators.fixtures import make_tiny_train_view
+
+torch.set_num_threads(1)
+
+
+class _FixedOracle:
+    """Predicts the lesion type written in the first pixel (0 = mass, 1 = calcification)."""
+
+    def predict_proba(self, images):
+        calc = (np.asarray(images)[:, 0, 0] > 0.5).astype(float)
+        return {"lesion_type": pd.DataFrame({"mass": 1 - calc, "calcification": calc, "none": 0.0})}
+
+
+def test_recognition_counts_hits_among_requested_classes_and_tests_against_chance():
+    images = np.zeros((10, 4, 4), np.float32)
+    images[:4, 0, 0] = 1.0  # 4 look like calcification
+    wanted = np.array(["calcification"] * 5 + ["mass"] * 5)
+    res = recognition(_FixedOracle(), images, wanted, "lesion_type")
+    assert res["accuracy"] == 0.9 and res["chance"] == 0.5  # 'none' is never a candidate
+    assert res["p_value"] == binomtest(9, 10, 0.5, alternative="greater").pvalue
+    assert res["per_class"] == {"calcification": 0.8, "mass": 1.0}
+
+
+def test_lesion_crops_cut_the_finding_window_and_the_oracle_reads_it():
+    view = make_tiny_train_view(n=40, size=32, seed=0)
+    crops, types = lesion_crops(view.images, view.findings)
+    n_lesions = sum(1 for f in view.findings if f)
+    assert crops.shape == (n_lesions, CROP_SIZE, CROP_SIZE) and len(types) == n_lesions
+    oracle = train_lesion_oracle(view, seed=0, epochs=3)
+    proba = oracle.predict_proba(crops)["lesion_type"]
+    assert len(proba) == n_lesions and np.allclose(proba.sum(axis=1), 1.0)
