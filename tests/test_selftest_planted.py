@@ -47,6 +47,7 @@ def test_null_is_exact_duplicates_with_true_labels(view):
     src = _source_index(view, batch.images)
     np.testing.assert_allclose(batch.images[:, 0], view.images[src], atol=1 / 65535)
     assert list(batch.labels["label"]) == list(view.manifest["label"].iloc[src])
+    assert len(set(src.tolist())) == len(src)  # without replacement: no case comes back twice
 
 
 def test_harmful_flips_every_label(view):

@@ -64,7 +64,7 @@ def test_primary_family_falls_back_to_bootstrap_for_other_metrics():
 
 @pytest.mark.parametrize("trial,audit,check,status,verdict", [
     ("memoriser", "memorisation", "copy_detection_pixel", "fail", "flagged"),
-    ("memoriser", "memorisation", "copy_detection_pixel", "warn", "quiet"),
+    ("memoriser", "memorisation", "copy_detection_pixel", "warn", "warned"),  # a warn where a fail is expected is not silence
     ("leaker", "leakage", "patient_overlap", "fail", "flagged"),
     ("leaker", "leakage", "card_training_data", "fail", "not run"),  # the trial reads the patient-id check
     ("biased", "bias", "density_distribution", "warn", "flagged"),
@@ -104,3 +104,31 @@ def test_table_lists_every_row_and_marks_disagreement():
             trial_record(TRIALS["leaker"], result(), "auc")]
     text = format_table(rows)
     assert "planted_null" in text and "planted_leaker" in text and "NO" in text and "not run" in text
+
+
+def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
+    """Comparison trials: a cohort whose training part lacks dense breasts, and the pre-specified
+    family (overall + density); audit trials: the task's own cohort. A user's --cohort folder gets
+    one sub-folder per cohort so the two never overwrite each other."""
+    from benchmark.pipeline.suites import find_task
+    from benchmark.pipeline.profiles import profile_settings
+    from benchmark.selftest.runner import (COMPARISON_TEST_FRACTION, COMPARISON_TRAIN_DENSITY, MIN_TRAIN_PATIENTS,
+                                           selftest_task, trial_cohort_dir)
+
+    task = find_task("vc_lesion")
+    comparison, audit = selftest_task(comparison=True), selftest_task(comparison=False)
+    assert comparison.dataset.cohort["train_density_weights"] == COMPARISON_TRAIN_DENSITY
+    assert COMPARISON_TRAIN_DENSITY["C"] == COMPARISON_TRAIN_DENSITY["D"] == 0
+    assert comparison.dataset.cohort["test_fraction"] == COMPARISON_TEST_FRACTION
+    for profile in ("smoke", "quick"):  # the training part keeps its size; the test part grows
+        n_task = profile_settings(profile, task.profiles)["n_patients"]
+        n_cmp = profile_settings(profile, comparison.profiles)["n_patients"]
+        want = max(n_task * 0.7, MIN_TRAIN_PATIENTS)
+        assert abs(n_cmp * (1 - COMPARISON_TEST_FRACTION) - want) <= 1
+    assert selftest_task(comparison=True, seeds=[7, 8]).profiles["quick"]["seeds"] == [7, 8]
+    assert audit.dataset.cohort == task.dataset.cohort
+    for t in (comparison, audit):
+        assert t.subgroups.attributes == ["density"] and t.subgroups.intersections == []
+        assert t.augmentation.arms == ["none"]
+    assert trial_cohort_dir(None, True) is None
+    assert trial_cohort_dir(tmp_path, True) != trial_cohort_dir(tmp_path, False)

@@ -9,7 +9,7 @@ generator              what it returns                                       kno
 =====================  ====================================================  ==========================
 planted_helpful        new simulated dense (C/D) images, correct labels      gain in dense groups
 planted_harmful        training images with flipped labels                   significant loss
-planted_null           exact duplicates of random training cases             no significant effect
+planted_null           exact duplicates of training cases (no replacement)   no significant effect
 planted_memoriser      training images + tiny noise                          memorisation fails
 planted_leaker         copies of the view it is fitted on (test, on purpose) leakage fails
 planted_biased         density-A training images only, honestly labelled     bias flags density
@@ -100,7 +100,12 @@ class PlantedGenerator(GeneratorMixin):
 
 
 class PlantedNull(PlantedGenerator):
-    """Exact duplicates of uniformly drawn training cases with their true labels (conditions ignored)."""
+    """Exact duplicates of training cases with their true labels (conditions ignored).
+
+    Cases are drawn *without* replacement (each training case at most once per pass over the
+    training set), so the duplicates reweight the training set as little as duplicates can: drawn
+    with replacement, some cases came back three or four times and the detector over-fitted them.
+    """
 
     planted_name = "planted_null"
     card_path = CARDS_PATH
@@ -108,7 +113,8 @@ class PlantedNull(PlantedGenerator):
     def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
         validate_conditions(n, conditions)
         rng = np.random.default_rng(seed)
-        sources = rng.integers(0, len(self.images_), n)
+        passes = -(-n // max(len(self.images_), 1))
+        sources = np.concatenate([rng.permutation(len(self.images_)) for _ in range(passes)])[:n]
         return self._batch(sources, self._truth(sources), [self.findings_[i] for i in sources], rng, seed)
 
 

@@ -62,7 +62,7 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
     from benchmark.errors import ConfigError
     from benchmark.pipeline.run import run_task
     from benchmark.results import load_result
-    from benchmark.selftest.runner import _register, selftest_task
+    from benchmark.selftest.runner import _register, selftest_task, trial_cohort_dir
     from benchmark.selftest.trials import TRIALS
 
     if repeats < 1:
@@ -73,7 +73,7 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
         task = selftest_task(seeds=[1000 + 2 * r, 1001 + 2 * r], sample_seed=5000 + r)
         alpha = float(task.analysis.alpha)
         run_dir = run_task(task, profile=profile, out=Path(out) / f"repeat{r:03d}", generators=["planted_null"],
-                           cohort_dir=cohort_dir, device=device, log=lambda _line: None)
+                           cohort_dir=trial_cohort_dir(cohort_dir, True), device=device, log=lambda _line: None)
         verdict, evidence = TRIALS["null"].observe(load_result(run_dir / "result.json"), task.metrics.primary)
         flags.append(verdict != "no significant effect")
         runs.append(str(run_dir))

@@ -29,6 +29,10 @@ from benchmark.selftest.trials import Trial, select_trials, trial_record
 
 Log = Callable[[str], None]
 SELFTEST_TASK = "vc_lesion"
+COMPARISON_TRAIN_DENSITY = {"A": 1.0, "B": 1.0, "C": 0.0, "D": 0.0}  # training lacks dense breasts (see selftest_task)
+COMPARISON_TEST_FRACTION = 0.6  # 3.5x the default test part (same training part): see selftest_task
+MIN_TRAIN_PATIENTS = 80  # smoke: 28 A/B-only training patients left a validation split without a lesion
+SELFTEST_ATTRIBUTES = ("density",)  # the pre-specified subgroup family of the self-test (see selftest_task)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
 
 
@@ -36,14 +40,37 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None):
-    """The task with the control arm only (planted arms are added as extra generators)."""
+def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None,
+                  comparison: bool = True):
+    """The task with the control arm only (planted arms are added as extra generators).
+
+    The self-test's analysis plan is fixed here, before any cell runs: its hypotheses concern the
+    overall metric and breast density (the planted generators act on density), so the subgroup
+    attributes are ``[density]`` and the multiplicity family is the overall comparison plus the
+    density groups. A user's run keeps the task's own, wider family.
+
+    With ``comparison`` (the helpful / harmful / null trials and the null-FPR repeats) the cohort's
+    training part has **no dense breasts** (:data:`COMPARISON_TRAIN_DENSITY`): the helpful trial's
+    premise is a subgroup the training set lacks. In the default task's cohort dense breasts are
+    rare but present (C 21 %, D 2 % of training), and a detector trained on it already reaches the
+    dense groups' ceiling (AUC D ≈ 0.74 with or without 1,000 extra dense images), so "fills the
+    gap" had no gap to fill. The audit trials use the task's own cohort (``comparison=False``).
+
+    Even without any dense training images, the control arm reaches D ≈ 0.75 and the helpful arm
+    ≈ 0.79 (dense-breast sensitivity is limited by masking, not by missing examples), so the planted
+    gain is small: +0.036 [−0.016, 0.088] in D with 60 test lesions per density group. To give the
+    trial the power to detect a gain of that size after correction, the comparison cohort's *test*
+    part is enlarged (``COMPARISON_TEST_FRACTION`` = 0.6 of the patients, the training part unchanged:
+    3.5 × the test images per density group).
+    """
     from benchmark.pipeline.config import task_from_dict
     from benchmark.pipeline.suites import find_task
 
     task = find_task(task_name)
     data = task.to_dict()
     data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
+    data["subgroups"] = {**data["subgroups"], "attributes": list(SELFTEST_ATTRIBUTES), "intersections": []}
+    _size_cohort(data, comparison=comparison)
     if sample_seed is not None:
         data["augmentation"]["sample_seed"] = int(sample_seed)
     if seeds is not None:
@@ -51,6 +78,42 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
         for profile in data.get("profiles") or {}:
             data["profiles"][profile] = {**(data["profiles"][profile] or {}), "seeds": list(seeds)}
     return task_from_dict(data, source=f"{task.source} (self-test)")
+
+
+def _size_cohort(data: dict, *, comparison: bool) -> None:
+    """Set every profile's ``n_patients`` (and, for comparison trials, the cohort's composition).
+
+    Comparison trials: training part without dense breasts; test part enlarged to
+    ``COMPARISON_TEST_FRACTION`` of the patients with the training part's size kept; their arms'
+    audits skip the classification-accuracy score, as the audit trials do. Both: at least
+    ``MIN_TRAIN_PATIENTS`` training patients (the smoke profile's 28 left a validation split without a
+    lesion and too few synthetic images for the adherence audit to establish a deficit).
+    """
+    from benchmark.cohort import CohortComposition
+    from benchmark.pipeline.profiles import PROFILES, profile_settings
+
+    cohort = dict(data["dataset"].get("cohort") or {})
+    test_fraction = float(cohort.get("test_fraction", CohortComposition().test_fraction))
+    new_fraction = COMPARISON_TEST_FRACTION if comparison else test_fraction
+    profiles = dict(data.get("profiles") or {})
+    for name in PROFILES:
+        settings = profile_settings(name, profiles)
+        n_train = max(int(settings["n_patients"]) * (1 - test_fraction), MIN_TRAIN_PATIENTS)
+        n_patients = int(round(n_train / (1 - new_fraction)))
+        profiles[name] = {**(profiles.get(name) or {}), "n_patients": max(n_patients, int(settings["n_patients"]))}
+        if comparison:
+            profiles[name]["audit"] = {**(settings.get("audit") or {}), **AUDIT_CONFIG}
+    data["profiles"] = profiles
+    if comparison:
+        data["dataset"] = {**data["dataset"], "cohort": {**cohort, "train_density_weights": dict(COMPARISON_TRAIN_DENSITY),
+                                                         "test_fraction": COMPARISON_TEST_FRACTION}}
+
+
+def trial_cohort_dir(cohort_dir: str | os.PathLike | None, comparison: bool) -> str | None:
+    """The user's ``--cohort`` folder gets one sub-folder per self-test cohort (they differ)."""
+    if cohort_dir is None:
+        return None
+    return str(Path(cohort_dir) / ("comparison" if comparison else "audit"))
 
 
 def _register() -> None:
@@ -177,12 +240,14 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
 
     _register()
     chosen = select_trials(list(trials or []))
-    task = selftest_task(task_name)
+    task = selftest_task(task_name, comparison=True)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
     executor, workers = resolve_executor("auto", None, device)
-    run_dir = run_task(task, profile=profile, out=out, generators=comparison, cohort_dir=cohort_dir, device=device,
-                       executor=executor, workers=workers, log=log)
-    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, task, profile, cohort_dir, log)
+    run_dir = run_task(task, profile=profile, out=out, generators=comparison,
+                       cohort_dir=trial_cohort_dir(cohort_dir, True), device=device, executor=executor, workers=workers,
+                       log=log)
+    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, selftest_task(task_name, comparison=False),
+                          profile, trial_cohort_dir(cohort_dir, False), log)
     result = load_result(run_dir / "result.json")
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
     result["audits"] += extra

@@ -104,8 +104,10 @@ def audit_observer(arm: str, audit: str, checks: tuple[str, ...] | None, flagged
         hit = [r for r in recs if r.get("status") in flagged]
         if not recs:
             return "not run", {"audit": audit, "records": 0}
-        verdict = "flagged" if hit else "quiet"
-        shown = hit or recs
+        warned = [r for r in recs if r.get("status") == "warn"]
+        # a warn where a fail was expected is reported as such, not as silence
+        verdict = "flagged" if hit else ("warned" if warned else "quiet")
+        shown = hit or warned or recs
         return verdict, {"audit": audit, "records": len(recs),
                          "checks": [{k: r.get(k) for k in ("check", "status", "value", "threshold", "message")}
                                     for r in shown[:4]]}
