@@ -42,13 +42,12 @@ CROP_SIZE = 32
 def lesion_crops(images: np.ndarray, findings: list[list[dict]]) -> tuple[np.ndarray, list[str]]:
     """The lesion window of each image's first finding (side = 2 × box, as the generators' training
     patches), resized to ``CROP_SIZE``; returns (crops, lesion types). Images without findings are skipped."""
-    from benchmark.generators.insertion import crop_window, lesion_window
+    from benchmark.generators.insertion import crop_lesion
 
     crops, types = [], []
     for img, fs in zip(images, findings):
         if fs:
-            cy, cx, side = lesion_window(fs[0]["box"])
-            crops.append(crop_window(np.asarray(img, np.float32).reshape(img.shape[-2:]), (cy, cx), side, CROP_SIZE))
+            crops.append(crop_lesion(np.asarray(img, np.float32).reshape(img.shape[-2:]), fs[0]["box"], CROP_SIZE))
             types.append(str(fs[0]["lesion_type"]))
     return (np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE), np.float32)), types
 
@@ -142,7 +141,8 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
                                       val_rows.loc[lesion_rows, "lesion_type"].to_numpy(), "lesion_type")}
     if lesion_oracle is not None:
         crops, got = lesion_crops(batch.images[:, 0], list(batch.labels["findings"]))
-        real_crops, real_types = lesion_crops(val_images[lesion_rows], [val_findings[i] for i in np.flatnonzero(lesion_rows)])
+        real_crops, real_types = lesion_crops(val_images[lesion_rows],
+                                              [val_findings[i] for i in np.flatnonzero(lesion_rows)])
         result["synthetic_lesion_crops"] = recognition(lesion_oracle, crops, np.asarray(got), "lesion_type")
         result["real_val_lesion_crops"] = recognition(lesion_oracle, real_crops, np.asarray(real_types), "lesion_type")
     real_idx = np.flatnonzero(view.manifest["lesion_type"].astype(str).isin(types + ["none"]).to_numpy())

@@ -29,17 +29,18 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
-from benchmark.generators.insertion import CONTEXT
+from benchmark.generators.insertion import CONTEXT, tissue_centers
 from benchmark.protocols import TrainView
 
 BREAST_THRESHOLD = 0.02  # pixels above this are breast (the simulator and the DICOM pipeline leave air at 0)
 N_QUANTILES = 65
 MIX = 5  # training histograms averaged per synthetic background
-FULL_FIELD = 0.97
-PURE_TISSUE = 0.995  # windows at least this much breast give the texture statistics when there are enough  # mean breast fraction above which windows are drawn without a silhouette
+FULL_FIELD = 0.97  # mean breast fraction above which backgrounds are drawn without a silhouette
+PURE_TISSUE = 0.995  # windows at least this much breast give the texture statistics when there are enough
 
 
 def lesion_sides(view: TrainView) -> dict[str, list[float]]:
@@ -67,8 +68,6 @@ def place_lesion(background: np.ndarray, side: float, centres: list[list[float]]
     images: in the glandular region, never on air), instead of anywhere above the tissue threshold
     (which included the pectoral muscle). Falls back to a random tissue pixel.
     """
-    from benchmark.generators.insertion import tissue_centers
-
     h, w = background.shape
     for _ in range(tries if centres else 0):
         cy, cx = centres[int(rng.integers(len(centres)))]
@@ -89,47 +88,57 @@ def draw_lesion_side(sides: dict[str, list[float]], lesion_type: str, rng: np.ra
     return float(np.clip(side, 4.0, image_side / CONTEXT - 1))
 
 
+@lru_cache(maxsize=8)
 def _radial_bins(h: int, w: int) -> np.ndarray:
-    """Integer radial frequency bin of every FFT coefficient (isotropic spectrum)."""
+    """Integer radial frequency bin of every FFT coefficient (isotropic spectrum); cached, read-only."""
     fy, fx = np.meshgrid(np.fft.fftfreq(h) * h, np.fft.fftfreq(w) * w, indexing="ij")
-    return np.rint(np.hypot(fy * max(h, w) / h, fx * max(h, w) / w)).astype(np.int64)
+    bins = np.rint(np.hypot(fy * max(h, w) / h, fx * max(h, w) / w)).astype(np.int64)
+    bins.setflags(write=False)
+    return bins
 
 
-def _texture_stats(images: np.ndarray, tissue_images: np.ndarray | None = None) -> dict:
-    """Radial power spectrum, per-image intensity quantiles and breast fractions of normal images.
+def _texture(images: np.ndarray) -> dict:
+    """Radial power spectrum and per-image intensity quantile functions of the breast region.
 
     The spectrum is measured on the Hann-windowed, mean-removed breast region (air set to the mean),
     radially averaged — the window removes the FFT's wrap-around edges and the radial average the
     axis-aligned lines that breast borders and the pectoral muscle leave; both otherwise come back
-    as streaks in the synthesised tissue.
+    as streaks in the synthesised tissue. Images with fewer than 16 breast pixels are skipped.
     """
     h, w = images.shape[1:]
     bins = _radial_bins(h, w)
     hann = np.outer(np.hanning(h), np.hanning(w))
     power = np.zeros(int(bins.max()) + 1)
     counts = np.bincount(bins.ravel(), minlength=len(power))
-    quantiles, fractions, left = [], [], 0
+    quantiles = []
     for img in images:
         mask = img > BREAST_THRESHOLD
-        fractions.append(float(mask.mean()))
         if mask.sum() < 16:
             continue
         tissue = img[mask]
         quantiles.append(np.quantile(tissue, np.linspace(0, 1, N_QUANTILES)))
         field = (np.where(mask, img, tissue.mean()) - tissue.mean()) * hann
         power += np.bincount(bins.ravel(), weights=(np.abs(np.fft.fft2(field)) ** 2).ravel(), minlength=len(power))
-        cols = mask.mean(axis=0)
-        left += int(cols[: w // 2].sum() >= cols[w // 2:].sum())
-    n = max(len(quantiles), 1)
-    radial = power / np.maximum(counts, 1) / n
+    radial = power / np.maximum(counts, 1) / max(len(quantiles), 1)
     radial[0] = 0.0  # the mean is set by the quantiles
-    out = {"radial_power": radial.astype(np.float64),
-           "quantiles": (np.stack(quantiles) if quantiles else np.full((1, N_QUANTILES), 0.5)).astype(np.float32),
-           "fractions": np.asarray(fractions, np.float32), "left_share": left / n}
-    if tissue_images is not None:  # texture from windows that are all breast (no skin line, no air)
-        pure = _texture_stats(tissue_images)
-        out["radial_power"], out["quantiles"] = pure["radial_power"], pure["quantiles"]
-    return out
+    return {"radial_power": radial.astype(np.float64),
+            "quantiles": (np.stack(quantiles) if quantiles else np.full((1, N_QUANTILES), 0.5)).astype(np.float32)}
+
+
+def _outline(images: np.ndarray) -> dict:
+    """Breast fraction of every image and the share (of images with breast) whose chest wall is on the left."""
+    masks = images > BREAST_THRESHOLD
+    w = images.shape[2]
+    shown = masks.sum(axis=(1, 2)) >= 16
+    cols = masks.mean(axis=1)
+    left = cols[:, : w // 2].sum(axis=1) >= cols[:, w // 2:].sum(axis=1)
+    return {"fractions": masks.mean(axis=(1, 2)).astype(np.float32),
+            "left_share": float((left & shown).sum()) / max(int(shown.sum()), 1)}
+
+
+def _texture_stats(images: np.ndarray, tissue_images: np.ndarray | None = None) -> dict:
+    """Texture (from ``tissue_images`` — windows that are all breast — when given) and outline of ``images``."""
+    return {**_texture(images if tissue_images is None else tissue_images), **_outline(images)}
 
 
 def _silhouette(h: int, w: int, fraction: float, left: bool, rng: np.random.Generator, *,
@@ -188,7 +197,8 @@ class SpectralBackgrounds:
             rows = normal & (density == d)
             if rows.sum() >= min_images:
                 tissue_rows = rows & pure
-                stats[d] = _texture_stats(images[rows], images[tissue_rows] if tissue_rows.sum() >= min_images else None)
+                stats[d] = _texture_stats(images[rows],
+                                          images[tissue_rows] if tissue_rows.sum() >= min_images else None)
         return cls(tuple(int(v) for v in images.shape[1:]), stats, lesion_sides(view), lesion_centres(view))
 
     def to_state(self) -> dict:
@@ -199,7 +209,8 @@ class SpectralBackgrounds:
 
     @classmethod
     def from_state(cls, state: dict) -> "SpectralBackgrounds":
-        return cls(tuple(state["image_shape"]), dict(state["stats"]), {k: list(v) for k, v in state["lesion_sides"].items()},
+        return cls(tuple(state["image_shape"]), dict(state["stats"]),
+                   {k: list(v) for k, v in state["lesion_sides"].items()},
                    [list(c) for c in state.get("lesion_centres", [])])
 
     def pick(self, density: str, view: str, rng: np.random.Generator) -> np.ndarray:

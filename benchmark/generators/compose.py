@@ -63,8 +63,8 @@ class BackgroundBank:
         return tuple(int(v) for v in self.images.shape[1:])
 
     def to_state(self) -> dict:
-        return {"kind": "training", "images": self.images, "density": self.density, "view": self.view, "lesion_sides": self.lesion_sides,
-                "lesion_centres": [list(c) for c in self.lesion_centres]}
+        return {"kind": "training", "images": self.images, "density": self.density, "view": self.view,
+                "lesion_sides": self.lesion_sides, "lesion_centres": [list(c) for c in self.lesion_centres]}
 
     @classmethod
     def from_state(cls, state: dict) -> "BackgroundBank":
@@ -110,8 +110,9 @@ def background_from_state(state: dict) -> "BackgroundBank | SpectralBackgrounds"
     return BackgroundBank.from_state(state)
 
 
-def compose_images(rows: pd.DataFrame, bank: BackgroundBank, make_patches: PatchFn, *, patch_size: int,
-                   rng: np.random.Generator, inpainted: bool = False) -> tuple[np.ndarray, list[list[dict]]]:
+def compose_images(rows: pd.DataFrame, bank: "BackgroundBank | SpectralBackgrounds", make_patches: PatchFn, *,
+                   patch_size: int, rng: np.random.Generator,
+                   inpainted: bool = False) -> tuple[np.ndarray, list[list[dict]]]:
     """Images ``[n, 1, H, W]`` and findings for resolved condition rows.
 
     Normal rows get a background from ``bank`` (randomly up-down flipped); lesion rows get one generated

@@ -53,6 +53,12 @@ def crop_window(image: np.ndarray, center: tuple[float, float], side: float, out
     return resize(padded[y0:y0 + 2 * half, x0:x0 + 2 * half], out_size)
 
 
+def crop_lesion(image: np.ndarray, box: list[float], out_size: int) -> np.ndarray:
+    """The training-patch window around a finding's ``box`` (side ``CONTEXT`` × box), resized to ``out_size``."""
+    cy, cx, side = lesion_window(box)
+    return crop_window(image, (cy, cx), side, out_size)
+
+
 def soft_disk(side: int, radius: float = 0.42, softness: float = 0.1) -> np.ndarray:
     """A radial mask 1 inside ``radius × side`` fading to 0 over ``softness × side``."""
     yy, xx = (np.mgrid[0:side, 0:side] + 0.5) / side - 0.5
@@ -123,10 +129,9 @@ def extract_patches(view: TrainView, patch_size: int, rng: np.random.Generator,
     for i, fs in enumerate(view.findings):
         img, density = view.images[i], str(manifest["density"].iloc[i])
         for f in fs:
-            cy, cx, side = lesion_window(f["box"])
-            patches.append(crop_window(img, (cy, cx), side, patch_size))
+            patches.append(crop_lesion(img, f["box"], patch_size))
             rows.append({"lesion_type": f["lesion_type"], "label": f.get("pathology", "malignant"),
-                         "density": density, "lesion_side": side / CONTEXT})
+                         "density": density, "lesion_side": lesion_window(f["box"])[2] / CONTEXT})
         if not fs:
             centers = tissue_centers(img, CONTEXT * typical)
             for _ in range(normals_per_image):
@@ -138,5 +143,5 @@ def extract_patches(view: TrainView, patch_size: int, rng: np.random.Generator,
     return stack, pd.DataFrame(rows, columns=["lesion_type", "label", "density", "lesion_side"])
 
 
-__all__ = ["CONTEXT", "crop_window", "extract_patches", "insert_patch", "lesion_window", "resize",
+__all__ = ["CONTEXT", "crop_lesion", "crop_window", "extract_patches", "insert_patch", "lesion_window", "resize",
            "soft_disk", "tissue_centers"]
