@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 GENERATOR_KINDS = ("control", "augmentation", "physics", "gan", "diffusion", "folder", "other", "planted")
 CONDITIONING_VARIABLES = ("label", "lesion_type", "density", "age_band", "view")

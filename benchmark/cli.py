@@ -3,7 +3,7 @@
 Each sub-command lives in ``benchmark/commands/<module>.py`` and exposes ``main(argv) -> int``;
 modules are imported only when their command runs, so ``mammobench --help`` is instant and a
 broken optional backend cannot break unrelated commands. Errors of the project's own types
-(:mod:`benchmark.errors`) are printed as one clear line and exit with code 2.
+(:mod:`mammobench.errors`) are printed as one clear line and exit with code 2.
 
 Example:
     $ mammobench run --profile smoke
@@ -14,25 +14,25 @@ from __future__ import annotations
 import importlib
 import sys
 
-from benchmark.errors import MammoBenchError
+from mammobench.errors import MammoBenchError
 
 #: command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("benchmark.commands.run", "run a task/suite end to end (default: quick suite on the virtual cohort)"),
-    "cohort": ("benchmark.commands.cohort", "make the virtual clinical-trial cohort (DICOM + CSV)"),
-    "data": ("benchmark.commands.data", "dataset adapters: list, inspect, prepare (image cache)"),
-    "ls": ("benchmark.commands.ls", "list tasks, suites, generators, adapters"),
-    "validate": ("benchmark.commands.validate", "validate task/suite YAML files"),
-    "check-generator": ("benchmark.commands.check_generator", "run the generator conformance suite"),
-    "audit": ("benchmark.commands.audit", "audit synthetic data: fidelity, memorisation, leakage, bias"),
-    "stats": ("benchmark.commands.stats", "independent statistics (AUC with DeLong CI, paired test)"),
-    "report": ("benchmark.commands.report", "re-render a run's report from its files"),
-    "verify": ("benchmark.commands.verify", "verify a run folder's signed manifest"),
-    "reader": ("benchmark.commands.reader", "reader studies: build, serve, analyze"),
-    "perf": ("benchmark.commands.perf", "performance suite: throughput and ratios vs baselines"),
-    "submit": ("benchmark.commands.submit", "package a run as a signed leaderboard bundle"),
-    "leaderboard": ("benchmark.commands.leaderboard", "build/check the leaderboard from bundles"),
-    "selftest": ("benchmark.commands.selftest", "known-answer trials: planted generators through the pipeline"),
+    "run": ("mammobench.commands.run", "run a task/suite end to end (default: quick suite on the virtual cohort)"),
+    "cohort": ("mammobench.commands.cohort", "make the virtual clinical-trial cohort (DICOM + CSV)"),
+    "data": ("mammobench.commands.data", "dataset adapters: list, inspect, prepare (image cache)"),
+    "ls": ("mammobench.commands.ls", "list tasks, suites, generators, adapters"),
+    "validate": ("mammobench.commands.validate", "validate task/suite YAML files"),
+    "check-generator": ("mammobench.commands.check_generator", "run the generator conformance suite"),
+    "audit": ("mammobench.commands.audit", "audit synthetic data: fidelity, memorisation, leakage, bias"),
+    "stats": ("mammobench.commands.stats", "independent statistics (AUC with DeLong CI, paired test)"),
+    "report": ("mammobench.commands.report", "re-render a run's report from its files"),
+    "verify": ("mammobench.commands.verify", "verify a run folder's signed manifest"),
+    "reader": ("mammobench.commands.reader", "reader studies: build, serve, analyze"),
+    "perf": ("mammobench.commands.perf", "performance suite: throughput and ratios vs baselines"),
+    "submit": ("mammobench.commands.submit", "package a run as a signed leaderboard bundle"),
+    "leaderboard": ("mammobench.commands.leaderboard", "build/check the leaderboard from bundles"),
+    "selftest": ("mammobench.commands.selftest", "known-answer trials: planted generators through the pipeline"),
 }
 
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_usage())
         return 0
     if argv[0] == "--version":
-        from benchmark import __version__
+        from mammobench import __version__
 
         print(__version__)
         return 0

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from benchmark.errors import RunLockedError, SchemaError
+from mammobench.errors import RunLockedError, SchemaError
 
 
 def _umask() -> int:

@@ -1,7 +1,7 @@
 """Plug-in protocols: what a generator (and a dataset adapter) must look like.
 
 A generator needs no base class: any object with ``card``, ``tags``, ``fit`` and ``sample`` passes
-``isinstance(obj, Generator)``. :mod:`benchmark.testing` holds the public conformance checks.
+``isinstance(obj, Generator)``. :mod:`mammobench.testing` holds the public conformance checks.
 
 Data contracts:
 
@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import LeakageError
+from mammobench.errors import LeakageError
 
 CONDITION_COLUMNS: tuple[str, ...] = ("label", "lesion_type", "density", "age_band", "view")
 
@@ -88,7 +88,7 @@ class TrainView(_ManifestView):
             manifest's ``findings`` column is replaced by them (JSON), so boxes always match ``images``.
         manifest_hash: hash identifying the training data (for the generator cache and card).
         patch: how ``images`` were cut from the mammograms: ``None`` = the whole breast, or
-            ``{"field_mm", "jitter"}`` = one window per image (:mod:`benchmark.data.patches`), so a
+            ``{"field_mm", "jitter"}`` = one window per image (:mod:`mammobench.data.patches`), so a
             generator that renders whole mammograms (``physics``) can cut its output the same way.
 
     Raises:
@@ -147,7 +147,7 @@ class Generator(Protocol):
     ``sample`` is a pure function of (fitted state, n, conditions, seed).
     """
 
-    card: Any  # benchmark.cards.GeneratorCard
+    card: Any  # mammobench.cards.GeneratorCard
     tags: GeneratorTags
 
     def fit(self, data: TrainView, *, seed: int) -> "Generator": ...

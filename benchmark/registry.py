@@ -7,7 +7,7 @@ ad-hoc code is named as ``package.module:Class`` on the command line and runs on
 names it.
 
 Adding a built-in: add one line to the mapping below that names its registry, e.g.
-``GENERATORS.register("ddpm", "baselines.ddpm.generator:DDPMGenerator")``.
+``GENERATORS.register("ddpm", "mammobench.baselines.ddpm.generator:DDPMGenerator")``.
 
 Example:
     >>> reg = Registry("widget")
@@ -27,7 +27,7 @@ import importlib
 from importlib import metadata
 from typing import Any, Generic, Iterable, TypeVar
 
-from benchmark.errors import RegistryError
+from mammobench.errors import RegistryError
 
 T = TypeVar("T")
 

@@ -43,8 +43,8 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import SchemaError
-from benchmark.io import atomic_write_json, read_json
+from mammobench.errors import SchemaError
+from mammobench.io import atomic_write_json, read_json
 
 SCHEMA_VERSION = "1.0"
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {

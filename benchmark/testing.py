@@ -1,13 +1,13 @@
 """Public generator conformance suite: run it before you submit a generator.
 
-Two front ends over the named checks in :mod:`benchmark.generators.checks` (scikit-learn's
+Two front ends over the named checks in :mod:`mammobench.generators.checks` (scikit-learn's
 ``check_estimator`` / ``parametrize_with_checks`` pattern):
 
 * :func:`check_generator` returns one :class:`CheckResult` (name, ``pass|skip|fail``, reason) per check;
 * :func:`parametrize_with_checks` makes one pytest case per (generator, check).
 
 Example:
-    >>> from benchmark.testing import check_generator
+    >>> from mammobench.testing import check_generator
     >>> results = check_generator("none")
     >>> sorted({r.status for r in results})
     ['pass', 'skip']
@@ -24,12 +24,12 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from benchmark.generators.checks import (  # noqa: F401  (re-exported check functions)
+from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
     ALL_CHECKS, CheckContext, CheckFail, CheckSkip, check_card_valid, check_conditions_in_labels,
     check_conditions_recognised_by_oracle, check_fit_returns_self, check_init_has_no_side_effects,
     check_labels_consistent, check_protocol, check_reads_only_the_train_view, check_sample_count,
     check_sample_shape_dtype_range, check_save_load_roundtrip, check_seed_determinism)
-from benchmark.protocols import TrainView
+from mammobench.protocols import TrainView
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class CheckResult:
 
 def _as_generator(gen_or_name: Any) -> Any:
     if isinstance(gen_or_name, str):
-        from benchmark.generators import generator_class
+        from mammobench.generators import generator_class
 
         cls = generator_class(gen_or_name)
         tiny = getattr(cls, "tiny_config", None)
@@ -56,7 +56,7 @@ def _as_generator(gen_or_name: Any) -> Any:
 
 def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckContext) -> CheckResult:
     """Run one check, turning its outcome (or any exception it provokes) into a CheckResult."""
-    from benchmark.generators.torchutil import torch_threads
+    from mammobench.generators.torchutil import torch_threads
 
     try:
         with torch_threads(1):  # tiny workloads: one thread is fastest and avoids oversubscription
@@ -76,7 +76,7 @@ def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
     """Run every conformance check on a generator (instance, registered name or ``module:Class``).
 
     A name is built with the class's ``tiny_config()`` when it has one. ``train_view`` defaults to
-    :func:`benchmark.generators.fixtures.make_tiny_train_view` (32 images, 32×32).
+    :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32).
     """
     gen = _as_generator(gen_or_name)
     ctx = CheckContext(train_view)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
-from benchmark.protocols import HoldoutView, SyntheticBatch, TrainView
+from mammobench.protocols import HoldoutView, SyntheticBatch, TrainView
 
 DENSITY_LEVEL = {"A": 0.15, "B": 0.35, "C": 0.6, "D": 0.85}
 

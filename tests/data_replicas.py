@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.data.dicom_write import SYNTAXES, phantom, write_dicom  # noqa: F401  (re-exported for tests)
+from mammobench.data.dicom_write import SYNTAXES, phantom, write_dicom  # noqa: F401  (re-exported for tests)
 
 
 

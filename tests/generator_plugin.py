@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.cards import GeneratorCard
-from benchmark.protocols import GeneratorTags, SyntheticBatch
+from mammobench.cards import GeneratorCard
+from mammobench.protocols import GeneratorTags, SyntheticBatch
 
 
 class NoisyCopies:

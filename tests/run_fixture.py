@@ -22,8 +22,8 @@ from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 from statsmodels.stats.multitest import multipletests
 
-from benchmark.io import atomic_write_json, sha256_file
-from benchmark.results import minimal_result, write_result
+from mammobench.io import atomic_write_json, sha256_file
+from mammobench.results import minimal_result, write_result
 
 FAKE_PATIENT_NAMES = ("DOE^JANE", "MUSTERMANN^ERIKA", "ROSSI^MARIA")
 SUBGROUPS = ("density", "age_band", "lesion_type", "vendor")
@@ -253,7 +253,7 @@ def make_fake_run(root: Path, *, simulated: bool = True, selftest: bool = False,
 
 
 def _result(run: Path, pred, metrics, comparisons, fairness, simulated: bool, selftest: bool) -> dict:
-    from benchmark.io import sha256_json
+    from mammobench.io import sha256_json
 
     card = {"name": "ddpm", "version": "0.3.0", "kind": "diffusion", "licence": "Apache-2.0",
             "intended_use": "augmentation of dense-breast cases", "conditioning": ["label", "density"],
@@ -318,7 +318,7 @@ def rendered_run_copy(tmp_path: Path, **options) -> Path:
     import shutil
     import tempfile
 
-    from benchmark.report.render import render_report
+    from mammobench.report.render import render_report
 
     key = "rendered" + repr(sorted(options.items()))
     if key not in _BASE:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.audits.adherence import adherence_audit, expected_agreement
-from benchmark.audits.run import DEFAULT_CONFIG
+from mammobench.audits.adherence import adherence_audit, expected_agreement
+from mammobench.audits.run import DEFAULT_CONFIG
 
 
 class _Oracle:

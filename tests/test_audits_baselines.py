@@ -6,10 +6,10 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from audits_fixtures import HoldoutView
-from benchmark.audits.encoder import train_domain_encoder
-from benchmark.audits.run import run_audits
-from benchmark.generators.fixtures import make_tiny_train_view
-from benchmark.registry import GENERATORS
+from mammobench.audits.encoder import train_domain_encoder
+from mammobench.audits.run import run_audits
+from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.registry import GENERATORS
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmark.audits.bias import bias_audit
-from benchmark.audits.run import DEFAULT_CONFIG
-from benchmark.pipeline.arms import requested_shares
+from mammobench.audits.bias import bias_audit
+from mammobench.audits.run import DEFAULT_CONFIG
+from mammobench.pipeline.arms import requested_shares
 
 TRAIN = pd.DataFrame({"density": ["A"] * 30 + ["B"] * 60 + ["C"] * 8 + ["D"] * 2})
 TARGET = pd.DataFrame({"density": ["A", "B", "C", "D"] * 25})

@@ -10,8 +10,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from audits_fixtures import make_manifest, render
-from benchmark.commands.audit import main
-from benchmark.errors import DataError
+from mammobench.commands.audit import main
+from mammobench.errors import DataError
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)

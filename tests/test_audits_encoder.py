@@ -7,9 +7,9 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from audits_fixtures import make_view
-from benchmark.audits.encoder import (DomainEncoder, load_or_train_domain_encoder, load_timm_encoder,
+from mammobench.audits.encoder import (DomainEncoder, load_or_train_domain_encoder, load_timm_encoder,
                                       train_domain_encoder)
-from benchmark.errors import ConfigError, DataError
+from mammobench.errors import ConfigError, DataError
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)

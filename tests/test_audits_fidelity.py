@@ -9,9 +9,9 @@ from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from benchmark.audits.fidelity import (fd_with_baseline, frechet_distance, intensity_moments, kernel_distance,
+from mammobench.audits.fidelity import (fd_with_baseline, frechet_distance, intensity_moments, kernel_distance,
                                        mmd2_unbiased, moment_differences, ms_ssim_diversity, prdc)
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)
@@ -128,7 +128,7 @@ def test_bad_features_raise():
 def test_own_ms_ssim_matches_torchmetrics(size):
     from torchmetrics.functional.image import multiscale_structural_similarity_index_measure as tm_msssim
 
-    from benchmark.audits.fidelity import ms_ssim, ms_ssim_settings
+    from mammobench.audits.fidelity import ms_ssim, ms_ssim_settings
 
     rng = np.random.default_rng(size)
     a = rng.random((4, size, size))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchmark.audits.memorisation import (_z_u, calibrated_threshold, copy_detection, data_copying_ct,
+from mammobench.audits.memorisation import (_z_u, calibrated_threshold, copy_detection, data_copying_ct,
                                            membership_inference, nn_distances, pixel_embedding, tpr_at_fpr)
 
 

@@ -7,13 +7,13 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from audits_fixtures import batch_from, make_manifest, make_view, render
-from benchmark.audits import run_audits
-from benchmark.audits.encoder import train_domain_encoder
-from benchmark.audits.leakage import raise_for_leakage
-from benchmark.cards import GeneratorCard
-from benchmark.errors import ConfigError, LeakageError
-from benchmark.io import to_json_text
-from benchmark.results import minimal_result, validate_result
+from mammobench.audits import run_audits
+from mammobench.audits.encoder import train_domain_encoder
+from mammobench.audits.leakage import raise_for_leakage
+from mammobench.cards import GeneratorCard
+from mammobench.errors import ConfigError, LeakageError
+from mammobench.io import to_json_text
+from mammobench.results import minimal_result, validate_result
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)
@@ -106,7 +106,7 @@ def test_generator_fitted_on_test_patients_fails_leakage(world):
 
 
 def test_card_declaring_test_data_fails():
-    from benchmark.audits.leakage import card_claims_record
+    from mammobench.audits.leakage import card_claims_record
 
     rec = card_claims_record("g", _card(training_data=("tiny:train", "tiny:test")))
     assert rec["status"] == "fail" and "tiny:test" in rec["message"]
@@ -124,8 +124,8 @@ def test_fatty_only_generator_flagged_by_bias_audit(world):
 
 
 def test_near_duplicate_across_splits_detected(world):
-    from benchmark.audits.leakage import near_duplicate_record
-    from benchmark.audits.memorisation import pixel_embedding
+    from mammobench.audits.leakage import near_duplicate_record
+    from mammobench.audits.memorisation import pixel_embedding
 
     train, holdout, _, _ = world
     query = np.concatenate([holdout.images[:20], train.images[:5]])
@@ -145,8 +145,8 @@ def test_unknown_config_key_is_rejected(world):
 
 
 def test_adherence_fails_when_conditions_are_ignored(world):
-    from benchmark.audits.adherence import adherence_audit
-    from benchmark.audits.run import DEFAULT_CONFIG
+    from mammobench.audits.adherence import adherence_audit
+    from mammobench.audits.run import DEFAULT_CONFIG
 
     train, holdout, _, encoder = world
     batch = _fresh_batch(40, seed=11)
@@ -164,8 +164,8 @@ def test_adherence_fails_when_conditions_are_ignored(world):
 
 
 def test_bias_with_user_target_distribution(world):
-    from benchmark.audits.bias import bias_audit
-    from benchmark.audits.run import DEFAULT_CONFIG
+    from mammobench.audits.bias import bias_audit
+    from mammobench.audits.run import DEFAULT_CONFIG
 
     train = world[0]
     batch = _fresh_batch(40, seed=12)

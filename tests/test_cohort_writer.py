@@ -8,9 +8,9 @@ import pandas as pd
 import pydicom
 import pytest
 
-from benchmark.cohort import CohortComposition, make_cohort, plan_patients
-from benchmark.cohort.writer import CSV_NAMES
-from benchmark.errors import ConfigError, DataError
+from mammobench.cohort import CohortComposition, make_cohort, plan_patients
+from mammobench.cohort.writer import CSV_NAMES
+from mammobench.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-from benchmark.cli import COMMANDS, main
+from mammobench.cli import COMMANDS, main
 
 
 def test_help_lists_commands(capsys):

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from benchmark.errors import RunLockedError, SchemaError
-from benchmark.io import RunLock, atomic_write_json, read_json, sha256_file, sha256_json, to_json_text
+from mammobench.errors import RunLockedError, SchemaError
+from mammobench.io import RunLock, atomic_write_json, read_json, sha256_file, sha256_json, to_json_text
 
 
 def test_atomic_json_roundtrip_and_nan(tmp_path):
@@ -51,7 +51,7 @@ def test_hashes_are_stable(tmp_path):
 
 
 def test_run_lock_excludes_second_process(tmp_path):
-    code = ("import sys; from benchmark.io import RunLock\n"
+    code = ("import sys; from mammobench.io import RunLock\n"
             "try:\n    RunLock(sys.argv[1]).__enter__()\nexcept Exception as e:\n    print(type(e).__name__)")
     with RunLock(tmp_path):
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)

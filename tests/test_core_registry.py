@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from benchmark.errors import RegistryError
-from benchmark.registry import Registry, import_object
+from mammobench.errors import RegistryError
+from mammobench.registry import Registry, import_object
 
 
 def test_register_get_and_lazy_import():

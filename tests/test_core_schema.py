@@ -6,12 +6,12 @@ import math
 import pandas as pd
 import pytest
 
-from benchmark.cards import GeneratorCard
-from benchmark.errors import ConfigError, DataError, LeakageError, SchemaError
-from benchmark.data.manifest import (MANIFEST_COLUMNS, age_band, empty_manifest, harmonise_density,
+from mammobench.cards import GeneratorCard
+from mammobench.errors import ConfigError, DataError, LeakageError, SchemaError
+from mammobench.data.manifest import (MANIFEST_COLUMNS, age_band, empty_manifest, harmonise_density,
                                      parse_findings, validate_manifest)
-from benchmark.protocols import Generator, GeneratorTags, SyntheticBatch, TrainView
-from benchmark.results import minimal_result, validate_result
+from mammobench.protocols import Generator, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.results import minimal_result, validate_result
 
 import numpy as np
 

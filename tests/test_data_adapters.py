@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from benchmark.data.ingest import load_dataset
-from benchmark.data.manifest import validate_manifest
-from benchmark.errors import ConfigError, DataError, RegistryError
+from mammobench.data.ingest import load_dataset
+from mammobench.data.manifest import validate_manifest
+from mammobench.errors import ConfigError, DataError, RegistryError
 import data_replicas as rep
 
 
@@ -62,7 +62,7 @@ def test_cbis_ddsm_quirks(tmp_path):
 
 
 def test_cbis_box_derived_from_mask_in_cache(tmp_path):
-    from benchmark.data.cache import build_cache
+    from mammobench.data.cache import build_cache
 
     rep.make_cbis(tmp_path)
     res = load_dataset("cbis_ddsm", tmp_path)
@@ -168,8 +168,8 @@ def test_real_virtual_cohort_reads_back_exactly(tmp_path):
     """The cohort maker's output (Contract 1) read through the adapter and cached: truth preserved, breast left."""
     import numpy as np
 
-    from benchmark.cohort.writer import make_cohort
-    from benchmark.data.cache import build_cache
+    from mammobench.cohort.writer import make_cohort
+    from mammobench.data.cache import build_cache
 
     root = make_cohort(tmp_path / "vc", n_patients=3, seed=6, size=64, workers=1)  # seed 6 has a MONOCHROME1 vendor
     res = load_dataset("virtual_cohort", root)

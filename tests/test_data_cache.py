@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from benchmark.data import cache_build
-from benchmark.data.cache import ImageCache, benchmark_cache, build_cache
-from benchmark.data.dicom import read_dicom
-from benchmark.data.ingest import load_dataset
-from benchmark.data.preprocess import preprocess_image
-from benchmark.errors import DataError
+from mammobench.data import cache_build
+from mammobench.data.cache import ImageCache, benchmark_cache, build_cache
+from mammobench.data.dicom import read_dicom
+from mammobench.data.ingest import load_dataset
+from mammobench.data.preprocess import preprocess_image
+from mammobench.errors import DataError
 from data_replicas import make_virtual_cohort
 
 
@@ -91,8 +91,8 @@ def test_parallel_build_and_cache_reads_20x_faster_than_decoding(tmp_path):
 
 
 def test_second_builder_on_the_same_folder_is_refused(cohort, tmp_path):
-    from benchmark.errors import RunLockedError
-    from benchmark.io import RunLock
+    from mammobench.errors import RunLockedError
+    from mammobench.io import RunLock
 
     with RunLock(tmp_path / "c"):
         with pytest.raises(RunLockedError):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from benchmark.cli import main
-from benchmark.data.cache import ImageCache
+from mammobench.cli import main
+from mammobench.data.cache import ImageCache
 import data_replicas as rep
 
 

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.data.dicom import parse_patient_age, probe_dicom, read_dicom, read_dicom_meta
-from benchmark.errors import DicomError
+from mammobench.data.dicom import parse_patient_age, probe_dicom, read_dicom, read_dicom_meta
+from mammobench.errors import DicomError
 from data_replicas import SYNTAXES, phantom, write_dicom
 
 

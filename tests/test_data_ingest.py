@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmark.data.cache import build_cache
-from benchmark.data.ingest import load_dataset
+from mammobench.data.cache import build_cache
+from mammobench.data.ingest import load_dataset
 import data_replicas as rep
 
 

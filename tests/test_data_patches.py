@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.patches import field_pixels, preprocess_patch
-from benchmark.errors import DataError
+from mammobench.data.patches import field_pixels, preprocess_patch
+from mammobench.errors import DataError
 
 
 def _breast(h=240, w=200, right=False, lesion=(90, 120, 20)):
@@ -72,9 +72,9 @@ def test_unknown_pixel_spacing_is_a_clear_error():
 
 
 def test_cache_in_patch_mode_records_the_geometry(tmp_path):
-    from benchmark.cohort import make_cohort
-    from benchmark.data.cache import build_cache
-    from benchmark.data.ingest import load_dataset
+    from mammobench.cohort import make_cohort
+    from mammobench.data.cache import build_cache
+    from mammobench.data.ingest import load_dataset
 
     root = tmp_path / "vc"
     make_cohort(root, n_patients=4, seed=3, size=128)
@@ -91,8 +91,8 @@ def test_cache_in_patch_mode_records_the_geometry(tmp_path):
 
 
 def test_physics_generator_cuts_patches_like_the_view(tmp_path):
-    from baselines.physics.generator import PhysicsGenerator
-    from benchmark.protocols import TrainView
+    from mammobench.baselines.physics.generator import PhysicsGenerator
+    from mammobench.protocols import TrainView
 
     manifest = pd.DataFrame({"patient_id": ["p1", "p2"], "split": ["train"] * 2, "label": ["normal", "malignant"],
                              "lesion_type": ["none", "mass"], "density": ["A", "B"], "age_band": ["50-59"] * 2,

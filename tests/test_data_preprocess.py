@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.data.dicom_write import phantom
-from benchmark.data.preprocess import ImageTransform, breast_mask, preprocess_image
-from benchmark.errors import DataError
+from mammobench.data.dicom_write import phantom
+from mammobench.data.preprocess import ImageTransform, breast_mask, preprocess_image
+from mammobench.errors import DataError
 
 
 def _raw(side: str, label: bool = False) -> np.ndarray:
@@ -80,8 +80,8 @@ def test_blank_and_bad_inputs():
 @pytest.mark.parametrize("view", ["MLO", "CC"])
 def test_breast_mask_keeps_fatty_tissue_not_just_the_pectoral_muscle(view, density):
     """Regression: an Otsu split kept only the bright pectoral muscle of fatty MLO images."""
-    from benchmark.data.preprocess import breast_mask
-    from benchmark.simulator import sample_case, simulate_image
+    from mammobench.data.preprocess import breast_mask
+    from mammobench.simulator import sample_case, simulate_image
 
     rng = np.random.default_rng(7)
     spec = sample_case(rng, view=view, density=density, lesion_type="none", laterality="L")

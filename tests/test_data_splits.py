@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmark.data.splits import assign_splits, check_no_patient_overlap, manifest_sha256
-from benchmark.errors import DataError, LeakageError
+from mammobench.data.splits import assign_splits, check_no_patient_overlap, manifest_sha256
+from mammobench.errors import DataError, LeakageError
 
 
 def _manifest(n_patients: int = 400, official_test: int = 0) -> pd.DataFrame:

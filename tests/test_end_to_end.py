@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.results import load_result
+from mammobench.results import load_result
 
-MAMMOBENCH = [sys.executable, "-m", "benchmark.cli"]
+MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
 SMOKE_ARMS = {"none", "classic", "physics"}
 
 

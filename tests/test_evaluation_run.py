@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.errors import StatisticsError
-from benchmark.evaluation import evaluate_run
-from benchmark.evaluation.fixtures import make_predictions
-from benchmark.results import COMPARISON_KEYS, METRIC_KEYS
+from mammobench.errors import StatisticsError
+from mammobench.evaluation import evaluate_run
+from mammobench.evaluation.fixtures import make_predictions
+from mammobench.results import COMPARISON_KEYS, METRIC_KEYS
 
 PLAN = {"n_boot": 200, "subgroups": ["density", "lesion_type"], "intersections": [["density", "vendor"]],
         "min_group_size": 10, "seed": 0}

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmark.errors import StatisticsError
-from benchmark.evaluation.seed_variance import _groups, _loo_patient_aucs, patient_jackknife_cov, seeds_as_readers_test
-from benchmark.reader.analysis.io import MRMCData
-from benchmark.reader.analysis.mrmc import jackknife_cov, or_hillis
-from benchmark.stats.delong import paired_delong_test
+from mammobench.errors import StatisticsError
+from mammobench.evaluation.seed_variance import _groups, _loo_patient_aucs, patient_jackknife_cov, seeds_as_readers_test
+from mammobench.reader.analysis.io import MRMCData
+from mammobench.reader.analysis.mrmc import jackknife_cov, or_hillis
+from mammobench.stats.delong import paired_delong_test
 
 
 def _data(seed=1, n=60):

@@ -6,8 +6,8 @@ import pandas as pd
 import torch
 from scipy.stats import binomtest
 
-from benchmark.generators.acceptance import CROP_SIZE, lesion_crops, recognition, train_lesion_oracle
-from benchmark.generators.fixtures import make_tiny_train_view
+from mammobench.generators.acceptance import CROP_SIZE, lesion_crops, recognition, train_lesion_oracle
+from mammobench.generators.fixtures import make_tiny_train_view
 
 torch.set_num_threads(1)
 

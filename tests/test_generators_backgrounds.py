@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.audits.memorisation import copy_detection, flipped_pixel_reference, pixel_embedding
-from benchmark.errors import ConfigError
-from benchmark.generators.backgrounds import SpectralBackgrounds
-from benchmark.generators.compose import background_source
-from benchmark.generators.fixtures import make_tiny_train_view
-from benchmark.registry import GENERATORS
+from mammobench.audits.memorisation import copy_detection, flipped_pixel_reference, pixel_embedding
+from mammobench.errors import ConfigError
+from mammobench.generators.backgrounds import SpectralBackgrounds
+from mammobench.generators.compose import background_source
+from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.registry import GENERATORS
 
 torch.set_num_threads(1)
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.errors import DataError
-from benchmark.generators import get_generator
-from benchmark.generators.fixtures import make_tiny_train_view, write_tiny_folder_submission
-from benchmark.protocols import TrainView
+from mammobench.errors import DataError
+from mammobench.generators import get_generator
+from mammobench.generators.fixtures import make_tiny_train_view, write_tiny_folder_submission
+from mammobench.protocols import TrainView
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,8 @@ def test_folder_rejects_npy_out_of_range(tmp_path, view):
 
 @pytest.mark.parametrize("name", ["cgan", "ddpm"])
 def test_learned_baselines_record_curves_and_insert_requested_lesions(name, view):
-    from benchmark.generators import generator_class
-    from benchmark.generators.torchutil import torch_threads
+    from mammobench.generators import generator_class
+    from mammobench.generators.torchutil import torch_threads
 
     cls = generator_class(name)
     with torch_threads(1):
@@ -111,7 +111,7 @@ def test_physics_samples_have_boxes_inside_and_requested_density(view):
 def test_figures_return_matplotlib_figures(view):
     from matplotlib.figure import Figure
 
-    from benchmark.generators.figures import sample_grid, training_curves
+    from mammobench.generators.figures import sample_grid, training_curves
 
     fig = sample_grid(view.images, view.manifest, view.images[:, None], view.manifest, by="density", per_condition=2)
     assert isinstance(fig, Figure) and len(fig.axes) == 4 * 4

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.checks import CheckContext
-from benchmark.generators.fixtures import make_tiny_train_view
-from benchmark.protocols import GeneratorTags, SyntheticBatch
-from benchmark.registry import GENERATORS
-from benchmark.testing import (check_generator, check_reads_only_the_train_view, check_sample_shape_dtype_range,
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.checks import CheckContext
+from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.protocols import GeneratorTags, SyntheticBatch
+from mammobench.registry import GENERATORS
+from mammobench.testing import (check_generator, check_reads_only_the_train_view, check_sample_shape_dtype_range,
                                check_seed_determinism, format_results, run_check)
 from generator_plugin import PLUGIN_NAME, write_plugin_package
 
@@ -106,7 +106,7 @@ def test_full_suite_table_names_failing_check_and_reason():
 
 
 def test_cli_exit_codes_and_json(capsys):
-    from benchmark.commands.check_generator import main
+    from mammobench.commands.check_generator import main
 
     assert main(["none"]) == 0
     assert "check_protocol" in capsys.readouterr().out

@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.errors import ConfigError, DataError, RegistryError
-from benchmark.generators import BUILTIN_GENERATORS, get_generator
-from benchmark.generators.cache import cache_key, fit_or_load, load_generator, save_generator
-from benchmark.generators.conditions import resolve_conditions, validate_conditions
-from benchmark.generators.fixtures import make_tiny_train_view
-from benchmark.generators.insertion import CONTEXT, extract_patches, insert_patch
-from benchmark.registry import GENERATORS
+from mammobench.errors import ConfigError, DataError, RegistryError
+from mammobench.generators import BUILTIN_GENERATORS, get_generator
+from mammobench.generators.cache import cache_key, fit_or_load, load_generator, save_generator
+from mammobench.generators.conditions import resolve_conditions, validate_conditions
+from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.generators.insertion import CONTEXT, extract_patches, insert_patch
+from mammobench.registry import GENERATORS
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_builtins_registered_lazily_and_resolvable():
     for name in BUILTIN_GENERATORS:
         assert name in GENERATORS.names()
         assert isinstance(GENERATORS.spec(name), (str, type))
-    assert type(get_generator("baselines.classic.generator:ClassicAugmentation")).__name__ == "ClassicAugmentation"
+    assert type(get_generator("mammobench.baselines.classic.generator:ClassicAugmentation")).__name__ == "ClassicAugmentation"
 
 
 def test_unknown_generator_suggests_close_name():
@@ -95,7 +95,7 @@ def test_insert_patch_never_darkens_tissue():
 
 
 def test_lesions_are_placed_where_training_lesions_are():
-    from benchmark.generators.backgrounds import place_lesion
+    from mammobench.generators.backgrounds import place_lesion
 
     bg = np.full((64, 64), 0.4, np.float32)
     rng = np.random.default_rng(0)
@@ -126,7 +126,7 @@ class _Counting:
 
 
 def test_fit_or_load_caches_by_params_manifest_and_seed(view, tmp_path, monkeypatch):
-    from baselines.classic.generator import ClassicAugmentation
+    from mammobench.baselines.classic.generator import ClassicAugmentation
 
     original = ClassicAugmentation.fit
 
@@ -162,7 +162,7 @@ def test_saved_generator_is_plain_data_not_pickled_code(view, tmp_path):
     gen = get_generator("classic").fit(view, seed=0)
     path = save_generator(gen, tmp_path / "g.pt")
     payload = torch.load(path, weights_only=True)  # raises if the file needs arbitrary unpickling
-    assert payload["spec"] == "baselines.classic.generator:ClassicAugmentation"
+    assert payload["spec"] == "mammobench.baselines.classic.generator:ClassicAugmentation"
     assert payload["card"]["name"] == "classic" and payload["card"]["training_manifest_sha256"] == view.manifest_hash
     loaded = load_generator(path)
     assert np.array_equal(loaded.sample(2, seed=3).images, gen.sample(2, seed=3).images)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import data_replicas as rep
-from benchmark.errors import ConfigError, DataError, DicomError, MammoBenchError, SchemaError
+from mammobench.errors import ConfigError, DataError, DicomError, MammoBenchError, SchemaError
 
 REPO = Path(__file__).resolve().parents[1]
 #: words that show the message says what to do (valid choices, expected form, a command, a file to edit)
@@ -50,7 +50,7 @@ TASK = (REPO / "tasks" / "vc_lesion" / "task.yaml").read_text(encoding="utf-8")
     (("positive: [benign, malignant]", "positive: [[benign]]"), "target.positive"),
 ])
 def test_task_yaml_errors_name_file_key_and_fix(tmp_path, edit, key):
-    from benchmark.pipeline.config import load_task
+    from mammobench.pipeline.config import load_task
 
     assert edit[0] in TASK
     path = _task_dir(tmp_path, TASK.replace(edit[0], edit[1], 1))
@@ -60,7 +60,7 @@ def test_task_yaml_errors_name_file_key_and_fix(tmp_path, edit, key):
 
 
 def test_task_yaml_syntax_error(tmp_path):
-    from benchmark.pipeline.config import load_task
+    from mammobench.pipeline.config import load_task
 
     path = _task_dir(tmp_path, "task: vc_lesion\nsplits: {seed: 0\n")
     with pytest.raises(ConfigError) as info:
@@ -72,7 +72,7 @@ def test_task_yaml_syntax_error(tmp_path):
                                       ("quick: {tasks: [vc_lesion], speed: 1}", "speed"),
                                       ("quick: {tasks: []}", "tasks")])
 def test_suite_yaml_errors(tmp_path, body, key):
-    from benchmark.pipeline.suites import load_suites
+    from mammobench.pipeline.suites import load_suites
 
     path = tmp_path / "suites.yaml"
     path.write_text(body + "\n", encoding="utf-8")
@@ -82,7 +82,7 @@ def test_suite_yaml_errors(tmp_path, body, key):
 
 
 def test_csv_manifest_missing_column_and_unknown_code(tmp_path):
-    from benchmark.data.ingest import load_dataset
+    from mammobench.data.ingest import load_dataset
 
     rep.make_hospital_export(tmp_path)
     result = load_dataset("manifest", tmp_path, verify="none")
@@ -99,7 +99,7 @@ def test_csv_manifest_missing_column_and_unknown_code(tmp_path):
 @pytest.mark.parametrize("edit,key", [("table: export.csv", "table: [a]"), ("columns: {", "columns: {bogus: X, "),
                                       ("dataset: hospital_x", "dataset: hospital_x\nextra: 1")])
 def test_manifest_mapping_yaml_errors(tmp_path, edit, key):
-    from benchmark.data.ingest import load_dataset
+    from mammobench.data.ingest import load_dataset
 
     rep.make_hospital_export(tmp_path)
     mapping = tmp_path / "mammobench_mapping.yaml"
@@ -110,7 +110,7 @@ def test_manifest_mapping_yaml_errors(tmp_path, edit, key):
 
 
 def test_dicom_errors_name_file_and_reason(tmp_path):
-    from benchmark.data.dicom import read_dicom
+    from mammobench.data.dicom import read_dicom
 
     good = rep.write_dicom(tmp_path / "good.dcm", rep.phantom(0))
     trunc = tmp_path / "trunc.dcm"
@@ -127,7 +127,7 @@ def test_dicom_nan_float_pixels_refused(tmp_path):
     import numpy as np
     import pydicom
 
-    from benchmark.data.dicom import read_dicom
+    from mammobench.data.dicom import read_dicom
 
     ds = pydicom.dcmread(rep.write_dicom(tmp_path / "f.dcm", rep.phantom(0, (16, 16))))
     del ds.PixelData
@@ -142,13 +142,13 @@ def test_dicom_nan_float_pixels_refused(tmp_path):
 
 
 def _checklist_ids() -> list[str]:
-    from benchmark.report.checklists import load_checklists
+    from mammobench.report.checklists import load_checklists
 
     return [item["id"] for cl in load_checklists() for item in cl["items"]]
 
 
 def test_answers_yaml_unknown_id_and_empty_answer(tmp_path):
-    from benchmark.report.checklists import load_answers
+    from mammobench.report.checklists import load_answers
 
     ids = _checklist_ids()
     path = tmp_path / "answers.yaml"
@@ -163,7 +163,7 @@ def test_answers_yaml_unknown_id_and_empty_answer(tmp_path):
 
 
 def test_checklist_yaml_missing_key(tmp_path):
-    from benchmark.report.checklists import load_checklist
+    from mammobench.report.checklists import load_checklist
 
     path = tmp_path / "bad.yaml"
     path.write_text("id: X\ntitle: t\nsource: s\nreports: [html]\n", encoding="utf-8")
@@ -177,8 +177,8 @@ def test_checklist_yaml_missing_key(tmp_path):
                                         (lambda r: r.update(schema_version="9.9"), "schema_version"),
                                         (lambda r: r.update(metrics=[{"metric": "auc"}]), "metrics[0]")])
 def test_result_file_errors(tmp_path, mutate, key):
-    from benchmark.io import to_json_text
-    from benchmark.results import load_result, minimal_result
+    from mammobench.io import to_json_text
+    from mammobench.results import load_result, minimal_result
 
     result = minimal_result("r")
     mutate(result)
@@ -190,7 +190,7 @@ def test_result_file_errors(tmp_path, mutate, key):
 
 
 def test_result_file_not_json(tmp_path):
-    from benchmark.results import load_result
+    from mammobench.results import load_result
 
     path = tmp_path / "result.json"
     path.write_bytes(b'{"schema_version": "1.0", ')
@@ -203,7 +203,7 @@ def test_result_file_not_json(tmp_path):
                                        ("reader,treatment,case,truth\nR1,a,C1,1\n", "rating"),
                                        ("reader,treatment,case,truth,rating\nR1,a,C1,1,inf\n", "rating")])
 def test_reader_ratings_export_errors(tmp_path, text, what):
-    from benchmark.reader.analysis.io import read_ratings
+    from mammobench.reader.analysis.io import read_ratings
 
     path = tmp_path / "ratings.csv"
     path.write_text(text, encoding="utf-8")
@@ -213,7 +213,7 @@ def test_reader_ratings_export_errors(tmp_path, text, what):
 
 
 def test_reader_export_without_answers_db(tmp_path):
-    from benchmark.reader.export import export_ratings
+    from mammobench.reader.export import export_ratings
 
     with pytest.raises(DataError) as info:
         export_ratings(tmp_path)
@@ -225,7 +225,7 @@ def test_reader_export_without_answers_db(tmp_path):
                                        "colour"),
                                       ("name: x\nversion: ''\nkind: gan\nlicence: MIT\nintended_use: t\n", "version")])
 def test_generator_card_errors(tmp_path, body, key):
-    from benchmark.cards import GeneratorCard
+    from mammobench.cards import GeneratorCard
 
     path = tmp_path / "card.yaml"
     path.write_text(body, encoding="utf-8")
@@ -235,7 +235,7 @@ def test_generator_card_errors(tmp_path, body, key):
 
 
 def test_generator_card_non_utf8(tmp_path):
-    from benchmark.cards import GeneratorCard
+    from mammobench.cards import GeneratorCard
 
     path = tmp_path / "card.yaml"
     path.write_bytes(b"name: \xff\xfe\n")
@@ -248,8 +248,8 @@ def test_generator_card_non_utf8(tmp_path):
                                          ("missing_image", "s0000.png"), ("bad_label", "label"),
                                          ("box_outside", "box")])
 def test_folder_submission_errors(tmp_path, case, needle):
-    from baselines.folder.validate import load_folder
-    from benchmark.generators.fixtures import write_tiny_folder_submission
+    from mammobench.baselines.folder.validate import load_folder
+    from mammobench.generators.fixtures import write_tiny_folder_submission
 
     sub = write_tiny_folder_submission(tmp_path / "sub", n=4, size=16)
     manifest = sub / "manifest.csv"

@@ -26,7 +26,7 @@ MRNS = ["MRNPHI000101", "MRNPHI000202"]
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
-    from benchmark.data.ingest import load_dataset
+    from mammobench.data.ingest import load_dataset
 
     root = tmp_path_factory.mktemp("phi")
     rep.make_hospital_export(root)
@@ -59,7 +59,7 @@ def test_manifest_carries_no_header_phi(ingested):
 
 @pytest.mark.slow  # renders a full report (~10 s idle, ~35 s on a loaded 2-core box)
 def test_report_from_ingested_ids_has_no_phi(ingested, tmp_path):
-    from benchmark.report.render import render_report
+    from mammobench.report.render import render_report
 
     run = fake_run_copy(tmp_path)
     pred = pd.read_csv(run / "predictions.csv", dtype={"patient_id": str, "image_id": str})

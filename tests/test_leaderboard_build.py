@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.commands import leaderboard as leaderboard_cmd
-from benchmark.commands import submit as submit_cmd
-from benchmark.errors import IntegrityError
-from benchmark.io import read_json
-from benchmark.leaderboard.build import build_leaderboard, check_up_to_date
-from benchmark.leaderboard.bundle import submit
-from benchmark.report.provenance import sign_run
+from mammobench.commands import leaderboard as leaderboard_cmd
+from mammobench.commands import submit as submit_cmd
+from mammobench.errors import IntegrityError
+from mammobench.io import read_json
+from mammobench.leaderboard.build import build_leaderboard, check_up_to_date
+from mammobench.leaderboard.bundle import submit
+from mammobench.report.provenance import sign_run
 from browser_util import open_page, require_chromium
 from run_fixture import FAKE_PATIENT_NAMES, fake_run_copy, rendered_run_copy
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.perf.generator_bench import bench_generator
-from benchmark.perf.machine import git_sha, machine_info, peak_memory_mb
-from benchmark.perf.training_bench import bench_detector_training
+from mammobench.perf.generator_bench import bench_generator
+from mammobench.perf.machine import git_sha, machine_info, peak_memory_mb
+from mammobench.perf.training_bench import bench_detector_training
 
 
 def test_detector_training_bench_fields():

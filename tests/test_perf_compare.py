@@ -5,11 +5,11 @@ import copy
 
 import pytest
 
-from benchmark.commands import perf as perf_cmd
-from benchmark.errors import SchemaError
-from benchmark.io import atomic_write_json
-from benchmark.perf.compare import compare_results, format_comparison
-from benchmark.perf.suite import figure
+from mammobench.commands import perf as perf_cmd
+from mammobench.errors import SchemaError
+from mammobench.io import atomic_write_json
+from mammobench.perf.compare import compare_results, format_comparison
+from mammobench.perf.suite import figure
 
 
 def _result(figs, cpus=2, sha="a" * 40):

@@ -5,14 +5,14 @@ import json
 
 import pytest
 
-from benchmark.commands import perf as perf_cmd
-from benchmark.errors import ConfigError, SchemaError
-from benchmark.io import atomic_write_json
-from benchmark.perf import suite
-from benchmark.perf.compare import load_perf
-from benchmark.perf.e2e import bench_e2e, stage_timings
-from benchmark.perf.runner import SCHEMA_VERSION, format_table, run_perf, select, validate_perf
-from benchmark.results import minimal_result, write_result
+from mammobench.commands import perf as perf_cmd
+from mammobench.errors import ConfigError, SchemaError
+from mammobench.io import atomic_write_json
+from mammobench.perf import suite
+from mammobench.perf.compare import load_perf
+from mammobench.perf.e2e import bench_e2e, stage_timings
+from mammobench.perf.runner import SCHEMA_VERSION, format_table, run_perf, select, validate_perf
+from mammobench.results import minimal_result, write_result
 
 
 def test_run_perf_schema_and_json_round_trip(tmp_path):
@@ -111,8 +111,8 @@ def test_cli_bad_options():
 
 
 def test_e2e_child_failure_is_a_clear_error(tmp_path):
-    from benchmark.errors import MammoBenchError
-    from benchmark.perf.e2e import run_suite
+    from mammobench.errors import MammoBenchError
+    from mammobench.perf.e2e import run_suite
 
     with pytest.raises(MammoBenchError, match="exited 2"):
         run_suite("no-such-profile", tmp_path, timeout_s=120)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.pipeline.cells import CellSpec, collect_predictions, is_done, run_cell
-from benchmark.pipeline.executors import execute
-from benchmark.pipeline.stages import CASE_COLUMNS
+from mammobench.pipeline.cells import CellSpec, collect_predictions, is_done, run_cell
+from mammobench.pipeline.executors import execute
+from mammobench.pipeline.stages import CASE_COLUMNS
 
 
 def make_run_inputs(run_dir: Path, *, n: int = 48, size: int = 24, seed: int = 0) -> Path:

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from benchmark.errors import ConfigError
-from benchmark.pipeline.arms import arm_name, draw_conditions, plan_arms, synthetic_count
-from benchmark.pipeline.config import load_task, task_from_dict
-from benchmark.pipeline.profiles import profile_settings
-from benchmark.pipeline.suites import BUILTIN_TASKS, find_task, list_tasks, load_suites, resolve
+from mammobench.errors import ConfigError
+from mammobench.pipeline.arms import arm_name, draw_conditions, plan_arms, synthetic_count
+from mammobench.pipeline.config import load_task, task_from_dict
+from mammobench.pipeline.profiles import profile_settings
+from mammobench.pipeline.suites import BUILTIN_TASKS, find_task, list_tasks, load_suites, resolve
 
 
 def test_builtin_tasks_and_template_validate():

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.commands import verify as verify_cmd
-from benchmark.errors import ConfigError, IntegrityError
-from benchmark.io import read_json
-from benchmark.report.plan import check_analysis_plan, write_analysis_plan
-from benchmark.report.provenance import sign_run, verify_run
+from mammobench.commands import verify as verify_cmd
+from mammobench.errors import ConfigError, IntegrityError
+from mammobench.io import read_json
+from mammobench.report.plan import check_analysis_plan, write_analysis_plan
+from mammobench.report.provenance import sign_run, verify_run
 from run_fixture import PLAN, fake_run_copy
 
 

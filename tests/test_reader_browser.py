@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.reader.builder import build_study
-from benchmark.reader.export import export_ratings
+from mammobench.reader.builder import build_study
+from mammobench.reader.export import export_ratings
 from tests.reader_fixtures import make_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 def _start_server(study: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "benchmark.cli", "reader", "serve", str(study),
+    proc = subprocess.Popen([sys.executable, "-m", "mammobench.cli", "reader", "serve", str(study),
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -6,10 +6,10 @@ import io
 import pandas as pd
 import pytest
 
-from benchmark.commands import reader as reader_cmd
-from benchmark.errors import DataError
-from benchmark.reader.analysis.io import read_imrmc, read_long_csv, read_ratings, to_mrmc_data, write_imrmc
-from benchmark.reader.analysis.mrmc import or_hillis
+from mammobench.commands import reader as reader_cmd
+from mammobench.errors import DataError
+from mammobench.reader.analysis.io import read_imrmc, read_long_csv, read_ratings, to_mrmc_data, write_imrmc
+from mammobench.reader.analysis.mrmc import or_hillis
 from tests.test_reader_mrmc import VANDYKE, needs_vandyke
 
 

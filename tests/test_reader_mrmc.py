@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmark.commands import reader as reader_cmd
-from benchmark.errors import StatisticsError
-from benchmark.reader.analysis.io import MRMCData, read_ratings, to_mrmc_data
-from benchmark.reader.analysis.mrmc import empirical_auc, jackknife_cov, or_hillis, reader_aucs
-from benchmark.reader.power import VANDYKE_PILOT, mrmc_power
+from mammobench.commands import reader as reader_cmd
+from mammobench.errors import StatisticsError
+from mammobench.reader.analysis.io import MRMCData, read_ratings, to_mrmc_data
+from mammobench.reader.analysis.mrmc import empirical_auc, jackknife_cov, or_hillis, reader_aucs
+from mammobench.reader.power import VANDYKE_PILOT, mrmc_power
 
 VANDYKE = Path("/work/shared/data/vandyke_mrmc.csv")
 if not VANDYKE.is_file():  # the shared data folder sits next to the checkout
@@ -88,7 +88,7 @@ def test_or_jackknife_equals_dbm_hillis(vandyke):
 
 @needs_vandyke
 def test_delong_option_matches_single_reader_delong(vandyke):
-    from benchmark.stats.delong import delong_ci
+    from mammobench.stats.delong import delong_ci
 
     res = or_hillis(vandyke, cov_method="delong")
     one = delong_ci(vandyke.truth, vandyke.ratings[0, 0])

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from pydicom.dataset import Dataset
 
-from benchmark.commands import reader as reader_cmd
-from benchmark.errors import DataError, IntegrityError
-from benchmark.reader.app import make_server
-from benchmark.reader.builder import build_study
-from benchmark.reader.deid import deidentify_dataset, png_metadata_chunks, remaining_identifiers
-from benchmark.reader.export import check_package, export_package, export_ratings
-from benchmark.reader.study import load_key, load_study
+from mammobench.commands import reader as reader_cmd
+from mammobench.errors import DataError, IntegrityError
+from mammobench.reader.app import make_server
+from mammobench.reader.builder import build_study
+from mammobench.reader.deid import deidentify_dataset, png_metadata_chunks, remaining_identifiers
+from mammobench.reader.export import check_package, export_package, export_ratings
+from mammobench.reader.study import load_key, load_study
 from tests.reader_fixtures import Client, make_folder
 
 
@@ -153,8 +153,8 @@ def test_dicom_basic_profile_removes_identifiers():
 
 
 def test_build_from_image_cache_with_manifest(tmp_path):
-    from benchmark.data.cache import build_cache
-    from benchmark.data.ingest import load_dataset
+    from mammobench.data.cache import build_cache
+    from mammobench.data.ingest import load_dataset
     from data_replicas import make_virtual_cohort
 
     make_virtual_cohort(tmp_path / "vc")

@@ -8,9 +8,9 @@ from scipy.stats import binomtest
 from sklearn.metrics import roc_auc_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from benchmark.errors import StatisticsError
-from benchmark.reader.analysis.turing import clopper_pearson, fleiss_kappa, tost_binomial, turing_analysis
-from benchmark.reader.power import tost_power_exact, turing_detect_n, turing_tost_n
+from mammobench.errors import StatisticsError
+from mammobench.reader.analysis.turing import clopper_pearson, fleiss_kappa, tost_binomial, turing_analysis
+from mammobench.reader.power import tost_power_exact, turing_detect_n, turing_tost_n
 
 
 def _reads(n_readers=4, n_images=40, shift=0.0, seed=0) -> pd.DataFrame:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.errors import ConfigError
-from benchmark.report.checklists import fill_item, load_answers, load_checklist, load_checklists
-from benchmark.report.evidence import REDACTED, scrub
+from mammobench.errors import ConfigError
+from mammobench.report.checklists import fill_item, load_answers, load_checklist, load_checklists
+from mammobench.report.evidence import REDACTED, scrub
 
 
 def test_all_checklists_load_with_unique_ids():

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from benchmark.commands import report as report_cmd
-from benchmark.errors import ConfigError
-from benchmark.io import read_json
-from benchmark.report.provenance import sign_run, verify_run
-from benchmark.report.render import render_report
+from mammobench.commands import report as report_cmd
+from mammobench.errors import ConfigError
+from mammobench.io import read_json
+from mammobench.report.provenance import sign_run, verify_run
+from mammobench.report.render import render_report
 from run_fixture import FAKE_PATIENT_NAMES, fake_run_copy, rendered_run_copy
 
 SECTIONS = ("verdict", "plan", "cohort", "partitions", "metrics", "comparisons", "fairness", "calibration",

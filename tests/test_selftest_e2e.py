@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from benchmark.commands.selftest import main
-from benchmark.selftest.runner import run_selftest
+from mammobench.commands.selftest import main
+from mammobench.selftest.runner import run_selftest
 
 AUDIT_TRIALS = ["memoriser", "leaker", "biased", "off_condition"]
 
@@ -40,7 +40,7 @@ def test_selftest_lands_in_result_report_and_signature(smoke_run):
     result = json.loads((run_dir / "result.json").read_text())
     assert [r["trial"] for r in result["selftest"]] == [r["trial"] for r in records]
     assert "Self-test: known-answer trials" in (run_dir / "report.html").read_text()
-    from benchmark.report.provenance import verify_run
+    from mammobench.report.provenance import verify_run
 
     report = verify_run(run_dir)
     assert report.ok, report.lines()

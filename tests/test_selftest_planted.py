@@ -5,14 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from baselines.planted import PLANTED_GENERATORS, register
-from benchmark.audits.bias import bias_audit
-from benchmark.audits.leakage import patient_overlap_record
-from benchmark.audits.memorisation import memorisation_audit, pixel_embedding
-from benchmark.audits.run import resolve_config
-from benchmark.generators import get_generator
-from benchmark.generators.fixtures import make_tiny_train_view
-from benchmark.protocols import Generator
+from mammobench.baselines.planted import PLANTED_GENERATORS, register
+from mammobench.audits.bias import bias_audit
+from mammobench.audits.leakage import patient_overlap_record
+from mammobench.audits.memorisation import memorisation_audit, pixel_embedding
+from mammobench.audits.run import resolve_config
+from mammobench.generators import get_generator
+from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.protocols import Generator
 
 SIZE = 32
 register()

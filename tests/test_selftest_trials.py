@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from benchmark.commands.selftest import format_table, main
-from benchmark.errors import ConfigError
-from benchmark.selftest.null_fpr import clopper_pearson, summarise_null_fpr
-from benchmark.selftest.trials import TRIALS, primary_comparisons, select_trials, trial_record
+from mammobench.commands.selftest import format_table, main
+from mammobench.errors import ConfigError
+from mammobench.selftest.null_fpr import clopper_pearson, summarise_null_fpr
+from mammobench.selftest.trials import TRIALS, primary_comparisons, select_trials, trial_record
 
 DELONG, BOOT = "paired DeLong (seed-averaged scores)", "paired patient bootstrap (seed-averaged metric)"
 
@@ -110,9 +110,9 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
     """Comparison trials: a cohort whose training part lacks dense breasts, and the pre-specified
     family (overall + density); audit trials: the task's own cohort. A user's --cohort folder gets
     one sub-folder per cohort so the two never overwrite each other."""
-    from benchmark.pipeline.suites import find_task
-    from benchmark.pipeline.profiles import profile_settings
-    from benchmark.selftest.runner import (COMPARISON_TEST_FRACTION, COMPARISON_TRAIN_DENSITY, MIN_TRAIN_PATIENTS,
+    from mammobench.pipeline.suites import find_task
+    from mammobench.pipeline.profiles import profile_settings
+    from mammobench.selftest.runner import (COMPARISON_TEST_FRACTION, COMPARISON_TRAIN_DENSITY, MIN_TRAIN_PATIENTS,
                                            selftest_task, trial_cohort_dir)
 
     task = find_task("vc_lesion")

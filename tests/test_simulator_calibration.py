@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchmark.errors import ConfigError
-from benchmark.simulator import calibration as cal
-from benchmark.simulator import sample_case
+from mammobench.errors import ConfigError
+from mammobench.simulator import calibration as cal
+from mammobench.simulator import sample_case
 
 # BCSC 2007–2010 share of C+D by age group (Sprague et al. 2014, via ASCO Post) — the published table.
 BCSC_CD = {42: 0.57, 47: 0.55, 52: 0.46, 57: 0.38, 62: 0.33, 67: 0.31, 72: 0.26}

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from benchmark.errors import ConfigError
-from benchmark.simulator import CaseSpec, sample_case, simulate_image
+from mammobench.errors import ConfigError
+from mammobench.simulator import CaseSpec, sample_case, simulate_image
 
 LESIONS = ("mass", "calcification", "architectural_distortion", "asymmetry")
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmark.evaluation.null_experiment import null_rejection_rate
-from benchmark.perf.stats_bench import bench_bootstrap, bench_delong
-from benchmark.stats.bootstrap import PatientBootstrap, bootstrap_p_value, weighted_auc
-from benchmark.stats.froc import cpm, froc_curve, image_level_auc, lesion_sensitivity, sensitivity_at_fps
+from mammobench.evaluation.null_experiment import null_rejection_rate
+from mammobench.perf.stats_bench import bench_bootstrap, bench_delong
+from mammobench.stats.bootstrap import PatientBootstrap, bootstrap_p_value, weighted_auc
+from mammobench.stats.froc import cpm, froc_curve, image_level_auc, lesion_sensitivity, sensitivity_at_fps
 
 
 def test_weighted_auc_equals_sklearn_on_expanded_replicates():

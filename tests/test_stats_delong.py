@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmark.commands import stats as stats_cmd
-from benchmark.errors import DataError, StatisticsError
-from benchmark.stats.delong import delong_auc_cov, delong_ci, delong_placements, paired_delong_test
+from mammobench.commands import stats as stats_cmd
+from mammobench.errors import DataError, StatisticsError
+from mammobench.stats.delong import delong_auc_cov, delong_ci, delong_placements, paired_delong_test
 
 ASAH = Path("/work/shared/data/asah.csv")
 if not ASAH.exists():

@@ -9,12 +9,12 @@ from fairlearn.metrics import equalized_odds_difference as fl_eod
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from statsmodels.stats.multitest import multipletests
 
-from benchmark.errors import StatisticsError
-from benchmark.stats import metrics as M
-from benchmark.stats.clustered_auc import clustered_auc_cov, paired_clustered_test
-from benchmark.stats.delong import delong_auc_cov, paired_delong_test
-from benchmark.stats.fairness import auc_by_group, equalized_odds_difference, gap, worst_group
-from benchmark.stats.multiplicity import adjust_p_values, heterogeneity_wald
+from mammobench.errors import StatisticsError
+from mammobench.stats import metrics as M
+from mammobench.stats.clustered_auc import clustered_auc_cov, paired_clustered_test
+from mammobench.stats.delong import delong_auc_cov, paired_delong_test
+from mammobench.stats.fairness import auc_by_group, equalized_odds_difference, gap, worst_group
+from mammobench.stats.multiplicity import adjust_p_values, heterogeneity_wald
 
 Y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
 S = np.array([0.1, 0.4, 0.4, 0.8, 0.4, 0.9, 0.2, 0.3, 0.6, 0.7])  # ties at 0.4 across classes

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.errors import ConfigError
-from benchmark.training.train import TrainConfig, lr_scheduler, train_detector
+from mammobench.errors import ConfigError
+from mammobench.training.train import TrainConfig, lr_scheduler, train_detector
 
 
 def test_cosine_schedule_matches_the_closed_form_and_ends_at_zero():

@@ -3,7 +3,7 @@
 Fit: cut patches around every training finding (plus tissue patches from normal images), train a
 conditional generator / projection discriminator pair (hinge loss, spectral norm) conditioned on
 lesion type, pathology label and density, sampling batches balanced over lesion types; and fit the
-background model (default: synthetic tissue per density, :class:`benchmark.generators.backgrounds.SpectralBackgrounds`).
+background model (default: synthetic tissue per density, :class:`mammobench.generators.backgrounds.SpectralBackgrounds`).
 Sample: draw a background for the requested density, generate a lesion patch for the requested
 (lesion type, label, density), and add it to the tissue (excess density under a soft mask, exact
 box); normal rows get the background alone. Output is at the TrainView's resolution.
@@ -11,7 +11,7 @@ box); normal rows get the background alone. Output is at the TrainView's resolut
 a patient's image, which the memorisation audit reports).
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = ConditionalGAN(**ConditionalGAN.tiny_config()).fit(make_tiny_train_view(n=16), seed=0)
     >>> gen.sample(2, seed=0).images.shape
     (2, 1, 32, 32)
@@ -26,13 +26,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from baselines.cgan.networks import PatchGenerator, ProjectionDiscriminator
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
-from benchmark.generators.conditions import labels_frame, resolve_conditions
-from benchmark.generators.insertion import extract_patches
-from benchmark.generators.torchutil import autocast, eval_mode, pick_device, seeded
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.baselines.cgan.networks import PatchGenerator, ProjectionDiscriminator
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
+from mammobench.generators.conditions import labels_frame, resolve_conditions
+from mammobench.generators.insertion import extract_patches
+from mammobench.generators.torchutil import autocast, eval_mode, pick_device, seeded
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 
 def balanced_weights(types: pd.Series) -> torch.Tensor:

@@ -1,13 +1,13 @@
 """Classic augmentation: up-down flips, small affine, intensity/gamma and elastic deformation.
 
 Each synthetic image is a transformed training image. Requested conditions are honoured by
-choosing source images that match them (see :func:`benchmark.generators.conditions.resolve_conditions`);
+choosing source images that match them (see :func:`mammobench.generators.conditions.resolve_conditions`);
 the labels are the source image's true labels. Boxes are transformed exactly: each box is
 rasterised as a mask, warped with the very coordinate map applied to the image, and re-boxed.
 Left-right flips are not used because the preprocessed images put every breast on the left.
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = ClassicAugmentation().fit(make_tiny_train_view(n=8, size=32), seed=0)
     >>> batch = gen.sample(4, seed=1)
     >>> batch.images.shape, batch.images.dtype.name
@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.conditions import labels_frame, resolve_conditions
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.conditions import labels_frame, resolve_conditions
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 
 def coordinate_map(shape: tuple[int, int], rng: np.random.Generator, *, flip: bool, rotate_deg: float,

@@ -3,14 +3,14 @@
 Fit: the same lesion-centred patches as ``cgan`` (plus normal tissue patches), an ε-prediction
 TinyUNet with a cosine schedule, condition dropout for classifier-free guidance, batches balanced
 over lesion types; and the background model (default: synthetic tissue per density,
-:class:`benchmark.generators.backgrounds.SpectralBackgrounds`). Sample: draw a background for the
+:class:`mammobench.generators.backgrounds.SpectralBackgrounds`). Sample: draw a background for the
 requested density, cut the context window where the lesion goes and **inpaint** the lesion into it
 (DDIM with few steps, RePaint-style known-region replacement, guidance on lesion type / label /
 density), then blend it back (exact box). ``background="training"`` uses real training normals
 instead (every image then derives from a patient's image).
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = ConditionalDDPM(**ConditionalDDPM.tiny_config()).fit(make_tiny_train_view(n=16), seed=0)
     >>> gen.sample(2, seed=0).images.shape
     (2, 1, 32, 32)
@@ -25,14 +25,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from baselines.cgan.generator import augment_patches, balanced_weights
-from baselines.ddpm.unet import TinyUNet, cosine_alpha_bar, ddim_sample
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
-from benchmark.generators.conditions import labels_frame, resolve_conditions
-from benchmark.generators.insertion import extract_patches, soft_disk
-from benchmark.generators.torchutil import autocast, eval_mode, pick_device, seeded
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.baselines.cgan.generator import augment_patches, balanced_weights
+from mammobench.baselines.ddpm.unet import TinyUNet, cosine_alpha_bar, ddim_sample
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
+from mammobench.generators.conditions import labels_frame, resolve_conditions
+from mammobench.generators.insertion import extract_patches, soft_disk
+from mammobench.generators.torchutil import autocast, eval_mode, pick_device, seeded
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 
 class ConditionalDDPM(GeneratorMixin):

@@ -7,7 +7,7 @@ the seed. The card is the folder's own ``card.yaml``.
 
 Example:
     >>> import tempfile
-    >>> from benchmark.generators.fixtures import make_tiny_train_view, write_tiny_folder_submission
+    >>> from mammobench.generators.fixtures import make_tiny_train_view, write_tiny_folder_submission
     >>> d = write_tiny_folder_submission(tempfile.mkdtemp(), n=6, size=32)
     >>> gen = FolderGenerator(path=str(d)).fit(make_tiny_train_view(n=4, size=32), seed=0)
     >>> gen.sample(3, seed=0).images.shape
@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from baselines.folder.validate import load_folder
-from benchmark.cards import GeneratorCard
-from benchmark.errors import ConfigError
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.conditions import labels_frame, resolve_conditions
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.baselines.folder.validate import load_folder
+from mammobench.cards import GeneratorCard
+from mammobench.errors import ConfigError
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.conditions import labels_frame, resolve_conditions
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 
 class FolderGenerator(GeneratorMixin):

@@ -1,11 +1,11 @@
 """Validation of a folder submission (``DIR/manifest.csv`` + ``DIR/card.yaml`` + image files).
 
-Every problem raises :class:`~benchmark.errors.DataError` naming the file and the manifest row,
+Every problem raises :class:`~mammobench.errors.DataError` naming the file and the manifest row,
 before any sample is served.
 
 Example:
     >>> import tempfile
-    >>> from benchmark.generators.fixtures import write_tiny_folder_submission
+    >>> from mammobench.generators.fixtures import write_tiny_folder_submission
     >>> d = write_tiny_folder_submission(tempfile.mkdtemp(), n=4, size=16)
     >>> labels, images = load_folder(d)
     >>> images.shape, images.dtype.name
@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.manifest import parse_findings
-from benchmark.errors import ConfigError, DataError
-from benchmark.generators.conditions import validate_conditions
-from benchmark.protocols import CONDITION_COLUMNS
+from mammobench.data.manifest import parse_findings
+from mammobench.errors import ConfigError, DataError
+from mammobench.generators.conditions import validate_conditions
+from mammobench.protocols import CONDITION_COLUMNS
 
 FOLDER_COLUMNS: tuple[str, ...] = ("file",) + CONDITION_COLUMNS + ("findings",)
 

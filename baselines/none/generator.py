@@ -4,7 +4,7 @@
 exactly the same code path as every other arm.
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = NoneGenerator().fit(make_tiny_train_view(n=4, size=16), seed=0)
     >>> gen.sample(8, seed=0).images.shape
     (0, 1, 16, 16)
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.conditions import LABEL_COLUMNS, validate_conditions
-from benchmark.protocols import GeneratorTags, SyntheticBatch, TrainView
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.conditions import LABEL_COLUMNS, validate_conditions
+from mammobench.protocols import GeneratorTags, SyntheticBatch, TrainView
 
 CARD_PATH = Path(__file__).with_name("card.yaml")
 

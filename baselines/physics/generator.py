@@ -1,17 +1,17 @@
 """``physics``: the phantom simulator as a knowledge-based generator.
 
-Each synthetic image is a freshly simulated mammogram (:mod:`benchmark.simulator`) for the
+Each synthetic image is a freshly simulated mammogram (:mod:`mammobench.simulator`) for the
 requested density, lesion type, pathology, view and age band, with domain randomisation: vendor
 processing, lesion parameters and acquisition come from the calibrated case sampler, plus extra
 gamma and noise jitter. Images go through the harness's one preprocessing function
-(:func:`benchmark.data.preprocess.preprocess_image`, or :func:`benchmark.data.patches.preprocess_patch`
+(:func:`mammobench.data.preprocess.preprocess_image`, or :func:`mammobench.data.patches.preprocess_patch`
 when the training view holds patches — same field of view, same centring rules, rendered at the
 resolution that gives the view's pixel size), so they live in the same domain as the cached real
 images; boxes are mapped with the same transform. Fitting learns nothing from pixels: it
 records the output resolution and the training condition mix (used when conditions are not given).
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = PhysicsGenerator().fit(make_tiny_train_view(n=8, size=32), seed=0)
     >>> batch = gen.sample(2, seed=0)
     >>> batch.images.shape
@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.conditions import labels_frame, resolve_conditions
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.conditions import labels_frame, resolve_conditions
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 AGE_RANGES = {"<50": (40, 49), "50-59": (50, 59), "60-69": (60, 69), "70+": (70, 79), "unknown": (40, 79), "": (40, 79)}
 SIM_LESION_TYPES = ("mass", "calcification", "architectural_distortion", "asymmetry")
@@ -57,8 +57,8 @@ class PhysicsGenerator(GeneratorMixin):
         return self
 
     def _simulate(self, row: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, list[dict], dict]:
-        from benchmark.generators.simulated import render_case
-        from benchmark.simulator import sample_case
+        from mammobench.generators.simulated import render_case
+        from mammobench.simulator import sample_case
 
         lesion = str(row["lesion_type"])
         lesion = lesion if lesion in SIM_LESION_TYPES + ("none",) else str(rng.choice(SIM_LESION_TYPES))

@@ -2,7 +2,7 @@
 
 They exist for ``mammobench selftest`` (issue 10) only: each one plants one property that a
 check of the harness must catch (or must not flag). All are card kind ``planted`` and registered
-as ``planted_<name>`` (see :func:`baselines.planted.register`).
+as ``planted_<name>`` (see :func:`mammobench.baselines.planted.register`).
 
 =====================  ====================================================  ==========================
 generator              what it returns                                       known answer
@@ -17,7 +17,7 @@ planted_off_condition  random training images labelled as requested          adh
 =====================  ====================================================  ==========================
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = PlantedHarmful().fit(make_tiny_train_view(n=8, size=32), seed=0)
     >>> batch = gen.sample(4, seed=1)
     >>> batch.images.shape, gen.card.kind
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from benchmark.cards import GeneratorCard
-from benchmark.generators.base import GeneratorMixin
-from benchmark.generators.conditions import labels_frame, resolve_conditions, validate_conditions
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.cards import GeneratorCard
+from mammobench.generators.base import GeneratorMixin
+from mammobench.generators.conditions import labels_frame, resolve_conditions, validate_conditions
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 CARDS_PATH = Path(__file__).with_name("cards.yaml")
 DENSE = ("C", "D")

@@ -3,12 +3,12 @@
 The virtual cohort under-represents dense breasts (C/D) in training. This generator fills that gap
 with fresh cases from the same phantom simulator that made the cohort (:func:`sample_case` +
 :func:`simulate_image`), conditioned on density C or D, preprocessed like the training view (whole
-breast or one patch, :func:`benchmark.generators.simulated.render_case`); labels and boxes are the
+breast or one patch, :func:`mammobench.generators.simulated.render_case`); labels and boxes are the
 simulator's truth.
 Its known answer: a significant gain in the dense subgroups and a smaller density fairness gap.
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> gen = PlantedHelpful(sim_size=64).fit(make_tiny_train_view(n=8, size=32), seed=0)
     >>> batch = gen.sample(2, seed=0)
     >>> batch.images.shape, set(batch.labels["density"]) <= {"C", "D"}
@@ -19,13 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from baselines.planted.generators import CARDS_PATH, DENSE, PlantedGenerator
-from benchmark.data.manifest import age_band
-from benchmark.generators.conditions import labels_frame, resolve_conditions, validate_conditions
-from benchmark.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
-from benchmark.generators.simulated import render_case
-from benchmark.simulator import sample_case
-from benchmark.simulator.calibration import LESION_TYPES as SIM_LESION_TYPES
+from mammobench.baselines.planted.generators import CARDS_PATH, DENSE, PlantedGenerator
+from mammobench.data.manifest import age_band
+from mammobench.generators.conditions import labels_frame, resolve_conditions, validate_conditions
+from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.generators.simulated import render_case
+from mammobench.simulator import sample_case
+from mammobench.simulator.calibration import LESION_TYPES as SIM_LESION_TYPES
 
 
 class PlantedHelpful(PlantedGenerator):

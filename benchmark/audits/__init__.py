@@ -4,7 +4,7 @@
 encoder (used by the generator conformance suite) does not pull in every audit.
 
 Example:
-    >>> from benchmark.audits import run_audits  # doctest: +SKIP
+    >>> from mammobench.audits import run_audits  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["run_audits"]
 
 def __getattr__(name: str) -> Any:
     if name == "run_audits":
-        from benchmark.audits.run import run_audits
+        from mammobench.audits.run import run_audits
 
         return run_audits
-    raise AttributeError(f"module 'benchmark.audits' has no attribute {name!r}")
+    raise AttributeError(f"module 'mammobench.audits' has no attribute {name!r}")

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.audits.common import audit_record, clopper_pearson
-from benchmark.audits.encoder import ORACLE_ATTRIBUTES
+from mammobench.audits.common import audit_record, clopper_pearson
+from mammobench.audits.encoder import ORACLE_ATTRIBUTES
 
 
 def agreement_table(requested: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from benchmark.audits.common import audit_record, status_by_thresholds
+from mammobench.audits.common import audit_record, status_by_thresholds
 
 BIAS_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "density": ("A", "B", "C", "D"),

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import balanced_accuracy_score
 
-from benchmark.audits.common import audit_record, clopper_pearson, status_by_thresholds
-from benchmark.audits.encoder import train_domain_encoder
+from mammobench.audits.common import audit_record, clopper_pearson, status_by_thresholds
+from mammobench.audits.encoder import train_domain_encoder
 
 
 class _LabelledImages:

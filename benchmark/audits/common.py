@@ -1,6 +1,6 @@
 """Shared pieces of the audits: the record shape, exact binomial CIs, seeded percentile bootstrap.
 
-Every audit returns records of :data:`benchmark.results.AUDIT_KEYS` plus ``value``, ``threshold``
+Every audit returns records of :data:`mammobench.results.AUDIT_KEYS` plus ``value``, ``threshold``
 and ``evidence`` (n, extractor, resolution, CIs, paths of figure data).
 
 Example:
@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy import stats
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 STATUSES = ("pass", "warn", "fail", "skip")
 

@@ -12,7 +12,7 @@ RadImageNet, …) as a features-only extractor. Nothing here ever downloads weig
 
 Example:
     >>> import numpy as np, pandas as pd
-    >>> from benchmark.protocols import TrainView
+    >>> from mammobench.protocols import TrainView
     >>> rng = np.random.default_rng(0)
     >>> m = pd.DataFrame({"patient_id": [f"p{i}" for i in range(8)], "split": "train",
     ...                   "density": list("ABCD") * 2, "lesion_type": "none", "label": "normal"})
@@ -33,8 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.errors import DataError
-from benchmark.io import atomic_write_bytes, sha256_bytes, sha256_json
+from mammobench.errors import DataError
+from mammobench.io import atomic_write_bytes, sha256_bytes, sha256_json
 
 ORACLE_ATTRIBUTES: tuple[str, ...] = ("density", "lesion_type", "label")
 _CLASS_ORDER = {
@@ -308,7 +308,7 @@ def _train_epochs(net: _EncoderNet, x: torch.Tensor, targets: dict[str, torch.Te
 def train_domain_encoder(train_view: Any, *, seed: int, epochs: int = 15, device: str | None = None,
                          resolution: tuple[int, int] | int | None = None, width: int = 16,
                          batch_size: int = 32, lr: float = 3e-3) -> DomainEncoder:
-    """Train the domain encoder / oracle on a :class:`~benchmark.protocols.TrainView`.
+    """Train the domain encoder / oracle on a :class:`~mammobench.protocols.TrainView`.
 
     Args:
         train_view: the real training split (manifest rows with density, lesion_type, label + images).
@@ -379,6 +379,6 @@ def load_timm_encoder(checkpoint_path: str | Path, arch: str, *, resolution: int
     Example:
         >>> enc = load_timm_encoder("weights/inception_v3.pth", "inception_v3", resolution=299)  # doctest: +SKIP
     """
-    from benchmark.audits.timm_encoder import TimmFeatureEncoder
+    from mammobench.audits.timm_encoder import TimmFeatureEncoder
 
     return TimmFeatureEncoder.from_checkpoint(checkpoint_path, arch, resolution=resolution, device=device)

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from scipy import linalg, stats
 
-from benchmark.audits.common import as_features, bootstrap_two_sample
-from benchmark.errors import DataError
+from mammobench.audits.common import as_features, bootstrap_two_sample
+from mammobench.errors import DataError
 
 
 def _mean_cov(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +291,7 @@ def fidelity_audit(generator: str, *, real_a: np.ndarray, real_b: np.ndarray, sy
         >>> fidelity_audit("g", real_a=a, real_b=b, synthetic=s, real_images=ri, synthetic_images=si,
         ...                extractor="enc", resolution=(64, 64), config=cfg)  # doctest: +SKIP
     """
-    from benchmark.audits.common import audit_record, status_by_thresholds
+    from mammobench.audits.common import audit_record, status_by_thresholds
 
     base = {"extractor": extractor, "resolution": list(resolution) if resolution else None}
     fd = fd_with_baseline(real_a, real_b, synthetic, n_boot=config["n_boot_fd"], seed=seed)

@@ -2,7 +2,7 @@
 
 * **Patient overlap** is a hard failure: status ``fail`` naming the count and the first overlapping
   patient ids; :func:`raise_for_leakage` turns any failed leakage record into a
-  :class:`~benchmark.errors.LeakageError` for the pipeline.
+  :class:`~mammobench.errors.LeakageError` for the pipeline.
 * **Card claims**: a card whose ``training_data`` names a ``val``/``test`` split fails; one whose
   ``training_patients_sha256`` differs from the hash of the training split the harness handed over
   is a warning (the generator was trained on something else).
@@ -24,9 +24,9 @@ from typing import Any, Iterable
 import numpy as np
 from scipy import stats
 
-from benchmark.audits.common import audit_record, clopper_pearson
-from benchmark.audits.memorisation import calibrated_threshold, nearest
-from benchmark.errors import LeakageError
+from mammobench.audits.common import audit_record, clopper_pearson
+from mammobench.audits.memorisation import calibrated_threshold, nearest
+from mammobench.errors import LeakageError
 
 _HELD_OUT_SPLITS = ("val", "valid", "validation", "test", "testing", "holdout", "all")
 EXACT_DUPLICATE_DISTANCE = float(np.sqrt(2 * (1 - 0.999)))  # correlation ≥ 0.999

@@ -35,7 +35,7 @@ from scipy import stats
 from sklearn.cluster import KMeans
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from benchmark.audits.common import clopper_pearson
+from mammobench.audits.common import clopper_pearson
 
 
 def pixel_embedding(images: np.ndarray, size: int = 32) -> np.ndarray:
@@ -247,7 +247,7 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
     Returns:
         (records, details) — details hold the per-space copy-detection results for the gallery.
     """
-    from benchmark.audits.common import audit_record, status_by_thresholds
+    from mammobench.audits.common import audit_record, status_by_thresholds
 
     records, details = [], {}
     base = {"extractor": extractor, "resolution": list(resolution) if resolution else None}

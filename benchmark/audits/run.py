@@ -19,15 +19,15 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from benchmark.audits.adherence import adherence_audit
-from benchmark.audits.bias import bias_audit
-from benchmark.audits.common import patient_halves
-from benchmark.audits.encoder import as_image_stack
-from benchmark.audits.fidelity import fd_with_baseline, fidelity_audit
-from benchmark.audits.leakage import card_claims_record, near_duplicate_record, patient_overlap_record
-from benchmark.audits.memorisation import flipped_pixel_reference, memorisation_audit, pixel_embedding, standardise
-from benchmark.errors import ConfigError, DataError
-from benchmark.io import atomic_write_bytes, atomic_write_json
+from mammobench.audits.adherence import adherence_audit
+from mammobench.audits.bias import bias_audit
+from mammobench.audits.common import patient_halves
+from mammobench.audits.encoder import as_image_stack
+from mammobench.audits.fidelity import fd_with_baseline, fidelity_audit
+from mammobench.audits.leakage import card_claims_record, near_duplicate_record, patient_overlap_record
+from mammobench.audits.memorisation import flipped_pixel_reference, memorisation_audit, pixel_embedding, standardise
+from mammobench.errors import ConfigError, DataError
+from mammobench.io import atomic_write_bytes, atomic_write_json
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "alpha": 0.01,              # calibrated FPR of copy / near-duplicate detection
@@ -135,7 +135,7 @@ def conditional_fd(f_train: np.ndarray, train_manifest: Any, halves: tuple[np.nd
 def extra_extractor_fd(name: str, extractor: Any, *, train_images: np.ndarray, halves: tuple[np.ndarray, np.ndarray],
                        syn_images: np.ndarray, cfg: dict, seed: int) -> dict:
     """FD vs real-vs-real baseline with an additional extractor (e.g. local Inception weights)."""
-    from benchmark.audits.common import audit_record, status_by_thresholds
+    from mammobench.audits.common import audit_record, status_by_thresholds
 
     f_train, f_syn = extractor.features(train_images), extractor.features(syn_images)
     fd = fd_with_baseline(f_train[halves[0]], f_train[halves[1]], f_syn, n_boot=cfg["n_boot_fd"], seed=seed)
@@ -163,10 +163,10 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
         generator_name: name used in records and file names.
         train: the generator's training view (real training split).
         holdout: real held-out images (val split) with a manifest: calibration and oracle reference.
-        synthetic: the :class:`~benchmark.protocols.SyntheticBatch` under audit.
+        synthetic: the :class:`~mammobench.protocols.SyntheticBatch` under audit.
         generator_training_patients: patient ids the generator was fitted on (None = unknown: skip).
         val_patients, test_patients: the detector's validation / test patient ids.
-        encoder: a :class:`~benchmark.audits.encoder.DomainEncoder` (or any ``FeatureExtractor``;
+        encoder: a :class:`~mammobench.audits.encoder.DomainEncoder` (or any ``FeatureExtractor``;
             adherence, CAS and oracle bias are skipped without ``predict``).
         config: overrides of :data:`DEFAULT_CONFIG`.
         out_dir: where figure data go (default: no files written).
@@ -208,7 +208,7 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
                                    holdout_images=held_images, holdout_manifest=holdout.manifest,
                                    conditioning=conditioning, config=cfg)
         if cfg["cas"]:
-            from benchmark.audits.cas import cas_audit
+            from mammobench.audits.cas import cas_audit
 
             cas_cfg = {**cfg, "cas_epochs": cfg["cas_epochs"] or int(encoder.info.get("epochs", 15))}
             records += cas_audit(name, synthetic=synthetic, holdout=holdout, real_encoder=encoder, config=cas_cfg,

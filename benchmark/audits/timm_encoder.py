@@ -2,7 +2,7 @@
 
 MammoBench never downloads weights: the user names a checkpoint file and a timm architecture.
 Grayscale images are replicated to three channels, resized with the harness's one resize
-(:func:`benchmark.audits.encoder.resize_stack`) and normalised with the architecture's mean/std.
+(:func:`mammobench.audits.encoder.resize_stack`) and normalised with the architecture's mean/std.
 The extractor's name records the architecture, the file's SHA-256 prefix and the resolution.
 
 Example:
@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.audits.encoder import as_image_stack, pick_device, resize_stack
-from benchmark.errors import ConfigError
-from benchmark.io import sha256_file
+from mammobench.audits.encoder import as_image_stack, pick_device, resize_stack
+from mammobench.errors import ConfigError
+from mammobench.io import sha256_file
 
 
 def _unwrap_state_dict(payload: Any, path: Path) -> dict[str, torch.Tensor]:

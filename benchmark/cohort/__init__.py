@@ -8,7 +8,7 @@ Example:
 """
 from __future__ import annotations
 
-from benchmark.cohort.composition import CohortComposition, PatientPlan, plan_patients
-from benchmark.cohort.writer import make_cohort
+from mammobench.cohort.composition import CohortComposition, PatientPlan, plan_patients
+from mammobench.cohort.writer import make_cohort
 
 __all__ = ["CohortComposition", "PatientPlan", "make_cohort", "plan_patients"]

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from benchmark.errors import ConfigError
-from benchmark.simulator import calibration as cal
+from mammobench.errors import ConfigError
+from mammobench.simulator import calibration as cal
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.io import atomic_write_bytes
-from benchmark.simulator import sample_case, simulate_image
+from mammobench.io import atomic_write_bytes
+from mammobench.simulator import sample_case, simulate_image
 
 GRID_LESIONS = ("none", "mass", "calcification", "architectural_distortion", "asymmetry")
 _TITLES = {"none": "normal", "mass": "mass", "calcification": "calcification",

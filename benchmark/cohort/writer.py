@@ -23,13 +23,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from benchmark.cohort.composition import CohortComposition, PatientPlan, plan_patients
-from benchmark.cohort.dicom import dicom_bytes
-from benchmark.errors import ConfigError, DataError
-from benchmark.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, sha256_file
-from benchmark.simulator import sample_case, simulate_image
-from benchmark.simulator.presentation import to_stored
-from benchmark.simulator.throughput import limit_threads
+from mammobench.cohort.composition import CohortComposition, PatientPlan, plan_patients
+from mammobench.cohort.dicom import dicom_bytes
+from mammobench.errors import ConfigError, DataError
+from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, sha256_file
+from mammobench.simulator import sample_case, simulate_image
+from mammobench.simulator.presentation import to_stored
+from mammobench.simulator.throughput import limit_threads
 
 MAKER_VERSION = "mammobench-cohort 1.1"  # 1.1: test findings stratified per density × lesion type
 IMAGE_ORDER = (("R", "CC"), ("L", "CC"), ("R", "MLO"), ("L", "MLO"))

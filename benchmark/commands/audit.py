@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from benchmark.errors import ConfigError, DataError
-from benchmark.io import atomic_write_json, to_json_text
+from mammobench.errors import ConfigError, DataError
+from mammobench.io import atomic_write_json, to_json_text
 
 
 def _manifest_and_cache(real: Path, size: tuple[int, int], out: Path) -> tuple[pd.DataFrame, Any]:
-    from benchmark.data.cache import ImageCache
+    from mammobench.data.cache import ImageCache
 
     if (real / "cohort.json").is_file():
-        from benchmark.data.cache import build_cache
-        from benchmark.data.ingest import load_dataset
+        from mammobench.data.cache import build_cache
+        from mammobench.data.ingest import load_dataset
 
         result = load_dataset("virtual_cohort", real, split_seed=0)
         cache = build_cache(result.manifest, result.root, out / "cache", size=size, workers=1, progress=False)
@@ -50,8 +50,8 @@ def load_real_splits(real: str | Path, *, size: tuple[int, int], out: Path, seed
     Raises:
         DataError: unknown layout, a cache at another size, or no train/val rows.
     """
-    from benchmark.data.splits import assign_splits
-    from benchmark.protocols import HoldoutView, TrainView
+    from mammobench.data.splits import assign_splits
+    from mammobench.protocols import HoldoutView, TrainView
 
     manifest, cache = _manifest_and_cache(Path(real), size, out)
     if tuple(cache.size) != tuple(size):
@@ -110,11 +110,11 @@ def _read_config(path: str | None) -> dict:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench audit``."""
-    from baselines.folder.validate import load_folder
-    from benchmark.audits.encoder import DomainEncoder, load_or_train_domain_encoder, load_timm_encoder
-    from benchmark.audits.run import run_audits, summarise
-    from benchmark.cards import GeneratorCard
-    from benchmark.protocols import SyntheticBatch
+    from mammobench.baselines.folder.validate import load_folder
+    from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder, load_timm_encoder
+    from mammobench.audits.run import run_audits, summarise
+    from mammobench.cards import GeneratorCard
+    from mammobench.protocols import SyntheticBatch
 
     args = _parser().parse_args(argv)
     out = Path(args.out)

@@ -17,7 +17,7 @@ import json
 
 import yaml
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 def _parse_params(items: list[str]) -> dict:
@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Run the checks; 0 when none fails, 1 otherwise."""
     args = build_parser().parse_args(argv)
-    from benchmark.generators import generator_class, get_generator
-    from benchmark.testing import check_generator, format_results
+    from mammobench.generators import generator_class, get_generator
+    from mammobench.testing import check_generator, format_results
 
     cls = generator_class(args.generator)
     tiny = getattr(cls, "tiny_config", None)

@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _composition(args: argparse.Namespace):
-    from benchmark.cohort import CohortComposition
+    from mammobench.cohort import CohortComposition
 
     weights = {"A": 1.0, "B": 1.0, "C": 0.4, "D": 0.12}
     if args.train_dense_weight is not None:
@@ -66,12 +66,12 @@ def main(argv: list[str]) -> int:
     """Run ``mammobench cohort make|grid``."""
     args = _parser().parse_args(argv)
     if args.action == "grid":
-        from benchmark.cohort.grid import density_lesion_grid
+        from mammobench.cohort.grid import density_lesion_grid
 
         path = density_lesion_grid(args.out, size=args.size, seed=args.seed)
         print(f"grid written to {path}")
         return 0
-    from benchmark.cohort import make_cohort
+    from mammobench.cohort import make_cohort
 
     start = time.perf_counter()
     root = make_cohort(args.out, n_patients=args.n_patients, seed=args.seed, size=args.size,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmark.io import atomic_write_json, atomic_write_text
+from mammobench.io import atomic_write_json, atomic_write_text
 
 
 def _adapters() -> int:
-    from benchmark.data.ingest import get_adapter
-    from benchmark.registry import ADAPTERS
-    from benchmark.data.adapters import register_builtin
+    from mammobench.data.ingest import get_adapter
+    from mammobench.registry import ADAPTERS
+    from mammobench.data.adapters import register_builtin
 
     register_builtin()
     for name in ADAPTERS.names():
@@ -27,19 +27,19 @@ def _adapters() -> int:
 
 
 def _load(args: argparse.Namespace):
-    from benchmark.data.ingest import load_dataset
+    from mammobench.data.ingest import load_dataset
 
     options = {"mapping": args.mapping} if getattr(args, "mapping", None) else {}
     return load_dataset(args.adapter, args.path, split_seed=args.split_seed, verify=args.verify, **options)
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from benchmark.data.summary import format_summary
+    from mammobench.data.summary import format_summary
 
     result = _load(args)
     print(format_summary(result))
     if args.json:
-        from benchmark.data.summary import counts, missingness
+        from mammobench.data.summary import counts, missingness
 
         atomic_write_json(args.json, {"dataset": result.dataset, "flow": result.flow,
                                       "counts": counts(result.manifest).to_dict("records") if len(result.manifest) else [],
@@ -51,8 +51,8 @@ def _inspect(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from benchmark.data.cache import build_cache
-    from benchmark.data.splits import manifest_sha256
+    from mammobench.data.cache import build_cache
+    from mammobench.data.splits import manifest_sha256
 
     result = _load(args)
     out = Path(args.out)

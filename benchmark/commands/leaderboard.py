@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.leaderboard.build import build_leaderboard, check_up_to_date
+from mammobench.leaderboard.build import build_leaderboard, check_up_to_date
 
 
 def main(argv: list[str]) -> int:

@@ -12,23 +12,23 @@ KINDS = ("tasks", "suites", "generators", "adapters", "detectors")
 
 def _rows(kind: str) -> list[tuple[str, str]]:
     if kind == "tasks":
-        from benchmark.pipeline.suites import list_tasks
+        from mammobench.pipeline.suites import list_tasks
 
         return [(name, str(path)) for name, path in list_tasks().items()]
     if kind == "suites":
-        from benchmark.pipeline.suites import load_suites
+        from mammobench.pipeline.suites import load_suites
 
         return [(s.name, f"{s.profile}: {', '.join(s.tasks)} — {s.description}") for s in load_suites().values()]
-    from benchmark import registry
+    from mammobench import registry
 
     if kind == "generators":
-        import benchmark.generators  # noqa: F401  (registers built-ins)
+        import mammobench.generators  # noqa: F401  (registers built-ins)
         reg = registry.GENERATORS
     elif kind == "adapters":
-        import benchmark.data.adapters  # noqa: F401
+        import mammobench.data.adapters  # noqa: F401
         reg = registry.ADAPTERS
     else:
-        import benchmark.training  # noqa: F401
+        import mammobench.training  # noqa: F401
         reg = registry.DETECTORS
     return [(name, entry if isinstance(entry, str) else f"{entry.__module__}:{getattr(entry, '__qualname__', '')}")
             for name, entry in reg.items()]

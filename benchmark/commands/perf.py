@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _compare(old: str, new: str) -> int:
-    from benchmark.perf.compare import compare_results, format_comparison, load_perf
+    from mammobench.perf.compare import compare_results, format_comparison, load_perf
 
     print(format_comparison(compare_results(load_perf(old), load_perf(new))))
     return 0
@@ -47,8 +47,8 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.compare:
         return _compare(*args.compare)
-    from benchmark.perf.runner import format_table, run_perf
-    from benchmark.perf.suite import BENCHMARKS
+    from mammobench.perf.runner import format_table, run_perf
+    from mammobench.perf.suite import BENCHMARKS
 
     if args.list:
         for name, bench in BENCHMARKS.items():
@@ -73,7 +73,7 @@ def main(argv: list[str]) -> int:
                       progress=lambda line: print(f"[perf] {line}", file=sys.stderr, flush=True))
     print(format_table(result))
     if args.json:
-        from benchmark.io import atomic_write_json
+        from mammobench.io import atomic_write_json
 
         atomic_write_json(args.json, result)
         print(f"written: {args.json}")

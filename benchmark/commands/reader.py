@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,14 +60,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from benchmark.io import to_json_text
-    from benchmark.reader.analysis.io import read_ratings, to_mrmc_data
-    from benchmark.reader.analysis.mrmc import or_hillis
-    from benchmark.reader.analysis.tables import format_mrmc, format_turing
-    from benchmark.reader.analysis.turing import turing_analysis
+    from mammobench.io import to_json_text
+    from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
+    from mammobench.reader.analysis.mrmc import or_hillis
+    from mammobench.reader.analysis.tables import format_mrmc, format_turing
+    from mammobench.reader.analysis.turing import turing_analysis
 
     if args.file.is_dir():
-        from benchmark.reader.export import export_ratings
+        from mammobench.reader.export import export_ratings
 
         table = export_ratings(args.file, db_path=args.db)
         source = str(args.file)
@@ -91,7 +91,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from benchmark.reader.builder import build_study
+    from mammobench.reader.builder import build_study
 
     summary = build_study(real=args.real, synthetic=args.synthetic, design=args.design, out=args.out,
                           n_cases=args.n_cases, seed=args.seed, margin=args.margin, n_readers=args.n_readers,
@@ -101,14 +101,14 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from benchmark.reader.app import serve
+    from mammobench.reader.app import serve
 
     serve(args.study, host=args.host, port=args.port, db_path=args.db)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from benchmark.reader.export import export_package, write_ratings_csv
+    from mammobench.reader.export import export_package, write_ratings_csv
 
     if args.package is not None:
         export_package(args.study, args.package)

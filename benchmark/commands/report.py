@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.report.provenance import MANIFEST, sign_run, verify_run
-from benchmark.report.render import KINDS, render_report
+from mammobench.report.provenance import MANIFEST, sign_run, verify_run
+from mammobench.report.render import KINDS, render_report
 
 RENDERED = ("report.html", "report.md", "report.json")
 

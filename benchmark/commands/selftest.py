@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from benchmark.errors import MammoBenchError
+from mammobench.errors import MammoBenchError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,9 +66,9 @@ def format_table(records: list[dict]) -> str:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench selftest``; returns 0 when every row agrees, 1 otherwise, 2 on bad input."""
     args = _parser().parse_args(argv)
-    from benchmark.selftest.null_fpr import run_null_repeats
-    from benchmark.selftest.runner import attach_selftest, run_selftest
-    from benchmark.selftest.trials import select_trials
+    from mammobench.selftest.null_fpr import run_null_repeats
+    from mammobench.selftest.runner import attach_selftest, run_selftest
+    from mammobench.selftest.trials import select_trials
 
     names = [t.strip() for t in args.trials.split(",") if t.strip()]
     try:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DataError
-from benchmark.stats.delong import delong_ci, paired_delong_test
+from mammobench.errors import DataError
+from mammobench.stats.delong import delong_ci, paired_delong_test
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.leaderboard.bundle import submit
+from mammobench.leaderboard.bundle import submit
 
 
 def main(argv: list[str]) -> int:

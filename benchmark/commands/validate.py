@@ -11,16 +11,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.errors import ConfigError, MammoBenchError, RegistryError
+from mammobench.errors import ConfigError, MammoBenchError, RegistryError
 
 
 def check_task(path: Path) -> str:
     """Validate one task file and its registered names; return a one-line summary."""
-    import benchmark.data.adapters  # noqa: F401
-    import benchmark.generators  # noqa: F401
-    import benchmark.training  # noqa: F401
-    from benchmark.pipeline.config import load_task
-    from benchmark.registry import ADAPTERS, DETECTORS, GENERATORS
+    import mammobench.data.adapters  # noqa: F401
+    import mammobench.generators  # noqa: F401
+    import mammobench.training  # noqa: F401
+    from mammobench.pipeline.config import load_task
+    from mammobench.registry import ADAPTERS, DETECTORS, GENERATORS
 
     task = load_task(path)
     for reg, name, key in ((ADAPTERS, task.dataset.adapter, "dataset.adapter"),
@@ -38,7 +38,7 @@ def check_task(path: Path) -> str:
 
 def check_suites(path: Path) -> str:
     """Validate a suites file and that its tasks exist."""
-    from benchmark.pipeline.suites import find_task, load_suites
+    from mammobench.pipeline.suites import find_task, load_suites
 
     suites = load_suites(path)
     for suite in suites.values():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.io import read_json
-from benchmark.report.provenance import MANIFEST, verify_run
+from mammobench.io import read_json
+from mammobench.report.provenance import MANIFEST, verify_run
 
 
 def main(argv: list[str]) -> int:

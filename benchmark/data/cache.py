@@ -19,8 +19,8 @@ Example:
 """
 from __future__ import annotations
 
-from benchmark.data.cache_bench import benchmark_cache
-from benchmark.data.cache_build import build_cache
-from benchmark.data.cache_store import ImageCache, cache_key
+from mammobench.data.cache_bench import benchmark_cache
+from mammobench.data.cache_build import build_cache
+from mammobench.data.cache_store import ImageCache, cache_key
 
 __all__ = ["ImageCache", "build_cache", "benchmark_cache", "cache_key"]

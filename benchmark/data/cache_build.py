@@ -1,4 +1,4 @@
-"""Building the image cache: parallel, resumable, crash-safe (see :mod:`benchmark.data.cache`).
+"""Building the image cache: parallel, resumable, crash-safe (see :mod:`mammobench.data.cache`).
 
 Example:
     >>> # cache = build_cache(result.manifest, result.root, "cache/vc_128", size=128, workers=2)
@@ -17,12 +17,12 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from benchmark.data.cache_store import ImageCache, cache_key
-from benchmark.data.cache_worker import decode_row
-from benchmark.data.preprocess import _as_size
-from benchmark.data.splits import manifest_sha256
-from benchmark.errors import DataError
-from benchmark.io import RunLock, atomic_write_json, atomic_write_text, read_json
+from mammobench.data.cache_store import ImageCache, cache_key
+from mammobench.data.cache_worker import decode_row
+from mammobench.data.preprocess import _as_size
+from mammobench.data.splits import manifest_sha256
+from mammobench.errors import DataError
+from mammobench.io import RunLock, atomic_write_json, atomic_write_text, read_json
 
 CHUNK = 32
 INDEX_COLUMNS = ("image_id", "row", "patient_id", "split", "findings", "transform")
@@ -140,7 +140,7 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
         workers: decoding processes (``<= 1`` decodes in this process).
         progress: print a progress bar on stderr.
         patch: ``{"field_mm": ..., "jitter": ...}`` to cache one window per image
-            (:mod:`benchmark.data.patches`) instead of the whole breast.
+            (:mod:`mammobench.data.patches`) instead of the whole breast.
 
     Returns:
         The opened :class:`ImageCache`; images that cannot be decoded are in ``cache.rejects``.

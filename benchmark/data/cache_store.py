@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.preprocess import PREPROCESS_VERSION, _as_size
-from benchmark.errors import DataError
-from benchmark.io import read_json
+from mammobench.data.preprocess import PREPROCESS_VERSION, _as_size
+from mammobench.errors import DataError
+from mammobench.io import read_json
 
 _SCALE = 65535.0
 

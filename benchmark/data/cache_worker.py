@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmark.data.dicom import read_dicom
-from benchmark.data.manifest import parse_findings
-from benchmark.data.preprocess import ImageTransform, preprocess_image
-from benchmark.errors import DataError, MammoBenchError
+from mammobench.data.dicom import read_dicom
+from mammobench.data.manifest import parse_findings
+from mammobench.data.preprocess import ImageTransform, preprocess_image
+from mammobench.errors import DataError, MammoBenchError
 
 _SCALE = 65535.0
 
@@ -76,7 +76,7 @@ def _preprocess(task: dict, image, root: Path) -> tuple[np.ndarray, ImageTransfo
     if not patch:
         pixels, tf = preprocess_image(image.pixels, laterality=task["laterality"], size=tuple(task["size"]))
         return pixels, tf, map_findings(findings, tf, root)
-    from benchmark.data.patches import field_pixels, preprocess_patch
+    from mammobench.data.patches import field_pixels, preprocess_patch
 
     boxes = original_boxes(findings, image.pixels.shape, root)
     spacing = image.meta.pixel_spacing_mm  # the file's own spacing first, then the manifest's

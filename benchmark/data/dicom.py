@@ -3,7 +3,7 @@
 :func:`read_dicom` applies the Modality LUT / rescale, inverts MONOCHROME1, masks PixelPaddingValue
 and decodes compressed transfer syntaxes (JPEG 2000, JPEG-LS, RLE, JPEG lossless) through the
 pylibjpeg / pyjpegls plugins. VOI LUT / windowing is kept for *display only*
-(:meth:`DicomImage.display`). Every failure raises :class:`~benchmark.errors.DicomError` naming the
+(:meth:`DicomImage.display`). Every failure raises :class:`~mammobench.errors.DicomError` naming the
 file and the reason; no pydicom or numpy exception escapes.
 
 Example:
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.errors import DicomError
+from mammobench.errors import DicomError
 
 MAX_PIXELS_DEFAULT = 100_000_000  # 10k × 10k; mammograms are at most ~ 4k × 5k
 _AGE_RE = re.compile(r"^\s*(\d{1,3})\s*([DWMY]?)\s*$", re.IGNORECASE)
@@ -291,7 +291,7 @@ def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT)
             in a transfer syntax no installed plugin decodes — the message names the file and reason.
 
     Example:
-        >>> from benchmark.errors import DicomError
+        >>> from mammobench.errors import DicomError
         >>> try:
         ...     read_dicom(__file__)
         ... except DicomError as err:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
-from benchmark.data.adapters import register_builtin
-from benchmark.data.adapters.base import AdapterResult
-from benchmark.data.splits import assign_splits, check_no_patient_overlap
-from benchmark.registry import ADAPTERS
+from mammobench.data.adapters import register_builtin
+from mammobench.data.adapters.base import AdapterResult
+from mammobench.data.splits import assign_splits, check_no_patient_overlap
+from mammobench.registry import ADAPTERS
 
 
 def get_adapter(name: str, **options):

@@ -42,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
     "dataset", "patient_id", "exam_id", "image_id", "image_path", "view", "laterality", "split",

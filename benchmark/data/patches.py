@@ -8,7 +8,7 @@ in one domain.
 
 Rules (deterministic for an image id):
 
-* intensities are normalised exactly as in :func:`benchmark.data.preprocess.preprocess_image`
+* intensities are normalised exactly as in :func:`mammobench.data.preprocess.preprocess_image`
   (flip to the left, breast percentiles 0.5–99.5 → [0, 1], background 0);
 * an image with findings: the window is centred on one finding's box (chosen by the key), shifted by a
   uniform jitter of ±``jitter`` × field in x and y, so the lesion is not always at the exact centre;
@@ -19,7 +19,7 @@ Rules (deterministic for an image id):
   window" then predicts *normal*.);
 * the window may extend beyond the image: the outside is 0 (background), as in the whole-image pad.
 
-The returned :class:`~benchmark.data.preprocess.ImageTransform` maps boxes and masks like the
+The returned :class:`~mammobench.data.preprocess.ImageTransform` maps boxes and masks like the
 whole-image one does.
 
 Example:
@@ -39,8 +39,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from benchmark.data.preprocess import ImageTransform, _as_size, _decide_flip, breast_mask, normalise_in_breast
-from benchmark.errors import DataError
+from mammobench.data.preprocess import ImageTransform, _as_size, _decide_flip, breast_mask, normalise_in_breast
+from mammobench.errors import DataError
 
 _COARSE = 256  # centre sampling runs on a grid of at most this many pixels per side
 

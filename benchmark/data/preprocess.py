@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 #: bump when the output of :func:`preprocess_image` changes (part of the cache key)
 PREPROCESS_VERSION = "2"  # 2: breast mask threshold just above background (was Otsu: kept only the pectoral)

@@ -20,8 +20,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from benchmark.data.manifest import MANIFEST_COLUMNS
-from benchmark.errors import DataError, LeakageError
+from mammobench.data.manifest import MANIFEST_COLUMNS
+from mammobench.errors import DataError, LeakageError
 
 
 def _unit_hash(seed: int, patient_id: str) -> float:

@@ -10,10 +10,10 @@ stratified bootstrap on the test cases (reused for every arm, seed, metric and g
   DeLong/Obuchowski on seed-averaged scores for AUC), plus — with >= 2 seeds — the primary AUC test
   that also counts training randomness (OR–Hillis, seeds as random readers; see seed_variance.py),
   Holm or BH within each (arm, method) family;
-* ``fairness`` and ``interactions``: see :mod:`benchmark.evaluation.fairness_records`.
+* ``fairness`` and ``interactions``: see :mod:`mammobench.evaluation.fairness_records`.
 
 Example:
-    >>> from benchmark.evaluation.fixtures import make_predictions
+    >>> from mammobench.evaluation.fixtures import make_predictions
     >>> out = evaluate_run(make_predictions(n_patients=120, seeds=(0,)), {"n_boot": 50, "subgroups": ["density"]})
     >>> sorted(out)
     ['comparisons', 'fairness', 'interactions', 'metrics', 'operating_point']
@@ -26,17 +26,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import StatisticsError
-from benchmark.evaluation.fairness_records import fairness_records, interaction_records
-from benchmark.evaluation.replicates import BOOTSTRAPPED, group_replicates
-from benchmark.evaluation.seed_variance import METHOD as SEED_METHOD, seeds_as_readers_test
-from benchmark.evaluation.stratify import group_status, subgroup_masks
-from benchmark.evaluation.table import ScoreCube, align_split, val_thresholds, validate_predictions
-from benchmark.stats.bootstrap import PatientBootstrap, bootstrap_p_value, percentile_ci
-from benchmark.stats.clustered_auc import paired_clustered_test
-from benchmark.stats.delong import paired_delong_test
-from benchmark.stats.metrics import EnrichedCohortWarning, calibration_slope_intercept, ppv_npv_at_prevalence
-from benchmark.stats.multiplicity import adjust_p_values
+from mammobench.errors import StatisticsError
+from mammobench.evaluation.fairness_records import fairness_records, interaction_records
+from mammobench.evaluation.replicates import BOOTSTRAPPED, group_replicates
+from mammobench.evaluation.seed_variance import METHOD as SEED_METHOD, seeds_as_readers_test
+from mammobench.evaluation.stratify import group_status, subgroup_masks
+from mammobench.evaluation.table import ScoreCube, align_split, val_thresholds, validate_predictions
+from mammobench.stats.bootstrap import PatientBootstrap, bootstrap_p_value, percentile_ci
+from mammobench.stats.clustered_auc import paired_clustered_test
+from mammobench.stats.delong import paired_delong_test
+from mammobench.stats.metrics import EnrichedCohortWarning, calibration_slope_intercept, ppv_npv_at_prevalence
+from mammobench.stats.multiplicity import adjust_p_values
 
 DEFAULT_PLAN: dict[str, Any] = {
     "primary_metric": "auc", "control_arm": None, "subgroups": ["density", "age_band", "lesion_type"],
@@ -94,8 +94,8 @@ def _group_metrics(cube, sg, taus, weights, plan, boots) -> list[dict]:
 
 
 def _overall_extras(cube: ScoreCube, taus, plan) -> list[dict]:
-    from benchmark.evaluation.stratify import Subgroup
-    from benchmark.stats.metrics import roc_auc
+    from mammobench.evaluation.stratify import Subgroup
+    from mammobench.stats.metrics import roc_auc
 
     overall, y, nan2 = Subgroup(None, None, np.ones(len(cube.cases), bool)), cube.y, (float("nan"),) * 2
     n, n_pos, out = len(y), int(y.sum()), []

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.errors import StatisticsError
-from benchmark.stats.bootstrap import percentile_ci, weighted_rate
-from benchmark.stats.fairness import equalized_odds_difference
-from benchmark.stats.multiplicity import heterogeneity_wald
+from mammobench.errors import StatisticsError
+from mammobench.stats.bootstrap import percentile_ci, weighted_rate
+from mammobench.stats.fairness import equalized_odds_difference
+from mammobench.stats.multiplicity import heterogeneity_wald
 
 FAIRNESS_KINDS = (("worst_group", np.min), ("gap", lambda a, axis=0: np.max(a, axis=axis) - np.min(a, axis=axis)))
 

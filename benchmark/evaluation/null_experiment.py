@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.evaluation.fixtures import make_predictions
-from benchmark.evaluation.table import align_split, validate_predictions
-from benchmark.stats.delong import paired_delong_test
-from benchmark.stats.multiplicity import adjust_p_values
+from mammobench.evaluation.fixtures import make_predictions
+from mammobench.evaluation.table import align_split, validate_predictions
+from mammobench.stats.delong import paired_delong_test
+from mammobench.stats.multiplicity import adjust_p_values
 
 
 def _trial_p_values(seed: int, n_patients: int) -> list[float]:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.errors import StatisticsError
-from benchmark.stats import metrics as M
-from benchmark.stats.bootstrap import weighted_auc, weighted_rate
+from mammobench.errors import StatisticsError
+from mammobench.stats import metrics as M
+from mammobench.stats.bootstrap import weighted_auc, weighted_rate
 
 BOOTSTRAPPED = ("auc", "sensitivity", "specificity", "balanced_accuracy", "ece")
 ECE_BINS = 10

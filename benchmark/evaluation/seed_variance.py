@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from benchmark.errors import StatisticsError
-from benchmark.reader.analysis.mrmc import mean_squares, or_components
+from mammobench.errors import StatisticsError
+from mammobench.reader.analysis.mrmc import mean_squares, or_components
 
 METHOD = "OR-Hillis RRRC (training seeds as random readers, patient jackknife)"
 

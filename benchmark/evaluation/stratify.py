@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import StatisticsError
+from mammobench.errors import StatisticsError
 
 INTERSECTION_SEP = "×"
 

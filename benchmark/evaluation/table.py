@@ -1,6 +1,6 @@
 """Validate ``predictions.csv`` (Contract 4) and align it into a cases × arms × seeds score cube.
 
-NaN policy: a NaN/inf ``y_score`` raises :class:`~benchmark.errors.StatisticsError` naming the
+NaN policy: a NaN/inf ``y_score`` raises :class:`~mammobench.errors.StatisticsError` naming the
 (split, arm, seed, image_id) of the first offending rows — a silent drop would unpair the arms.
 Arm label: the ``arm`` column, suffixed ``@<ratio>`` when one arm name appears with several ratios.
 Every (arm, seed) must score the same test cases; otherwise pairing is impossible and it raises.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import StatisticsError
+from mammobench.errors import StatisticsError
 
 REQUIRED = ["image_id", "patient_id", "split", "arm", "generator", "ratio", "seed", "y_true", "y_score"]
 SUBGROUP_COLUMNS = ["density", "age_band", "lesion_type", "vendor", "site", "view"]
@@ -117,7 +117,7 @@ def val_thresholds(val: ScoreCube, target_specificity: float) -> dict[str, dict[
     Raises:
         StatisticsError: when the validation split has no negatives.
     """
-    from benchmark.stats.metrics import threshold_at_specificity
+    from mammobench.stats.metrics import threshold_at_specificity
 
     out: dict[str, dict[int, float]] = {}
     for arm in val.arms:

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmark.errors import ConfigError, RegistryError
-from benchmark.registry import GENERATORS
+from mammobench.errors import ConfigError, RegistryError
+from mammobench.registry import GENERATORS
 
 BUILTIN_GENERATORS: dict[str, str] = {
-    "none": "baselines.none.generator:NoneGenerator",
-    "classic": "baselines.classic.generator:ClassicAugmentation",
-    "physics": "baselines.physics.generator:PhysicsGenerator",
-    "cgan": "baselines.cgan.generator:ConditionalGAN",
-    "ddpm": "baselines.ddpm.generator:ConditionalDDPM",
-    "folder": "baselines.folder.generator:FolderGenerator",
+    "none": "mammobench.baselines.none.generator:NoneGenerator",
+    "classic": "mammobench.baselines.classic.generator:ClassicAugmentation",
+    "physics": "mammobench.baselines.physics.generator:PhysicsGenerator",
+    "cgan": "mammobench.baselines.cgan.generator:ConditionalGAN",
+    "ddpm": "mammobench.baselines.ddpm.generator:ConditionalDDPM",
+    "folder": "mammobench.baselines.folder.generator:FolderGenerator",
 }
 
 for _name, _spec in BUILTIN_GENERATORS.items():

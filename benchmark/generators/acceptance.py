@@ -8,7 +8,7 @@ judges the generated lesion alone (:func:`train_lesion_oracle`). Saves sample gr
 curves.
 
 Example:
-    $ python -m benchmark.generators.acceptance --out docs/img --json docs/generators_acceptance.json
+    $ python -m mammobench.generators.acceptance --out docs/img --json docs/generators_acceptance.json
 """
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.io import atomic_write_json
+from mammobench.io import atomic_write_json
 
 
 def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: int):
     """(train view, val rows, val images, val findings) of the task's virtual cohort (pipeline stages' caches)."""
-    from benchmark.pipeline import stages
-    from benchmark.pipeline.config import load_task
+    from mammobench.pipeline import stages
+    from mammobench.pipeline.config import load_task
 
     task = load_task(task_path)
     root, _ = stages.ensure_cohort(task, n_patients=n_patients, size=cohort_size, cohort_dir=None, log=print)
@@ -42,7 +42,7 @@ CROP_SIZE = 32
 def lesion_crops(images: np.ndarray, findings: list[list[dict]]) -> tuple[np.ndarray, list[str]]:
     """The lesion window of each image's first finding (side = 2 × box, as the generators' training
     patches), resized to ``CROP_SIZE``; returns (crops, lesion types). Images without findings are skipped."""
-    from benchmark.generators.insertion import crop_lesion
+    from mammobench.generators.insertion import crop_lesion
 
     crops, types = [], []
     for img, fs in zip(images, findings):
@@ -59,8 +59,8 @@ def train_lesion_oracle(view, seed: int, epochs: int):
     The whole-window oracle also reads the tissue around a lesion, so it judges lesion *and* background;
     this one judges the generated lesion alone (boxes are exact, so the same window can be cut from a
     synthetic image). Both are reported."""
-    from benchmark.audits.encoder import train_domain_encoder
-    from benchmark.generators.insertion import extract_patches
+    from mammobench.audits.encoder import train_domain_encoder
+    from mammobench.generators.insertion import extract_patches
 
     patches, table = extract_patches(view, CROP_SIZE, np.random.default_rng(seed))
     return train_domain_encoder(_CropView(patches, table.assign(image_id=[f"crop{i}" for i in range(len(table))])),
@@ -101,9 +101,9 @@ def memorisation_flags(name: str, gen, view, val_rows: pd.DataFrame, val_images:
                        n: int = 300) -> dict:
     """Copy-detection flag rates of a pipeline-like batch (training condition mix) against the training view,
     with the threshold calibrated on held-out validation images (calibrated FPR 1%)."""
-    from benchmark.audits.run import run_audits
-    from benchmark.pipeline.arms import draw_conditions
-    from benchmark.protocols import HoldoutView
+    from mammobench.audits.run import run_audits
+    from mammobench.pipeline.arms import draw_conditions
+    from mammobench.protocols import HoldoutView
 
     conditions = draw_conditions("match_train", n, view.manifest, np.random.default_rng([seed, n]))
     batch = gen.sample(n, conditions=conditions, seed=seed + 3)
@@ -119,11 +119,11 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
             per_class: int, seed: int, params: dict | None = None, lesion_oracle=None,
             val_findings: list | None = None) -> dict:
     """Fit one generator, sample balanced lesion types, score with the oracle, save figures."""
-    from benchmark.generators import get_generator
-    from benchmark.generators.figures import sample_grid, training_curves
+    from mammobench.generators import get_generator
+    from mammobench.generators.figures import sample_grid, training_curves
 
-    from benchmark.generators.cache import fit_or_load
-    from benchmark.pipeline.stages import cache_home
+    from mammobench.generators.cache import fit_or_load
+    from mammobench.pipeline.stages import cache_home
 
     start, info = time.perf_counter(), {}
     gen = fit_or_load(get_generator(name, **(params or {})), view, seed, cache_home() / "generators", info)
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from benchmark.audits.encoder import train_domain_encoder
+    from mammobench.audits.encoder import train_domain_encoder
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)

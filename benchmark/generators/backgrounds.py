@@ -20,7 +20,7 @@ insertion needs).
 
 Example:
     >>> import numpy as np
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> bg = SpectralBackgrounds.from_view(make_tiny_train_view(n=16, size=32, seed=0))
     >>> img = bg.pick("B", "CC", np.random.default_rng(0))
     >>> img.shape, img.dtype.name, bool(0 <= img.min() <= img.max() <= 1)
@@ -33,8 +33,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from benchmark.generators.insertion import CONTEXT, tissue_centers
-from benchmark.protocols import TrainView
+from mammobench.generators.insertion import CONTEXT, tissue_centers
+from mammobench.protocols import TrainView
 
 BREAST_THRESHOLD = 0.02  # pixels above this are breast (the simulator and the DICOM pipeline leave air at 0)
 N_QUANTILES = 65
@@ -172,8 +172,8 @@ def _silhouette(h: int, w: int, fraction: float, left: bool, rng: np.random.Gene
 class SpectralBackgrounds:
     """Synthetic normal tissue per density (power spectrum + intensity quantiles of training normals).
 
-    Same interface as :class:`benchmark.generators.compose.BackgroundBank` (``image_shape``,
-    ``pick``, ``lesion_side``), so :func:`~benchmark.generators.compose.compose_images` takes either.
+    Same interface as :class:`mammobench.generators.compose.BackgroundBank` (``image_shape``,
+    ``pick``, ``lesion_side``), so :func:`~mammobench.generators.compose.compose_images` takes either.
     """
 
     image_shape: tuple[int, int]

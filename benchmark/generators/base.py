@@ -1,6 +1,6 @@
 """An optional mixin for generators: sklearn-style parameters and a torch-saveable fitted state.
 
-No generator has to subclass anything (see :class:`benchmark.protocols.Generator`); this mixin only
+No generator has to subclass anything (see :class:`mammobench.protocols.Generator`); this mixin only
 saves boilerplate. Conventions it implements:
 
 * constructor keyword arguments are the parameters (``get_params`` reads the ``__init__``
@@ -28,9 +28,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from benchmark.cards import GeneratorCard
-from benchmark.errors import ConfigError
-from benchmark.protocols import TrainView
+from mammobench.cards import GeneratorCard
+from mammobench.errors import ConfigError
+from mammobench.protocols import TrainView
 
 
 def _param_names(cls: type) -> list[str]:

@@ -8,7 +8,7 @@ never unpickles arbitrary code; the class is rebuilt from the registry/spec. Gen
 
 Example:
     >>> import tempfile
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> view = make_tiny_train_view(n=8, size=16)
     >>> d = tempfile.mkdtemp()
     >>> gen = fit_or_load("classic", view, seed=0, cache_dir=d)
@@ -27,11 +27,11 @@ from typing import Any
 
 import torch
 
-from benchmark.errors import ConfigError, DataError
-from benchmark.generators import generator_class, get_generator, spec_of
-from benchmark.generators.base import _from_saveable, _plain, _to_saveable
-from benchmark.io import atomic_write_bytes, sha256_json
-from benchmark.protocols import TrainView
+from mammobench.errors import ConfigError, DataError
+from mammobench.generators import generator_class, get_generator, spec_of
+from mammobench.generators.base import _from_saveable, _plain, _to_saveable
+from mammobench.io import atomic_write_bytes, sha256_json
+from mammobench.protocols import TrainView
 
 FORMAT = "mammobench-generator/1"
 

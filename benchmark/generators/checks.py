@@ -4,10 +4,10 @@ Every check takes ``(generator, ctx)`` — the *unfitted* generator and a :class
 holding the tiny training view, a scratch folder and a shared fitted copy — and either returns a
 short pass note, raises :class:`CheckSkip` (the generator's tags say it does not apply) or raises
 :class:`CheckFail` with a message saying what went wrong. Front ends live in
-:mod:`benchmark.testing`.
+:mod:`mammobench.testing`.
 
 Example:
-    >>> from benchmark.generators import get_generator
+    >>> from mammobench.generators import get_generator
     >>> ctx = CheckContext()
     >>> check_fit_returns_self(get_generator("none"), ctx)
     'fit returned the generator itself'
@@ -24,11 +24,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from benchmark.cards import GeneratorCard
-from benchmark.generators.conditions import LABEL_COLUMNS
-from benchmark.generators.fixtures import make_tiny_train_view
-from benchmark.generators.watch import watch_all_opens, watch_paths
-from benchmark.protocols import CONDITION_COLUMNS, Generator, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.cards import GeneratorCard
+from mammobench.generators.conditions import LABEL_COLUMNS
+from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.generators.watch import watch_all_opens, watch_paths
+from mammobench.protocols import CONDITION_COLUMNS, Generator, GeneratorTags, SyntheticBatch, TrainView
 
 
 class CheckSkip(Exception):
@@ -114,7 +114,7 @@ def check_protocol(gen: Any, ctx: CheckContext) -> str:
         missing = [a for a in ("card", "tags", "fit", "sample") if not hasattr(gen, a)]
         raise CheckFail(f"{type(gen).__name__} does not implement the Generator protocol; missing {missing}")
     if not isinstance(gen.tags, GeneratorTags):
-        raise CheckFail(f"tags must be a benchmark.protocols.GeneratorTags, got {type(gen.tags).__name__}")
+        raise CheckFail(f"tags must be a mammobench.protocols.GeneratorTags, got {type(gen.tags).__name__}")
     for method in ("fit", "sample"):
         params = inspect.signature(getattr(gen, method)).parameters
         if "seed" not in params or params["seed"].kind is not inspect.Parameter.KEYWORD_ONLY:
@@ -304,9 +304,9 @@ def _oracle(ctx: CheckContext) -> Any:
     """The domain encoder trained on the context's view (shared by all contexts with that view)."""
     if ctx.oracle is None:
         try:
-            from benchmark.audits.encoder import train_domain_encoder
+            from mammobench.audits.encoder import train_domain_encoder
         except ImportError as err:  # pragma: no cover - the audits package ships with the harness
-            raise CheckSkip(f"oracle unavailable: cannot import benchmark.audits.encoder ({err})") from err
+            raise CheckSkip(f"oracle unavailable: cannot import mammobench.audits.encoder ({err})") from err
         key = ctx.view.manifest_hash or str(id(ctx.view))
         if key not in _ORACLES:
             side = min(64, max(ctx.view.image_size))
@@ -355,7 +355,7 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext, per_class
 
 def check_save_load_roundtrip(gen: Any, ctx: CheckContext) -> str:
     """Saving the fitted generator as a file and loading it gives identical samples."""
-    from benchmark.generators.cache import load_generator, save_generator
+    from mammobench.generators.cache import load_generator, save_generator
 
     fitted = ctx.fitted(gen)
     path = save_generator(fitted, ctx.tmp / f"roundtrip-{id(gen)}.pt")

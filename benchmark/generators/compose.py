@@ -8,7 +8,7 @@ from a patient's image, which the memorisation audit reports).
 
 Example:
     >>> import numpy as np, pandas as pd
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> view = make_tiny_train_view(n=16, size=32, seed=0)
     >>> bank = BackgroundBank.from_view(view, max_images=8)
     >>> rows = pd.DataFrame({"label": ["benign", "normal"], "lesion_type": ["mass", "none"],
@@ -26,11 +26,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import ConfigError
-from benchmark.generators.backgrounds import (SpectralBackgrounds, draw_lesion_side, lesion_centres, lesion_sides,
+from mammobench.errors import ConfigError
+from mammobench.generators.backgrounds import (SpectralBackgrounds, draw_lesion_side, lesion_centres, lesion_sides,
                                               place_lesion)
-from benchmark.generators.insertion import CONTEXT, crop_window, insert_patch
-from benchmark.protocols import TrainView
+from mammobench.generators.insertion import CONTEXT, crop_window, insert_patch
+from mammobench.protocols import TrainView
 
 PatchFn = Callable[[pd.DataFrame, np.ndarray], np.ndarray]
 
@@ -116,7 +116,7 @@ def compose_images(rows: pd.DataFrame, bank: "BackgroundBank | SpectralBackgroun
     """Images ``[n, 1, H, W]`` and findings for resolved condition rows.
 
     Normal rows get a background from ``bank`` (randomly up-down flipped); lesion rows get one generated
-    patch each, blended where training lesions are (:func:`~benchmark.generators.backgrounds.place_lesion`),
+    patch each, blended where training lesions are (:func:`~mammobench.generators.backgrounds.place_lesion`),
     with the exact box of the inserted lesion. ``inpainted``: the patches were generated over the
     context windows they were given, so the lesion is what they add to that context.
     """

@@ -8,7 +8,7 @@ completed conditions follow the training distribution. ``conditions=None`` draws
 the training manifest.
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> view = make_tiny_train_view(n=16, size=32, seed=0)
     >>> import pandas as pd, numpy as np
     >>> rows = resolve_conditions(3, pd.DataFrame({"label": ["malignant"] * 3}), view.manifest,
@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.data.manifest import AGE_BANDS, DENSITIES, LABELS, LESION_TYPES, VIEWS
-from benchmark.errors import ConfigError
-from benchmark.protocols import CONDITION_COLUMNS
+from mammobench.data.manifest import AGE_BANDS, DENSITIES, LABELS, LESION_TYPES, VIEWS
+from mammobench.errors import ConfigError
+from mammobench.protocols import CONDITION_COLUMNS
 
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "label": LABELS, "lesion_type": LESION_TYPES, "density": DENSITIES, "age_band": AGE_BANDS, "view": VIEWS,

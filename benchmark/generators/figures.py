@@ -4,7 +4,7 @@ Functions return :class:`matplotlib.figure.Figure` objects (Agg backend, no disp
 report module decides where to save them.
 
 Example:
-    >>> from benchmark.generators.fixtures import make_tiny_train_view
+    >>> from mammobench.generators.fixtures import make_tiny_train_view
     >>> view = make_tiny_train_view(n=16, size=32)
     >>> fig = sample_grid(view.images, view.manifest, view.images, view.manifest, by="lesion_type", per_condition=2)
     >>> len(fig.axes) > 0
@@ -39,7 +39,7 @@ def _show(ax, image: np.ndarray, findings: object, title: str) -> None:
 
 
 def _findings_column(labels: pd.DataFrame) -> list:
-    from benchmark.data.manifest import parse_findings
+    from mammobench.data.manifest import parse_findings
 
     if "findings" not in labels:
         return [[] for _ in range(len(labels))]
@@ -77,7 +77,7 @@ def sample_grid(real_images: np.ndarray, real_labels: pd.DataFrame, synth_images
 
 def lesion_crops(images: np.ndarray, labels: pd.DataFrame, *, context: float = 3.0, size: int = 48) -> np.ndarray:
     """Zoomed crops around each image's first finding (for looking at lesions up close)."""
-    from benchmark.generators.insertion import crop_window
+    from mammobench.generators.insertion import crop_window
 
     stack = _as_stack(images)
     out = []

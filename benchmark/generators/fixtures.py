@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from benchmark.data.manifest import MANIFEST_COLUMNS, age_band
-from benchmark.io import sha256_bytes
-from benchmark.protocols import TrainView
+from mammobench.data.manifest import MANIFEST_COLUMNS, age_band
+from mammobench.io import sha256_bytes
+from mammobench.protocols import TrainView
 
 DENSITY_LEVEL = {"A": 0.22, "B": 0.32, "C": 0.42, "D": 0.52}
 _KINDS = ("none", "mass", "none", "calcification")

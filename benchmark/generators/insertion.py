@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from benchmark.protocols import TrainView
+from mammobench.protocols import TrainView
 
 CONTEXT = 2.0
 MIN_LESION_SIDE = 4.0

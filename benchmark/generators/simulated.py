@@ -7,7 +7,7 @@ does it.
 
 Example:
     >>> import numpy as np
-    >>> from benchmark.simulator import sample_case
+    >>> from mammobench.simulator import sample_case
     >>> spec = sample_case(np.random.default_rng(0), density="B", lesion_type="mass", pathology="benign")
     >>> image, findings = render_case(spec, image_size=(32, 32), patch={"field_mm": 60.0, "jitter": 0.25},
     ...                               rng=np.random.default_rng(1))
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.simulator.phantom import FOV_MM
+from mammobench.simulator.phantom import FOV_MM
 
 
 def simulation_size(image_size: tuple[int, int], patch: dict | None, sim_size: int | None = None) -> int:
@@ -49,9 +49,9 @@ def render_case(spec, *, image_size: tuple[int, int], patch: dict | None, rng: n
 
     Findings whose box falls outside a patch window are dropped (their box would be empty).
     """
-    from benchmark.data.patches import field_pixels, preprocess_patch
-    from benchmark.data.preprocess import preprocess_image
-    from benchmark.simulator import simulate_image
+    from mammobench.data.patches import field_pixels, preprocess_patch
+    from mammobench.data.preprocess import preprocess_image
+    from mammobench.simulator import simulate_image
 
     h, w = int(image_size[0]), int(image_size[1])
     sim_seed = int(rng.integers(2**31))

@@ -1,6 +1,6 @@
 """Build the leaderboard — ``README.md`` and a static ``index.html`` — as a pure function of the bundles.
 
-Every bundle under ``results/*/*`` is verified (:mod:`benchmark.leaderboard.verify`); accepted ones
+Every bundle under ``results/*/*`` is verified (:mod:`mammobench.leaderboard.verify`); accepted ones
 become rows, rejected ones are listed with their reason. Ranking columns: change in the primary
 metric overall and in the worst group, each with its 95% CI, and audit outcomes as flags
 (groups of audits from ``display.yaml``). Outputs are byte-deterministic: sorted, no timestamps.
@@ -19,10 +19,10 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from benchmark.errors import ConfigError
-from benchmark.io import atomic_write_text
-from benchmark.leaderboard.verify import verify_bundle
-from benchmark.report.context import fmt_ci, worst_group_change
+from mammobench.errors import ConfigError
+from mammobench.io import atomic_write_text
+from mammobench.leaderboard.verify import verify_bundle
+from mammobench.report.context import fmt_ci, worst_group_change
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 OUTPUTS = ("README.md", "index.html")

@@ -21,11 +21,11 @@ import re
 import shutil
 from pathlib import Path
 
-from benchmark.errors import IntegrityError, SchemaError
-from benchmark.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
-from benchmark.report.evidence import identifiers_of, read_predictions, scrub
-from benchmark.report.provenance import MANIFEST, SIGNATURE, load_or_create_key, public_pem, verify_run
-from benchmark.results import load_result
+from mammobench.errors import IntegrityError, SchemaError
+from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
+from mammobench.report.evidence import identifiers_of, read_predictions, scrub
+from mammobench.report.provenance import MANIFEST, SIGNATURE, load_or_create_key, public_pem, verify_run
+from mammobench.results import load_result
 
 BUNDLE_SCHEMA = "1.0"
 BUNDLE_FILE, BUNDLE_SIG, BUNDLE_KEY = "bundle.json", "bundle.sig", "signing_key.pub"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.errors import SchemaError
-from benchmark.io import read_json, sha256_file
-from benchmark.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES
-from benchmark.report.provenance import check_signature, compare_files
-from benchmark.results import validate_result
+from mammobench.errors import SchemaError
+from mammobench.io import read_json, sha256_file
+from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES
+from mammobench.report.provenance import check_signature, compare_files
+from mammobench.results import validate_result
 
 REQUIRED_FILES = ("result.json", "report.json", "run_manifest.json", "run_manifest.sig", "generator_card.json")
 

@@ -1,19 +1,19 @@
 """``mammobench perf``: the performance suite (throughput, speed ratios vs baselines, peak memory).
 
-Modules: :mod:`~benchmark.perf.suite` (the benchmarks and their figures), :mod:`~benchmark.perf.runner`
-(run them, JSON schema, table), :mod:`~benchmark.perf.compare` (two results side by side),
-:mod:`~benchmark.perf.machine` (machine info, load, peak memory), and the measurements written here:
-:mod:`~benchmark.perf.training_bench`, :mod:`~benchmark.perf.generator_bench`, :mod:`~benchmark.perf.e2e`,
-:mod:`~benchmark.perf.stats_bench`. Other measurements live with what they measure
-(``benchmark.simulator.throughput``, ``benchmark.data.cache_bench``).
+Modules: :mod:`~mammobench.perf.suite` (the benchmarks and their figures), :mod:`~mammobench.perf.runner`
+(run them, JSON schema, table), :mod:`~mammobench.perf.compare` (two results side by side),
+:mod:`~mammobench.perf.machine` (machine info, load, peak memory), and the measurements written here:
+:mod:`~mammobench.perf.training_bench`, :mod:`~mammobench.perf.generator_bench`, :mod:`~mammobench.perf.e2e`,
+:mod:`~mammobench.perf.stats_bench`. Other measurements live with what they measure
+(``mammobench.simulator.throughput``, ``mammobench.data.cache_bench``).
 
 Example:
-    >>> from benchmark.perf import BENCHMARKS
+    >>> from mammobench.perf import BENCHMARKS
     >>> "detector_training" in BENCHMARKS
     True
 """
 from __future__ import annotations
 
-from benchmark.perf.suite import BENCHMARKS
+from mammobench.perf.suite import BENCHMARKS
 
 __all__ = ["BENCHMARKS"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from benchmark.perf.runner import validate_perf
+from mammobench.perf.runner import validate_perf
 
 _MACHINE_KEYS = ("cpu_count", "usable_cpus", "device", "cuda_device", "torch_threads", "git_sha")
 
@@ -28,7 +28,7 @@ def load_perf(path: str | os.PathLike) -> dict:
     Raises:
         SchemaError: unreadable, not JSON, or not a perf result (the message names the file).
     """
-    from benchmark.io import read_json
+    from mammobench.io import read_json
 
     return validate_perf(read_json(path), source=str(path))
 

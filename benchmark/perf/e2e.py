@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmark.errors import ConfigError, MammoBenchError
+from mammobench.errors import ConfigError, MammoBenchError
 
 
 def stage_timings(run_dirs: list[Path]) -> dict[str, float]:
@@ -31,7 +31,7 @@ def stage_timings(run_dirs: list[Path]) -> dict[str, float]:
         >>> stage_timings([])
         {}
     """
-    from benchmark.results import load_result
+    from mammobench.results import load_result
 
     total: dict[str, float] = {}
     for run_dir in run_dirs:
@@ -72,7 +72,7 @@ def run_suite(profile: str, workdir: Path, timeout_s: float) -> tuple[float, lis
     """
     import psutil
 
-    cmd = [sys.executable, "-m", "benchmark.cli", "run", "--profile", profile, "--out", str(workdir / "runs"),
+    cmd = [sys.executable, "-m", "mammobench.cli", "run", "--profile", profile, "--out", str(workdir / "runs"),
            "--cohort", str(workdir / "cohort")]
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"e2e-{profile}.log"

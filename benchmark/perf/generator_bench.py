@@ -38,9 +38,9 @@ def bench_generator(name: str, *, n_train: int = 64, image_size: int = 64, n_sam
     Returns:
         ``train_images_per_s``, ``sample_images_per_s``, ``fit_seconds``, ``sample_seconds``, ``params``.
     """
-    from benchmark.generators import generator_class
-    from benchmark.generators.fixtures import make_tiny_train_view
-    from benchmark.generators.torchutil import torch_threads
+    from mammobench.generators import generator_class
+    from mammobench.generators.fixtures import make_tiny_train_view
+    from mammobench.generators.torchutil import torch_threads
 
     cls = generator_class(name)
     params = {**cls.tiny_config(), "device": "cpu", **(overrides or {})}

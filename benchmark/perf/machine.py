@@ -1,7 +1,7 @@
 """What a perf result was measured on: machine, load, library versions, code version, peak memory.
 
 Figures from two machines (or one machine under different load) are not comparable; this record
-travels with every perf JSON so :mod:`benchmark.perf.compare` can say so.
+travels with every perf JSON so :mod:`mammobench.perf.compare` can say so.
 
 Example:
     >>> info = machine_info()

@@ -24,9 +24,9 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmark.errors import ConfigError, SchemaError
-from benchmark.perf.machine import load_average, machine_info, peak_memory_mb
-from benchmark.perf.suite import BENCHMARKS, figure
+from mammobench.errors import ConfigError, SchemaError
+from mammobench.perf.machine import load_average, machine_info, peak_memory_mb
+from mammobench.perf.suite import BENCHMARKS, figure
 
 SCHEMA_VERSION = "1.0"
 KIND = "mammobench-perf"
@@ -111,7 +111,7 @@ def run_perf(names: list[str] | None = None, *, scale: str = "default", quick_on
 
 
 def _now() -> str:
-    from benchmark.results import utc_now
+    from mammobench.results import utc_now
 
     return utc_now()
 

@@ -17,8 +17,8 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from benchmark.stats.bootstrap import PatientBootstrap, percentile_ci, weighted_auc
-from benchmark.stats.delong import delong_auc_cov
+from mammobench.stats.bootstrap import PatientBootstrap, percentile_ci, weighted_auc
+from mammobench.stats.delong import delong_auc_cov
 
 
 def _data(n_cases: int, n_groups: int, seed: int):

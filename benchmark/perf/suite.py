@@ -45,7 +45,7 @@ class Benchmark:
 
 
 def _simulator(p: dict, workdir: Path) -> dict:
-    from benchmark.simulator.throughput import throughput
+    from mammobench.simulator.throughput import throughput
 
     return throughput(**p)
 
@@ -55,7 +55,7 @@ def _simulator_figures(d: dict) -> list[Figure]:
 
 
 def _cache(p: dict, workdir: Path) -> dict:
-    from benchmark.data.cache import benchmark_cache
+    from mammobench.data.cache import benchmark_cache
 
     return benchmark_cache(workdir / "cache_bench", **p)
 
@@ -68,7 +68,7 @@ def _cache_figures(d: dict) -> list[Figure]:
 
 
 def _training(p: dict, workdir: Path) -> dict:
-    from benchmark.perf.training_bench import bench_detector_training
+    from mammobench.perf.training_bench import bench_detector_training
 
     return bench_detector_training(**p)
 
@@ -88,7 +88,7 @@ def _training_figures(d: dict) -> list[Figure]:
 
 def _generator(name: str) -> tuple[Callable, Callable]:
     def run(p: dict, workdir: Path) -> dict:
-        from benchmark.perf.generator_bench import bench_generator
+        from mammobench.perf.generator_bench import bench_generator
 
         return bench_generator(name, **p)
 
@@ -101,7 +101,7 @@ def _generator(name: str) -> tuple[Callable, Callable]:
 
 
 def _bootstrap(p: dict, workdir: Path) -> dict:
-    from benchmark.perf.stats_bench import bench_bootstrap
+    from mammobench.perf.stats_bench import bench_bootstrap
 
     return bench_bootstrap(**p)
 
@@ -115,7 +115,7 @@ def _bootstrap_figures(d: dict) -> list[Figure]:
 
 
 def _delong(p: dict, workdir: Path) -> dict:
-    from benchmark.perf.stats_bench import bench_delong
+    from mammobench.perf.stats_bench import bench_delong
 
     return bench_delong(**p)
 
@@ -127,7 +127,7 @@ def _delong_figures(d: dict) -> list[Figure]:
 
 
 def _e2e(p: dict, workdir: Path) -> dict:
-    from benchmark.perf.e2e import bench_e2e
+    from mammobench.perf.e2e import bench_e2e
 
     return bench_e2e(workdir=workdir / "e2e", **p)
 
@@ -147,16 +147,16 @@ _GEN_TINY = {"n_train": 16, "image_size": 32, "n_sample": 2, "overrides": {"step
 
 
 def _gen_default(name: str) -> dict:
-    from benchmark.perf.generator_bench import DEFAULT_OVERRIDES
+    from mammobench.perf.generator_bench import DEFAULT_OVERRIDES
 
     return {"n_train": 64, "image_size": 64, "n_sample": 16, "overrides": DEFAULT_OVERRIDES[name]}
 
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
-    Benchmark("simulator", "phantom simulator images/s (benchmark.simulator.throughput)", _simulator,
+    Benchmark("simulator", "phantom simulator images/s (mammobench.simulator.throughput)", _simulator,
               _simulator_figures, {"default": {"n_images": 24, "size": 256, "workers": 2},
                                    "tiny": {"n_images": 2, "size": 64, "workers": 1}}),
-    Benchmark("cache", "DICOM decode (ingest) vs image-cache reads (benchmark.data.cache.benchmark_cache)",
+    Benchmark("cache", "DICOM decode (ingest) vs image-cache reads (mammobench.data.cache.benchmark_cache)",
               _cache, _cache_figures,
               {"default": {"n_images": 120, "source_size": 512, "cache_size": 128, "workers": 2},
                "tiny": {"n_images": 4, "source_size": 64, "cache_size": 32, "workers": 1, "epochs": 1}}),

@@ -1,6 +1,6 @@
 """Detector training speed inside the harness against the bare model on the same tensors.
 
-The harness figure times :func:`benchmark.training.train.train_detector` — the function every grid
+The harness figure times :func:`mammobench.training.train.train_detector` — the function every grid
 cell calls — on an in-memory dataset, including what it does besides the optimiser steps (model
 build, seeding, per-epoch validation scoring, best-checkpoint copy). The baseline is the plain
 PyTorch loop a user would write: the same recipe-built model, the same batch order, ``AdamW`` with
@@ -39,13 +39,13 @@ def bare_training_seconds(x: np.ndarray, y: np.ndarray, *, arch: str, seed: int,
     """Seconds of the bare forward/backward/step loop with the harness's model, batches and optimiser.
 
     Example:
-        >>> from benchmark.training.train import TrainConfig
+        >>> from mammobench.training.train import TrainConfig
         >>> x, y = _data(8, 32, 0)
         >>> bare_training_seconds(x, y, arch="test_resnet", seed=0, config=TrainConfig(epochs=1, batch_size=4)) > 0
         True
     """
-    from benchmark.registry import DETECTORS
-    import benchmark.training  # noqa: F401  (registers the built-in recipes)
+    from mammobench.registry import DETECTORS
+    import mammobench.training  # noqa: F401  (registers the built-in recipes)
 
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, config.threads))
@@ -71,7 +71,7 @@ def bare_training_seconds(x: np.ndarray, y: np.ndarray, *, arch: str, seed: int,
 def harness_training_seconds(x: np.ndarray, y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
                              arch: str, seed: int, config) -> float:
     """Wall seconds of one :func:`train_detector` call (everything a grid cell's training does)."""
-    from benchmark.training.train import train_detector
+    from mammobench.training.train import train_detector
 
     start = time.perf_counter()
     train_detector(x, y, val_x, val_y, arch=arch, seed=seed, config=config)
@@ -96,7 +96,7 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
         ``loop_ratio``, ``cpu_ratio``, ``loop_cpu_ratio`` (bare ÷ harness CPU seconds), per-run
         ``seconds`` / ``cpu_seconds`` and the settings.
     """
-    from benchmark.training.train import TrainConfig
+    from mammobench.training.train import TrainConfig
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, device="cpu", threads=threads)
     x, y = _data(n_train, image_size, seed)

@@ -2,7 +2,7 @@
 
 The control arm ``none`` trains on real images only. Every other arm names a generator (a
 built-in such as ``classic`` or ``physics``, an entry-point name, or ``package.module:Class``),
-which is fitted on the :class:`~benchmark.protocols.TrainView` only and asked for
+which is fitted on the :class:`~mammobench.protocols.TrainView` only and asked for
 ``round(r × n_real)`` images. Which conditions it is asked for is the task's
 ``augmentation.conditioning`` policy:
 
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import ConfigError
-from benchmark.protocols import CONDITION_COLUMNS, SyntheticBatch, TrainView
+from mammobench.errors import ConfigError
+from mammobench.protocols import CONDITION_COLUMNS, SyntheticBatch, TrainView
 
 _BALANCE_VOCAB = {"density": ("A", "B", "C", "D"), "age_band": ("<50", "50-59", "60-69", "70+")}
 
@@ -124,8 +124,8 @@ def make_synthetic(arm: ArmSpec, view: TrainView, *, policy: str, seed: int, cac
 
     Returns the batch and the fitted generator (for its card and parameters).
     """
-    from benchmark.generators import get_generator
-    from benchmark.generators.cache import fit_or_load
+    from mammobench.generators import get_generator
+    from mammobench.generators.cache import fit_or_load
 
     generator = fit_or_load(get_generator(arm.generator, **(params or {})), view, seed=seed, cache_dir=cache_dir)
     n = synthetic_count(arm.ratio, len(view))
@@ -169,7 +169,7 @@ def save_synthetic(path: Path, batch: SyntheticBatch, positive: list[str]) -> No
     """Write a batch as ``.npz`` (images, 0/1 targets, condition columns) atomically."""
     import io
 
-    from benchmark.io import atomic_write_bytes
+    from mammobench.io import atomic_write_bytes
 
     labels = batch.labels.reset_index(drop=True)
     cols = {c: labels[c].fillna("").astype(str).to_numpy() if c in labels else np.full(len(labels), "")

@@ -5,7 +5,7 @@ For every synthetic arm (generator × ratio) this writes, once (a resumed run re
 * ``synthetic/<arm>__r<ratio>.npz`` — the images the arm's cells train on (see ``arms.save_synthetic``);
 * ``samples/<arm>.npz`` — small real vs synthetic grids per condition for the report
   (arrays ``real__<attr>=<value>`` and ``synthetic__<attr>=<value>``, ``[k, H, W]`` in [0, 1]);
-* ``audits/<arm>.json`` — the audit records of :func:`benchmark.audits.run_audits`.
+* ``audits/<arm>.json`` — the audit records of :func:`mammobench.audits.run_audits`.
 
 Example:
     >>> sorted(sample_conditions(__import__("pandas").DataFrame({"density": ["A", "D"], "label": ["normal"] * 2})))
@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.io import atomic_write_bytes, atomic_write_json, read_json
-from benchmark.pipeline.arms import ArmSpec, make_synthetic, save_synthetic
-from benchmark.pipeline.cells import format_ratio
-from benchmark.protocols import SyntheticBatch, TrainView
+from mammobench.io import atomic_write_bytes, atomic_write_json, read_json
+from mammobench.pipeline.arms import ArmSpec, make_synthetic, save_synthetic
+from mammobench.pipeline.cells import format_ratio
+from mammobench.protocols import SyntheticBatch, TrainView
 
 GRID_ATTRIBUTES = ("density", "label")
 PER_CONDITION = 4
@@ -93,8 +93,8 @@ def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | 
     The generator card (as recorded for the arm) feeds the card-claims leakage check and tells the
     adherence audit which conditions the generator claims to honour.
     """
-    from benchmark.audits import run_audits
-    from benchmark.cards import GeneratorCard
+    from mammobench.audits import run_audits
+    from mammobench.cards import GeneratorCard
 
     path = Path(run_dir) / "audits" / f"{arm.arm}.json"
     if path.is_file():

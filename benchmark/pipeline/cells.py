@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file
+from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file
 
 SUBGROUP_COLUMNS = ("density", "age_band", "lesion_type", "vendor", "site", "view")
 PREDICTION_COLUMNS = ("image_id", "patient_id", "split", "arm", "generator", "ratio", "seed", "y_true", "y_score",
@@ -112,7 +112,7 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
 
     A cell already done is not recomputed (its record is returned).
     """
-    from benchmark.training.train import TrainConfig, predict_scores, train_detector
+    from mammobench.training.train import TrainConfig, predict_scores, train_detector
 
     if is_done(spec):
         return read_json(spec.out_dir / "cell.json")

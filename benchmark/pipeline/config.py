@@ -2,7 +2,7 @@
 
 A task lives in ``tasks/<name>/task.yaml`` (see ``tasks/_template/task.yaml`` for every key with a
 comment). It is read with ``yaml.safe_load`` only, never executed. Validation teaches: an unknown
-key, a wrong type or an impossible value raises :class:`~benchmark.errors.ConfigError` naming the
+key, a wrong type or an impossible value raises :class:`~mammobench.errors.ConfigError` naming the
 file, the dotted key, the bad value and the valid choices.
 
 Suites (``tasks/suites.yaml``) are named selections of tasks with a default profile.
@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 CONDITIONING_POLICIES = ("match_train", "balance_density", "balance_age", "unconditional")
 MULTIPLICITY = ("holm", "bonferroni", "fdr_bh", "none")
@@ -242,7 +242,7 @@ def task_from_dict(data: Any, *, source: str = "task.yaml") -> TaskConfig:
         raise ConfigError(f"{source}: analysis.control_arm {cfg.analysis.control_arm!r} is not one of "
                           f"augmentation.arms {cfg.augmentation.arms}")
     for prof, over in cfg.profiles.items():
-        from benchmark.pipeline.profiles import check_overrides
+        from mammobench.pipeline.profiles import check_overrides
 
         check_overrides(over, where=f"{source}: profiles.{prof}")
     return dataclasses.replace(cfg, source=source)

@@ -1,7 +1,7 @@
 """Executors: run the missing grid cells locally (sequential or a process pool) or on a Ray cluster.
 
-All executors call the same pure :func:`~benchmark.pipeline.cells.run_cell` with the same
-:class:`~benchmark.pipeline.cells.CellSpec` (whose ``threads`` fixes torch's CPU thread count), so
+All executors call the same pure :func:`~mammobench.pipeline.cells.run_cell` with the same
+:class:`~mammobench.pipeline.cells.CellSpec` (whose ``threads`` fixes torch's CPU thread count), so
 they give bit-identical results for the same seeds. Cells already done are skipped and logged as
 ``skip <cell> (done)``; a cell's files appear atomically, so killing any executor loses at most the
 cells in flight.
@@ -21,8 +21,8 @@ import os
 import time
 from typing import Any, Callable
 
-from benchmark.errors import ConfigError
-from benchmark.pipeline.cells import CellSpec, is_done, run_cell
+from mammobench.errors import ConfigError
+from mammobench.pipeline.cells import CellSpec, is_done, run_cell
 
 EXECUTORS = ("local", "process", "ray")
 Log = Callable[[str], None]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 #: profile name -> settings; ``None`` means "use the task's own value"
 PROFILES: dict[str, dict[str, Any]] = {

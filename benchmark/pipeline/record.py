@@ -1,4 +1,4 @@
-"""Provenance of a run and the assembly of ``result.json`` (schema in :mod:`benchmark.results`).
+"""Provenance of a run and the assembly of ``result.json`` (schema in :mod:`mammobench.results`).
 
 Example:
     >>> env = environment("cpu")
@@ -16,8 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from benchmark import __version__
-from benchmark.io import sha256_file
+from mammobench import __version__
+from mammobench.io import sha256_file
 
 PACKAGES = ("torch", "timm", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "fairlearn", "pydicom",
             "ray")
@@ -76,7 +76,7 @@ class StageTimer:
 
 def cohort_record(task_adapter: str, root: Path, manifest, flow: list, splits: dict) -> dict[str, Any]:
     """The ``cohort`` block of result.json."""
-    from benchmark.data.splits import manifest_sha256
+    from mammobench.data.splits import manifest_sha256
 
     cohort_json = root / "cohort.json"
     return {"adapter": task_adapter, "root": str(root), "manifest_sha256": manifest_sha256(manifest),
@@ -89,7 +89,7 @@ def build_result(*, run_id: str, task, config_sha: str, profile: str, seeds: lis
                  cohort: dict, plan_sha: str, evaluation: dict, audits: list[dict], timings: dict,
                  predictions: dict, device: str, settings: dict) -> dict[str, Any]:
     """Assemble a schema-1.0 result mapping (validated by the caller through ``write_result``)."""
-    from benchmark.results import minimal_result
+    from mammobench.results import minimal_result
 
     result = minimal_result(run_id)
     result.update({

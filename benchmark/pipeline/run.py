@@ -21,18 +21,18 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from benchmark.errors import ConfigError
-from benchmark.io import RunLock, sha256_file, sha256_json
-from benchmark.pipeline import stages
-from benchmark.pipeline.arms import ArmSpec, plan_arms
-from benchmark.pipeline.augment import audit, synthesize
-from benchmark.pipeline.cells import CellSpec, collect_predictions
-from benchmark.pipeline.config import TaskConfig
-from benchmark.pipeline.executors import execute
-from benchmark.pipeline.profiles import profile_settings
-from benchmark.pipeline.record import StageTimer, build_result, cohort_record
-from benchmark.pipeline.suites import find_task, resolve  # noqa: F401  (find_task used in the doctest)
-from benchmark.protocols import HoldoutView
+from mammobench.errors import ConfigError
+from mammobench.io import RunLock, sha256_file, sha256_json
+from mammobench.pipeline import stages
+from mammobench.pipeline.arms import ArmSpec, plan_arms
+from mammobench.pipeline.augment import audit, synthesize
+from mammobench.pipeline.cells import CellSpec, collect_predictions
+from mammobench.pipeline.config import TaskConfig
+from mammobench.pipeline.executors import execute
+from mammobench.pipeline.profiles import profile_settings
+from mammobench.pipeline.record import StageTimer, build_result, cohort_record
+from mammobench.pipeline.suites import find_task, resolve  # noqa: F401  (find_task used in the doctest)
+from mammobench.protocols import HoldoutView
 
 Log = Callable[[str], None]
 
@@ -43,7 +43,7 @@ def _stderr(line: str) -> None:
 
 def default_run_id(task: TaskConfig, profile: str, generators: Sequence[str]) -> str:
     """``<task>-<profile>[-<extra generators>]`` — stable, so re-running resumes the same folder."""
-    from benchmark.pipeline.arms import arm_name
+    from mammobench.pipeline.arms import arm_name
 
     extra = [arm_name(g) for g in generators if g not in task.augmentation.arms]
     return "-".join([task.task, profile, *extra])
@@ -101,7 +101,7 @@ def _data_stages(task: TaskConfig, run_dir: Path, settings: dict, cohort_dir: st
         manifest, adapter_result = stages.ingest(task, root)
         manifest = stages.add_targets(manifest, task)
     with timer.stage("plan", "freeze the analysis plan before reading the test split"):
-        from benchmark.report.plan import write_analysis_plan
+        from mammobench.report.plan import write_analysis_plan
 
         train_prevalence = float(manifest.loc[manifest["split"] == "train", "y_true"].mean())
         plan = analysis_plan(task, settings, train_prevalence)
@@ -141,7 +141,7 @@ def _synthetic_stages(task: TaskConfig, run_dir: Path, arms: list[ArmSpec], mani
 
 def _audit_all(task, run_dir, arms, view, manifest, cache, batches, settings: dict, cards: dict,
                requested: dict) -> list[dict]:
-    from benchmark.audits.encoder import load_or_train_domain_encoder
+    from mammobench.audits.encoder import load_or_train_domain_encoder
 
     epochs = int(settings["encoder_epochs"])
     encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed, epochs=epochs,
@@ -161,7 +161,7 @@ def run_task(task: TaskConfig, *, profile: str = "quick", out: str | os.PathLike
              cohort_dir: str | None = None, resume: bool = True, device: str = "auto", threads: int | None = None,
              log: Log = _stderr) -> Path:
     """Run one task end to end into ``out/<run_id>``; return the run folder."""
-    from benchmark.training.train import select_device
+    from mammobench.training.train import select_device
 
     settings = profile_settings(profile, task.profiles)
     run_dir = Path(out) / default_run_id(task, profile, generators)
@@ -183,9 +183,9 @@ def run_task(task: TaskConfig, *, profile: str = "quick", out: str | os.PathLike
 
 
 def _finish(task, run_dir, specs, plan, plan_sha, cohort, arm_records, audits, settings, profile, device, timer):
-    from benchmark.evaluation import evaluate_run
-    from benchmark.io import atomic_write_text
-    from benchmark.results import write_result
+    from mammobench.evaluation import evaluate_run
+    from mammobench.io import atomic_write_text
+    from mammobench.results import write_result
 
     with timer.stage("evaluate", "metrics, CIs, paired comparisons, fairness"):
         preds = collect_predictions(specs)
@@ -201,11 +201,11 @@ def _finish(task, run_dir, specs, plan, plan_sha, cohort, arm_records, audits, s
                           device=device, settings=settings)
     write_result(run_dir / "result.json", result)
     with timer.stage("report", "report.html"):
-        from benchmark.report.render import render_report
+        from mammobench.report.render import render_report
 
         render_report(run_dir)
     with timer.stage("sign", "manifest.json + Ed25519 signature"):
-        from benchmark.report.provenance import sign_run
+        from mammobench.report.provenance import sign_run
 
         sign_run(run_dir)
 

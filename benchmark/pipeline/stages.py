@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import ConfigError, DataError
-from benchmark.io import RunLock, atomic_write_bytes, atomic_write_text, sha256_json
-from benchmark.pipeline.cells import SUBGROUP_COLUMNS
-from benchmark.pipeline.config import TaskConfig
-from benchmark.protocols import TrainView
+from mammobench.errors import ConfigError, DataError
+from mammobench.io import RunLock, atomic_write_bytes, atomic_write_text, sha256_json
+from mammobench.pipeline.cells import SUBGROUP_COLUMNS
+from mammobench.pipeline.config import TaskConfig
+from mammobench.protocols import TrainView
 
 CASE_COLUMNS = ("row", "image_id", "patient_id", "split", "label", "y_true", *SUBGROUP_COLUMNS)
 
@@ -46,7 +46,7 @@ def cohort_key(params: dict[str, Any]) -> str:
 
 def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[str, Any]:
     """Maker parameters of the task's virtual cohort at a profile's size (patients, pixels)."""
-    from benchmark.cohort.writer import MAKER_VERSION
+    from mammobench.cohort.writer import MAKER_VERSION
 
     options = dict(task.dataset.cohort)
     seed = int(options.pop("seed", 0))
@@ -84,7 +84,7 @@ def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: s
 
 
 def _make_cohort_atomically(root: Path, params: dict[str, Any], log) -> None:
-    from benchmark.cohort import CohortComposition, make_cohort
+    from mammobench.cohort import CohortComposition, make_cohort
 
     if root.exists() and any(root.iterdir()):
         raise DataError(f"{root}: exists and is not a finished cohort (no cohort.json); remove it or pick "
@@ -107,8 +107,8 @@ def ingest(task: TaskConfig, root: Path) -> tuple[pd.DataFrame, Any]:
     Returns:
         (manifest with ``split`` ∈ {train, val, test}, the adapter result)
     """
-    from benchmark.data.ingest import load_dataset
-    from benchmark.data.splits import assign_splits, check_no_patient_overlap, manifest_sha256
+    from mammobench.data.ingest import load_dataset
+    from mammobench.data.splits import assign_splits, check_no_patient_overlap, manifest_sha256
 
     result = load_dataset(task.dataset.adapter, root)
     manifest = result.manifest
@@ -142,9 +142,9 @@ def add_targets(manifest: pd.DataFrame, task: TaskConfig) -> pd.DataFrame:
 
 def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, log, patch: dict | None = None):
     """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry."""
-    from benchmark.data.cache import build_cache
-    from benchmark.data.preprocess import PREPROCESS_VERSION
-    from benchmark.data.splits import manifest_sha256
+    from mammobench.data.cache import build_cache
+    from mammobench.data.preprocess import PREPROCESS_VERSION
+    from mammobench.data.splits import manifest_sha256
 
     tag = f"-f{patch['field_mm']:g}j{patch['jitter']:g}" if patch else ""
     out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}{tag}-p{PREPROCESS_VERSION}"
@@ -153,7 +153,7 @@ def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, lo
 
 def train_view(manifest: pd.DataFrame, cache) -> TrainView:
     """The generators' only window on the data: training rows, their cached images and findings."""
-    from benchmark.data.splits import manifest_sha256
+    from mammobench.data.splits import manifest_sha256
 
     train = manifest[manifest["split"] == "train"].reset_index(drop=True)
     images = cache.images(train["image_id"])

@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.errors import ConfigError
-from benchmark.pipeline.config import PROFILE_NAMES, TaskConfig, load_task, read_yaml
+from mammobench.errors import ConfigError
+from mammobench.pipeline.config import PROFILE_NAMES, TaskConfig, load_task, read_yaml
 
 BUILTIN_TASKS = Path(__file__).resolve().parents[2] / "tasks"
 _SUITE_KEYS = ("version", "description", "tasks", "profile")

@@ -26,9 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import DataError
-from benchmark.reader.store import AnswerStore
-from benchmark.reader.study import DEFAULT_DB, IMAGES_DIR, load_study, reading_order
+from mammobench.errors import DataError
+from mammobench.reader.store import AnswerStore
+from mammobench.reader.study import DEFAULT_DB, IMAGES_DIR, load_study, reading_order
 
 _READER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _IMAGE_RE = re.compile(r"^/images/([A-Za-z0-9_-]{1,64})\.png$")

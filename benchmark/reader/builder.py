@@ -1,4 +1,4 @@
-"""Build a blinded, randomised reader-study folder (layout in :mod:`benchmark.reader.study`).
+"""Build a blinded, randomised reader-study folder (layout in :mod:`mammobench.reader.study`).
 
 * ``turing``: half real, half synthetic images, matched pair by pair within (density, lesion type)
   strata taken round-robin so every stratum is represented; truth 1 = synthetic.
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from benchmark.errors import DataError
-from benchmark.io import atomic_write_bytes, atomic_write_json, atomic_write_text
-from benchmark.reader.deid import png_metadata_chunks
-from benchmark.reader.power import power_statement
-from benchmark.reader.sources import ImageSource, open_source
-from benchmark.reader.study import IMAGES_DIR, KEY_COLUMNS, KEY_FILE, STUDY_FILE
+from mammobench.errors import DataError
+from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from mammobench.reader.deid import png_metadata_chunks
+from mammobench.reader.power import power_statement
+from mammobench.reader.sources import ImageSource, open_source
+from mammobench.reader.study import IMAGES_DIR, KEY_COLUMNS, KEY_FILE, STUDY_FILE
 
 _STRATA = ["density", "lesion_type"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 #: Attributes replaced by the pseudonym (D).
 REPLACE = ("PatientName", "PatientID")

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import DataError, IntegrityError
-from benchmark.io import atomic_write_text
-from benchmark.reader.deid import png_metadata_chunks
-from benchmark.reader.store import AnswerStore
-from benchmark.reader.study import DEFAULT_DB, IMAGES_DIR, STUDY_FILE, load_key, load_study
+from mammobench.errors import DataError, IntegrityError
+from mammobench.io import atomic_write_text
+from mammobench.reader.deid import png_metadata_chunks
+from mammobench.reader.store import AnswerStore
+from mammobench.reader.study import DEFAULT_DB, IMAGES_DIR, STUDY_FILE, load_key, load_study
 
 PACKAGE_FILES = (STUDY_FILE, "README.md", "power.json", "power.md")
 

@@ -1,6 +1,6 @@
 """Image sources for study building: an image cache folder or a folder submission.
 
-* Image cache (``cache.json`` present): :meth:`benchmark.data.cache.ImageCache.open`; the
+* Image cache (``cache.json`` present): :meth:`mammobench.data.cache.ImageCache.open`; the
   per-image ``label``, ``density``, ``lesion_type`` are joined on ``image_id`` from the canonical
   manifest CSV given (``--real-manifest``) or found in the cache folder.
 * Folder submission (``manifest.csv`` present, ``card.yaml`` optional for real data): columns
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 STRATUM_COLUMNS = ("label", "density", "lesion_type", "findings")
 
@@ -76,7 +76,7 @@ def _folder_source(root: Path) -> ImageSource:
 
 
 def _cache_source(root: Path, manifest: Path | None) -> ImageSource:
-    from benchmark.data.cache import ImageCache
+    from mammobench.data.cache import ImageCache
 
     cache = ImageCache.open(root)
     index = cache.index.copy()

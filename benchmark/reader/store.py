@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.errors import DataError
+from mammobench.errors import DataError
 
 ANSWER_FIELDS = ("rating", "call", "confidence", "malignancy", "click_x", "click_y", "duration_ms")
 

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DataError
-from benchmark.io import read_json
+from mammobench.errors import DataError
+from mammobench.io import read_json
 
 STUDY_FILE = "study.json"
 IMAGES_DIR = "images"

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 CHECKLIST_DIR = Path(__file__).resolve().parents[2] / "reports" / "checklists"
 RULES = ("result", "records", "figure", "file", "plan")

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmark.io import sha256_file
-from benchmark.report.evidence import RunData
-from benchmark.report.figure_set import control_arm, primary_metric
+from mammobench.io import sha256_file
+from mammobench.report.evidence import RunData
+from mammobench.report.figure_set import control_arm, primary_metric
 
 REPORT_OUTPUTS = ("report.html", "report.md", "report.json", "manifest.json", "manifest.sig", "signing_key.pub",
                   ".lock")
@@ -134,7 +134,7 @@ def worst_group_change(result: dict, arm: str, metric: str, control: str | None 
 
 
 def _verdict_for_arm(result: dict, arm: str, metric: str, control: str) -> dict:
-    from benchmark.evaluation.primary import primary_comparisons
+    from mammobench.evaluation.primary import primary_comparisons
 
     family = primary_comparisons(result, arm, metric) or [c for c in result["comparisons"] if c["arm"] == arm
                                                           and c["metric"] == metric]
@@ -170,7 +170,7 @@ def verdict(data: RunData) -> dict:
     result, metric, control = data.result, primary_metric(data), control_arm(data)
     arms = [a["arm"] for a in result["arms"] if a["arm"] != control]
     statuses = [a["status"] for a in result["audits"]]
-    from benchmark.report.gaps import gap_rows
+    from mammobench.report.gaps import gap_rows
 
     return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric, control) for a in arms],
             "gaps": gap_rows(result, metric, control),

@@ -12,7 +12,7 @@ Capture object with Modality ``MG`` and every marker we know of:
   ``PatientIdentityRemoved = YES``; UIDs derived from the generator, version, seed and index.
 
 :func:`is_synthetic` recognises any of these markers; :func:`require_acquired` raises
-:class:`~benchmark.errors.DicomError` for such a file, for readers that need acquired images.
+:class:`~mammobench.errors.DicomError` for such a file, for readers that need acquired images.
 
 Example:
     >>> import tempfile, numpy as np, pathlib
@@ -32,8 +32,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
-from benchmark.errors import DataError, DicomError
-from benchmark.io import atomic_write_bytes
+from mammobench.errors import DataError, DicomError
+from mammobench.io import atomic_write_bytes
 
 PRIVATE_CREATOR = "MAMMOBENCH SYNTHETIC"
 PRIVATE_GROUP = 0x0011

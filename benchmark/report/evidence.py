@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DataError, SchemaError
-from benchmark.io import read_json
-from benchmark.report.plan import plan_status
-from benchmark.results import load_result
+from mammobench.errors import DataError, SchemaError
+from mammobench.io import read_json
+from mammobench.report.plan import plan_status
+from mammobench.results import load_result
 
 REDACTED = "[redacted]"
 ID_COLUMNS = ("patient_id", "image_id", "exam_id")

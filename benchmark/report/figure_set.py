@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from benchmark.report import figures as F
-from benchmark.report.evidence import RunData, partition_counts
+from mammobench.report import figures as F
+from mammobench.report.evidence import RunData, partition_counts
 
 
 def primary_metric(data: RunData) -> str:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import ConfigError, IntegrityError
-from benchmark.io import atomic_write_text, read_json, sha256_file, to_json_text
+from mammobench.errors import ConfigError, IntegrityError
+from mammobench.io import atomic_write_text, read_json, sha256_file, to_json_text
 
 PLAN_FILE = "analysis_plan.json"
 REQUIRED = {"primary_metric": str, "control_arm": str, "subgroups": list, "alpha": float, "multiplicity": str}

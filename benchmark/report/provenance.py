@@ -35,8 +35,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from benchmark.errors import IntegrityError, SchemaError
-from benchmark.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
+from mammobench.errors import IntegrityError, SchemaError
+from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -219,7 +219,7 @@ def verify_run(run_dir: str | Path, trusted_fingerprints: tuple[str, ...] = ()) 
     run_dir = Path(run_dir)
     if not (run_dir / MANIFEST).exists():
         return VerifyReport(str(run_dir), False, reason=f"{MANIFEST} not found; sign the run first "
-                                                       "(mammobench run signs it; or benchmark.report.provenance.sign_run)")
+                                                       "(mammobench run signs it; or mammobench.report.provenance.sign_run)")
     body = (run_dir / MANIFEST).read_bytes()
     valid, reason, fingerprint = check_signature(body, run_dir / SIGNATURE, run_dir / PUBLIC_KEY)
     try:

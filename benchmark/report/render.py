@@ -16,12 +16,12 @@ from pathlib import Path
 
 import jinja2
 
-from benchmark.errors import ConfigError
-from benchmark.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_bytes
-from benchmark.report.checklists import fill_checklists, load_answers, load_checklists
-from benchmark.report.context import build_context, checklist_context, report_kind
-from benchmark.report.evidence import load_run
-from benchmark.report.figure_set import build_figures
+from mammobench.errors import ConfigError
+from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_bytes
+from mammobench.report.checklists import fill_checklists, load_answers, load_checklists
+from mammobench.report.context import build_context, checklist_context, report_kind
+from mammobench.report.evidence import load_run
+from mammobench.report.figure_set import build_figures
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 KINDS = ("auto", "predeployment", "submission")

@@ -1,7 +1,7 @@
 """Known-answer trials (``mammobench selftest``): planted generators with known verdicts.
 
 Example:
-    >>> from benchmark.selftest.trials import TRIALS
+    >>> from mammobench.selftest.trials import TRIALS
     >>> sorted(TRIALS)[:3]
     ['biased', 'harmful', 'helpful']
 """

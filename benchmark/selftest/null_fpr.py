@@ -59,11 +59,11 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
     Raises:
         ConfigError: ``repeats`` < 1 or an unknown profile.
     """
-    from benchmark.errors import ConfigError
-    from benchmark.pipeline.run import run_task
-    from benchmark.results import load_result
-    from benchmark.selftest.runner import _register, selftest_task, trial_cohort_dir
-    from benchmark.selftest.trials import TRIALS
+    from mammobench.errors import ConfigError
+    from mammobench.pipeline.run import run_task
+    from mammobench.results import load_result
+    from mammobench.selftest.runner import _register, selftest_task, trial_cohort_dir
+    from mammobench.selftest.trials import TRIALS
 
     if repeats < 1:
         raise ConfigError(f"--null-repeats must be >= 1, got {repeats}")

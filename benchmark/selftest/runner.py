@@ -1,11 +1,11 @@
 """``run_selftest``: planted generators through the pipeline, one shared run, a verdict table.
 
-One pipeline run (:func:`benchmark.pipeline.run.run_task`) on the task's cohort trains the control
+One pipeline run (:func:`mammobench.pipeline.run.run_task`) on the task's cohort trains the control
 arm and the comparison trials' arms (helpful, harmful, null) — so they share one cohort, one image
 cache and the control arm's cells. The audit trials (memoriser, leaker, biased, off-condition) need
 no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
-(:func:`benchmark.pipeline.augment.synthesize`, same train view, conditioning policy and fit cache)
-and audited with :func:`benchmark.audits.run_audits` in the same run folder. The leaker is fitted,
+(:func:`mammobench.pipeline.augment.synthesize`, same train view, conditioning policy and fit cache)
+and audited with :func:`mammobench.audits.run_audits` in the same run folder. The leaker is fitted,
 on purpose, on a view built from the *test* split; the leakage audit is given the patients it was
 fitted on. Then the trial records go into ``result.json["selftest"]``, the report is re-rendered
 (with its self-test section) and the run folder re-signed.
@@ -24,8 +24,8 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from benchmark.protocols import HoldoutView
-from benchmark.selftest.trials import Trial, select_trials, trial_record
+from mammobench.protocols import HoldoutView
+from mammobench.selftest.trials import Trial, select_trials, trial_record
 
 Log = Callable[[str], None]
 SELFTEST_TASK = "vc_lesion"
@@ -63,8 +63,8 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     part is enlarged (``COMPARISON_TEST_FRACTION`` = 0.6 of the patients, the training part unchanged:
     3.5 × the test images per density group).
     """
-    from benchmark.pipeline.config import task_from_dict
-    from benchmark.pipeline.suites import find_task
+    from mammobench.pipeline.config import task_from_dict
+    from mammobench.pipeline.suites import find_task
 
     task = find_task(task_name)
     data = task.to_dict()
@@ -89,8 +89,8 @@ def _size_cohort(data: dict, *, comparison: bool) -> None:
     ``MIN_TRAIN_PATIENTS`` training patients (the smoke profile's 28 left a validation split without a
     lesion and too few synthetic images for the adherence audit to establish a deficit).
     """
-    from benchmark.cohort import CohortComposition
-    from benchmark.pipeline.profiles import PROFILES, profile_settings
+    from mammobench.cohort import CohortComposition
+    from mammobench.pipeline.profiles import PROFILES, profile_settings
 
     cohort = dict(data["dataset"].get("cohort") or {})
     test_fraction = float(cohort.get("test_fraction", CohortComposition().test_fraction))
@@ -117,15 +117,15 @@ def trial_cohort_dir(cohort_dir: str | os.PathLike | None, comparison: bool) -> 
 
 
 def _register() -> None:
-    from baselines.planted import register
+    from mammobench.baselines.planted import register
 
     register()
 
 
 def _data(task, profile: str, cohort_dir: str | None, log: Log):
     """Manifest and image cache of the run (both cached by the pipeline, so this only re-reads them)."""
-    from benchmark.pipeline import stages
-    from benchmark.pipeline.profiles import profile_settings
+    from mammobench.pipeline import stages
+    from mammobench.pipeline.profiles import profile_settings
 
     settings = profile_settings(profile, task.profiles)
     root, _ = stages.ensure_cohort(task, n_patients=int(settings["n_patients"]), size=int(settings["cohort_size"]),
@@ -140,7 +140,7 @@ def _data(task, profile: str, cohort_dir: str | None, log: Log):
 
 def _leak_view(manifest: pd.DataFrame, cache):
     """A TrainView over the TEST split (relabelled): what a cheating generator would be fitted on."""
-    from benchmark.protocols import TrainView
+    from mammobench.protocols import TrainView
 
     test = manifest[manifest["split"] == "test"].copy()
     test["split"] = "train"
@@ -151,7 +151,7 @@ def _leak_view(manifest: pd.DataFrame, cache):
 
 def _leaked_batch(arm, leak_view, policy: str, seed: int):
     """Fit the leaker on the test-split view and sample as the pipeline would; return (batch, its patients)."""
-    from benchmark.pipeline.arms import make_synthetic
+    from mammobench.pipeline.arms import make_synthetic
 
     # no fit cache: the leak view's manifest hash is a fixed label, not the identity of its data
     batch, leaker = make_synthetic(arm, leak_view, policy=policy, seed=seed, cache_dir=None)
@@ -159,11 +159,11 @@ def _leaked_batch(arm, leak_view, policy: str, seed: int):
 
 
 def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encoder, log: Log) -> list[dict]:
-    from benchmark.audits import run_audits
-    from benchmark.io import atomic_write_json
-    from benchmark.pipeline import stages
-    from benchmark.pipeline.arms import ArmSpec
-    from benchmark.pipeline.augment import synthesize
+    from mammobench.audits import run_audits
+    from mammobench.io import atomic_write_json
+    from mammobench.pipeline import stages
+    from mammobench.pipeline.arms import ArmSpec
+    from mammobench.pipeline.augment import synthesize
 
     arm = ArmSpec(trial.generator, trial.generator, float(task.augmentation.ratios[0]))
     seed = task.augmentation.sample_seed
@@ -175,7 +175,7 @@ def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encod
                                    positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
                                    log=log)
         fitted_on, requested = view.patient_ids, record.get("requested_shares")
-    from benchmark.generators import get_generator
+    from mammobench.generators import get_generator
 
     holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     test = HoldoutView(*stages.holdout_images(manifest, cache, "test"))
@@ -191,8 +191,8 @@ def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encod
 
 
 def _audit_trials(trials: list[Trial], run_dir: Path, task, profile: str, cohort_dir, log: Log) -> list[dict]:
-    from benchmark.audits.encoder import load_or_train_domain_encoder
-    from benchmark.pipeline import stages
+    from mammobench.audits.encoder import load_or_train_domain_encoder
+    from mammobench.pipeline import stages
 
     if not trials:
         return []
@@ -206,9 +206,9 @@ def _audit_trials(trials: list[Trial], run_dir: Path, task, profile: str, cohort
 
 def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]) -> None:
     """Write the self-test records (and extra audits) into result.json, re-render the report, re-sign."""
-    from benchmark.report.provenance import sign_run
-    from benchmark.report.render import render_report
-    from benchmark.results import load_result, write_result
+    from mammobench.report.provenance import sign_run
+    from mammobench.report.render import render_report
+    from mammobench.results import load_result, write_result
 
     result = load_result(run_dir / "result.json")
     done = {(r["generator"], r["audit"], r["check"]) for r in extra_audits}
@@ -228,15 +228,15 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     Args:
         profile: ``quick`` (default) or ``smoke``.
         out: parent folder of the self-test run.
-        trials: trial names (default: all, see :data:`benchmark.selftest.trials.TRIALS`).
+        trials: trial names (default: all, see :data:`mammobench.selftest.trials.TRIALS`).
         cohort_dir: where the virtual cohort is made/reused.
 
     Raises:
         ConfigError: unknown trial or profile.
     """
-    from benchmark.pipeline.executors import resolve_executor
-    from benchmark.pipeline.run import run_task
-    from benchmark.results import load_result
+    from mammobench.pipeline.executors import resolve_executor
+    from mammobench.pipeline.run import run_task
+    from mammobench.results import load_result
 
     _register()
     chosen = select_trials(list(trials or []))

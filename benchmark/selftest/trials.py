@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmark.evaluation.primary import primary_comparisons  # noqa: F401  (re-exported: trials read the primary family)
+from mammobench.evaluation.primary import primary_comparisons  # noqa: F401  (re-exported: trials read the primary family)
 
 DENSE_GROUPS = ("C", "D")
 Observation = tuple[str, dict]
@@ -138,7 +138,7 @@ def select_trials(names: list[str] | None) -> list[Trial]:
     Raises:
         ConfigError: an unknown trial name (the valid names are listed).
     """
-    from benchmark.errors import ConfigError
+    from mammobench.errors import ConfigError
 
     if not names:
         return list(TRIALS.values())

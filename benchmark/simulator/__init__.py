@@ -12,8 +12,8 @@ Example:
 """
 from __future__ import annotations
 
-from benchmark.simulator.phantom import SimulatedImage, simulate_image
-from benchmark.simulator.spec import CaseSpec, sample_case
-from benchmark.simulator.throughput import throughput
+from mammobench.simulator.phantom import SimulatedImage, simulate_image
+from mammobench.simulator.spec import CaseSpec, sample_case
+from mammobench.simulator.throughput import throughput
 
 __all__ = ["CaseSpec", "SimulatedImage", "sample_case", "simulate_image", "throughput"]

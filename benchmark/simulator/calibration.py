@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from scipy.stats import norm
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 DENSITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
 

@@ -5,7 +5,7 @@ at the exact VBD → ligaments → lesion insertion with exact masks → Beer–
 scatter, noise and blur → the site's "for presentation" processing → laterality mirroring.
 
 Example:
-    >>> from benchmark.simulator.spec import CaseSpec
+    >>> from mammobench.simulator.spec import CaseSpec
     >>> spec = CaseSpec(age=50, density="C", vbd=0.15, view="CC", laterality="R",
     ...                 lesion_type="mass", pathology="malignant", lesion_size_mm=15.0,
     ...                 lesion_shape="irregular", lesion_margin="indistinct")
@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from benchmark.errors import ConfigError
-from benchmark.simulator import lesions as les
-from benchmark.simulator.geometry import build_geometry
-from benchmark.simulator.imaging import MU, form_image, line_integral
-from benchmark.simulator.presentation import present
-from benchmark.simulator.spec import CaseSpec
-from benchmark.simulator.texture import glandular_fraction, glandular_prior, ligament_thickness, texture_field
-from benchmark.simulator.vendors import image_params
+from mammobench.errors import ConfigError
+from mammobench.simulator import lesions as les
+from mammobench.simulator.geometry import build_geometry
+from mammobench.simulator.imaging import MU, form_image, line_integral
+from mammobench.simulator.presentation import present
+from mammobench.simulator.spec import CaseSpec
+from mammobench.simulator.texture import glandular_fraction, glandular_prior, ligament_thickness, texture_field
+from mammobench.simulator.vendors import image_params
 
 FOV_MM = 240.0
 
@@ -112,7 +112,7 @@ def simulate_image(spec: CaseSpec, *, size: int = 256, seed: int) -> SimulatedIm
     """Simulate one mammogram for ``spec``; deterministic for (spec, size, seed).
 
     Example:
-        >>> from benchmark.simulator.spec import sample_case
+        >>> from mammobench.simulator.spec import sample_case
         >>> spec = sample_case(np.random.default_rng(0), density="A", lesion_type="none")
         >>> simulate_image(spec, size=64, seed=0).meta["density"]
         'A'

@@ -6,7 +6,7 @@ breast (normalised convolution, so air does not bleed in) → windowing to breas
 
 Example:
     >>> import numpy as np
-    >>> from benchmark.simulator.imaging import RawImage
+    >>> from mammobench.simulator.imaging import RawImage
     >>> raw = RawImage(np.full((8, 8), 100.0, np.float32), np.full((8, 8), 1000.0, np.float32), {})
     >>> m = np.ones((8, 8), bool)
     >>> out = present(raw, m, np.full((8, 8), 50.0, np.float32), 50.0, 7.5,
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from benchmark.simulator.imaging import MU
+from mammobench.simulator.imaging import MU
 
 FAT_FLOOR = 0.12  # darkest breast value: fat is dark grey, air black
 

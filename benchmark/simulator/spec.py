@@ -20,9 +20,9 @@ from statistics import NormalDist
 
 import numpy as np
 
-from benchmark.errors import ConfigError
-from benchmark.simulator import calibration as cal
-from benchmark.simulator.vendors import SITES, VENDORS, sites_of_vendor
+from mammobench.errors import ConfigError
+from mammobench.simulator import calibration as cal
+from mammobench.simulator.vendors import SITES, VENDORS, sites_of_vendor
 
 VIEWS = ("CC", "MLO")
 LATERALITIES = ("L", "R")

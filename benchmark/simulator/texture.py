@@ -21,7 +21,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 TEXTURE_WEIGHTS = (0.9, 0.25, 0.2)   # w1·N_{β=3} + w2·N_{β=2} + w3·CLB
 SIGMOID_WIDTH = 0.45

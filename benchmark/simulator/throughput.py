@@ -13,11 +13,11 @@ import time
 
 import numpy as np
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 def _render(args: tuple) -> float:
-    from benchmark.simulator.phantom import simulate_image
+    from mammobench.simulator.phantom import simulate_image
 
     spec, size, seed = args
     start = time.perf_counter()
@@ -44,7 +44,7 @@ def throughput(n_images: int = 200, size: int = 256, workers: int = 2, seed: int
         dict with ``images_per_s``, ``images_per_min``, ``ms_per_image_per_worker``, ``n_images``,
         ``size``, ``workers``, ``seconds``.
     """
-    from benchmark.simulator.spec import sample_case
+    from mammobench.simulator.spec import sample_case
 
     if n_images < 1 or workers < 1:
         raise ConfigError(f"throughput: n_images={n_images} and workers={workers} must be ≥ 1")

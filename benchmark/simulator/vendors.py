@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Input checks shared by the statistics primitives (binary labels, finite scores).
 
 Every primitive validates its input here so that bad data fails with one documented error type
-(:class:`benchmark.errors.StatisticsError`) naming what is wrong and how to fix it.
+(:class:`mammobench.errors.StatisticsError`) naming what is wrong and how to fix it.
 
 Example:
     >>> as_binary_labels([0, 1, True]).tolist()
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.errors import StatisticsError
+from mammobench.errors import StatisticsError
 
 
 def as_binary_labels(y_true: Any, *, name: str = "y_true") -> np.ndarray:

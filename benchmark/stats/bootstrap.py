@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.errors import StatisticsError
+from mammobench.errors import StatisticsError
 
 
 @dataclass(frozen=True)

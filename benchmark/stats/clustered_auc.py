@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from benchmark.errors import StatisticsError
-from benchmark.stats.delong import AucCI, PairedTest, delong_placements
-from benchmark.stats._checks import as_binary_labels
+from mammobench.errors import StatisticsError
+from mammobench.stats.delong import AucCI, PairedTest, delong_placements
+from mammobench.stats._checks import as_binary_labels
 
 
 def _cluster_sums(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from benchmark.stats._checks import as_binary_labels, as_finite_scores, require_both_classes
+from mammobench.stats._checks import as_binary_labels, as_finite_scores, require_both_classes
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def delong_ci(y_true: Any, score: Any, alpha: float = 0.05) -> AucCI:
     aucs, cov = delong_auc_cov(y_true, score)
     if aucs.size != 1:
         raise_shape = np.asarray(score).shape
-        from benchmark.errors import StatisticsError
+        from mammobench.errors import StatisticsError
         raise StatisticsError(f"delong_ci takes one score vector; got shape {raise_shape}")
     y = as_binary_labels(y_true)
     auc, se = float(aucs[0]), float(np.sqrt(max(cov[0, 0], 0.0)))
@@ -163,5 +163,5 @@ def paired_delong_test(y_true: Any, s1: Any, s2: Any, alpha: float = 0.05) -> Pa
 
 def _check_alpha(alpha: float) -> None:
     if not 0.0 < alpha < 1.0:
-        from benchmark.errors import StatisticsError
+        from mammobench.errors import StatisticsError
         raise StatisticsError(f"alpha must lie in (0, 1); got {alpha}")

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.errors import StatisticsError
-from benchmark.stats._checks import as_binary_labels
-from benchmark.stats.metrics import roc_auc
+from mammobench.errors import StatisticsError
+from mammobench.stats._checks import as_binary_labels
+from mammobench.stats.metrics import roc_auc
 
 
 def group_rates(y_true: Any, y_pred: Any, groups: Any) -> dict[str, dict[str, float]]:

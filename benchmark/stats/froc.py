@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import StatisticsError
-from benchmark.stats.metrics import roc_auc
+from mammobench.errors import StatisticsError
+from mammobench.stats.metrics import roc_auc
 
 CPM_FPS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 BOX = ["x0", "y0", "x1", "y1"]

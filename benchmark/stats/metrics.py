@@ -4,7 +4,7 @@ Definitions follow ``reference/statistics.md``: threshold at specificity s is
 τ_s = smallest negative score t with (1/n) Σ_j 1[Y_j ≤ t] ≥ s and Se(s) = (1/m) Σ_i 1[X_i > τ_s]
 (B-1.5); ECE = Σ_b |S_b|/N · |ȳ_b − p̄_b| (B-4); calibration intercept a and slope b from
 logit P(y=1) = a + b·logit(p) (B-4). Undefined values (a class absent) raise
-:class:`~benchmark.errors.StatisticsError`; callers that stratify catch it and report the group as
+:class:`~mammobench.errors.StatisticsError`; callers that stratify catch it and report the group as
 ``undefined``.
 
 Example:
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.errors import StatisticsError
-from benchmark.stats._checks import as_binary_labels, as_finite_scores, require_both_classes
+from mammobench.errors import StatisticsError
+from mammobench.stats._checks import as_binary_labels, as_finite_scores, require_both_classes
 
 
 class EnrichedCohortWarning(UserWarning):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
-from benchmark.errors import StatisticsError
+from mammobench.errors import StatisticsError
 
 METHODS = ("holm", "bh", "bonferroni", "none")
 #: spellings accepted for the same procedures (task.yaml uses statsmodels-style names)

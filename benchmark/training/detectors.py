@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 class _Squeeze(nn.Module):

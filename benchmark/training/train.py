@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.errors import ConfigError
+from mammobench.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -191,8 +191,8 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         seed: the only source of randomness (init, batch order).
         config: hyper-parameters and device settings.
     """
-    from benchmark.registry import DETECTORS
-    import benchmark.training  # noqa: F401  (registers the built-in recipes)
+    from mammobench.registry import DETECTORS
+    import mammobench.training  # noqa: F401  (registers the built-in recipes)
 
     device = select_device(config.device)
     set_determinism(seed, device, config.threads)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import tempfile
 
-from benchmark.generators import BUILTIN_GENERATORS, get_generator
-from benchmark.generators.fixtures import write_tiny_folder_submission
-from benchmark.testing import parametrize_with_checks
+from mammobench.generators import BUILTIN_GENERATORS, get_generator
+from mammobench.generators.fixtures import write_tiny_folder_submission
+from mammobench.testing import parametrize_with_checks
 
 _FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folder-"), n=32, size=32, seed=0)
 

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from benchmark.cards import GeneratorCard
-from benchmark.errors import ConfigError, MammoBenchError
-from benchmark.pipeline.config import load_task, task_from_dict
-from benchmark.pipeline.suites import load_suites
-from benchmark.report.checklists import load_answers
+from mammobench.cards import GeneratorCard
+from mammobench.errors import ConfigError, MammoBenchError
+from mammobench.pipeline.config import load_task, task_from_dict
+from mammobench.pipeline.suites import load_suites
+from mammobench.report.checklists import load_answers
 from fuzz._budget import ci
 
 REPO = Path(__file__).resolve().parents[2]

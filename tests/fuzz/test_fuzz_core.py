@@ -10,10 +10,10 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from benchmark.cards import GeneratorCard
-from benchmark.errors import MammoBenchError
-from benchmark.io import read_json, to_json_text
-from benchmark.results import minimal_result, validate_result
+from mammobench.cards import GeneratorCard
+from mammobench.errors import MammoBenchError
+from mammobench.io import read_json, to_json_text
+from mammobench.results import minimal_result, validate_result
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

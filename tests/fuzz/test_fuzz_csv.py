@@ -17,9 +17,9 @@ import pytest
 from hypothesis import event, given, strategies as st
 
 import data_replicas as rep
-from benchmark.data.ingest import load_dataset
-from benchmark.data.manifest import validate_manifest
-from benchmark.errors import MammoBenchError
+from mammobench.data.ingest import load_dataset
+from mammobench.data.manifest import validate_manifest
+from mammobench.errors import MammoBenchError
 from fuzz._budget import ci
 
 BUILDERS = {"vindr": rep.make_vindr, "virtual_cohort": rep.make_virtual_cohort, "cbis_ddsm": rep.make_cbis,

@@ -2,7 +2,7 @@
 
 Mutations: random truncation, byte flips, wrong VRs on the image-pixel tags, huge declared
 dimensions (must be refused *before* decoding allocates), NaN/inf in float pixel data and bad
-transfer syntaxes. Only :class:`~benchmark.errors.MammoBenchError` subclasses may escape; a
+transfer syntaxes. Only :class:`~mammobench.errors.MammoBenchError` subclasses may escape; a
 successfully read image must be finite float32 of the declared size. Default (CI) profile: bounded
 examples; ``HYPOTHESIS_PROFILE=fuzz pytest -m fuzz tests/fuzz`` runs the long campaign.
 """
@@ -18,9 +18,9 @@ import pytest
 import resource
 from hypothesis import event, given, strategies as st
 
-from benchmark.data.dicom import probe_dicom, read_dicom, read_dicom_meta
-from benchmark.data.dicom_write import phantom, write_dicom
-from benchmark.errors import DicomError, MammoBenchError
+from mammobench.data.dicom import probe_dicom, read_dicom, read_dicom_meta
+from mammobench.data.dicom_write import phantom, write_dicom
+from mammobench.errors import DicomError, MammoBenchError
 from fuzz._budget import ci
 
 SHAPE = (64, 48)

@@ -1,10 +1,10 @@
 """Fuzzing evaluation and statistics with degenerate groups: empty, single-class, tiny, NaN/inf scores.
 
-``evaluate_run`` must either raise :class:`~benchmark.errors.StatisticsError` (documented cases:
+``evaluate_run`` must either raise :class:`~mammobench.errors.StatisticsError` (documented cases:
 NaN/inf scores, unpaired cells, unknown control arm / plan keys, no validation rows) or return
 records whose ``status`` says ``undefined`` / ``insufficient_n`` for groups where a metric cannot
 be computed — never a bare numpy/sklearn error, never a NaN value labelled ``ok``.
-The ``benchmark.stats`` metrics must raise StatisticsError on single-class / NaN input.
+The ``mammobench.stats`` metrics must raise StatisticsError on single-class / NaN input.
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from hypothesis import event, given, strategies as st
 
-from benchmark.errors import MammoBenchError, StatisticsError
-from benchmark.evaluation import evaluate_run
-from benchmark.stats import metrics as M
-from benchmark.stats.delong import delong_ci, paired_delong_test
-from benchmark.stats.fairness import auc_by_group, equalized_odds_difference
+from mammobench.errors import MammoBenchError, StatisticsError
+from mammobench.evaluation import evaluate_run
+from mammobench.stats import metrics as M
+from mammobench.stats.delong import delong_ci, paired_delong_test
+from mammobench.stats.fairness import auc_by_group, equalized_odds_difference
 from fuzz._budget import ci
 
 STATUSES = {"ok", "undefined", "insufficient_n"}
@@ -78,7 +78,7 @@ def test_evaluate_run_degenerate_groups(table, min_group_size, subgroups):
 
 
 def test_evaluate_run_nan_score_is_statistics_error():
-    from benchmark.evaluation.fixtures import make_predictions
+    from mammobench.evaluation.fixtures import make_predictions
 
     df = make_predictions(n_patients=30, seeds=(0,))
     df.loc[df.index[3], "y_score"] = math.nan
@@ -87,7 +87,7 @@ def test_evaluate_run_nan_score_is_statistics_error():
 
 
 def test_evaluate_run_single_class_test_split_is_undefined():
-    from benchmark.evaluation.fixtures import make_predictions
+    from mammobench.evaluation.fixtures import make_predictions
 
     df = make_predictions(n_patients=40, seeds=(0,))
     df.loc[df["split"] == "test", "y_true"] = 0

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import event, given, strategies as st
 
-from benchmark.errors import DataError, MammoBenchError
+from mammobench.errors import DataError, MammoBenchError
 from fuzz._budget import ci
 
 CELLS = ["", "normal", "malignant", "mass", "none", "A", "E", "[]", "[{}]", "[{\"box\": [0, 0, 99, 99]}]",
@@ -25,7 +25,7 @@ _BASE: dict[str, object] = {}
 
 @pytest.fixture(scope="module")
 def submission(tmp_path_factory):
-    from benchmark.generators.fixtures import write_tiny_folder_submission
+    from mammobench.generators.fixtures import write_tiny_folder_submission
 
     if "root" not in _BASE:
         root = write_tiny_folder_submission(tmp_path_factory.mktemp("sub"), n=4, size=16)
@@ -44,7 +44,7 @@ def _restore(sub) -> None:
 
 
 def _load(sub) -> None:
-    from baselines.folder.validate import load_folder
+    from mammobench.baselines.folder.validate import load_folder
 
     try:
         labels, images = load_folder(sub["root"])
@@ -117,7 +117,7 @@ def test_folder_corrupt_png_is_data_error(submission, mutation):
     try:
         _write(submission, "images/s0000.png", data)
         with pytest.raises(DataError, match="s0000.png"):
-            from baselines.folder.validate import load_folder
+            from mammobench.baselines.folder.validate import load_folder
 
             load_folder(submission["root"])
     finally:
@@ -128,7 +128,7 @@ def test_folder_corrupt_npy_is_data_error(submission):
     try:
         _write(submission, "images/s0000.npy", b"\x93NUMPY garbage", "images/s0000.png", "images/s0000.npy")
         with pytest.raises(DataError, match="s0000.npy"):
-            from baselines.folder.validate import load_folder
+            from mammobench.baselines.folder.validate import load_folder
 
             load_folder(submission["root"])
     finally:
@@ -141,7 +141,7 @@ def test_folder_file_outside_submission_is_refused(submission, tmp_path):
     try:
         _write(submission, "card.yaml", submission["files"]["card.yaml"], "images/s0000.png", "../outside.npy")
         with pytest.raises(DataError, match="outside"):
-            from baselines.folder.validate import load_folder
+            from mammobench.baselines.folder.validate import load_folder
 
             load_folder(submission["root"])
     finally:
@@ -153,7 +153,7 @@ def test_folder_empty_manifest_is_data_error(submission):
     try:
         (submission["root"] / "manifest.csv").write_bytes(b"")
         with pytest.raises(DataError, match="manifest.csv"):
-            from baselines.folder.validate import load_folder
+            from mammobench.baselines.folder.validate import load_folder
 
             load_folder(submission["root"])
     finally:

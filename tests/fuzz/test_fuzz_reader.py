@@ -1,7 +1,7 @@
 """Fuzzing reader-study inputs: long CSV / app export, iMRMC files, and the OR-Hillis analysis on them.
 
 Random text, truncation, odd cells (empty, NaN, inf, non-0/1 truth, duplicated reads, missing
-readers) must end in :class:`~benchmark.errors.DataError` / :class:`StatisticsError` naming the
+readers) must end in :class:`~mammobench.errors.DataError` / :class:`StatisticsError` naming the
 file, or in a valid table whose analysis returns finite or documented results.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from hypothesis import event, given, strategies as st
 
-from benchmark.errors import MammoBenchError
-from benchmark.reader.analysis.io import read_ratings, to_mrmc_data
-from benchmark.reader.analysis.mrmc import or_hillis
+from mammobench.errors import MammoBenchError
+from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
+from mammobench.reader.analysis.mrmc import or_hillis
 from fuzz._budget import ci
 
 CELLS = ["", "0", "1", "2", "-1", "nan", "inf", "-inf", "1e309", "0.5", "x", "truth", " ", "3,4", '"']
@@ -99,7 +99,7 @@ def test_ratings_files_long(tmp_path_factory, fmt, cut, edits):
 
 
 def test_buffer_input_names_buffer():
-    from benchmark.reader.analysis.io import read_long_csv
+    from mammobench.reader.analysis.io import read_long_csv
 
     with pytest.raises(MammoBenchError, match="truth"):
         read_long_csv(io.StringIO("reader,treatment,case,truth,rating\nR1,a,C1,7,3\n"))

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import event, given, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from benchmark.errors import MammoBenchError
-from benchmark.io import to_json_text
-from benchmark.results import load_result, minimal_result, validate_result
+from mammobench.errors import MammoBenchError
+from mammobench.io import to_json_text
+from mammobench.results import load_result, minimal_result, validate_result
 from fuzz._budget import ci
 
 VALID = minimal_result("fuzz")

@@ -1,27 +1,27 @@
-"""Dataset adapters (one module per dataset), registered lazily in :data:`benchmark.registry.ADAPTERS`.
+"""Dataset adapters (one module per dataset), registered lazily in :data:`mammobench.registry.ADAPTERS`.
 
-Call :func:`register_builtin` (idempotent; :mod:`benchmark.data.ingest` does) before looking names up.
+Call :func:`register_builtin` (idempotent; :mod:`mammobench.data.ingest` does) before looking names up.
 
 Example:
     >>> register_builtin()
-    >>> from benchmark.registry import ADAPTERS
+    >>> from mammobench.registry import ADAPTERS
     >>> "vindr" in ADAPTERS and "virtual_cohort" in ADAPTERS
     True
 """
 from __future__ import annotations
 
-from benchmark.registry import ADAPTERS
+from mammobench.registry import ADAPTERS
 
 BUILTIN_ADAPTERS: dict[str, str] = {
-    "vindr": "benchmark.data.adapters.vindr:VinDrAdapter",
-    "virtual_cohort": "benchmark.data.adapters.virtual_cohort:VirtualCohortAdapter",
-    "cbis_ddsm": "benchmark.data.adapters.cbis_ddsm:CBISDDSMAdapter",
-    "rsna": "benchmark.data.adapters.rsna:RSNAAdapter",
-    "cmmd": "benchmark.data.adapters.cmmd:CMMDAdapter",
-    "inbreast": "benchmark.data.adapters.inbreast:INbreastAdapter",
-    "embed": "benchmark.data.adapters.embed:EMBEDAdapter",
-    "csaw_cc": "benchmark.data.adapters.csaw_cc:CSAWCCAdapter",
-    "manifest": "benchmark.data.adapters.generic:ManifestAdapter",
+    "vindr": "mammobench.data.adapters.vindr:VinDrAdapter",
+    "virtual_cohort": "mammobench.data.adapters.virtual_cohort:VirtualCohortAdapter",
+    "cbis_ddsm": "mammobench.data.adapters.cbis_ddsm:CBISDDSMAdapter",
+    "rsna": "mammobench.data.adapters.rsna:RSNAAdapter",
+    "cmmd": "mammobench.data.adapters.cmmd:CMMDAdapter",
+    "inbreast": "mammobench.data.adapters.inbreast:INbreastAdapter",
+    "embed": "mammobench.data.adapters.embed:EMBEDAdapter",
+    "csaw_cc": "mammobench.data.adapters.csaw_cc:CSAWCCAdapter",
+    "manifest": "mammobench.data.adapters.generic:ManifestAdapter",
 }
 
 

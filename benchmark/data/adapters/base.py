@@ -26,8 +26,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from benchmark.data.manifest import MANIFEST_COLUMNS, age_band, empty_manifest, validate_manifest
-from benchmark.errors import DataError, DicomError
+from mammobench.data.manifest import MANIFEST_COLUMNS, age_band, empty_manifest, validate_manifest
+from mammobench.errors import DataError, DicomError
 
 REJECT_COLUMNS = ("path", "image_id", "reason", "stage", "patient_id", "exam_id")
 VERIFY_LEVELS = ("none", "exists", "header")
@@ -123,7 +123,7 @@ class IngestLog:
                      probe: Callable[[Path], Any] | None) -> pd.DataFrame:
         if verify == "none":
             return df
-        from benchmark.data.dicom import probe_dicom
+        from mammobench.data.dicom import probe_dicom
 
         probe = probe or probe_dicom
         keep: list[bool] = []

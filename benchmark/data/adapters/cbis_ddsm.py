@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table, worst_label
-from benchmark.data.adapters.vindr import image_lesion_type
-from benchmark.data.manifest import harmonise_density
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table, worst_label
+from mammobench.data.adapters.vindr import image_lesion_type
+from mammobench.data.manifest import harmonise_density
 
 TABLES = {"mass_case_description_train_set.csv": "train", "mass_case_description_test_set.csv": "test",
           "calc_case_description_train_set.csv": "train", "calc_case_description_test_set.csv": "test"}
@@ -62,8 +62,8 @@ def _dicoms_in(root: Path, csv_path: str) -> list[Path]:
 
 def _pick_mask(root: Path, full: Path | None, crop_col: str, roi_col: str) -> str:
     """The ROI file whose pixel count is closest to the full image (handles swapped columns)."""
-    from benchmark.data.dicom import read_dicom_meta
-    from benchmark.errors import DicomError
+    from mammobench.data.dicom import read_dicom_meta
+    from mammobench.errors import DicomError
 
     candidates = {p for col in (roi_col, crop_col) for p in _dicoms_in(root, col)}
     if not candidates:

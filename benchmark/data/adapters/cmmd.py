@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, read_table
-from benchmark.errors import DataError, DicomError
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, read_table
+from mammobench.errors import DataError, DicomError
 
 REQUIRED = ("ID1", "LeftRight", "Age", "abnormality", "classification")
 ABNORMALITY = {"mass": "mass", "calcification": "calcification", "both": "mass"}
@@ -53,7 +53,7 @@ class CMMDAdapter(BaseAdapter):
 
     def collect(self, root: Path, log: IngestLog) -> None:
         """Scan every DICOM under ``CMMD/`` (or the root), read its header, join the clinical row."""
-        from benchmark.data.dicom import read_dicom_meta
+        from mammobench.data.dicom import read_dicom_meta
 
         clinical = self._clinical(root)
         base = root / "CMMD" if (root / "CMMD").is_dir() else root

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, read_table
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, read_table
 
 REQUIRED = ("anon_patientid", "exam_year", "anon_filename", "x_age", "x_case", "imagelaterality",
             "viewposition", "libra_percentdensity")

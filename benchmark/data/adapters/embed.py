@@ -26,9 +26,9 @@ import ast
 import math
 from pathlib import Path
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
-from benchmark.data.adapters.vindr import LESION_PRIORITY
-from benchmark.data.manifest import harmonise_density
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
+from mammobench.data.adapters.vindr import LESION_PRIORITY
+from mammobench.data.manifest import harmonise_density
 
 META_REQUIRED = ("anon_dicom_path", "empi_anon", "acc_anon", "ImageLateralityFinal", "ViewPosition", "FinalImageType")
 CLIN_REQUIRED = ("empi_anon", "acc_anon", "tissueden", "side", "asses")

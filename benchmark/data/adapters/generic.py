@@ -38,10 +38,10 @@ from typing import Any
 
 import yaml
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
-from benchmark.data.dicom import parse_patient_age
-from benchmark.data.manifest import LABELS, LATERALITIES, LESION_TYPES, SPLITS, VIEWS, harmonise_density
-from benchmark.errors import ConfigError
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
+from mammobench.data.dicom import parse_patient_age
+from mammobench.data.manifest import LABELS, LATERALITIES, LESION_TYPES, SPLITS, VIEWS, harmonise_density
+from mammobench.errors import ConfigError
 
 MAPPING_KEYS = {"table", "separator", "columns", "values", "constants", "box", "dataset"}
 REQUIRED_COLUMNS = ("patient_id", "image_path", "laterality")

@@ -23,9 +23,9 @@ import plistlib
 import re
 from pathlib import Path
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
-from benchmark.data.adapters.vindr import image_lesion_type
-from benchmark.data.manifest import harmonise_density
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
+from mammobench.data.adapters.vindr import image_lesion_type
+from mammobench.data.manifest import harmonise_density
 
 REQUIRED = ("Laterality", "View", "File Name", "ACR", "Bi-Rads")
 BIRADS_LABEL = {"1": "normal", "2": "benign", "3": "benign", "4a": "malignant", "4b": "malignant",

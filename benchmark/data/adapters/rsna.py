@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, read_table
-from benchmark.data.manifest import harmonise_density
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, read_table
+from mammobench.data.manifest import harmonise_density
 
 REQUIRED = ("site_id", "patient_id", "image_id", "laterality", "view", "age", "cancer", "density", "machine_id")
 

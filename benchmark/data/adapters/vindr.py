@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
-from benchmark.data.manifest import harmonise_density
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
+from mammobench.data.manifest import harmonise_density
 
 BREAST_COLUMNS = ("study_id", "image_id", "laterality", "view_position", "breast_birads", "breast_density", "split")
 CATEGORY_MAP = {
@@ -117,7 +117,7 @@ class VinDrAdapter(BaseAdapter):
 
     def base_rows(self, root: Path) -> list[dict]:
         """Candidate rows from the annotation CSVs; a row that must be rejected carries ``_reject``."""
-        from benchmark.data.dicom import parse_patient_age
+        from mammobench.data.dicom import parse_patient_age
 
         breast = read_table(root / "breast-level_annotations.csv", dataset=self.name, required=BREAST_COLUMNS)
         finds = read_table(root / "finding_annotations.csv", dataset=self.name, required=("image_id",)) \

@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmark.data.adapters.base import IngestLog, read_table
-from benchmark.data.adapters.vindr import VinDrAdapter, add_row
-from benchmark.data.manifest import LESION_TYPES, harmonise_density
+from mammobench.data.adapters.base import IngestLog, read_table
+from mammobench.data.adapters.vindr import VinDrAdapter, add_row
+from mammobench.data.manifest import LESION_TYPES, harmonise_density
 
 TRUTH_COLUMNS = ("image_id", "patient_id", "age", "density", "lesion_type", "pathology", "vendor", "site")
 _PATHOLOGY = {"benign": "benign", "malignant": "malignant", "none": "normal", "normal": "normal", "": "normal"}

@@ -28,8 +28,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DataError
-from benchmark.io import atomic_write_text
+from mammobench.errors import DataError
+from mammobench.io import atomic_write_text
 
 LONG_COLUMNS = ("reader", "treatment", "case", "truth", "rating")
 

@@ -7,11 +7,11 @@ the mean squares, and the random-readers-random-cases (RRRC) F test with Hillis 
 fixed-readers (FRRC) and fixed-cases (RRFC) variants, per-treatment AUCs with CIs and pairwise
 treatment differences with CIs.
 
-The input is an :class:`MRMCData` (a fully crossed rating cube, see :mod:`benchmark.reader.analysis.io`).
+The input is an :class:`MRMCData` (a fully crossed rating cube, see :mod:`mammobench.reader.analysis.io`).
 
 Example:
     >>> import numpy as np
-    >>> from benchmark.reader.analysis.io import MRMCData
+    >>> from mammobench.reader.analysis.io import MRMCData
     >>> rng = np.random.default_rng(0)
     >>> truth = np.r_[np.zeros(20, int), np.ones(20, int)]
     >>> ratings = rng.normal(size=(2, 3, 40)) + truth
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from benchmark.errors import StatisticsError
-from benchmark.reader.analysis.io import MRMCData
+from mammobench.errors import StatisticsError
+from mammobench.reader.analysis.io import MRMCData
 
 COV_METHODS = ("jackknife", "delong")
 
@@ -83,7 +83,7 @@ def jackknife_cov(data: MRMCData) -> np.ndarray:
 
 def delong_cov(data: MRMCData) -> np.ndarray:
     """DeLong covariance of the ``t·r`` AUCs computed jointly on the shared cases (B-6.2)."""
-    from benchmark.stats.delong import delong_auc_cov
+    from mammobench.stats.delong import delong_auc_cov
 
     t, r, c = data.ratings.shape
     _, cov = delong_auc_cov(data.truth, data.ratings.reshape(t * r, c))

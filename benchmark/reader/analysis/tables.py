@@ -30,7 +30,7 @@ def format_rows(rows: list[dict[str, Any]], columns: list[str] | None = None, sc
 
 
 def format_mrmc(res: dict[str, Any]) -> str:
-    """Text report of :func:`benchmark.reader.analysis.mrmc.or_hillis`."""
+    """Text report of :func:`mammobench.reader.analysis.mrmc.or_hillis`."""
     out = [f"Obuchowski-Rockette MRMC analysis ({res['auc']} AUC, {res['cov_method']} covariance)",
            f"{res['n_readers']} readers, {res['n_treatments']} treatments, {res['n_cases']} cases "
            f"({res['n_positive']} positive, {res['n_negative']} negative), alpha = {res['alpha']}", "",
@@ -51,7 +51,7 @@ def format_mrmc(res: dict[str, Any]) -> str:
 
 
 def format_turing(res: dict[str, Any]) -> str:
-    """Text report of :func:`benchmark.reader.analysis.turing.turing_analysis`."""
+    """Text report of :func:`mammobench.reader.analysis.turing.turing_analysis`."""
     pooled, tost, fl = res["pooled"], res["tost"], res["fleiss"]
     out = ["Visual Turing test (truth: 1 = synthetic)", "", "Per reader (exact Clopper-Pearson CI, binomial test vs 0.5):",
            format_rows(res["per_reader"], ["reader", "n", "correct", "accuracy", "ci_low", "ci_high", "p_value",

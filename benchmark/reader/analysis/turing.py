@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmark.errors import DataError, StatisticsError
-from benchmark.reader.analysis.io import to_mrmc_data
-from benchmark.reader.analysis.mrmc import _treatment_cis, empirical_auc, jackknife_cov, reader_aucs
+from mammobench.errors import DataError, StatisticsError
+from mammobench.reader.analysis.io import to_mrmc_data
+from mammobench.reader.analysis.mrmc import _treatment_cis, empirical_auc, jackknife_cov, reader_aucs
 
 
 def clopper_pearson(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
