@@ -18,7 +18,7 @@ from mammobench.errors import ConfigError, MammoBenchError
 from mammobench.pipeline.config import load_task, task_from_dict
 from mammobench.pipeline.suites import load_suites
 from mammobench.report.checklists import load_answers
-from fuzz._budget import ci
+from tests.helpers.fuzz_budget import ci
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_TEXT = (REPO / "tasks" / "vc_lesion" / "task.yaml").read_text(encoding="utf-8")

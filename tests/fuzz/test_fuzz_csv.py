@@ -1,6 +1,6 @@
 """Fuzzing the dataset adapters' CSV inputs (every built-in adapter, incl. the generic CSV+YAML one).
 
-Each adapter's tiny replica (``tests/data_replicas.py``) is built once per module; an example then
+Each adapter's tiny replica (``tests/helpers/data_replicas.py``) is built once per module; an example then
 mutates one of its CSV files (random bytes, truncation, byte flips, dropped columns, NaN/inf/unknown
 codes in cells) and loads the dataset with ``verify='none'`` (the DICOM reader has its own fuzz
 file). Only project errors may escape, and a successful load must give a valid manifest with every
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from hypothesis import event, given, strategies as st
 
-import data_replicas as rep
+import tests.helpers.data_replicas as rep
 from mammobench.data.ingest import load_dataset
 from mammobench.data.manifest import validate_manifest
 from mammobench.errors import MammoBenchError
-from fuzz._budget import ci
+from tests.helpers.fuzz_budget import ci
 
 BUILDERS = {"vindr": rep.make_vindr, "virtual_cohort": rep.make_virtual_cohort, "cbis_ddsm": rep.make_cbis,
             "rsna": rep.make_rsna, "cmmd": rep.make_cmmd, "inbreast": rep.make_inbreast, "embed": rep.make_embed,

@@ -21,7 +21,7 @@ from hypothesis import event, given, strategies as st
 from mammobench.data.dicom import probe_dicom, read_dicom, read_dicom_meta
 from mammobench.data.dicom_write import phantom, write_dicom
 from mammobench.errors import DicomError, MammoBenchError
-from fuzz._budget import ci
+from tests.helpers.fuzz_budget import ci
 
 SHAPE = (64, 48)
 _SEED_FILES: dict[str, bytes] = {}

@@ -20,7 +20,7 @@ from mammobench.evaluation import evaluate_run
 from mammobench.stats import metrics as M
 from mammobench.stats.delong import delong_ci, paired_delong_test
 from mammobench.stats.fairness import auc_by_group, equalized_odds_difference
-from fuzz._budget import ci
+from tests.helpers.fuzz_budget import ci
 
 STATUSES = {"ok", "undefined", "insufficient_n"}
 SUBGROUPS = ["density", "age_band", "lesion_type", "vendor", "site", "view"]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import event, given, strategies as st
 
 from mammobench.errors import DataError, MammoBenchError
-from fuzz._budget import ci
+from tests.helpers.fuzz_budget import ci
 
 CELLS = ["", "normal", "malignant", "mass", "none", "A", "E", "[]", "[{}]", "[{\"box\": [0, 0, 99, 99]}]",
          "{", "nan", "../outside.png", "/etc/passwd", "images/s0000.npy", "images", "x.tif", "<50", "CC", "\u00e9"]

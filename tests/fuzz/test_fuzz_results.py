@@ -13,7 +13,7 @@ from hypothesis.errors import InvalidArgument
 from mammobench.errors import MammoBenchError
 from mammobench.io import to_json_text
 from mammobench.results import load_result, minimal_result, validate_result
-from fuzz._budget import ci
+from tests.helpers.fuzz_budget import ci
 
 VALID = minimal_result("fuzz")
 records = st.dictionaries(st.sampled_from(["metric", "split", "arm", "attribute", "group", "value", "ci_low",

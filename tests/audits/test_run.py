@@ -1,0 +1,178 @@
+"""Acceptance tests of run_audits: copies flagged, fresh samples at the calibrated rate, leakage, bias."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from tests.helpers.audits import batch_from, make_manifest, make_view, render
+from mammobench.audits import run_audits
+from mammobench.audits.encoder import train_domain_encoder
+from mammobench.audits.leakage import raise_for_leakage
+from mammobench.cards import GeneratorCard
+from mammobench.errors import ConfigError, LeakageError
+from mammobench.io import to_json_text
+from mammobench.results import minimal_result, validate_result
+
+torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
+threadpool_limits(1)
+
+
+@pytest.fixture(scope="module")
+def world():
+    train = make_view(60, size=32, seed=0)
+    holdout = make_view(100, size=32, seed=1, split="val", prefix="v")
+    test = make_view(40, size=32, seed=2, split="test", prefix="t")
+    encoder = train_domain_encoder(train, seed=0, epochs=15)
+    return train, holdout, test, encoder
+
+
+def _card(conditioning=("density", "lesion_type", "label"), training_data=("tiny:train",)):
+    return GeneratorCard.from_dict({"name": "g", "version": "1", "kind": "other", "licence": "MIT",
+                                    "intended_use": "test", "conditioning": list(conditioning),
+                                    "training_data": list(training_data)})
+
+
+def _run(world, batch, *, cfg=None, training_patients=None, card=None, out_dir=None):
+    train, holdout, test, encoder = world
+    return run_audits(generator_name="g", train=train, holdout=holdout, synthetic=batch,
+                      generator_training_patients=training_patients or train.patient_ids,
+                      val_patients=holdout.patient_ids, test_patients=test.patient_ids, encoder=encoder,
+                      config={"cas": False, "n_boot": 50, "n_boot_fd": 20, **(cfg or {})}, out_dir=out_dir,
+                      card=card or _card(), test=test)
+
+
+def _by_check(records):
+    return {r["check"]: r for r in records}
+
+
+def _fresh_batch(n_patients: int, seed: int, density_p=(0.25, 0.25, 0.25, 0.25)):
+    manifest = make_manifest(n_patients, seed=seed, prefix="s", density_p=density_p)
+    return batch_from(manifest, render(manifest, size=32, seed=seed + 1))
+
+
+def test_perturbed_copies_are_flagged(world, tmp_path):
+    train = world[0]
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, len(train), 100)
+    copies = np.clip(train.images[idx] * 0.97 + 0.01 + rng.normal(0, 0.01, (100, 32, 32)), 0, 1).astype(np.float32)
+    records = _run(world, batch_from(train.manifest.iloc[idx], copies), out_dir=tmp_path)
+    checks = _by_check(records)
+    for space in ("pixel", "feature"):
+        rec = checks[f"copy_detection_{space}"]
+        assert rec["value"] >= 0.95 and rec["status"] == "fail", rec["message"]
+    assert checks["membership_inference"]["value"] > 0.75
+    assert checks["data_copying_ct"]["value"] < -3 and checks["data_copying_ct"]["status"] == "fail"
+    assert checks["dcr_holdout_share"]["value"] > 0.95 and checks["dcr_holdout_share"]["status"] == "fail"
+    gallery = np.load(tmp_path.parent / checks["copy_detection_pixel"]["evidence"]["pairs_file"])
+    assert gallery["synthetic"].shape == gallery["nearest"].shape == (8, 32, 32)
+    assert (gallery["distance"] <= gallery["threshold"]).all() and (gallery["similarity"] > 0.9).all()
+
+
+def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
+    records = _run(world, _fresh_batch(100, seed=77), cfg={"cas": True, "cas_epochs": 8}, out_dir=tmp_path)
+    checks = _by_check(records)
+    for space in ("pixel", "feature"):
+        rec = checks[f"copy_detection_{space}"]
+        assert rec["value"] <= 0.05 and rec["status"] == "pass", rec["message"]
+        assert rec["evidence"]["holdout_flag_rate"] <= 0.01
+    assert checks["membership_inference"]["value"] < 0.65
+    assert abs(checks["data_copying_ct"]["value"]) < 3
+    assert checks["dcr_holdout_share"]["status"] == "pass", checks["dcr_holdout_share"]["message"]
+    assert checks["patient_overlap"]["status"] == "pass"
+    assert checks["density_distribution"]["status"] == "pass"
+    assert checks["density_agreement"]["status"] == "pass"
+    assert checks["frechet_distance"]["evidence"]["ratio"] < 3
+    assert set(checks["frechet_distance"]["evidence"]["by_condition"]["lesion_type"]) == {"none", "mass", "calcification"}
+    assert checks["classification_accuracy_score_label"]["value"] > 0.5
+    result = minimal_result("r")
+    result["audits"] = records
+    validate_result(result)
+    to_json_text(records)  # JSON-serialisable
+    for rec in records:
+        assert rec["status"] in ("pass", "warn", "fail", "skip") and rec["message"], rec
+
+
+def test_generator_fitted_on_test_patients_fails_leakage(world):
+    train, _, test, _ = world
+    leaked = set(train.patient_ids) | set(sorted(test.patient_ids)[:3])
+    records = _run(world, _fresh_batch(20, seed=3), training_patients=leaked, cfg={"n_cells": 2})
+    rec = _by_check(records)["patient_overlap"]
+    assert rec["status"] == "fail" and rec["value"] == 3
+    assert "3 test patient(s)" in rec["message"] and sorted(test.patient_ids)[0] in rec["message"]
+    with pytest.raises(LeakageError, match="test patient"):
+        raise_for_leakage(records)
+
+
+def test_card_declaring_test_data_fails():
+    from mammobench.audits.leakage import card_claims_record
+
+    rec = card_claims_record("g", _card(training_data=("tiny:train", "tiny:test")))
+    assert rec["status"] == "fail" and "tiny:test" in rec["message"]
+    with pytest.raises(LeakageError):
+        raise_for_leakage([rec])
+
+
+def test_fatty_only_generator_flagged_by_bias_audit(world):
+    records = _run(world, _fresh_batch(40, seed=9, density_p=(1.0, 0, 0, 0)), cfg={"n_cells": 2})
+    checks = _by_check(records)
+    assert checks["density_distribution"]["status"] == "fail"
+    assert "most over-represented A (100%" in checks["density_distribution"]["message"]
+    assert checks["density_distribution"]["evidence"]["distributions"]["density"]["synthetic"]["A"] == 1.0
+    assert checks["density_distribution_oracle"]["status"] in ("warn", "fail")
+
+
+def test_near_duplicate_across_splits_detected(world):
+    from mammobench.audits.leakage import near_duplicate_record
+    from mammobench.audits.memorisation import pixel_embedding
+
+    train, holdout, _, _ = world
+    query = np.concatenate([holdout.images[:20], train.images[:5]])
+    rec = near_duplicate_record("g", "test", pixel_embedding(query), [f"q{i}" for i in range(25)],
+                                pixel_embedding(train.images), train.manifest["patient_id"],
+                                train.manifest["image_id"])
+    assert rec["status"] == "fail" and rec["evidence"]["n_exact"] == 5
+    clean = near_duplicate_record("g", "val", pixel_embedding(holdout.images), holdout.manifest["image_id"],
+                                  pixel_embedding(train.images), train.manifest["patient_id"],
+                                  train.manifest["image_id"])
+    assert clean["status"] == "pass" and clean["value"] <= 0.05
+
+
+def test_unknown_config_key_is_rejected(world):
+    with pytest.raises(ConfigError, match="alpah"):
+        _run(world, _fresh_batch(5, seed=4), cfg={"alpah": 0.1})
+
+
+def test_adherence_fails_when_conditions_are_ignored(world):
+    from mammobench.audits.adherence import adherence_audit
+    from mammobench.audits.run import DEFAULT_CONFIG
+
+    train, holdout, _, encoder = world
+    batch = _fresh_batch(40, seed=11)
+    honoured = adherence_audit("g", encoder=encoder, synthetic_images=batch.images, requested=batch.labels,
+                               holdout_images=holdout.images, holdout_manifest=holdout.manifest,
+                               conditioning=("density",), config=DEFAULT_CONFIG)[0]
+    ignored_labels = batch.labels.copy()
+    ignored_labels["density"] = np.random.default_rng(0).permutation(
+        np.where(batch.labels["density"].to_numpy() == "A", "D", "A"))
+    ignored = adherence_audit("g", encoder=encoder, synthetic_images=batch.images, requested=ignored_labels,
+                              holdout_images=holdout.images, holdout_manifest=holdout.manifest,
+                              conditioning=("density",), config=DEFAULT_CONFIG)[0]
+    assert honoured["status"] == "pass" and ignored["status"] == "fail", (honoured["message"], ignored["message"])
+    assert set(honoured["evidence"]["synthetic"]) == {"A", "B", "C", "D", "overall"}
+
+
+def test_bias_with_user_target_distribution(world):
+    from mammobench.audits.bias import bias_audit
+    from mammobench.audits.run import DEFAULT_CONFIG
+
+    train = world[0]
+    batch = _fresh_batch(40, seed=12)
+    target = {"density": {"A": 0.1, "B": 0.4, "C": 0.4, "D": 0.1}}
+    records = bias_audit("g", synthetic_labels=batch.labels, train_manifest=train.manifest, target=target,
+                         config=DEFAULT_CONFIG)
+    assert [r["check"] for r in records] == ["density_distribution"]
+    tv = records[0]["value"]
+    shares = records[0]["evidence"]["synthetic"]
+    assert tv == pytest.approx(0.5 * sum(abs(shares[c] - target["density"][c]) for c in "ABCD"))
