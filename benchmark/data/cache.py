@@ -19,8 +19,7 @@ Example:
 """
 from __future__ import annotations
 
-from mammobench.data.cache_bench import benchmark_cache
 from mammobench.data.cache_build import build_cache
 from mammobench.data.cache_store import ImageCache, cache_key
 
-__all__ = ["ImageCache", "build_cache", "benchmark_cache", "cache_key"]
+__all__ = ["ImageCache", "build_cache", "cache_key"]
