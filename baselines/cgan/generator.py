@@ -31,7 +31,7 @@ from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.generators.insertion import extract_patches
-from mammobench.generators.torchutil import autocast, eval_mode, pick_device, seeded
+from mammobench.torchutil import autocast, eval_mode, resolve_device, seeded
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 
@@ -87,7 +87,7 @@ class ConditionalGAN(GeneratorMixin):
         self.vocab_ = codes.vocab
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         self.bank_ = background_source(data, self.background, max_images=self.max_backgrounds, seed=seed).to_state()
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         g_net, d_net = (m.to(dev) for m in self._networks(seed))
         x_all = torch.from_numpy(patches)[:, None].to(dev)
         y_all = torch.from_numpy(codes.encode(table)).to(dev)
@@ -124,7 +124,7 @@ class ConditionalGAN(GeneratorMixin):
 
     def generate_patches(self, table: pd.DataFrame, *, seed: int) -> np.ndarray:
         """Lesion patches ``[n, size, size]`` for rows with ``lesion_type, label, density``."""
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         g_net = PatchGenerator(ConditionCodes(self.vocab_).sizes(), size=self.patch_size, width=self.width,
                                z_dim=self.z_dim)
         g_net.load_state_dict(self.g_weights_)

@@ -31,7 +31,7 @@ from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.generators.insertion import extract_patches, soft_disk
-from mammobench.generators.torchutil import autocast, eval_mode, pick_device, seeded
+from mammobench.torchutil import autocast, eval_mode, resolve_device, seeded
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 
 
@@ -78,7 +78,7 @@ class ConditionalDDPM(GeneratorMixin):
         self.vocab_ = codes.vocab
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         self.bank_ = background_source(data, self.background, max_images=self.max_backgrounds, seed=seed).to_state()
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         net = self._net(seed).to(dev)
         x_all = torch.from_numpy(patches)[:, None].to(dev) * 2 - 1
         y_all = torch.from_numpy(codes.encode(table)).to(dev)
@@ -116,7 +116,7 @@ class ConditionalDDPM(GeneratorMixin):
 
     def generate_patches(self, table: pd.DataFrame, context: np.ndarray | None = None, *, seed: int) -> np.ndarray:
         """Patches ``[n, s, s]`` in [0, 1]; with ``context`` the lesion is inpainted into it."""
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         net = self._net()
         net.load_state_dict(self.weights_)
         net.to(dev)

@@ -64,7 +64,9 @@ def machine_info() -> dict[str, Any]:
     """CPU count, torch threads, device, platform, versions, git sha and the current load average."""
     import torch
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    from mammobench.torchutil import resolve_device
+
+    device = resolve_device("auto").type
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
