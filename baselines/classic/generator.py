@@ -15,8 +15,6 @@ Example:
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy import ndimage
@@ -24,6 +22,7 @@ from scipy import ndimage
 from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
 
 
 def coordinate_map(shape: tuple[int, int], rng: np.random.Generator, *, flip: bool, rotate_deg: float,
@@ -63,7 +62,7 @@ class ClassicAugmentation(GeneratorMixin):
     """Transforms real training images; conditions are met by choosing matching sources."""
 
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
-    card_path = Path(__file__).with_name("card.yaml")
+    card_path = resource_path(__package__, "card.yaml")
 
     def __init__(self, flip: bool = True, rotate_deg: float = 8.0, scale: float = 0.08, shift: float = 0.04,
                  gamma: float = 0.2, contrast: float = 0.1, elastic_alpha: float = 1.5,

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,15 +30,16 @@ from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.generators.insertion import extract_patches, soft_disk
-from mammobench.torchutil import autocast, eval_mode, resolve_device, seeded
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
+from mammobench.torchutil import autocast, eval_mode, resolve_device, seeded
 
 
 class ConditionalDDPM(GeneratorMixin):
     """Conditional DDPM on lesion patches with CFG, DDIM and RePaint inpainting."""
 
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
-    card_path = Path(__file__).with_name("card.yaml")
+    card_path = resource_path(__package__, "card.yaml")
 
     def __init__(self, patch_size: int = 32, width: int = 24, timesteps: int = 1000, steps: int = 1000,
                  batch_size: int = 64, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 20,
