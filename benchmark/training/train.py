@@ -175,8 +175,7 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         seed: the only source of randomness (init, batch order).
         config: hyper-parameters and device settings.
     """
-    from mammobench.registry import DETECTORS
-    import mammobench.training  # noqa: F401  (registers the built-in recipes)
+    from mammobench.registry import DETECTORS  # built-in recipes: registered by this package's __init__
 
     device = str(resolve_device(config.device))
     set_determinism(seed, device, config.threads)
