@@ -18,7 +18,6 @@ from mammobench._lazy import lazy_exports
 _EXPORTS = {
     "run_audits": "mammobench.audits.run",
     "DEFAULT_CONFIG": "mammobench.audits.run",
-    "raise_for_leakage": "mammobench.audits.leakage",
     "DomainEncoder": "mammobench.audits.encoder",
     "FeatureExtractor": "mammobench.audits.encoder",
     "train_domain_encoder": "mammobench.audits.encoder",
@@ -30,6 +29,5 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from mammobench.audits.encoder import DomainEncoder, FeatureExtractor, load_or_train_domain_encoder, train_domain_encoder
-    from mammobench.audits.leakage import raise_for_leakage
     from mammobench.audits.run import DEFAULT_CONFIG, run_audits
     from mammobench.audits.timm_encoder import load_timm_encoder
