@@ -68,3 +68,21 @@ def test_importing_the_package_and_its_api_modules_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_docs_api_page_lists_the_public_names():
+    """docs/api.md names every public name of mammobench and mammobench.stats, and its subpackage table is each
+    package's ``__all__`` exactly."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    for package in ("mammobench", "mammobench.stats"):
+        module = importlib.import_module(package)
+        missing = [n for n in module.__all__ if f"`{n}" not in text]
+        assert missing == [], f"docs/api.md does not mention {package}: {missing}"
+    rows = re.findall(r"^\| `(mammobench[\w.]*)` \| (.+) \|$", text, flags=re.M)
+    assert len(rows) >= 15
+    for package, names in rows:
+        documented = set(re.findall(r"`(\w+)`", names))
+        assert documented == set(importlib.import_module(package).__all__), package
