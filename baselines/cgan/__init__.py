@@ -1,19 +1,8 @@
 """The ``cgan`` baseline: a conditional GAN on lesion patches, blended into normal tissue; see README.md.
 
-Example:
-    >>> from mammobench.baselines.cgan import ConditionalGAN
-    >>> ConditionalGAN.__name__
-    'ConditionalGAN'
+Importing the package imports its generator (whoever imports a baseline wants it); the registry in
+:mod:`mammobench.generators` names it lazily, so listing generators imports none.
 """
-from __future__ import annotations
+from mammobench.baselines.cgan.generator import ConditionalGAN
 
-from typing import TYPE_CHECKING
-
-from mammobench._lazy import lazy_exports
-
-_EXPORTS = {"ConditionalGAN": "mammobench.baselines.cgan.generator"}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-if TYPE_CHECKING:
-    from mammobench.baselines.cgan.generator import ConditionalGAN
+__all__ = ["ConditionalGAN"]

@@ -1,19 +1,8 @@
 """The ``folder`` baseline: serves a folder of pre-generated images (samples-only submissions); see README.md.
 
-Example:
-    >>> from mammobench.baselines.folder import FolderGenerator
-    >>> FolderGenerator.__name__
-    'FolderGenerator'
+Importing the package imports its generator (whoever imports a baseline wants it); the registry in
+:mod:`mammobench.generators` names it lazily, so listing generators imports none.
 """
-from __future__ import annotations
+from mammobench.baselines.folder.generator import FolderGenerator
 
-from typing import TYPE_CHECKING
-
-from mammobench._lazy import lazy_exports
-
-_EXPORTS = {"FolderGenerator": "mammobench.baselines.folder.generator"}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-if TYPE_CHECKING:
-    from mammobench.baselines.folder.generator import FolderGenerator
+__all__ = ["FolderGenerator"]

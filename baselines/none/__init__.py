@@ -1,19 +1,8 @@
 """The ``none`` baseline: the no-augmentation control (adds no images); see README.md.
 
-Example:
-    >>> from mammobench.baselines.none import NoneGenerator
-    >>> NoneGenerator.__name__
-    'NoneGenerator'
+Importing the package imports its generator (whoever imports a baseline wants it); the registry in
+:mod:`mammobench.generators` names it lazily, so listing generators imports none.
 """
-from __future__ import annotations
+from mammobench.baselines.none.generator import NoneGenerator
 
-from typing import TYPE_CHECKING
-
-from mammobench._lazy import lazy_exports
-
-_EXPORTS = {"NoneGenerator": "mammobench.baselines.none.generator"}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-if TYPE_CHECKING:
-    from mammobench.baselines.none.generator import NoneGenerator
+__all__ = ["NoneGenerator"]

@@ -1,19 +1,8 @@
 """The ``physics`` baseline: renders cases with the built-in physics phantom simulator; see README.md.
 
-Example:
-    >>> from mammobench.baselines.physics import PhysicsGenerator
-    >>> PhysicsGenerator.__name__
-    'PhysicsGenerator'
+Importing the package imports its generator (whoever imports a baseline wants it); the registry in
+:mod:`mammobench.generators` names it lazily, so listing generators imports none.
 """
-from __future__ import annotations
+from mammobench.baselines.physics.generator import PhysicsGenerator
 
-from typing import TYPE_CHECKING
-
-from mammobench._lazy import lazy_exports
-
-_EXPORTS = {"PhysicsGenerator": "mammobench.baselines.physics.generator"}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-if TYPE_CHECKING:
-    from mammobench.baselines.physics.generator import PhysicsGenerator
+__all__ = ["PhysicsGenerator"]
