@@ -66,6 +66,7 @@ def format_table(records: list[dict]) -> str:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench selftest``; returns 0 when every row agrees, 1 otherwise, 2 on bad input."""
     args = _parser().parse_args(argv)
+    from mammobench.pipeline.spec import Execution
     from mammobench.selftest.null_fpr import run_null_repeats
     from mammobench.selftest.runner import attach_selftest, run_selftest
     from mammobench.selftest.trials import select_trials
@@ -75,10 +76,10 @@ def main(argv: list[str]) -> int:
         select_trials(names)
         if args.null_repeats < 0:
             raise MammoBenchError(f"--null-repeats must be >= 0, got {args.null_repeats}")
-        records = run_selftest(args.profile, out=args.out, trials=names, cohort_dir=args.cohort, device=args.device)
+        execution = Execution.from_options(device=args.device, cohort_dir=args.cohort)
+        records = run_selftest(args.profile, out=args.out, trials=names, execution=execution)
         if args.null_repeats:
-            records.append(run_null_repeats(args.null_repeats, out=f"{args.out}/null", cohort_dir=args.cohort,
-                                            device=args.device))
+            records.append(run_null_repeats(args.null_repeats, out=f"{args.out}/null", execution=execution))
             from pathlib import Path
 
             run_dir = Path(records[0]["evidence"]["run"])

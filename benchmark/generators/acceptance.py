@@ -26,9 +26,12 @@ def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: 
     """(train view, val rows, val images, val findings) of the task's virtual cohort (pipeline stages' caches)."""
     from mammobench.pipeline import stages
     from mammobench.pipeline.config import load_task
+    from mammobench.pipeline.profiles import resolve_settings
 
     task = load_task(task_path)
-    root, _ = stages.ensure_cohort(task, n_patients=n_patients, size=cohort_size, cohort_dir=None, log=print)
+    settings = resolve_settings(task, "quick", {"n_patients": n_patients, "cohort_size": cohort_size,
+                                                "image_size": image_size})
+    root, _ = stages.ensure_cohort(task, settings, cohort_dir=None, log=print)
     manifest, _ = stages.ingest(task, root)
     cache = stages.build_images(manifest, root, image_size, workers=2, log=print, patch=task.preprocessing.patch())
     view = stages.train_view(manifest, cache)

@@ -85,13 +85,14 @@ def cohort_record(task_adapter: str, root: Path, manifest, flow: list, splits: d
             "flow": flow, "splits": splits}
 
 
-def build_result(*, run_id: str, task, config_sha: str, profile: str, seeds: list[int], arms: list[dict],
-                 cohort: dict, plan_sha: str, evaluation: dict, audits: list[dict], timings: dict,
-                 predictions: dict, device: str, settings: dict) -> dict[str, Any]:
-    """Assemble a schema-1.0 result mapping (validated by the caller through ``write_result``)."""
+def build_result(spec, *, config_sha: str, seeds: list[int], arms: list[dict], cohort: dict, plan_sha: str,
+                 evaluation: dict, audits: list[dict], timings: dict, predictions: dict) -> dict[str, Any]:
+    """Assemble a result mapping of the current schema for a :class:`~mammobench.pipeline.spec.RunSpec`
+    (validated by the caller through ``write_result``)."""
     from mammobench.results import minimal_result
 
-    result = minimal_result(run_id)
+    task = spec.task
+    result = minimal_result(spec.run_dir.name)
     result.update({
         "simulated": task.dataset.adapter == "virtual_cohort",
         "benchmark": {"version": __version__, "git_sha": git_sha()},
@@ -100,8 +101,9 @@ def build_result(*, run_id: str, task, config_sha: str, profile: str, seeds: lis
                  "primary_metric": task.metrics.primary},
         "cohort": cohort,
         "analysis_plan": {"sha256": plan_sha, "path": "analysis_plan.json", "written_before_test_read": True},
-        "profile": profile, "profile_settings": settings, "seeds": list(seeds), "arms": arms,
-        "environment": environment(device), "audits": audits, "timings": timings, "predictions": predictions,
+        "profile": spec.profile, "profile_settings": spec.settings.to_dict(), "seeds": list(seeds), "arms": arms,
+        "environment": environment(spec.execution.device), "audits": audits, "timings": timings,
+        "predictions": predictions,
     })
     for key in ("metrics", "comparisons", "fairness", "interactions"):
         result[key] = list(evaluation.get(key, []))

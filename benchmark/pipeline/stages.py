@@ -29,6 +29,7 @@ from mammobench.errors import ConfigError, DataError
 from mammobench.io import RunLock, atomic_write_bytes, atomic_write_text, sha256_json
 from mammobench.pipeline.cells import SUBGROUP_COLUMNS
 from mammobench.pipeline.config import TaskConfig
+from mammobench.pipeline.profiles import RunSettings
 from mammobench.protocols import TrainView
 
 CASE_COLUMNS = ("row", "image_id", "patient_id", "split", "label", "y_true", *SUBGROUP_COLUMNS)
@@ -45,7 +46,7 @@ def cohort_key(params: dict[str, Any]) -> str:
 
 
 def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[str, Any]:
-    """Maker parameters of the task's virtual cohort at a profile's size (patients, pixels)."""
+    """Maker parameters of the task's virtual cohort at a profile's size (patients, side in pixels)."""
     from mammobench.cohort.writer import MAKER_VERSION
 
     options = dict(task.dataset.cohort)
@@ -55,8 +56,10 @@ def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[st
             "maker": MAKER_VERSION}
 
 
-def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: str | None, log) -> tuple[Path, bool]:
+def ensure_cohort(task: TaskConfig, settings: RunSettings, *, cohort_dir: str | None, log) -> tuple[Path, bool]:
     """Return the dataset root: the task's ``dataset.root`` or the (made or reused) virtual cohort.
+
+    The cohort is made at the settings' ``n_patients`` and ``cohort_size``.
 
     Returns:
         (root, made_now)
@@ -71,7 +74,7 @@ def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: s
     if task.dataset.adapter != "virtual_cohort":
         raise ConfigError(f"{task.source}: dataset.root is null but adapter is {task.dataset.adapter!r}; "
                           "only the virtual_cohort adapter can make its own data")
-    params = cohort_params(task, n_patients, size)
+    params = cohort_params(task, settings.n_patients, settings.cohort_size)
     root = Path(cohort_dir).expanduser() if cohort_dir else cache_home() / "cohorts" / f"vc-{cohort_key(params)[:16]}"
     if (root / "cohort.json").is_file():
         return root, False

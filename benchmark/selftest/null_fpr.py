@@ -53,7 +53,7 @@ def summarise_null_fpr(false_positives: list[bool], *, alpha: float, runs: list[
 
 
 def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os.PathLike = "runs/selftest/null",
-                     cohort_dir: str | None = None, device: str = "auto", log: Log = _stderr) -> dict:
+                     execution=None, log: Log = _stderr) -> dict:
     """Run the null trial ``repeats`` times (seeds differ per repeat) and return the FPR record.
 
     Raises:
@@ -61,8 +61,9 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
     """
     from mammobench.errors import ConfigError
     from mammobench.pipeline.run import run_task
+    from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
-    from mammobench.selftest.runner import _register, selftest_task, trial_cohort_dir
+    from mammobench.selftest.runner import _register, _trial_execution, selftest_task
     from mammobench.selftest.trials import TRIALS
 
     if repeats < 1:
@@ -72,8 +73,9 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
     for r in range(repeats):
         task = selftest_task(seeds=[1000 + 2 * r, 1001 + 2 * r], sample_seed=5000 + r)
         alpha = float(task.analysis.alpha)
-        run_dir = run_task(task, profile=profile, out=Path(out) / f"repeat{r:03d}", generators=["planted_null"],
-                           cohort_dir=trial_cohort_dir(cohort_dir, True), device=device, log=lambda _line: None)
+        spec = plan_run(task, profile, out=Path(out) / f"repeat{r:03d}", generators=["planted_null"],
+                        execution=_trial_execution(execution, True))
+        run_dir = run_task(spec, log=lambda _line: None)
         verdict, evidence = TRIALS["null"].observe(load_result(run_dir / "result.json"), task.metrics.primary)
         flags.append(verdict != "no significant effect")
         runs.append(str(run_dir))
