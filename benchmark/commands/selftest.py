@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from mammobench.errors import MammoBenchError
@@ -89,5 +90,5 @@ def main(argv: list[str]) -> int:
         return 2
     print(json.dumps(records, indent=2, default=str) if args.json else format_table(records))
     if records and "run" in records[0]["evidence"]:
-        print(f"\nreport: {records[0]['evidence']['run']}/report.html", file=sys.stderr)
+        logging.getLogger("mammobench.selftest").info(f"report: {records[0]['evidence']['run']}/report.html")
     return 0 if all(r["agree"] for r in records) else 1

@@ -31,9 +31,9 @@ def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: 
     task = load_task(task_path)
     settings = resolve_settings(task, "quick", {"n_patients": n_patients, "cohort_size": cohort_size,
                                                 "image_size": image_size})
-    root, _ = stages.ensure_cohort(task, settings, cohort_dir=None, log=print)
+    root, _ = stages.ensure_cohort(task, settings, cohort_dir=None)
     manifest, _ = stages.ingest(task, root)
-    cache = stages.build_images(manifest, root, image_size, workers=2, log=print, patch=task.preprocessing.patch())
+    cache = stages.build_images(manifest, root, image_size, workers=2, patch=task.preprocessing.patch())
     view = stages.train_view(manifest, cache)
     val_rows, val_images = stages.holdout_images(manifest, cache, "val")
     return view, val_rows, val_images, [cache.findings(i) for i in val_rows["image_id"]]

@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from mammobench.pipeline.arms import ArmSpec, make_synthetic, save_synthetic
 from mammobench.pipeline.cells import format_ratio
 from mammobench.protocols import SyntheticBatch, TrainView
 
+logger = logging.getLogger(__name__)
 GRID_ATTRIBUTES = ("density", "label")
 PER_CONDITION = 4
 
@@ -63,12 +65,12 @@ def _load_batch(path: Path) -> SyntheticBatch:
 
 
 def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, seed: int, positive: list[str],
-               cache_dir: Path, log) -> tuple[SyntheticBatch, dict[str, Any]]:
+               cache_dir: Path) -> tuple[SyntheticBatch, dict[str, Any]]:
     """Make (or reuse) one arm's synthetic set; return it and the arm's record for result.json."""
     path = Path(run_dir) / "synthetic" / f"{arm.arm}__r{format_ratio(arm.ratio)}.npz"
     meta_path = path.with_suffix(".json")
     if path.is_file() and meta_path.is_file():
-        log(f"skip synthetic {path.name} (done)")
+        logger.info(f"skip synthetic {path.name} (done)")
         return _load_batch(path), read_json(meta_path)
     batch, generator = make_synthetic(arm, view, policy=policy, seed=seed, cache_dir=cache_dir)
     save_synthetic(path, batch, positive)

@@ -7,6 +7,7 @@ Example:
 """
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import subprocess
@@ -14,11 +15,12 @@ import time
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from mammobench import __version__
 from mammobench.io import sha256_file
 
+logger = logging.getLogger(__name__)
 PACKAGES = ("torch", "timm", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "fairlearn", "pydicom",
             "ray")
 
@@ -55,23 +57,21 @@ def environment(device: str) -> dict[str, Any]:
 
 
 class StageTimer:
-    """Times named stages and prints progress lines (``[12.3s] stage: message``) to a log function."""
+    """Times named stages and logs their start and end (``stage: message`` / ``stage: done in 1.2s``).
 
-    def __init__(self, log: Callable[[str], None]):
-        self.log = log
-        self.start = time.perf_counter()
+    The CLI's log format prefixes every line with the elapsed time (:mod:`mammobench.progress`).
+    """
+
+    def __init__(self) -> None:
         self.timings: dict[str, float] = {}
-
-    def say(self, message: str) -> None:
-        self.log(f"[{time.perf_counter() - self.start:6.1f}s] {message}")
 
     @contextmanager
     def stage(self, name: str, message: str = "") -> Iterator[None]:
-        self.say(f"{name}: {message or 'start'}")
+        logger.info(f"{name}: {message or 'start'}")
         t0 = time.perf_counter()
         yield
         self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 3)
-        self.say(f"{name}: done in {self.timings[name]:.1f}s")
+        logger.info(f"{name}: done in {self.timings[name]:.1f}s")
 
 
 def cohort_record(task_adapter: str, root: Path, manifest, flow: list, splits: dict) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``run()``: one task or suite end to end, resumable, with progress per stage on stderr.
+"""``run()``: one task or suite end to end, resumable, logging each stage (``mammobench.progress`` shows it).
 
 Stages (each timed, each resumable): cohort (make or reuse) → ingest (adapter, patient-level
 splits, targets) → plan (analysis plan written and hashed BEFORE any test image is read) → cache
@@ -18,11 +18,12 @@ Example:
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-import sys
+import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -37,13 +38,10 @@ from mammobench.pipeline.executors import execute
 from mammobench.pipeline.record import StageTimer, build_result, cohort_record
 from mammobench.pipeline.spec import Execution, RunSpec, analysis_plan, plan_run
 from mammobench.pipeline.suites import find_task, resolve  # noqa: F401  (find_task used in the doctest)
+from mammobench.progress import progress
 from mammobench.protocols import HoldoutView
 
-Log = Callable[[str], None]
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
 
 
 def _cells(spec: RunSpec, arms: list[ArmSpec]) -> list[CellSpec]:
@@ -69,7 +67,7 @@ def _prepare_run_dir(run_dir: Path, resume: bool) -> None:
 def _data_stages(spec: RunSpec, timer: StageTimer):
     task, settings = spec.task, spec.settings
     with timer.stage("cohort", f"{task.dataset.adapter} ({settings.n_patients} patients if made)"):
-        root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir, log=timer.say)
+        root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir)
     with timer.stage("ingest", str(root)):
         manifest, adapter_result = stages.ingest(task, root)
         manifest = stages.add_targets(manifest, task)
@@ -84,7 +82,7 @@ def _data_stages(spec: RunSpec, timer: StageTimer):
     what = f"one {patch['field_mm']:g} mm window per image" if patch else "whole images"
     with timer.stage("cache", f"{len(manifest)} images at {settings.image_size} px ({what})"):
         cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1),
-                                    log=timer.say, patch=patch)
+                                    patch=patch)
         manifest = manifest[manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))]
         manifest = manifest.reset_index(drop=True)
     with timer.stage("inputs", "cell inputs (cases.csv, images.npy)"):
@@ -107,12 +105,17 @@ def _synthetic_stages(spec: RunSpec, arms: list[ArmSpec], manifest: pd.DataFrame
     view = stages.train_view(manifest, cache)
     records, audits, batches = [], [], {}
     records.append({"arm": "none", "generator": "none", "ratio": 0.0, "n_real": len(view), "n_synthetic": 0})
-    with timer.stage("generators", ", ".join(a.arm for a in arms if a.adds_samples) or "none"):
-        for arm in (a for a in arms if a.adds_samples):
+    synthetic = [a for a in arms if a.adds_samples]
+    with timer.stage("generators", ", ".join(a.arm for a in synthetic) or "none"), \
+            progress(len(synthetic), "generators", unit="arm") as bar:
+        for arm in synthetic:
+            start = time.perf_counter()
             batches[arm.arm], rec = synthesize(spec.run_dir, arm, view, policy=task.augmentation.conditioning,
                                                seed=task.augmentation.sample_seed, positive=list(task.target.positive),
-                                               cache_dir=stages.cache_home() / "generators", log=timer.say)
+                                               cache_dir=stages.cache_home() / "generators")
             records.append(rec)
+            bar.update(line=f"generator {arm.arm}: {rec['n_synthetic']} synthetic images for {rec['n_real']} real "
+                            f"({time.perf_counter() - start:.1f}s)")
     if batches:
         with timer.stage("audits", f"{len(batches)} synthetic set(s)"):
             audits = _audit_all(spec, arms, view, manifest, cache, batches, records)
@@ -127,32 +130,37 @@ def _audit_all(spec: RunSpec, arms: list[ArmSpec], view, manifest, cache, batche
     holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("train", "val", "test")}
     by_arm = {r["arm"]: r for r in records}
-    out = []
-    for arm in (a for a in arms if a.arm in batches):
-        rec = by_arm.get(arm.arm, {})
-        out += audit(spec.run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
-                     encoder=encoder, card=rec.get("generator_card") or None,
-                     requested=rec.get("requested_shares") or None,
-                     config={"seed": seed, "cas_epochs": epochs, **spec.settings.audit})
+    todo, out = [a for a in arms if a.arm in batches], []
+    with progress(len(todo), "audits", unit="arm") as bar:
+        for arm in todo:
+            rec, start = by_arm.get(arm.arm, {}), time.perf_counter()
+            found = audit(spec.run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
+                          encoder=encoder, card=rec.get("generator_card") or None,
+                          requested=rec.get("requested_shares") or None,
+                          config={"seed": seed, "cas_epochs": epochs, **spec.settings.audit})
+            out += found
+            counts = {s: sum(r["status"] == s for r in found) for s in ("pass", "warn", "fail", "skip")}
+            bar.update(line=f"audits {arm.arm}: {len(found)} checks, " + ", ".join(f"{n} {s}" for s, n in counts.items()
+                                                                                 if n) + f" ({time.perf_counter() - start:.1f}s)")
     return out
 
 
-def run_task(spec: RunSpec, *, log: Log = _stderr) -> Path:
+def run_task(spec: RunSpec) -> Path:
     """Run one planned task end to end into ``spec.run_dir``; return the run folder."""
     run_dir, ex = spec.run_dir, spec.execution
     _prepare_run_dir(run_dir, ex.resume)
-    timer = StageTimer(log)
-    timer.say(f"run {run_dir} (task {spec.task.task}, profile {spec.profile}, executor {ex.executor}, "
-              f"device {ex.device})")
+    timer = StageTimer()
+    logger.info(f"run {run_dir} (task {spec.task.task}, profile {spec.profile}, executor {ex.executor}, "
+                f"device {ex.device})")
     with RunLock(run_dir):
         manifest, cache, plan, plan_sha, cohort = _data_stages(spec, timer)
         arms = plan_arms(list(spec.settings.arms), list(spec.settings.ratios), spec.generators)
         arm_records, audits = _synthetic_stages(spec, arms, manifest, cache, timer)
         cells = _cells(spec, arms)
         with timer.stage("cells", f"{len(cells)} cells ({len(arms)} arms × {len(spec.settings.seeds)} seeds)"):
-            execute(cells, executor=ex.executor, workers=ex.workers, address=ex.address, log=timer.say)
+            execute(cells, executor=ex.executor, workers=ex.workers, address=ex.address)
         _finish(spec, cells, plan, plan_sha, cohort, arm_records, audits, timer)
-    timer.say(f"report: {run_dir / 'report.html'}")
+    logger.info(f"report: {run_dir / 'report.html'}")
     return run_dir
 
 
@@ -187,7 +195,7 @@ def _finish(spec: RunSpec, cells: list[CellSpec], plan, plan_sha: str, cohort: d
 
 def run(task_or_suite: str | None = None, *, profile: str | None = None, out: str | os.PathLike = "runs",
         generators: Sequence[str] = (), overrides: Mapping[str, Any] | ProfileOverrides | None = None,
-        execution: Execution | None = None, log: Log = _stderr) -> list[Path]:
+        execution: Execution | None = None) -> list[Path]:
     """Run a task or a suite (default: the ``quick`` suite); return the run folders.
 
     Every task of a suite is planned and checked (:func:`~mammobench.pipeline.spec.plan_run`) before
@@ -206,4 +214,4 @@ def run(task_or_suite: str | None = None, *, profile: str | None = None, out: st
     profile = profile or suite_profile or "quick"
     specs = [plan_run(t, profile, out=out, generators=generators, overrides=overrides, execution=execution)
              for t in tasks]
-    return [run_task(spec, log=log) for spec in specs]
+    return [run_task(spec) for spec in specs]

@@ -18,28 +18,24 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
 from mammobench.protocols import HoldoutView
 from mammobench.selftest.trials import Trial, select_trials, trial_record
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 SELFTEST_TASK = "vc_lesion"
 COMPARISON_TRAIN_DENSITY = {"A": 1.0, "B": 1.0, "C": 0.0, "D": 0.0}  # training lacks dense breasts (see selftest_task)
 COMPARISON_TEST_FRACTION = 0.6  # 3.5x the default test part (same training part): see selftest_task
 MIN_TRAIN_PATIENTS = 80  # smoke: 28 A/B-only training patients left a validation split without a lesion
 SELFTEST_ATTRIBUTES = ("density",)  # the pre-specified subgroup family of the self-test (see selftest_task)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None,
@@ -125,14 +121,14 @@ def _register() -> None:
     register()
 
 
-def _data(spec, log: Log):
+def _data(spec):
     """Manifest and image cache of a planned run (both cached by the pipeline, so this only re-reads them)."""
     from mammobench.pipeline import stages
 
     task, settings = spec.task, spec.settings
-    root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir, log=log)
+    root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir)
     manifest = stages.add_targets(stages.ingest(task, root)[0], task)
-    cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1), log=log,
+    cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1),
                                 patch=task.preprocessing.patch())
     keep = manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))
     return manifest[keep].reset_index(drop=True), cache
@@ -170,7 +166,7 @@ class _AuditData:
     encoder: Any
 
 
-def _audit_trial(trial: Trial, data: _AuditData, log: Log) -> list[dict]:
+def _audit_trial(trial: Trial, data: _AuditData) -> list[dict]:
     from mammobench.audits import run_audits
     from mammobench.generators import get_generator
     from mammobench.io import atomic_write_json
@@ -186,13 +182,12 @@ def _audit_trial(trial: Trial, data: _AuditData, log: Log) -> list[dict]:
         requested = batch.provenance.get("requested_shares")
     else:
         batch, record = synthesize(data.run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
-                                   positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
-                                   log=log)
+                                   positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators")
         fitted_on, requested = view.patient_ids, record.get("requested_shares")
     holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     test = HoldoutView(*stages.holdout_images(manifest, cache, "test"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("val", "test")}
-    log(f"selftest: auditing {trial.generator} ({len(batch)} images)")
+    logger.info(f"selftest: auditing {trial.generator} ({len(batch)} images)")
     records = run_audits(generator_name=trial.generator, train=view, holdout=holdout, synthetic=batch,
                          generator_training_patients=fitted_on, val_patients=patients["val"],
                          test_patients=patients["test"], encoder=data.encoder, card=get_generator(trial.generator).card,
@@ -202,19 +197,19 @@ def _audit_trial(trial: Trial, data: _AuditData, log: Log) -> list[dict]:
     return records
 
 
-def _audit_trials(trials: list[Trial], run_dir: Path, spec, log: Log) -> list[dict]:
+def _audit_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
     """Run the audit trials on ``spec`` (the audit task's planned run; its cohort, not the comparison one)."""
     from mammobench.audits.encoder import load_or_train_domain_encoder
     from mammobench.pipeline import stages
 
     if not trials:
         return []
-    manifest, cache = _data(spec, log)
+    manifest, cache = _data(spec)
     view = stages.train_view(manifest, cache)
     encoder = load_or_train_domain_encoder(view, seed=spec.task.augmentation.sample_seed,
                                            epochs=spec.settings.encoder_epochs, cache_dir=stages.cache_home() / "encoders")
     data = _AuditData(run_dir=run_dir, task=spec.task, manifest=manifest, cache=cache, view=view, encoder=encoder)
-    return [r for t in trials for r in _audit_trial(t, data, log)]
+    return [r for t in trials for r in _audit_trial(t, data)]
 
 
 def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]) -> None:
@@ -242,7 +237,7 @@ def _trial_execution(execution, comparison: bool):
 
 
 def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selftest", trials: Sequence[str] | None = None,
-                 execution=None, log: Log = _stderr, task_name: str = SELFTEST_TASK) -> list[dict]:
+                 execution=None, task_name: str = SELFTEST_TASK) -> list[dict]:
     """Run the known-answer trials and return their ``selftest`` records (also written to result.json).
 
     Args:
@@ -265,8 +260,8 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution, True))
     audit_spec = plan_run(selftest_task(task_name, comparison=False), profile, out=out,
                           execution=_trial_execution(execution, False))
-    run_dir = run_task(spec, log=log)
-    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, audit_spec, log)
+    run_dir = run_task(spec)
+    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, audit_spec)
     result = load_result(run_dir / "result.json")
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
     result["audits"] += extra
