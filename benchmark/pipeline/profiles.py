@@ -28,9 +28,10 @@ from typing import Any, Mapping
 from mammobench.errors import ConfigError
 from mammobench.fields import build
 from mammobench.pipeline.config import PROFILE_NAMES, ProfileOverrides, TaskConfig
+from mammobench.pipeline.suites import BUILTIN_TASKS
 from mammobench.yamlio import load_yaml, parse_yaml
 
-PROFILES_FILE = Path(__file__).resolve().parents[2] / "tasks" / "profiles.yaml"
+PROFILES_FILE = BUILTIN_TASKS / "profiles.yaml"  # beside suites.yaml, found the same way
 #: keys every profile in profiles.yaml must set (they have no task-level fallback)
 _COMPLETE = ("n_patients", "cohort_size", "image_size", "epochs", "batch_size", "seeds", "n_boot", "min_group_size",
              "ratios", "encoder_epochs", "audit")

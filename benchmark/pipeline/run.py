@@ -31,7 +31,7 @@ from mammobench.errors import ConfigError
 from mammobench.io import RunLock, sha256_file, sha256_json
 from mammobench.pipeline import stages
 from mammobench.pipeline.arms import ArmSpec, plan_arms
-from mammobench.pipeline.augment import audit, synthesize
+from mammobench.pipeline.augment import AuditInputs, audit, synthesize
 from mammobench.pipeline.cells import CellSpec, collect_predictions
 from mammobench.pipeline.config import ProfileOverrides
 from mammobench.pipeline.executors import execute
@@ -127,17 +127,16 @@ def _audit_all(spec: RunSpec, arms: list[ArmSpec], view, manifest, cache, batche
 
     seed, epochs = spec.task.augmentation.sample_seed, spec.settings.encoder_epochs
     encoder = load_or_train_domain_encoder(view, seed=seed, epochs=epochs, cache_dir=stages.cache_home() / "encoders")
-    holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
-    patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("train", "val", "test")}
+    inputs = AuditInputs(view=view, holdout=HoldoutView(*stages.holdout_images(manifest, cache, "val")),
+                         patients={s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str))
+                                   for s in ("train", "val", "test")},
+                         encoder=encoder, config={"seed": seed, "cas_epochs": epochs, **spec.settings.audit})
     by_arm = {r["arm"]: r for r in records}
     todo, out = [a for a in arms if a.arm in batches], []
     with progress(len(todo), "audits", unit="arm") as bar:
         for arm in todo:
-            rec, start = by_arm.get(arm.arm, {}), time.perf_counter()
-            found = audit(spec.run_dir, arm, view=view, holdout=holdout, batch=batches[arm.arm], patients=patients,
-                          encoder=encoder, card=rec.get("generator_card") or None,
-                          requested=rec.get("requested_shares") or None,
-                          config={"seed": seed, "cas_epochs": epochs, **spec.settings.audit})
+            start = time.perf_counter()
+            found = audit(spec.run_dir, arm, batches[arm.arm], inputs, by_arm.get(arm.arm, {}))
             out += found
             counts = {s: sum(r["status"] == s for r in found) for s in ("pass", "warn", "fail", "skip")}
             bar.update(line=f"audits {arm.arm}: {len(found)} checks, " + ", ".join(f"{n} {s}" for s, n in counts.items()
