@@ -54,13 +54,30 @@ def environment(device: str) -> dict[str, Any]:
     return env
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished, reaped child processes.
+
+    A stage's CPU time is the budget proxy on a shared machine: wall time depends on who else runs,
+    CPU time much less. Worker pools count once they have been shut down (their children reaped).
+    """
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class StageTimer:
-    """Times named stages and prints progress lines (``[12.3s] stage: message``) to a log function."""
+    """Times named stages (wall and CPU seconds) and prints progress lines (``[12.3s] stage: message``).
+
+    ``timings`` holds wall seconds per stage (result.json ``timings``), ``cpu_timings`` the CPU seconds
+    of this process and its reaped children (result.json ``cpu_timings``).
+    """
 
     def __init__(self, log: Callable[[str], None]):
         self.log = log
         self.start = time.perf_counter()
         self.timings: dict[str, float] = {}
+        self.cpu_timings: dict[str, float] = {}
 
     def say(self, message: str) -> None:
         self.log(f"[{time.perf_counter() - self.start:6.1f}s] {message}")
@@ -68,10 +85,11 @@ class StageTimer:
     @contextmanager
     def stage(self, name: str, message: str = "") -> Iterator[None]:
         self.say(f"{name}: {message or 'start'}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         yield
         self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 3)
-        self.say(f"{name}: done in {self.timings[name]:.1f}s")
+        self.cpu_timings[name] = round(self.cpu_timings.get(name, 0.0) + cpu_seconds() - c0, 3)
+        self.say(f"{name}: done in {self.timings[name]:.1f}s (CPU {self.cpu_timings[name]:.1f}s)")
 
 
 def cohort_record(task_adapter: str, root: Path, manifest, flow: list, splits: dict) -> dict[str, Any]:

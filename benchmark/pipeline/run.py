@@ -199,6 +199,7 @@ def _finish(task, run_dir, specs, plan, plan_sha, cohort, arm_records, audits, s
                           seeds=sorted({s.seed for s in specs}), arms=arm_records, cohort=cohort, plan_sha=plan_sha,
                           evaluation=evaluation, audits=audits, timings=dict(timer.timings), predictions=predictions,
                           device=device, settings=settings)
+    result["cpu_timings"] = dict(timer.cpu_timings)  # CPU seconds per stage (this process + reaped workers)
     write_result(run_dir / "result.json", result)
     with timer.stage("report", "report.html"):
         from mammobench.report.render import render_report
