@@ -5,14 +5,15 @@ grows with σ; the simulator blurs 256² images with σ of 4–11 pixels (breast
 masking), where one real FFT pair of the padded image is 3–5× cheaper. :func:`gaussian_blur`
 pads the image the way ``ndimage`` extends it (``mode``) by the same 4σ, multiplies the spectrum
 by the Gaussian's transfer function ``exp(−2π²σ²f²)`` and crops; it agrees with
-``ndimage.gaussian_filter`` to about 1e-6 of the image's range. Narrow kernels (σ below
+``ndimage.gaussian_filter`` to about 3e-5 of the image's range (σ 4–11 at 256²): the difference is
+``ndimage``'s kernel truncation at 4σ (tail mass ~6e-5 per axis), which the FFT does not truncate. Narrow kernels (σ below
 ``FFT_MIN_SIGMA``) go to ``ndimage`` unchanged. Leading axes are a batch (blurred independently).
 
 Example:
     >>> import numpy as np
     >>> from scipy import ndimage
     >>> img = np.random.default_rng(0).random((64, 64)).astype(np.float32)
-    >>> bool(np.abs(gaussian_blur(img, 6.0) - ndimage.gaussian_filter(img, 6.0)).max() < 1e-5)
+    >>> bool(np.abs(gaussian_blur(img, 6.0) - ndimage.gaussian_filter(img, 6.0)).max() < 1e-4)
     True
 """
 from __future__ import annotations
