@@ -48,7 +48,7 @@ def test_statistic_has_the_same_mean(both, key):
 
 def test_geometry_is_unchanged_image_by_image(both):
     old, new = both
-    # the outline is drawn before any texture: only the FFT blur of its edge differs (≤ 1e-5)
+    # the outline is drawn before any texture: only the FFT blur of its edge differs (≤ 3e-5)
     diff = np.abs(_values(old, "breast_fraction") - _values(new, "breast_fraction"))
     assert diff.max() < 2e-3, f"breast area moved by {diff.max():.4f} of the image"
 
