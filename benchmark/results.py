@@ -30,6 +30,7 @@ fairness          [{metric, arm, attribute, kind, value, ci_low, ci_high, group,
 interactions      [{metric, arm, attribute, kind (subgroup_gap | effect_modification), statistic, df, p_value, method}]
 audits            [{generator, audit, check, status, value, threshold, message, evidence}]
 timings           {stage: seconds}
+cpu_timings       optional: {stage: CPU seconds} (this process + its reaped workers; the budget proxy on a shared machine)
 predictions       {path, sha256, n_rows}
 selftest          optional: [{trial, expected, observed, agree, evidence}]
 ================  ==========================================================================

@@ -181,6 +181,7 @@ def _finish(spec: RunSpec, cells: list[CellSpec], plan, plan_sha: str, cohort: d
     result = build_result(spec, config_sha=config_sha, seeds=sorted({s.seed for s in cells}), arms=arm_records,
                           cohort=cohort, plan_sha=plan_sha, evaluation=evaluation, audits=audits,
                           timings=dict(timer.timings), predictions=predictions)
+    result["cpu_timings"] = dict(timer.cpu_timings)  # CPU seconds per stage (this process + reaped workers)
     write_result(run_dir / "result.json", result)
     with timer.stage("report", "report.html"):
         from mammobench.report.render import render_report

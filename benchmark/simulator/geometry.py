@@ -24,7 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from mammobench.simulator.filters import gaussian_blur
+
 SKIN_MM = 1.45
+MUSCLE_GAP_REACH_MM = 30.0  # muscle distances are exact up to here (lesion margins reach 25 mm)
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Geometry:
     thickness_mm: float
     pixel_mm: float
     params: dict
+    muscle_gap_px: np.ndarray | None = None  # float32 px to the pectoral muscle (≤ 30 mm exact, inf beyond); None without muscle
 
 
 def _ellipse(xx, yy, cx, cy, a, b, phi):
@@ -73,7 +77,7 @@ def _outline(xx, yy, prm: dict, view: str, pixel: float) -> tuple[np.ndarray, np
     if view == "MLO":  # axillary tail along the chest wall up to the top edge
         tail, _, _ = _ellipse(xx, yy, prm["cx"], prm["cy"] - 0.45 * prm["b"], 0.8 * prm["a"], 1.1 * prm["b"], -0.25)
         shape = np.maximum(shape, tail.astype(np.float32))
-    shape = ndimage.gaussian_filter(shape, sigma=max((9.0 if view == "MLO" else 4.0) / pixel, 0.5))
+    shape = gaussian_blur(shape, max((9.0 if view == "MLO" else 4.0) / pixel, 0.5))
     breast = (shape >= 0.5) & (xx >= 0)
     return breast, u, v
 
@@ -86,8 +90,46 @@ def _distance_to_skin(breast: np.ndarray, view: str, pixel: float) -> np.ndarray
     if view == "MLO":
         padded[:pad, :] = padded[pad:pad + 1, :]             # and above the top edge (axilla)
     padded[:pad, :pad] = padded[pad, pad]
-    dist = ndimage.distance_transform_edt(padded)[pad:-pad, pad:-pad]
-    return (dist * pixel).astype(np.float32)
+    return (_edt_of_region(padded)[pad:-pad, pad:-pad] * pixel).astype(np.float32)
+
+
+def _edt_of_region(region: np.ndarray) -> np.ndarray:
+    """``ndimage.distance_transform_edt(region)``, computed on the region's bounding box + 1 pixel.
+
+    Exact: every pixel outside the box is background (distance 0), and a one-pixel background ring
+    around the box holds each region pixel's nearest background pixel or one at most as far.
+    """
+    out = np.zeros(region.shape, dtype=np.float64)
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if len(rows):
+        ys = slice(max(rows[0] - 1, 0), min(rows[-1] + 2, region.shape[0]))
+        xs = slice(max(cols[0] - 1, 0), min(cols[-1] + 2, region.shape[1]))
+        out[ys, xs] = ndimage.distance_transform_edt(region[ys, xs])
+    return out
+
+
+def muscle_gap(muscle: np.ndarray, pixel: float, reach_mm: float = MUSCLE_GAP_REACH_MM) -> np.ndarray | None:
+    """Distance (px) from every pixel to the pectoral muscle, exact up to ``reach_mm``; ``inf`` beyond.
+
+    The simulator only asks whether a pixel is within a few mm (retromuscular fat, 2–5 mm) or
+    within a lesion's placement margin (≤ 25 mm) of the muscle, so the transform is computed on
+    the muscle's bounding box grown by ``reach_mm`` (3× fewer pixels than the image at 256²).
+
+    Example:
+        >>> m = np.zeros((64, 64), bool); m[:10, :5] = True
+        >>> gap = muscle_gap(m, pixel=1.0, reach_mm=20.0)
+        >>> float(gap[0, 7]), bool(np.isinf(gap[63, 63]))
+        (3.0, True)
+    """
+    if not muscle.any():
+        return None
+    reach = int(np.ceil(reach_mm / pixel)) + 1
+    rows, cols = np.flatnonzero(muscle.any(axis=1)), np.flatnonzero(muscle.any(axis=0))
+    ys = slice(max(rows[0] - reach, 0), min(rows[-1] + reach + 1, muscle.shape[0]))
+    xs = slice(max(cols[0] - reach, 0), min(cols[-1] + reach + 1, muscle.shape[1]))
+    out = np.full(muscle.shape, np.inf, dtype=np.float32)
+    out[ys, xs] = ndimage.distance_transform_edt(~muscle[ys, xs])
+    return out
 
 
 def thickness_and_skin(dist_mm: np.ndarray, t0: float, skin_mm: float = SKIN_MM) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +173,8 @@ def build_geometry(rng: np.random.Generator, *, view: str, size: int, fov_mm: fl
     reach = prm["a"] * (1.0 + prm["k"])  # chest wall (u = −k·a) → nipple (u = a)
     depth = np.clip((u + prm["k"] * prm["a"]) / reach, 0.0, 1.0)
     nipple = (prm["cx"] + prm["a"] * np.cos(prm["phi"]), prm["cy"] + prm["a"] * np.sin(prm["phi"]))
+    gap = muscle_gap(muscle, pixel)
     return Geometry(breast=breast, muscle=muscle, dist_mm=dist, thickness=thick, skin=skin,
                     depth=depth.astype(np.float32), lateral=v.astype(np.float32),
                     nipple_xy=(nipple[0] / pixel, nipple[1] / pixel), thickness_mm=thickness_mm,
-                    pixel_mm=pixel, params=prm)
+                    pixel_mm=pixel, params=prm, muscle_gap_px=gap)

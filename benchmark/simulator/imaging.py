@@ -84,8 +84,8 @@ def form_image(rng: np.random.Generator, attenuation: np.ndarray, breast: np.nda
     scatter = spr * _scatter(primary, breast, pixel_mm, rng.uniform(10.0, 20.0))
     signal = primary + scatter
     sigma_e = 0.02 * n_ref * (NATIVE_PIXEL_MM / pixel_mm)
-    noisy = signal + np.sqrt(np.maximum(signal, 0)) * rng.standard_normal(signal.shape).astype(np.float32)
-    noisy = noisy + sigma_e * rng.standard_normal(signal.shape).astype(np.float32)
+    noisy = signal + np.sqrt(np.maximum(signal, 0)) * rng.standard_normal(signal.shape, dtype=np.float32)
+    noisy = noisy + sigma_e * rng.standard_normal(signal.shape, dtype=np.float32)
     blur = np.sqrt(PSF_SIGMA_MM ** 2 + pixel_mm ** 2 / 12.0) / pixel_mm
     noisy = ndimage.gaussian_filter(noisy, blur)
     gain = 0.85 * RAW_MAX / float(n0 * (1 + spr))

@@ -53,8 +53,8 @@ def _place_lesion(rng: np.random.Generator, geo, g: np.ndarray, radius_mm: float
     margin = 10.0 + min(radius_mm, 15.0)
     xs = (np.arange(n) + 0.5) * geo.pixel_mm
     allowed = geo.breast & ~geo.muscle & (geo.dist_mm >= margin) & (xs[None, :] >= margin)
-    if geo.muscle.any():
-        allowed &= ndimage.distance_transform_edt(~geo.muscle) * geo.pixel_mm >= margin
+    if geo.muscle_gap_px is not None:
+        allowed &= geo.muscle_gap_px * geo.pixel_mm >= margin
     if not allowed.any():
         tissue = np.where(geo.breast & ~geo.muscle, geo.dist_mm, -1.0)
         y, x = np.unravel_index(int(np.argmax(tissue)), tissue.shape)
@@ -91,7 +91,7 @@ def _tissue_maps(spec, size, rng):
     gland_tissue = np.where(geo.muscle, 0.0, tissue).astype(np.float32)
     fields = texture_field(rng, size, geo.pixel_mm)
     x_mm = np.broadcast_to((np.arange(size, dtype=np.float32) + 0.5) * geo.pixel_mm, (size, size))
-    prior = glandular_prior(geo.depth, geo.lateral, geo.dist_mm, x_mm, geo.muscle, rng, geo.params["b"])
+    prior = glandular_prior(geo.depth, geo.lateral, geo.dist_mm, x_mm, geo.muscle_gap_px, rng, geo.params["b"])
     g, vbd = glandular_fraction(fields["z"], prior, fields["modulation"], fields["fat"], gland_tissue, spec.vbd)
     g = np.where(gland_tissue > 0, g, 0.0).astype(np.float32)
     return geo, tissue, gland_tissue, fields, g, vbd
