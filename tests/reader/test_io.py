@@ -9,7 +9,7 @@ import pytest
 from mammobench.commands import reader as reader_cmd
 from mammobench.errors import DataError
 from mammobench.reader.analysis.io import read_imrmc, read_long_csv, read_ratings, to_mrmc_data, write_imrmc
-from mammobench.reader.analysis.mrmc import or_hillis
+from mammobench.stats.or_hillis import or_hillis
 from tests.helpers.reference_data import VANDYKE
 
 

@@ -9,8 +9,9 @@ from sklearn.metrics import roc_auc_score
 
 from mammobench.commands import reader as reader_cmd
 from mammobench.errors import StatisticsError
-from mammobench.reader.analysis.io import MRMCData, read_ratings, to_mrmc_data
-from mammobench.reader.analysis.mrmc import empirical_auc, jackknife_cov, or_hillis, reader_aucs
+from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
+from mammobench.stats.mrmc import MRMCData, empirical_auc, jackknife_cov, reader_aucs
+from mammobench.stats.or_hillis import or_hillis
 from mammobench.reader.power import VANDYKE_PILOT, mrmc_power
 
 from tests.helpers.reference_data import VANDYKE

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,19 +29,9 @@ import pandas as pd
 
 from mammobench.errors import DataError
 from mammobench.io import atomic_write_text
+from mammobench.stats.mrmc import MRMCData
 
 LONG_COLUMNS = ("reader", "treatment", "case", "truth", "rating")
-
-
-@dataclass
-class MRMCData:
-    """A fully crossed study: ``ratings[t, r, c]`` for treatments × readers × cases, ``truth[c]``."""
-
-    ratings: np.ndarray
-    truth: np.ndarray
-    treatments: list[str]
-    readers: list[str]
-    cases: list[str]
 
 
 def _open_text(path_or_buf: str | os.PathLike | IO[str]) -> tuple[str, str]:
