@@ -33,3 +33,14 @@ def test_constant_scores_and_small_groups_warn_and_give_no_zero_width_ci(caplog)
     assert all(r["ci_low"] < r["value"] < r["ci_high"] and "ci_note" not in r for r in healthy)
     zero_width = [r for r in out["metrics"] + out["comparisons"] if r["ci_low"] == r["ci_high"]]
     assert zero_width == []
+
+
+def test_fairness_records_flag_groups_without_positives():
+    preds = make_predictions(n_patients=200, seeds=(0,))
+    d = preds["density"] == "d"
+    preds.loc[d, "y_true"] = 0
+    preds.loc[d, "lesion_type"] = "none"
+    out = evaluate_run(preds, {"n_boot": 30, "subgroups": ["density"], "min_group_size": 1})
+    density = [r for r in out["fairness"] if r["attribute"] == "density"]
+    assert density and all(r["groups_excluded"] == ["d"] for r in density)
+    assert all(r["groups_excluded_reason"] == {"d": "undefined (no positives)"} for r in density)
