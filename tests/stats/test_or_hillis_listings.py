@@ -5,7 +5,7 @@ et al. (2 treatments, 4 readers, 100 cases) and FedRoc (5 treatments, 4 readers,
 number of the listing that the JSON carries must agree to the digits the listing prints
 (``|ours − printed| ≤ ½·10^−decimals``, plus 1e-10 for the listing's own floating point: FedRoc's
 treatment-5 CI bounds sit 2.5e-11 from a rounding boundary of the 8th decimal). The reader variance component σ²_R is part of that check:
-without its ``− σ²_TR/t`` term it was off by 1.4e-4 (Franken) and 2.2e-6 (FedRoc).
+without its ``− σ²_TR/t`` term it was off by 3.6e-4 (Franken: −0.00031863 for 0.00003776) and 2.2e-6 (FedRoc).
 """
 from __future__ import annotations
 
