@@ -37,6 +37,8 @@ from mammobench.stats.mrmc import (MRMCData, correlations, delong_cov, jackknife
 
 COV_METHODS = ("jackknife", "delong")
 NAN = float("nan")
+#: mean squares and error terms below this (AUC² units) are floating-point residue of identical AUCs, i.e. 0
+TINY = 1e-24
 
 
 def hillis_ddf(denominator: float, ms_tr: float, t: int, r: int) -> float:
@@ -46,7 +48,7 @@ def hillis_ddf(denominator: float, ms_tr: float, t: int, r: int) -> float:
         >>> round(hillis_ddf(0.00054695, 0.00046221, 5, 4), 2)
         16.8
     """
-    if ms_tr <= 0:
+    if ms_tr <= TINY:
         return float("inf")
     return float(denominator ** 2 / (ms_tr ** 2 / ((t - 1) * (r - 1))))
 
@@ -91,7 +93,7 @@ def _treatment_rows(theta: np.ndarray, cov: np.ndarray, names: list[str], alpha:
 
 def _rrrc_single(ms_r: float, comp: dict, r: int) -> tuple[float, float]:
     cov2 = max(comp["cov2"], 0.0)
-    df = (ms_r + r * cov2) ** 2 / (ms_r ** 2 / (r - 1)) if ms_r > 0 else float("inf")
+    df = (ms_r + r * cov2) ** 2 / (ms_r ** 2 / (r - 1)) if ms_r > TINY else float("inf")
     return float(np.sqrt(ms_r / r + cov2)), float(df)
 
 
@@ -135,10 +137,10 @@ def rrrc_test(theta: np.ndarray, ms: dict, comp: dict, names: list[str], alpha: 
     t, r = theta.shape
     denom = ms["ms_tr"] + r * max(comp["cov2"] - comp["cov3"], 0.0)
     ddf = hillis_ddf(denom, ms["ms_tr"], t, r)
-    se = float(np.sqrt(2.0 * denom / r)) if denom > 0 else NAN
+    se = float(np.sqrt(2.0 * denom / r)) if denom > TINY else NAN
     out = {"f": NAN, "df1": t - 1, "df2": ddf, "p_value": NAN, "denominator": float(denom), "se_difference": se,
            "differences": _pairwise(theta, names, se, ddf, alpha)}
-    if denom > 0:
+    if denom > TINY:
         out["f"] = float(ms["ms_t"] / denom)
         out["p_value"] = float(stats.f.sf(out["f"], t - 1, ddf))
     else:
@@ -149,9 +151,9 @@ def rrrc_test(theta: np.ndarray, ms: dict, comp: dict, names: list[str], alpha: 
 def _frrc(theta, ms, comp, cov, names, readers, alpha) -> dict:
     t, r = theta.shape
     denom = comp["var"] - comp["cov1"] + (r - 1) * max(comp["cov2"] - comp["cov3"], 0.0)
-    se = float(np.sqrt(2.0 * denom / r)) if denom > 0 else NAN
-    chisq = float((t - 1) * ms["ms_t"] / denom) if denom > 0 else NAN
-    return {"chisq": chisq, "df": t - 1, "p_value": float(stats.chi2.sf(chisq, t - 1)) if denom > 0 else NAN,
+    se = float(np.sqrt(2.0 * denom / r)) if denom > TINY else NAN
+    chisq = float((t - 1) * ms["ms_t"] / denom) if denom > TINY else NAN
+    return {"chisq": chisq, "df": t - 1, "p_value": float(stats.chi2.sf(chisq, t - 1)) if denom > TINY else NAN,
             "denominator": float(denom), "se_difference": se,
             "differences": _pairwise(theta, names, se, None, alpha),
             "treatments": _treatment_rows(theta, cov, names, alpha, _frrc_single),
@@ -177,13 +179,13 @@ def _rrfc(theta, ms, cov, names, alpha) -> dict:
     t, r = theta.shape
     ddf = float((t - 1) * (r - 1))
     ms_tr = ms["ms_tr"]
-    f_stat = float(ms["ms_t"] / ms_tr) if ms_tr > 0 else NAN
-    se = float(np.sqrt(2.0 * ms_tr / r)) if ms_tr > 0 else NAN
+    f_stat = float(ms["ms_t"] / ms_tr) if ms_tr > TINY else NAN
+    se = float(np.sqrt(2.0 * ms_tr / r)) if ms_tr > TINY else NAN
     out = {"f": f_stat, "df1": t - 1, "df2": ddf,
-           "p_value": float(stats.f.sf(f_stat, t - 1, ddf)) if ms_tr > 0 else NAN, "se_difference": se,
+           "p_value": float(stats.f.sf(f_stat, t - 1, ddf)) if ms_tr > TINY else NAN, "se_difference": se,
            "differences": _pairwise(theta, names, se, ddf, alpha),
            "treatments": _treatment_rows(theta, cov, names, alpha, _rrfc_single)}
-    if not ms_tr > 0:
+    if not ms_tr > TINY:
         out["note"] = "not estimable: MS(TR) is 0 (every reader shows the same treatment differences)"
     return out
 

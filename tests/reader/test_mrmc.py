@@ -130,3 +130,16 @@ def test_single_treatment_and_too_few_readers():
         or_hillis(one)
     with pytest.raises(StatisticsError, match="unknown covariance"):
         or_hillis(data, cov_method="bootstrap")
+
+
+def test_degenerate_studies_give_notes_not_division_errors():
+    """Every reader rates identically: MS(R) = MS(TR) = 0 — statistics NaN with a note, no ZeroDivisionError."""
+    rng = np.random.default_rng(1)
+    truth = np.r_[np.zeros(10, int), np.ones(10, int)]
+    one = rng.normal(size=20) + truth
+    ratings = np.stack([np.stack([one, one, one]), np.stack([one, one, one])])
+    res = or_hillis(MRMCData(ratings, truth, ["A", "B"], ["a", "b", "c"], [str(k) for k in range(20)]))
+    assert np.isnan(res["rrrc"]["f"]) and "not estimable" in res["rrrc"]["note"]
+    assert np.isnan(res["rrfc"]["f"]) and "not estimable" in res["rrfc"]["note"]
+    assert all(np.isnan(d["ci_low"]) for d in res["rrrc"]["differences"])
+    assert res["treatments"][0]["df"] == float("inf")  # MS(R) = 0: the single-test df is infinite
