@@ -88,17 +88,25 @@ def _difference_rows(check, res, label, ours, printed, keys):
         check.rows(f"{label} {a} - {b}", [row[k] for k in keys], printed[(a, b)])
 
 
-def test_random_readers_random_cases(study):
+# per F-test analysis: the listing's second ANOVA row, and where the per-treatment CIs are and what they hold
+F_TESTS = {"rrrc": ("error", lambda res: [res["rrrc"]["df2"], res["rrrc"]["denominator"]], "treatments",
+                    ("auc", "se", "df", "ci_low", "ci_high", "cov2")),
+           "rrfc": ("tr", lambda res: [res["rrfc"]["df2"], res["mean_squares"]["ms_tr"]], None,
+                    ("auc", "ms_r", "se", "df", "ci_low", "ci_high"))}
+
+
+@pytest.mark.parametrize("analysis", list(F_TESTS))
+def test_random_readers_with_random_or_fixed_cases(study, analysis):
     name, res, ref = study
-    check, rr = Agreement(), res["rrrc"]
-    check.rows("RRRC treatment row", [rr["df1"], rr["f"], rr["p_value"]],
-               [ref["rrrc"]["treatment"][k] for k in (0, 2, 3)])
-    check.rows("RRRC error term", [rr["df2"], rr["denominator"]], ref["rrrc"]["error"])
-    _difference_rows(check, res, "RRRC", rr["differences"], ref["rrrc"]["differences"],
+    check, out, listing = Agreement(), res[analysis], ref[analysis]
+    second_row, ours_second, singles, single_keys = F_TESTS[analysis]
+    check.rows(f"{analysis} treatment row", [out["df1"], out["f"], out["p_value"]],
+               [listing["treatment"][k] for k in (0, 2, 3)])
+    check.rows(f"{analysis} {second_row} row", ours_second(res), listing[second_row])
+    _difference_rows(check, res, analysis, out["differences"], listing["differences"],
                      ["estimate", "se", "df", "statistic", "p_value", "ci_low", "ci_high"])
-    for i, row in enumerate(res["treatments"], start=1):
-        check.rows(f"RRRC single {i}", [row[k] for k in ("auc", "se", "df", "ci_low", "ci_high", "cov2")],
-                   ref["rrrc"]["single"][i][0])
+    for i, row in enumerate(res[singles] if singles else out["treatments"], start=1):
+        check.rows(f"{analysis} single {i}", [row[k] for k in single_keys], listing["single"][i][0])
     assert not check.bad, "\n".join(check.bad)
 
 
@@ -120,19 +128,6 @@ def test_fixed_readers_random_cases(study):
                                                                     "ci_low", "ci_high")],
                    ref["frrc"]["readers"][(j, a, b)])
         check.rows(f"FRRC reader {j} var/cov1", [row["var"], row["cov1"]], ref["frrc"]["reader_var"][j][0])
-    assert not check.bad, "\n".join(check.bad)
-
-
-def test_random_readers_fixed_cases(study):
-    name, res, ref = study
-    check, rf = Agreement(), res["rrfc"]
-    check.rows("RRFC treatment row", [rf["df1"], rf["f"], rf["p_value"]], [ref["rrfc"]["treatment"][k] for k in (0, 2, 3)])
-    check.rows("RRFC T*R row", [rf["df2"], res["mean_squares"]["ms_tr"]], ref["rrfc"]["tr"])
-    _difference_rows(check, res, "RRFC", rf["differences"], ref["rrfc"]["differences"],
-                     ["estimate", "se", "df", "statistic", "p_value", "ci_low", "ci_high"])
-    for i, row in enumerate(rf["treatments"], start=1):
-        check.rows(f"RRFC single {i}", [row[k] for k in ("auc", "ms_r", "se", "df", "ci_low", "ci_high")],
-                   ref["rrfc"]["single"][i][0])
     assert not check.bad, "\n".join(check.bad)
 
 
