@@ -157,10 +157,12 @@ def _ci_text(rec: dict, pct: str) -> str:
 
 
 def _dropped_text(rec: dict) -> str:
+    if not rec["n_dropped"]:
+        return ""
     d = rec["dropped"]
     parts = [f"{d[k]} {what}" for k, what in (("missing_label", "without a label"), ("missing", "with a missing score"),
                                               ("infinite", "with an infinite score")) if d[k]]
-    return f"; {rec['n_dropped']} row(s) left out: " + ", ".join(parts) if rec["n_dropped"] else ""
+    return f"; {rec['n_dropped']} row(s) left out: " + ", ".join(parts)
 
 
 def format_text(rec: dict) -> str:
