@@ -37,6 +37,7 @@ from mammobench.reader.access import load_access, reader_for_code
 from mammobench.reader.requests import MAX_BODY, OriginError, OriginPolicy, answer_fields, parse_body
 from mammobench.reader.store import AnswerStore
 from mammobench.reader.study import DEFAULT_DB, IMAGES_DIR, load_study, reading_order
+from mammobench.resources import resource_path
 
 _IMAGE_RE = re.compile(r"^/images/([A-Za-z0-9_-]{1,64})\.png$")
 _SECURITY_HEADERS = {
@@ -58,7 +59,7 @@ class ReaderApp:
         self.case_ids = {c["case_id"] for c in self.study["cases"]}
         self.ai_scores = {c["case_id"]: c.get("ai_score") for c in self.study["cases"]}
         self.store = AnswerStore(db_path or self.study_dir / DEFAULT_DB)
-        self.page = (Path(__file__).parent / "static" / "index.html").read_bytes()
+        self.page = resource_path("mammobench.reader", "static", "index.html").read_bytes()
 
     def signed_in(self, token: str | None) -> str | None:
         """The reader of a session whose code is still the current one (re-issuing a code ends its sessions)."""
