@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 def _analyze(args: argparse.Namespace) -> int:
     from mammobench.io import to_json_text
     from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
-    from mammobench.stats.or_hillis import or_hillis
+    from mammobench.stats.obuchowski_rockette import or_hillis
     from mammobench.reader.analysis.tables import format_mrmc, format_turing
     from mammobench.reader.analysis.turing import turing_analysis
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from mammobench.errors import StatisticsError
 from mammobench.stats.mrmc import mean_squares, or_components
-from mammobench.stats.or_hillis import rrrc_test
+from mammobench.stats.obuchowski_rockette import rrrc_test
 
 METHOD = "OR-Hillis RRRC (training seeds as random readers, patient jackknife)"
 

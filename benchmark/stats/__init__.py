@@ -32,7 +32,7 @@ _EXPORTS = {
     "bootstrap_p_value": "mammobench.stats.bootstrap",
     "adjust_p_values": "mammobench.stats.multiplicity",
     "heterogeneity_wald": "mammobench.stats.multiplicity",
-    "or_hillis": "mammobench.stats.or_hillis",
+    "or_hillis": "mammobench.stats.obuchowski_rockette",
     "MRMCData": "mammobench.stats.mrmc",
     "clopper_pearson": "mammobench.stats.proportions",
     "roc_auc": "mammobench.stats.metrics",
@@ -54,4 +54,4 @@ if TYPE_CHECKING:
     from mammobench.stats.froc import froc_curve
     from mammobench.stats.metrics import roc_auc, sensitivity_at_specificity
     from mammobench.stats.multiplicity import adjust_p_values
-    from mammobench.stats.or_hillis import or_hillis
+    from mammobench.stats.obuchowski_rockette import or_hillis

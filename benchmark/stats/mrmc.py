@@ -11,7 +11,7 @@ squares MS(T), MS(R), MS(TR) of the AUC table, and the method-of-moments varianc
 
 (from E[MS(R)] = t·σ²_R + σ²_TR + Var − Cov2 + (t − 1)(Cov1 − Cov3) and E[MS(TR)] = σ²_TR + Var − Cov1
 − Cov2 + Cov3; like OR-DBM MRMC, no truncation at 0 — "ANOVA estimates which can be negative").
-The tests built on them live in :mod:`mammobench.stats.or_hillis`; the seeds-as-readers test of the
+The tests built on them live in :mod:`mammobench.stats.obuchowski_rockette`; the seeds-as-readers test of the
 evaluation layer uses the same pieces.
 
 Example:

@@ -10,7 +10,7 @@ import pytest
 from mammobench.commands import reader as reader_cmd
 from mammobench.errors import DataError
 from mammobench.reader.analysis.io import read_imrmc, read_long_csv, read_lrc, read_ratings, to_mrmc_data, write_imrmc
-from mammobench.stats.or_hillis import or_hillis
+from mammobench.stats.obuchowski_rockette import or_hillis
 from tests.helpers.reference_data import FRANKEN_LRC, VANDYKE
 
 

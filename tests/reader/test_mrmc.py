@@ -11,7 +11,7 @@ from mammobench.commands import reader as reader_cmd
 from mammobench.errors import StatisticsError
 from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
 from mammobench.stats.mrmc import MRMCData, empirical_auc, jackknife_cov, reader_aucs
-from mammobench.stats.or_hillis import or_hillis
+from mammobench.stats.obuchowski_rockette import or_hillis
 from mammobench.reader.power import VANDYKE_PILOT, mrmc_power
 
 from tests.helpers.reference_data import VANDYKE

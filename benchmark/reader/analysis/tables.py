@@ -30,7 +30,7 @@ def format_rows(rows: list[dict[str, Any]], columns: list[str] | None = None, sc
 
 
 def format_mrmc(res: dict[str, Any]) -> str:
-    """Text report of :func:`mammobench.stats.or_hillis.or_hillis`."""
+    """Text report of :func:`mammobench.stats.obuchowski_rockette.or_hillis`."""
     out = [f"Obuchowski-Rockette MRMC analysis ({res['auc']} AUC, {res['cov_method']} covariance)",
            f"{res['n_readers']} readers, {res['n_treatments']} treatments, {res['n_cases']} cases "
            f"({res['n_positive']} positive, {res['n_negative']} negative), alpha = {res['alpha']}", "",

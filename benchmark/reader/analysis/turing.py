@@ -32,7 +32,7 @@ from scipy import stats
 from mammobench.errors import DataError, StatisticsError
 from mammobench.reader.analysis.io import to_mrmc_data
 from mammobench.stats.mrmc import empirical_auc, jackknife_cov, reader_aucs
-from mammobench.stats.or_hillis import single_treatment_cis
+from mammobench.stats.obuchowski_rockette import single_treatment_cis
 from mammobench.stats.proportions import clopper_pearson
 
 
