@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
 
 from mammobench.errors import DataError
+from mammobench.stats.proportions import clopper_pearson  # noqa: F401  (the one copy; audits import it from here)
 
 STATUSES = ("pass", "warn", "fail", "skip")
 
@@ -29,19 +29,6 @@ def audit_record(generator: str, audit: str, check: str, status: str, *, value: 
         raise ValueError(f"audit status {status!r} not in {STATUSES}")
     return {"generator": generator, "audit": audit, "check": check, "status": status, "value": value,
             "threshold": threshold, "message": message, "evidence": dict(evidence or {})}
-
-
-def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) binomial confidence interval for k successes out of n.
-
-    Example:
-        >>> tuple(round(v, 4) for v in clopper_pearson(5, 10))
-        (0.1871, 0.8129)
-    """
-    if n <= 0:
-        return float("nan"), float("nan")
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=1 - alpha, method="exact")
-    return float(ci.low), float(ci.high)
 
 
 def status_by_thresholds(value: float, warn: float | None, fail: float | None, *, higher_is_worse: bool = True) -> str:

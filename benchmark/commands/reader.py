@@ -2,7 +2,8 @@
 
 Example:
     $ mammobench reader build --real REAL_DIR --synthetic SYNTH_DIR --design turing --out study --n-cases 200 --seed 0
-    $ mammobench reader serve study                      # http://127.0.0.1:8765
+    $ mammobench reader serve study                      # http://127.0.0.1:8765; links in study/key/reader_codes.csv
+    $ mammobench reader codes study --readers R05,R06    # issue (or re-issue, revoking the old) reader codes
     $ mammobench reader export study --out ratings.csv   # analyst's long CSV (joins the key)
     $ mammobench reader analyze ../shared/data/vandyke_mrmc.csv --json
 """
@@ -29,7 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--n-cases", type=int, default=100, help="number of cases (default 100)")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--margin", type=float, default=0.1, help="Turing equivalence margin around 0.5")
-    build.add_argument("--n-readers", type=int, default=4, help="planned readers (power statement)")
+    build.add_argument("--n-readers", type=int, default=4, help="planned readers (power statement; codes R01..Rn)")
+    build.add_argument("--readers", default=None, help="comma-separated reader ids to issue codes for "
+                                                        "(default R01..R<n-readers>)")
+    build.add_argument("--free-order", action="store_true",
+                       help="let readers answer cases in any order (default: each reader's assigned order)")
+    build.add_argument("--url", default="http://127.0.0.1:8765", help="where the app will run (for the reader links)")
     build.add_argument("--ai-scores", type=Path, default=None,
                        help="diagnostic: CSV image_id,score shown in the AI-aided reading")
     serve = sub.add_parser("serve", help="run the local reading web app")
@@ -37,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default localhost only)")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--db", type=Path, default=None, help="SQLite file (default STUDY/answers.sqlite)")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="another name readers reach the server by (e.g. a DNS name); repeatable")
+    codes = sub.add_parser("codes", help="issue or re-issue reader sign-in codes (re-issuing revokes the old code)")
+    codes.add_argument("study", type=Path)
+    codes.add_argument("--readers", required=True, help="comma-separated reader ids")
+    codes.add_argument("--url", default="http://127.0.0.1:8765", help="where the app runs (for the links)")
     export = sub.add_parser("export", help="analyst's long CSV, or a shareable study package without key")
     export.add_argument("study", type=Path)
     export.add_argument("--out", type=Path, default=None, help="long CSV path (default STUDY/export/ratings.csv)")
@@ -62,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 def _analyze(args: argparse.Namespace) -> int:
     from mammobench.io import to_json_text
     from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
-    from mammobench.reader.analysis.mrmc import or_hillis
+    from mammobench.stats.obuchowski_rockette import or_hillis
     from mammobench.reader.analysis.tables import format_mrmc, format_turing
     from mammobench.reader.analysis.turing import turing_analysis
 
@@ -95,15 +107,34 @@ def _build(args: argparse.Namespace) -> int:
 
     summary = build_study(real=args.real, synthetic=args.synthetic, design=args.design, out=args.out,
                           n_cases=args.n_cases, seed=args.seed, margin=args.margin, n_readers=args.n_readers,
-                          ai_scores=args.ai_scores, real_manifest=args.real_manifest)
+                          ai_scores=args.ai_scores, real_manifest=args.real_manifest,
+                          readers=_reader_list(args.readers) if args.readers else None,
+                          enforce_order=not args.free_order, base_url=args.url)
     print(json.dumps(summary, indent=2))
+    print(f"hand each reader their own line of {summary['reader_codes']} (code or link); keep the file private",
+          file=sys.stderr)
+    return 0
+
+
+def _reader_list(text: str) -> list[str]:
+    return [r.strip() for r in text.split(",") if r.strip()]
+
+
+def _codes(args: argparse.Namespace) -> int:
+    from mammobench.reader.access import CODES_FILE, issue_codes
+    from mammobench.reader.study import load_study
+
+    load_study(args.study)
+    issued = issue_codes(args.study, _reader_list(args.readers), base_url=args.url)
+    print(f"issued codes for {', '.join(issued)}; hand each reader their line of {args.study / CODES_FILE} "
+          "(earlier codes of these readers no longer work)")
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
     from mammobench.reader.app import serve
 
-    serve(args.study, host=args.host, port=args.port, db_path=args.db)
+    serve(args.study, host=args.host, port=args.port, db_path=args.db, allowed_hosts=tuple(args.allowed_host))
     return 0
 
 
@@ -123,7 +154,7 @@ def _export(args: argparse.Namespace) -> int:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench reader``."""
     args = _parser().parse_args(argv)
-    handlers = {"analyze": _analyze, "build": _build, "serve": _serve, "export": _export}
+    handlers = {"analyze": _analyze, "build": _build, "serve": _serve, "export": _export, "codes": _codes}
     return handlers[args.action](args)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mammobench.errors import ConfigError, StatisticsError
+from mammobench.evaluation.degenerate import bootstrap_ci, degenerate_warnings, log_warnings
 from mammobench.evaluation.fairness_records import fairness_records, interaction_records
 from mammobench.evaluation.plan import AnalysisPlan
 from mammobench.evaluation.replicates import group_replicates
@@ -34,7 +35,7 @@ from mammobench.evaluation.seed_variance import METHOD as SEED_METHOD, seeds_as_
 from mammobench.evaluation.stratify import group_status, subgroup_masks
 from mammobench.evaluation.table import ScoreCube, align_split, val_thresholds, validate_predictions
 from mammobench.results import mark_primary
-from mammobench.stats.bootstrap import PatientBootstrap, bootstrap_p_value, percentile_ci
+from mammobench.stats.bootstrap import PatientBootstrap, bootstrap_p_value
 from mammobench.stats.clustered_auc import paired_clustered_test
 from mammobench.stats.delong import paired_delong_test
 from mammobench.stats.metrics import EnrichedCohortWarning, calibration_slope_intercept, ppv_npv_at_prevalence
@@ -66,7 +67,7 @@ def _group_metrics(cube, sg, taus, weights, plan, boots) -> list[dict]:
     records = []
     for metric in plan["metrics"]:
         for arm in cube.arms:
-            value, ci = float("nan"), (float("nan"), float("nan"))
+            value, ci, note = float("nan"), (float("nan"), float("nan")), ""
             if status != "undefined":
                 try:
                     value, boot = group_replicates(metric, y, cube.scores[arm][:, m],
@@ -76,8 +77,8 @@ def _group_metrics(cube, sg, taus, weights, plan, boots) -> list[dict]:
                 if boot is not None:
                     boots[(metric, sg.attribute, sg.group, arm)] = boot
                     if status == "ok":
-                        ci = percentile_ci(boot, plan["alpha"])
-            records.append(_metric_record(metric, arm, sg, value, ci, n, n_pos, status))
+                        ci, note = bootstrap_ci(boot, plan["alpha"])
+            records.append(_metric_record(metric, arm, sg, value, ci, n, n_pos, status) | ({"ci_note": note} if note else {}))
     return records
 
 
@@ -144,16 +145,17 @@ def _comparisons(cube, groups, control, plan, boots, metric_recs) -> list[dict]:
                 rec = value[(metric, sg.attribute, sg.group, arm)]
                 est = rec["value"] - value[(metric, sg.attribute, sg.group, control)]["value"]
                 key_a, key_c = (metric, sg.attribute, sg.group, arm), (metric, sg.attribute, sg.group, control)
-                ci, p = (float("nan"),) * 2, float("nan")
+                ci, p, note = (float("nan"),) * 2, float("nan"), ""
                 if rec["status"] == "ok" and key_a in boots and key_c in boots:
                     delta = boots[key_a] - boots[key_c]
-                    ci, p = percentile_ci(delta, plan["alpha"]), bootstrap_p_value(delta)
+                    (ci, note), p = bootstrap_ci(delta, plan["alpha"]), bootstrap_p_value(delta)
                 out.append(_comparison(metric, arm, control, sg, est, ci, p, BOOT_METHOD, FAMILY_BOOTSTRAP, rec["n"],
-                                       rec["n_pos"], rec["status"]))
+                                       rec["n_pos"], rec["status"]) | ({"ci_note": note} if note else {}))
                 if metric == "auc" and rec["status"] == "ok":
                     t, method = _delong_comparison(cube, sg, arm, control, plan["alpha"], clustered)
                     out.append(_comparison(metric, arm, control, sg, t.difference, (t.ci_low, t.ci_high),
-                                           t.p_value, method, FAMILY_DELONG, rec["n"], rec["n_pos"], rec["status"]))
+                                           t.p_value, method, FAMILY_DELONG, rec["n"], rec["n_pos"], rec["status"])
+                               | ({"ci_note": t.note} if t.note else {}))
                     sv = _seed_comparison(cube, sg, arm, control, plan["alpha"])
                     if sv is not None:
                         out.append(_comparison(metric, arm, control, sg, sv["difference"],
@@ -213,6 +215,7 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
     groups = subgroup_masks(test.cases, plan["subgroups"], plan["intersections"])
     boots: dict[tuple, np.ndarray] = {}
     metrics = [r for sg in groups for r in _group_metrics(test, sg, taus, weights, plan, boots)]
+    log_warnings(degenerate_warnings(test, metrics, plan["min_group_size"]))
     comparisons = _comparisons(test, groups, control, plan, boots, metrics)
     plan["_points"] = {(r["metric"], r["attribute"], r["group"], r["arm"]): r["value"] for r in metrics}
     plan["_status"] = {(r["attribute"], r["group"]): r["status"] for r in metrics}

@@ -4,7 +4,9 @@ Fairness, per arm and attribute, over the groups with status ``ok`` (others are 
 ``groups_excluded``, never hidden): worst-group AUC, AUC gap (max − min), equalized-odds difference
 at the one global threshold chosen on validation (max of TPR gap and FPR gap, seed-averaged), and
 sensitivity per group; each with a patient-bootstrap CI and its change vs the control arm with a
-paired CI (same replicates). Interactions: per arm and attribute, two bootstrap Wald χ² tests on the
+paired CI (same replicates). ``groups_excluded_reason`` says why each excluded group is out:
+``undefined (no positives)`` / ``undefined (no negatives)`` (a rate that does not exist — fairlearn
+would count it as 0, see :mod:`mammobench.stats.fairness`) or ``insufficient_n (n_pos=…, n_neg=…)``. Interactions: per arm and attribute, two bootstrap Wald χ² tests on the
 primary metric — ``subgroup_gap`` (is the arm's metric the same in every group: does a gap exist, a
 pre-specified test that does not pick the worst group on test data) and ``effect_modification``
 (is the arm − control effect the same in every group, B-2).
@@ -20,7 +22,7 @@ import numpy as np
 
 from mammobench.errors import StatisticsError
 from mammobench.stats.bootstrap import percentile_ci, weighted_rate
-from mammobench.stats.fairness import equalized_odds_difference
+from mammobench.stats.fairness import equalized_odds_difference, rate_status
 from mammobench.stats.multiplicity import heterogeneity_wald
 
 def _by_attribute(groups):
@@ -70,6 +72,17 @@ def _arm_fairness(cube, attribute, members, arm, taus, weights, plan, boots, pri
     return out
 
 
+def exclusion_reason(cube, sg, status: str | None) -> str:
+    """Why a group is not in the fairness summaries (the flag the report shows)."""
+    n_pos = int((cube.y & sg.mask).sum())
+    n_neg = int((~cube.y & sg.mask).sum())
+    if rate_status(n_pos, n_neg) != "ok":
+        return rate_status(n_pos, n_neg)
+    if status == "insufficient_n":
+        return f"insufficient_n (n_pos={n_pos}, n_neg={n_neg})"
+    return "no bootstrap replicates for every arm"
+
+
 def fairness_records(cube, groups, taus, weights, control, plan, boots) -> list[dict]:
     """Fairness records for every arm × attribute (see module docstring)."""
     records = []
@@ -78,6 +91,8 @@ def fairness_records(cube, groups, taus, weights, control, plan, boots) -> list[
         ok = [sg for sg in members if all((primary, attribute, sg.group, a) in boots for a in cube.arms)
               and plan["_status"].get((attribute, sg.group)) == "ok"]
         excluded = [sg.group for sg in members if sg not in ok]
+        reasons = {sg.group: exclusion_reason(cube, sg, plan["_status"].get((attribute, sg.group)))
+                   for sg in members if sg not in ok}
         if len(ok) < 2:
             continue
         per_arm = {a: _arm_fairness(cube, attribute, ok, a, taus, weights, plan, boots, primary) for a in cube.arms}
@@ -89,7 +104,7 @@ def fairness_records(cube, groups, taus, weights, control, plan, boots) -> list[
                     delta, dci = value - base[0], percentile_ci(boot - base[1], alpha)
                 records.append(_record(metric, arm, attribute, kind.split(":")[0], value,
                                        percentile_ci(boot, alpha), group, delta, dci,
-                                       groups_excluded=excluded))
+                                       groups_excluded=excluded, groups_excluded_reason=reasons))
     return records
 
 

@@ -19,10 +19,10 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from mammobench.errors import StatisticsError
-from mammobench.reader.analysis.mrmc import mean_squares, or_components
+from mammobench.stats.mrmc import mean_squares, or_components
+from mammobench.stats.obuchowski_rockette import rrrc_test
 
 METHOD = "OR-Hillis RRRC (training seeds as random readers, patient jackknife)"
 
@@ -83,17 +83,13 @@ def seeds_as_readers_test(y, arm_scores, control_scores, *, patients, alpha: flo
     scores = np.vstack([a, c])  # index = treatment * S + seed
     theta = np.array([[_loo_patient_aucs(y, row, *_groups(patients))[0] for row in block] for block in (a, c)])
     comp, ms = or_components(patient_jackknife_cov(y, scores, patients), 2, s), mean_squares(theta)
-    denom = ms["ms_tr"] + s * max(comp["cov2"] - comp["cov3"], 0.0)
-    diff = float(theta[0].mean() - theta[1].mean())
-    if denom <= 0:
-        return {"difference": diff, "ci_low": diff, "ci_high": diff, "p_value": 0.0 if diff else 1.0,
-                "f": float("inf"), "df2": float("inf"), "se": 0.0, "n_seeds": s}
-    ddf = denom ** 2 / (ms["ms_tr"] ** 2 / (s - 1)) if ms["ms_tr"] > 0 else float("inf")
-    se = float(np.sqrt(2.0 * denom / s))
-    q = stats.t.ppf(1 - alpha / 2, ddf)
-    return {"difference": diff, "ci_low": diff - q * se, "ci_high": diff + q * se,
-            "p_value": float(2 * stats.t.sf(abs(diff) / se, ddf)), "f": float(ms["ms_t"] / denom),
-            "df2": float(ddf), "se": se, "n_seeds": s}
+    rrrc = rrrc_test(theta, ms, comp, ["arm", "control"], alpha)
+    diff = rrrc["differences"][0]
+    out = {"difference": diff["estimate"], "ci_low": diff["ci_low"], "ci_high": diff["ci_high"],
+           "p_value": diff["p_value"], "f": rrrc["f"], "df2": rrrc["df2"], "se": diff["se"], "n_seeds": s}
+    if "note" in rrrc:  # no seed-to-seed and no patient variance: a CI cannot be estimated
+        out["note"] = rrrc["note"]
+    return out
 
 
 def _groups(patients) -> tuple[np.ndarray, int]:

@@ -7,7 +7,9 @@
 
 Images are exported as 8-bit PNGs with no metadata under opaque random case ids; the truth and
 provenance go to ``key/key.csv`` only, which the app never reads. A power/sample-size statement
-(``power.json``/``power.md``) and reader instructions (``README.md``) are written alongside.
+(``power.json``/``power.md``) and reader instructions (``README.md``) are written alongside, and
+each reader gets a sign-in code (:mod:`mammobench.reader.access`; the owner's list is
+``key/reader_codes.csv``). By default the study enforces each reader's assigned reading order.
 
 Example:
     >>> # build_study(real="cohort_cache", synthetic="gen_samples", design="turing", out="study",
@@ -26,6 +28,7 @@ from PIL import Image
 
 from mammobench.errors import DataError
 from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from mammobench.reader.access import CODES_FILE, check_reader_ids, default_reader_ids, issue_codes
 from mammobench.reader.deid import png_metadata_chunks
 from mammobench.reader.power import power_statement
 from mammobench.reader.sources import ImageSource, open_source
@@ -133,10 +136,12 @@ def _readme(design: str, n_cases: int, treatments: list[str], power_text: str) -
             "For each case give the likelihood of malignancy (0-100) and click the most suspicious finding. "
             "Cases are read first without AI support, then with the AI suspicion score shown (sequential design).")
     return (f"# Reader study instructions\n\n{n_cases} cases, treatments: {', '.join(treatments)}.\n\n"
-            f"1. Open the reading app link you were given and sign in with your reader ID.\n2. {task}\n"
+            "1. Open the personal link the study owner gave you (or open the app and enter your reader code). "
+            f"Your code is yours alone: do not share it.\n2. {task}\n"
             "3. Use the Window, Level and Zoom sliders as you would at a workstation; 'Reset display' restores them.\n"
-            "4. Every answer is saved the moment you submit it. 'Stop' ends the session; sign in again with the "
-            "same ID to resume at the next unread case. Answers cannot be changed once submitted.\n"
+            "4. Every answer is saved the moment you submit it; cases come in your own fixed order. 'Stop' ends the "
+            "session; sign in again with your code to resume at the next unread case. Answers cannot be changed once "
+            "submitted.\n"
             "5. Do not discuss cases with other readers.\n\n"
             f"## Study size\n\n{power_text}\n")
 
@@ -160,13 +165,21 @@ def _write_images(out: Path, cases: pd.DataFrame, sources: dict[str, ImageSource
 def build_study(*, real: str | os.PathLike, synthetic: str | os.PathLike | None, design: str,
                 out: str | os.PathLike, n_cases: int, seed: int, margin: float = 0.1, n_readers: int = 4,
                 ai_scores: str | os.PathLike | None = None,
-                real_manifest: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Build the study folder and return a summary (counts per source and stratum)."""
+                real_manifest: str | os.PathLike | None = None, readers: list[str] | None = None,
+                enforce_order: bool = True, base_url: str = "http://127.0.0.1:8765") -> dict[str, Any]:
+    """Build the study folder and return a summary (counts per source and stratum, readers, codes file).
+
+    Args:
+        readers: reader ids to issue codes for (default ``R01 … R{n_readers}``).
+        enforce_order: readers must answer in their assigned order (recorded in ``study.json``).
+        base_url: where the app will run, for the links in ``key/reader_codes.csv``.
+    """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise DataError(f"{out}: folder exists and is not empty; choose a new --out (studies are never overwritten)")
     if design not in ("turing", "diagnostic") or n_cases < 2:
         raise DataError(f"design must be 'turing' or 'diagnostic' and --n-cases >= 2 (got {design!r}, {n_cases})")
+    readers = check_reader_ids(list(readers) if readers else default_reader_ids(n_readers))
     rng = np.random.default_rng(seed)
     real_src = open_source(real, real_manifest)
     sources: dict[str, ImageSource] = {"real": real_src}
@@ -187,11 +200,14 @@ def build_study(*, real: str | os.PathLike, synthetic: str | os.PathLike | None,
     atomic_write_json(out / "power.json", power)
     atomic_write_text(out / "power.md", f"# Power / sample size\n\n{power['text']}\n")
     atomic_write_text(out / "README.md", _readme(design, n_cases, treatments, power["text"]))
-    atomic_write_json(out / STUDY_FILE, {"schema_version": 1, "design": design, "seed": seed, "margin": margin,
-                                         "treatments": treatments, "cases": public,
+    issue_codes(out, readers, base_url=base_url)
+    atomic_write_json(out / STUDY_FILE, {"schema_version": 2, "design": design, "seed": seed, "margin": margin,
+                                         "enforce_order": bool(enforce_order), "treatments": treatments,
+                                         "cases": public,
                                          "rating": "turing: call + confidence 1-5 (rating 1-10 = synthetic)"
                                          if design == "turing" else "malignancy 0-100 + lesion click"})
     summary = cases.groupby(["source", *_STRATA]).size().rename("n").reset_index()
     return {"study": str(out), "design": design, "n_cases": int(len(cases)),
-            "matched_pairs": int(cases["matched"].sum() // 2), "power": power["text"],
+            "matched_pairs": int(cases["matched"].sum() // 2), "power": power["text"], "readers": readers,
+            "reader_codes": str(out / CODES_FILE), "enforce_order": bool(enforce_order),
             "strata": summary.to_dict(orient="records")}

@@ -5,7 +5,7 @@
   the design effect ``1 + (k − 1)·ρ`` for reads clustered within images/readers.
 * MRMC (two treatments, RRRC OR–Hillis): Hillis, Obuchowski & Berbaum (2011) power from pilot
   variance components. The default pilot is the Van Dyke study (OR components computed by
-  :mod:`mammobench.reader.analysis.mrmc` on ``vandyke_mrmc.csv``; a test checks they agree).
+  :mod:`mammobench.stats.obuchowski_rockette` on ``vandyke_mrmc.csv``; a test checks they agree).
 
 Example:
     >>> turing_tost_n(0.10)

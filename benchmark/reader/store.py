@@ -32,7 +32,8 @@ from mammobench.errors import DataError
 ANSWER_FIELDS = ("rating", "call", "confidence", "malignancy", "click_x", "click_y", "duration_ms")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, reader TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, reader TEXT NOT NULL, created REAL NOT NULL,
+                                     credential TEXT);
 CREATE TABLE IF NOT EXISTS answers (
     reader TEXT NOT NULL, case_id TEXT NOT NULL, treatment TEXT NOT NULL,
     rating REAL NOT NULL, call TEXT, confidence INTEGER, malignancy REAL,
@@ -53,6 +54,9 @@ class AnswerStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(sessions)")}
+            if "credential" not in columns:  # a database written before reader codes existed
+                self._conn.execute("ALTER TABLE sessions ADD COLUMN credential TEXT")
         except sqlite3.DatabaseError as err:
             raise DataError(f"{self.path}: not a usable answers database ({err}); "
                             "point --db at a new file or restore the database") from err
@@ -62,20 +66,26 @@ class AnswerStore:
         """Close the connection (answers are already committed)."""
         self._conn.close()
 
-    def create_session(self, reader: str) -> str:
-        """Open a session for ``reader`` and return its random token."""
+    def create_session(self, reader: str, credential: str | None = None) -> str:
+        """Open a session for ``reader`` (signed in with ``credential``, the code's hash) and return its token."""
         token = secrets.token_urlsafe(24)
         with self._lock:
-            self._conn.execute("INSERT INTO sessions VALUES (?, ?, ?)", (token, reader, time.time()))
+            self._conn.execute("INSERT INTO sessions (token, reader, created, credential) VALUES (?, ?, ?, ?)",
+                               (token, reader, time.time(), credential))
         return token
+
+    def session(self, token: str | None) -> tuple[str, str | None] | None:
+        """``(reader, credential)`` of the session ``token``, or None."""
+        if not token or len(token) > 128:
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT reader, credential FROM sessions WHERE token = ?", (token,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def reader_for(self, token: str | None) -> str | None:
         """The reader signed in with ``token``, or None."""
-        if not token:
-            return None
-        with self._lock:
-            row = self._conn.execute("SELECT reader FROM sessions WHERE token = ?", (token,)).fetchone()
-        return row[0] if row else None
+        found = self.session(token)
+        return found[0] if found else None
 
     def answered(self, reader: str) -> set[tuple[str, str]]:
         """The (case_id, treatment) pairs ``reader`` has answered."""

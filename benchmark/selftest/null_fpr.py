@@ -16,22 +16,9 @@ import logging
 import os
 from pathlib import Path
 
-from scipy import stats
+from mammobench.stats.proportions import clopper_pearson
 
 logger = logging.getLogger(__name__)
-
-
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact binomial CI of ``k / n`` (scipy's ``binomtest(...).proportion_ci(method='exact')``).
-
-    Example:
-        >>> [round(v, 4) for v in clopper_pearson(0, 20)]
-        [0.0, 0.1684]
-    """
-    if n <= 0:
-        return float("nan"), float("nan")
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
-    return float(ci.low), float(ci.high)
 
 
 def summarise_null_fpr(false_positives: list[bool], *, alpha: float, runs: list[str] | None = None) -> dict:

@@ -5,9 +5,13 @@ One :class:`PatientBootstrap` draws, once, how many times each patient enters ea
 ≥ 1 positive unit vs all-negative patients, optionally crossed with a patient-level stratum column).
 The same matrix is applied to every arm, seed and metric — that is what pairs the comparisons.
 
-Metrics are computed for all B replicates at once from integer case weights ``[B, N]``: the AUC of
-every replicate comes from one sort of the scores (tied scores grouped, ties count ½), so the cost
-is O(B·N) array arithmetic instead of B calls to ``roc_auc_score``.
+Metrics are computed for all B replicates at once from integer case weights ``[B, N]`` (how many
+copies of each case a replicate holds — the multinomial counts of its patient), never by building
+the resampled data. The AUC of every replicate comes from one sort of the negatives' scores: each
+positive's rank among the negatives (``searchsorted``, ties count ½) is found once, and a replicate's
+AUC is ``Σ_i w_i·(C_lo(i) + C_hi(i)) / (2·W₊·W₋)`` with ``C`` the running count of its negative weights —
+O(B·N) integer additions, exact. Weights are stored case-major (``[N, B]`` in memory, exposed as a
+``[B, N]`` view) so that every step walks contiguous rows of B counts.
 
 Example:
     >>> boot = PatientBootstrap.draw(["p1", "p2", "p3", "p4"], [1, 0, 1, 0], n_boot=200, seed=0)
@@ -18,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,10 +69,15 @@ class PatientBootstrap:
         counts = np.zeros((n_boot, patients.size), dtype=np.int32)
         for stratum in sorted(set(stratum_of_patient)):
             members = np.flatnonzero(stratum_of_patient == stratum)
-            picks = members[rng.integers(0, members.size, size=(n_boot, members.size))]
-            flat = (np.arange(n_boot)[:, None] * patients.size + picks).ravel()
-            counts += np.bincount(flat, minlength=n_boot * patients.size).reshape(n_boot, -1).astype(np.int32)
+            local = rng.integers(0, members.size, size=(n_boot, members.size))
+            local += (np.arange(n_boot) * members.size)[:, None]
+            counts[:, members] = np.bincount(local.ravel(), minlength=n_boot * members.size).reshape(n_boot, -1)
         return cls(patients=patients, counts=counts, seed=seed)
+
+    @cached_property
+    def _counts_by_patient(self) -> np.ndarray:
+        """``counts`` transposed to a C-contiguous ``[P, B]`` array (one row of B counts per patient)."""
+        return np.ascontiguousarray(self.counts.T)
 
     @property
     def n_boot(self) -> int:
@@ -87,12 +97,25 @@ class PatientBootstrap:
         if unknown.any():
             raise StatisticsError(f"patients {pid[unknown][:5].tolist()} are not in the bootstrap design; "
                                   f"draw it from the same table")
-        return self.counts[:, pos]
+        return self._counts_by_patient[pos].T  # [B, N] view of a case-major array (see the module docstring)
+
+
+def _running_sum_rows(rows: np.ndarray, dtype: Any) -> np.ndarray:
+    """``[n + 1, B]`` running sums over the rows (row 0 is zeros), row by row: SIMD adds of B numbers."""
+    out = np.empty((rows.shape[0] + 1, rows.shape[1]), dtype=dtype)
+    out[0] = 0
+    if rows.shape[1] < 64:  # few replicates: numpy's cumsum beats a Python loop
+        np.cumsum(rows, axis=0, dtype=dtype, out=out[1:])
+        return out
+    for k in range(rows.shape[0]):
+        np.add(out[k], rows[k], out=out[k + 1])
+    return out
 
 
 def weighted_auc(y_true: Any, score: Any, weights: np.ndarray) -> np.ndarray:
     """AUC of one score under each row of case weights ``[B, N]`` (ties count ½), all rows at once.
 
+    Integer weights (bootstrap counts) are summed exactly in integers; float weights are accepted.
     A replicate without positives or negatives gives NaN.
 
     Example:
@@ -101,18 +124,23 @@ def weighted_auc(y_true: Any, score: Any, weights: np.ndarray) -> np.ndarray:
     """
     y = np.asarray(y_true, dtype=bool)
     s = np.asarray(score, dtype=float)
-    w = np.atleast_2d(np.asarray(weights, dtype=float))
-    order = np.argsort(s, kind="mergesort")
-    s_sorted, y_sorted = s[order], y[order]
-    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-    w_sorted = w[:, order]
-    pos_w = np.add.reduceat(np.where(y_sorted, w_sorted, 0.0), starts, axis=1)
-    neg_w = np.add.reduceat(np.where(y_sorted, 0.0, w_sorted), starts, axis=1)
-    neg_below = np.cumsum(neg_w, axis=1) - neg_w
-    wins = (pos_w * (neg_below + 0.5 * neg_w)).sum(axis=1)
-    total = pos_w.sum(axis=1) * neg_w.sum(axis=1)
+    w = np.atleast_2d(np.asarray(weights))
+    exact = w.dtype.kind in "iub"
+    case_major = np.ascontiguousarray(w.T if exact else w.T.astype(float))  # [N, B]; free for case_weights()
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    neg = neg[np.argsort(s[neg], kind="mergesort")]
+    lo = np.searchsorted(s[neg], s[pos], side="left")
+    hi = np.searchsorted(s[neg], s[pos], side="right")
+    acc = np.int64 if exact else np.float64
+    below = _running_sum_rows(case_major[neg], np.int32 if exact and w.size < 2 ** 31 else acc)
+    wp = case_major[pos]
+    twice_wins = 2 * (wp * below[lo]).sum(axis=0, dtype=acc)
+    ties = np.flatnonzero(hi > lo)
+    if ties.size:
+        twice_wins += (wp[ties] * (below[hi[ties]] - below[lo[ties]])).sum(axis=0, dtype=acc)
+    total = wp.sum(axis=0, dtype=acc) * below[-1].astype(acc)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, wins / np.where(total > 0, total, 1.0), np.nan)
+        return np.where(total > 0, twice_wins / (2.0 * np.where(total > 0, total, 1)), np.nan)
 
 
 def weighted_rate(mask_num: Any, mask_den: Any, weights: np.ndarray) -> np.ndarray:

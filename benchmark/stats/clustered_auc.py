@@ -21,10 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
-
 from mammobench.errors import StatisticsError
-from mammobench.stats.delong import AucCI, PairedTest, delong_placements
+from mammobench.stats.delong import AucCI, PairedTest, delong_placements, paired_from_cov, wald_auc_ci
 from mammobench.stats._checks import as_binary_labels
 
 
@@ -87,10 +85,8 @@ def clustered_auc_ci(y_true: Any, score: Any, clusters: Any, alpha: float = 0.05
     if aucs.size != 1:
         raise StatisticsError(f"clustered_auc_ci takes one score vector; got {aucs.size}")
     y = as_binary_labels(y_true)
-    auc, se = float(aucs[0]), float(np.sqrt(max(cov[0, 0], 0.0)))
-    half = float(norm.ppf(1 - alpha / 2)) * se
-    return AucCI(auc=auc, se=se, ci_low=max(0.0, auc - half), ci_high=min(1.0, auc + half),
-                 n_pos=int(y.sum()), n_neg=int((~y).sum()), alpha=alpha)
+    return wald_auc_ci(float(aucs[0]), float(np.sqrt(max(cov[0, 0], 0.0))), int(y.sum()), int((~y).sum()), alpha,
+                       score)
 
 
 def paired_clustered_test(y_true: Any, s1: Any, s2: Any, clusters: Any, alpha: float = 0.05) -> PairedTest:
@@ -103,12 +99,4 @@ def paired_clustered_test(y_true: Any, s1: Any, s2: Any, clusters: Any, alpha: f
         0.8333
     """
     aucs, cov = clustered_auc_cov(y_true, np.vstack([np.asarray(s1, float), np.asarray(s2, float)]), clusters)
-    diff = float(aucs[0] - aucs[1])
-    se = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
-    z = diff / se if se > 1e-15 else 0.0
-    p = float(2 * norm.sf(abs(z))) if se > 1e-15 else 1.0
-    half = float(norm.ppf(1 - alpha / 2)) * se
-    denom = np.sqrt(cov[0, 0] * cov[1, 1])
-    return PairedTest(auc1=float(aucs[0]), auc2=float(aucs[1]), difference=diff, se=se, ci_low=diff - half,
-                      ci_high=diff + half, z=z, p_value=p,
-                      correlation=float(cov[0, 1] / denom) if denom > 0 else float("nan"))
+    return paired_from_cov(aucs, cov, alpha)

@@ -11,6 +11,11 @@ Y, midranks T_Z over the pooled scores, T_X within positives and T_Y within nega
 Direction is pROC's ``controls < cases``: higher scores are more suspicious. The single-AUC CI is
 Wald on the AUC scale (``auc ± z·SE``, clipped to [0, 1]), as pROC's ``ci.auc(method="delong")``.
 
+Degenerate inputs give a CI that says it cannot be estimated instead of a zero-width interval
+(``ci_low``/``ci_high`` NaN, ``note`` saying why): fewer than 2 positives or negatives (the placement
+variance needs two of each), every score tied, or a DeLong variance of 0 (complete separation).
+Fewer than :data:`MIN_CLASS_SIZE` cases of a class adds a warning: the Wald interval under-covers there.
+
 Example:
     >>> res = delong_ci([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     >>> round(res.auc, 3)
@@ -27,9 +32,17 @@ from scipy.stats import norm, rankdata
 from mammobench.stats._checks import as_binary_labels, as_finite_scores, require_both_classes
 
 
+#: fewer positives or negatives than this and the Wald CI is flagged as unreliable (it under-covers)
+MIN_CLASS_SIZE = 10
+
+
 @dataclass(frozen=True)
 class AucCI:
-    """One AUC with its DeLong standard error and Wald confidence interval."""
+    """One AUC with its DeLong standard error and Wald confidence interval.
+
+    ``note`` is empty when the CI is estimable; otherwise it says why not (and the bounds are NaN).
+    ``warnings`` lists what makes an estimable CI unreliable (small classes).
+    """
 
     auc: float
     se: float
@@ -38,6 +51,13 @@ class AucCI:
     n_pos: int
     n_neg: int
     alpha: float
+    note: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def estimable(self) -> bool:
+        """Whether the CI could be estimated."""
+        return not self.note
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,7 @@ class PairedTest:
     z: float
     p_value: float
     correlation: float
+    note: str = ""
 
 
 def delong_placements(y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,32 +133,83 @@ def delong_auc_cov(y_true: Any, scores_2d: Any) -> tuple[np.ndarray, np.ndarray]
     return aucs, cov
 
 
+def auc_ci_note(n_pos: int, n_neg: int, se: float, scores: Any) -> str:
+    """Why a Wald/DeLong CI of one AUC cannot be estimated, or ``""`` when it can.
+
+    Example:
+        >>> auc_ci_note(1, 5, 0.0, [0.2, 0.3, 0.1, 0.4, 0.5, 0.9])
+        'n_pos=1'
+        >>> auc_ci_note(3, 3, 0.0, [1, 1, 1, 1, 1, 1])
+        'all scores tie'
+    """
+    if n_pos < 2 or n_neg < 2:
+        return f"n_pos={n_pos}" if n_pos < 2 else f"n_neg={n_neg}"
+    s = np.asarray(scores, dtype=float)
+    if s.size and np.ptp(s) == 0:
+        return "all scores tie"
+    if not se > 0:
+        return "zero DeLong variance: the score separates the classes completely"
+    return ""
+
+
+def small_sample_warnings(n_pos: int, n_neg: int, minimum: int = MIN_CLASS_SIZE) -> tuple[str, ...]:
+    """A warning when a class has fewer than ``minimum`` cases (the Wald interval under-covers there).
+
+    Example:
+        >>> small_sample_warnings(4, 50)
+        ('few cases (4 positive, 50 negative; fewer than 10 in a class): the DeLong Wald CI may be too narrow',)
+    """
+    if min(n_pos, n_neg) >= minimum:
+        return ()
+    return (f"few cases ({n_pos} positive, {n_neg} negative; fewer than {minimum} in a class): the DeLong Wald CI "
+            "may be too narrow",)
+
+
+def wald_auc_ci(auc: float, se: float, n_pos: int, n_neg: int, alpha: float, scores: Any) -> AucCI:
+    """:class:`AucCI` from an AUC and its SE: Wald bounds clipped to [0, 1], or NaN with a note.
+
+    Example:
+        >>> wald_auc_ci(1.0, 0.0, 1, 1, 0.05, [0.1, 0.9]).note
+        'n_pos=1'
+    """
+    note = auc_ci_note(n_pos, n_neg, se, scores)
+    if note:
+        low = high = float("nan")
+    else:
+        half = float(norm.ppf(1 - alpha / 2)) * se
+        low, high = max(0.0, auc - half), min(1.0, auc + half)
+    return AucCI(auc=auc, se=se, ci_low=low, ci_high=high, n_pos=n_pos, n_neg=n_neg, alpha=alpha, note=note,
+                 warnings=() if note else small_sample_warnings(n_pos, n_neg))
+
+
 def delong_ci(y_true: Any, score: Any, alpha: float = 0.05) -> AucCI:
     """AUC with DeLong SE and Wald CI ``auc ± z_{1-α/2}·SE`` clipped to [0, 1] (pROC's method).
 
+    A CI that cannot be estimated (see the module docstring) has NaN bounds and a ``note``.
+
     Example:
         >>> r = delong_ci([0, 0, 0, 1, 1], [0.1, 0.2, 0.6, 0.5, 0.9])
-        >>> round(r.auc, 4), r.n_pos
-        (0.8333, 2)
+        >>> round(r.auc, 4), r.n_pos, r.warnings[0][:25]
+        (0.8333, 2, 'few cases (2 positive, 3 ')
+        >>> delong_ci([0, 1], [0.3, 0.7]).note
+        'n_pos=1'
     """
     _check_alpha(alpha)
     aucs, cov = delong_auc_cov(y_true, score)
     if aucs.size != 1:
-        raise_shape = np.asarray(score).shape
         from mammobench.errors import StatisticsError
-        raise StatisticsError(f"delong_ci takes one score vector; got shape {raise_shape}")
+        raise StatisticsError(f"delong_ci takes one score vector; got shape {np.asarray(score).shape}")
     y = as_binary_labels(y_true)
-    auc, se = float(aucs[0]), float(np.sqrt(max(cov[0, 0], 0.0)))
-    half = float(norm.ppf(1 - alpha / 2)) * se
-    return AucCI(auc=auc, se=se, ci_low=max(0.0, auc - half), ci_high=min(1.0, auc + half),
-                 n_pos=int(y.sum()), n_neg=int((~y).sum()), alpha=alpha)
+    return wald_auc_ci(float(aucs[0]), float(np.sqrt(max(cov[0, 0], 0.0))), int(y.sum()), int((~y).sum()), alpha,
+                       score)
 
 
 def paired_delong_test(y_true: Any, s1: Any, s2: Any, alpha: float = 0.05) -> PairedTest:
     """Paired DeLong test of two scores on the same cases (two-sided z test of AUC1 - AUC2).
 
-    Returns a :class:`PairedTest`; when both scores rank every pair identically the variance of
-    the difference is 0 and ``z = 0, p = 1`` (as pROC reports for identical curves).
+    Returns a :class:`PairedTest`. When the variance of the difference is 0 the CI is not
+    estimable (NaN, with a ``note``); if the AUCs are also equal (both scores rank every pair the
+    same way) ``z = 0, p = 1``, as pROC reports for identical curves, else ``z`` and ``p`` are NaN.
 
     Example:
         >>> t = paired_delong_test([0, 0, 1, 1, 0, 1], [.1, .3, .2, .9, .4, .8], [.5, .1, .4, .6, .3, .2])
@@ -146,19 +218,35 @@ def paired_delong_test(y_true: Any, s1: Any, s2: Any, alpha: float = 0.05) -> Pa
     """
     _check_alpha(alpha)
     aucs, cov = delong_auc_cov(y_true, np.vstack([np.asarray(s1, float), np.asarray(s2, float)]))
+    return paired_from_cov(aucs, cov, alpha)
+
+
+def paired_from_cov(aucs: np.ndarray, cov: np.ndarray, alpha: float) -> PairedTest:
+    """The paired z test of ``aucs[0] − aucs[1]`` from their 2×2 covariance (DeLong or clustered).
+
+    Example:
+        >>> paired_from_cov(np.array([0.8, 0.8]), np.zeros((2, 2)), 0.05).p_value
+        1.0
+    """
     diff = float(aucs[0] - aucs[1])
-    var = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
-    se = float(np.sqrt(max(var, 0.0)))
+    se = float(np.sqrt(max(float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]), 0.0)))
+    nan = float("nan")
     if se <= 1e-15:
-        z, p = 0.0, 1.0
-    else:
-        z = diff / se
-        p = float(2 * norm.sf(abs(z)))
+        same = abs(diff) <= 1e-15
+        return PairedTest(auc1=float(aucs[0]), auc2=float(aucs[1]), difference=diff, se=se, ci_low=nan,
+                          ci_high=nan, z=0.0 if same else nan, p_value=1.0 if same else nan,
+                          correlation=_correlation(cov),
+                          note="CI not estimable: the variance of the difference is 0"
+                          + ("; the two scores order every case pair the same way" if same else ""))
+    z = diff / se
     half = float(norm.ppf(1 - alpha / 2)) * se
+    return PairedTest(auc1=float(aucs[0]), auc2=float(aucs[1]), difference=diff, se=se, ci_low=diff - half,
+                      ci_high=diff + half, z=z, p_value=float(2 * norm.sf(abs(z))), correlation=_correlation(cov))
+
+
+def _correlation(cov: np.ndarray) -> float:
     denom = np.sqrt(cov[0, 0] * cov[1, 1])
-    corr = float(cov[0, 1] / denom) if denom > 0 else float("nan")
-    return PairedTest(auc1=float(aucs[0]), auc2=float(aucs[1]), difference=diff, se=se,
-                      ci_low=diff - half, ci_high=diff + half, z=z, p_value=p, correlation=corr)
+    return float(cov[0, 1] / denom) if denom > 0 else float("nan")
 
 
 def _check_alpha(alpha: float) -> None:

@@ -5,8 +5,13 @@
 * equalized-odds difference = max(TPR gap, FPR gap) (fairlearn ``agg='worst_case'``) or their mean
   (``agg='mean'``, "average odds").
 
-Groups whose rate is undefined (no positives for TPR, no negatives for FPR) are left out of that
-gap, as fairlearn does; callers report them separately as ``undefined``.
+A group without positives has no TPR, one without negatives no FPR. We leave such a group out of
+that gap and flag it (``status`` ``"undefined (no positives)"`` / ``"undefined (no negatives)"`` in
+:func:`group_rates`; the evaluation records list it under ``groups_excluded`` with the reason).
+fairlearn does **not** do this: its ``true_positive_rate``/``false_positive_rate`` return 0 for such a
+group (a 0/0 read as 0), so ``fairlearn.metrics.equalized_odds_difference`` can report a gap that comes
+from a group that has no cancers at all. Where every group has both classes the two agree exactly
+(``tests/stats/test_fairness.py``).
 
 Example:
     >>> equalized_odds_difference([1, 0, 1, 0], [1, 0, 0, 1], ["a", "a", "b", "b"])
@@ -23,12 +28,30 @@ from mammobench.stats._checks import as_binary_labels
 from mammobench.stats.metrics import roc_auc
 
 
-def group_rates(y_true: Any, y_pred: Any, groups: Any) -> dict[str, dict[str, float]]:
-    """Per group: ``n``, ``n_pos``, ``tpr`` and ``fpr`` of 0/1 predictions (NaN where undefined).
+def rate_status(n_pos: int, n_neg: int) -> str:
+    """``"ok"``, ``"undefined (no positives)"``, ``"undefined (no negatives)"`` or ``"undefined (empty)"``.
+
+    Example:
+        >>> rate_status(0, 12)
+        'undefined (no positives)'
+    """
+    if n_pos == 0 and n_neg == 0:
+        return "undefined (empty)"
+    if n_pos == 0:
+        return "undefined (no positives)"
+    if n_neg == 0:
+        return "undefined (no negatives)"
+    return "ok"
+
+
+def group_rates(y_true: Any, y_pred: Any, groups: Any) -> dict[str, dict[str, Any]]:
+    """Per group: ``n``, ``n_pos``, ``tpr``, ``fpr`` of 0/1 predictions (NaN where undefined) and ``status``.
 
     Example:
         >>> group_rates([1, 0], [1, 1], ["a", "a"])["a"]["fpr"]
         1.0
+        >>> group_rates([0, 0], [1, 0], ["b", "b"])["b"]["status"]
+        'undefined (no positives)'
     """
     y = as_binary_labels(y_true)
     p = as_binary_labels(y_pred, name="y_pred")
@@ -41,7 +64,8 @@ def group_rates(y_true: Any, y_pred: Any, groups: Any) -> dict[str, dict[str, fl
         pos, neg = y & sel, ~y & sel
         out[name] = {"n": int(sel.sum()), "n_pos": int(pos.sum()),
                      "tpr": float(p[pos].mean()) if pos.any() else float("nan"),
-                     "fpr": float(p[neg].mean()) if neg.any() else float("nan")}
+                     "fpr": float(p[neg].mean()) if neg.any() else float("nan"),
+                     "status": rate_status(int(pos.sum()), int(neg.sum()))}
     return out
 
 
@@ -52,6 +76,8 @@ def _spread(values: list[float]) -> float:
 
 def equalized_odds_difference(y_true: Any, y_pred: Any, groups: Any, agg: str = "worst_case") -> float:
     """max(TPR gap, FPR gap) between groups (``agg='worst_case'``) or their mean (``agg='mean'``).
+
+    Each gap is taken over the groups where that rate is defined (see the module docstring).
 
     Example:
         >>> equalized_odds_difference([1, 0, 1, 0], [1, 0, 1, 1], ["a", "a", "b", "b"], agg="mean")

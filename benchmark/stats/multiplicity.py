@@ -2,6 +2,10 @@
 
 * Holm (FWER): sort p ascending; p̃_(i) = max_{j≤i} min(1, (M − j + 1) p_(j)).
 * Benjamini–Hochberg (FDR): p̃_(i) = min_{j≥i} min(1, M p_(j) / j).
+
+Both (and Bonferroni) are computed by statsmodels' ``multipletests`` (a declared dependency, the
+reference implementation the method sheet was checked against); this module adds the family
+bookkeeping: NaN p-values, range checks and the spellings used in task files.
 * Interaction: with per-group effects Δ̂ (length G) and their covariance Σ̂ (bootstrap or DeLong),
   contrasts C = [I_{G-1} | −1] give W = (CΔ̂)ᵀ(CΣ̂Cᵀ)⁻¹(CΔ̂) ~ χ²_{G−1} under "same effect in every group".
 
@@ -23,24 +27,7 @@ from mammobench.errors import StatisticsError
 METHODS = ("holm", "bh", "bonferroni", "none")
 #: spellings accepted for the same procedures (task.yaml uses statsmodels-style names)
 ALIASES = {"fdr_bh": "bh", "benjamini-hochberg": "bh", "bonf": "bonferroni"}
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p, kind="mergesort")
-    m = p.size
-    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.maximum.accumulate(scaled)
-    return out
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p, kind="mergesort")
-    m = p.size
-    scaled = np.minimum(1.0, m * p[order] / np.arange(1, m + 1))
-    out = np.empty(m)
-    out[order] = np.minimum.accumulate(scaled[::-1])[::-1]
-    return out
+_STATSMODELS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}
 
 
 def adjust_p_values(p_values: Any, method: str = "holm") -> np.ndarray:
@@ -64,10 +51,10 @@ def adjust_p_values(p_values: Any, method: str = "holm") -> np.ndarray:
     out = np.full(p.shape, np.nan)
     if method == "none":
         out[finite] = p[finite]
-    elif method == "bonferroni":
-        out[finite] = np.minimum(p[finite] * finite.sum(), 1.0)
     elif finite.any():
-        out[finite] = (_holm if method == "holm" else _bh)(p[finite])
+        from statsmodels.stats.multitest import multipletests
+
+        out[finite] = multipletests(p[finite], method=_STATSMODELS[method])[1]
     return out
 
 

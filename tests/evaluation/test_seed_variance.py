@@ -7,8 +7,8 @@ from sklearn.metrics import roc_auc_score
 
 from mammobench.errors import StatisticsError
 from mammobench.evaluation.seed_variance import _groups, _loo_patient_aucs, patient_jackknife_cov, seeds_as_readers_test
-from mammobench.reader.analysis.io import MRMCData
-from mammobench.reader.analysis.mrmc import jackknife_cov, or_hillis
+from mammobench.stats.mrmc import MRMCData, jackknife_cov
+from mammobench.stats.obuchowski_rockette import or_hillis
 from mammobench.stats.delong import paired_delong_test
 
 

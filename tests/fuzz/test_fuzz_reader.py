@@ -14,7 +14,7 @@ from hypothesis import event, given, strategies as st
 
 from mammobench.errors import MammoBenchError
 from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
-from mammobench.reader.analysis.mrmc import or_hillis
+from mammobench.stats.obuchowski_rockette import or_hillis
 from tests.helpers.fuzz_budget import ci
 
 CELLS = ["", "0", "1", "2", "-1", "nan", "inf", "-inf", "1e309", "0.5", "x", "truth", " ", "3,4", '"']

@@ -30,25 +30,38 @@ def make_folder(root: Path, n: int, prefix: str, seed: int) -> Path:
     return root
 
 
-class Client:
-    """A cookie-keeping JSON client for the reading app."""
+def reader_codes(study: Path) -> dict[str, str]:
+    """``{reader: code}`` from the study owner's ``key/reader_codes.csv``."""
+    table = pd.read_csv(study / "key" / "reader_codes.csv", dtype=str)
+    return dict(zip(table["reader"], table["code"]))
 
-    def __init__(self, base: str):
+
+class Client:
+    """A cookie-keeping JSON client for the reading app (``headers`` are sent with every request)."""
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None):
         self.base = base
+        self.headers = dict(headers or {})
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
     def get(self, path: str) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.base + path, headers=self.headers)
         try:
-            with self.opener.open(self.base + path, timeout=10) as resp:
+            with self.opener.open(req, timeout=10) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
 
-    def post(self, path: str, body: dict) -> tuple[int, dict]:
-        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    def post(self, path: str, body: dict | bytes, content_type: str = "application/json") -> tuple[int, dict]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data,
+                                     headers={"Content-Type": content_type, **self.headers})
         try:
             with self.opener.open(req, timeout=10) as resp:
                 return resp.status, json.loads(resp.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read())
+
+    def signin(self, study: Path, reader: str) -> tuple[int, dict]:
+        """Sign in as ``reader`` with their code."""
+        return self.post("/api/signin", {"code": reader_codes(study)[reader]})

@@ -1,11 +1,16 @@
-"""Acceptance: a real browser reads cases, the server is SIGKILLed mid-session, nothing is lost."""
+"""Acceptance: a real browser signs in with a reader's code link, reads cases, the server is SIGKILLed
+mid-session, nothing is lost; a page on another origin cannot sign a reader in (login CSRF)."""
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +18,7 @@ import pytest
 
 from mammobench.reader.builder import build_study
 from mammobench.reader.export import export_ratings
-from tests.helpers.reader import make_folder
+from tests.helpers.reader import make_folder, reader_codes
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser,
@@ -52,6 +57,39 @@ def _rate(page, call: str, confidence: int) -> str:
     return case_text
 
 
+def _sessions(study: Path, reader: str) -> int:
+    with sqlite3.connect(study / "answers.sqlite") as db:
+        return db.execute("SELECT COUNT(*) FROM sessions WHERE reader = ?", (reader,)).fetchone()[0]
+
+
+def _cross_origin_signin_is_refused(browser, study: Path, port: int, tmp_path: Path) -> None:
+    """Login CSRF: a page on another origin posts an attacker's code as ``text/plain`` (no CORS preflight,
+    so the browser does send it). The app must refuse it: no session is created for that code."""
+    site = tmp_path / "evil_site"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>elsewhere</title>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    evil_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=evil_server.serve_forever, daemon=True).start()
+    try:
+        evil = browser.new_page()
+        evil.goto(f"http://127.0.0.1:{evil_server.server_address[1]}/index.html")
+        kind = evil.evaluate(
+            """async ([url, code]) => {
+                 try { const r = await fetch(url, {method: "POST", mode: "no-cors", credentials: "include",
+                                                   headers: {"Content-Type": "text/plain"},
+                                                   body: JSON.stringify({code: code})});
+                       return r.type; } catch (e) { return "error: " + e; } }""",
+            [f"http://127.0.0.1:{port}/api/signin", reader_codes(study)["R04"]])
+        evil.close()
+    finally:
+        evil_server.shutdown()
+        evil_server.server_close()
+    assert kind == "opaque"  # the browser sent it (an opaque response), so only the server's check stops it
+    assert _sessions(study, "R04") == 0
+
+
 def test_browser_reading_survives_server_kill(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     real = make_folder(tmp_path / "real", 12, "real", seed=1)
@@ -66,10 +104,11 @@ def test_browser_reading_survives_server_kill(tmp_path):
                 str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
                 viewport={"width": 1200, "height": 800})
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.fill("#reader", "R07")
-            page.click("#go")
+            code = reader_codes(study)["R03"]
+            page.goto(f"http://127.0.0.1:{port}/#code={code}")  # the personal link the owner hands out
             page.wait_for_selector("#turing", state="visible")
+            assert page.locator("#who").inner_text() == "reader R03"
+            assert code not in page.url  # the page drops the code from the address bar
             page.wait_for_function("() => document.getElementById('cv').width > 0")
             page.locator("#win").fill("180")
             assert _rate(page, "synthetic", 4) == "Case 1 of 8"
@@ -82,15 +121,19 @@ def test_browser_reading_survives_server_kill(tmp_path):
             server.wait(timeout=10)
             server = _start_server(study, port)
             page.goto(f"http://127.0.0.1:{port}/")
-            page.fill("#reader", "R07")
+            page.fill("#code", "wrong-code-123")
+            page.click("#go")
+            page.wait_for_function("() => document.getElementById('smsg').innerText.includes('unknown reader code')")
+            page.fill("#code", code)
             page.click("#go")
             page.wait_for_selector("#turing", state="visible")
             assert page.locator("#pos").inner_text() == "Case 4 of 8"
             assert page.locator("#prog").inner_text() == "3 / 8 answered"
+            _cross_origin_signin_is_refused(browser, study, port, tmp_path)
             browser.close()
     finally:
         server.kill()
         server.wait(timeout=10)
     table = export_ratings(study)
-    assert len(table) == 3 and table["reader"].unique().tolist() == ["R07"]
+    assert len(table) == 3 and table["reader"].unique().tolist() == ["R03"]
     assert table["rating"].tolist() == [9.0, 4.0, 10.0]  # synthetic/4 -> 9, real/2 -> 4, synthetic/5 -> 10

@@ -9,8 +9,9 @@ from sklearn.metrics import roc_auc_score
 
 from mammobench.commands import reader as reader_cmd
 from mammobench.errors import StatisticsError
-from mammobench.reader.analysis.io import MRMCData, read_ratings, to_mrmc_data
-from mammobench.reader.analysis.mrmc import empirical_auc, jackknife_cov, or_hillis, reader_aucs
+from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
+from mammobench.stats.mrmc import MRMCData, empirical_auc, jackknife_cov, reader_aucs
+from mammobench.stats.obuchowski_rockette import or_hillis
 from mammobench.reader.power import VANDYKE_PILOT, mrmc_power
 
 from tests.helpers.reference_data import VANDYKE
@@ -129,3 +130,16 @@ def test_single_treatment_and_too_few_readers():
         or_hillis(one)
     with pytest.raises(StatisticsError, match="unknown covariance"):
         or_hillis(data, cov_method="bootstrap")
+
+
+def test_degenerate_studies_give_notes_not_division_errors():
+    """Every reader rates identically: MS(R) = MS(TR) = 0 — statistics NaN with a note, no ZeroDivisionError."""
+    rng = np.random.default_rng(1)
+    truth = np.r_[np.zeros(10, int), np.ones(10, int)]
+    one = rng.normal(size=20) + truth
+    ratings = np.stack([np.stack([one, one, one]), np.stack([one, one, one])])
+    res = or_hillis(MRMCData(ratings, truth, ["A", "B"], ["a", "b", "c"], [str(k) for k in range(20)]))
+    assert np.isnan(res["rrrc"]["f"]) and "not estimable" in res["rrrc"]["note"]
+    assert np.isnan(res["rrfc"]["f"]) and "not estimable" in res["rrfc"]["note"]
+    assert all(np.isnan(d["ci_low"]) for d in res["rrrc"]["differences"])
+    assert res["treatments"][0]["df"] == float("inf")  # MS(R) = 0: the single-test df is infinite

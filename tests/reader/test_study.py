@@ -77,7 +77,7 @@ def test_app_keeps_answers_resumes_and_isolates_readers(running):
     study, base, server = running
     r1, r2 = Client(base), Client(base)
     assert r1.get("/api/next")[0] == 401 and r1.get("/images/x.png")[0] == 401
-    status, state = r1.post("/api/signin", {"reader": "R1"})
+    status, state = r1.signin(study, "R01")
     assert status == 200 and state["position"] == 1 and state["total"] == 16
     seen = []
     for k in range(3):
@@ -92,13 +92,14 @@ def test_app_keeps_answers_resumes_and_isolates_readers(running):
     assert r1.get(f"/images/{seen[0]}.png")[0] == 200
     for path in ("/key/key.csv", "/study.json", "/answers.sqlite", "/images/../key/key.csv"):
         assert r1.get(path)[0] == 404
-    _, other = r2.post("/api/signin", {"reader": "R2"})
+    _, other = r2.signin(study, "R02")
     assert other["answered"] == 0  # R2 sees only their own progress
-    assert r2.post("/api/signin", {"reader": "../etc"})[0] == 400
+    assert r2.post("/api/signin", {"reader": "R01"})[0] == 400  # an id alone is not a credential
+    assert r2.post("/api/signin", {"code": "not-a-code"})[0] == 403
     # a new server on the same database resumes R1 at the next case
     server2 = make_server(study, port=0)
     threading.Thread(target=server2.serve_forever, daemon=True).start()
-    _, resumed = Client(f"http://127.0.0.1:{server2.server_address[1]}").post("/api/signin", {"reader": "R1"})
+    _, resumed = Client(f"http://127.0.0.1:{server2.server_address[1]}").signin(study, "R01")
     server2.shutdown()
     server2.server_close()
     assert resumed["answered"] == 3 and resumed["case_id"] == state["case_id"]
@@ -110,9 +111,9 @@ def test_app_keeps_answers_resumes_and_isolates_readers(running):
 def test_export_analyze_and_key_free_package(running, tmp_path, capsys):
     study, base, _ = running
     key = load_key(study).set_index("case_id")["truth"]
-    for reader in ("A", "B", "C"):
+    for reader in ("R01", "R02", "R03"):
         client = Client(base)
-        _, state = client.post("/api/signin", {"reader": reader})
+        _, state = client.signin(study, reader)
         while not state["done"]:
             call = "synthetic" if key[state["case_id"]] == 1 else "real"
             _, state = client.post("/api/answer", {"case_id": state["case_id"], "treatment": "turing",

@@ -1,15 +1,12 @@
 """DeLong AUC inference: published pROC values (aSAH), brute-force O(mn) DeLong, sklearn AUC."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mammobench.commands import stats as stats_cmd
-from mammobench.errors import DataError, StatisticsError
+from mammobench.errors import StatisticsError
 from mammobench.stats.delong import delong_auc_cov, delong_ci, delong_placements, paired_delong_test
 
 from tests.helpers.reference_data import ASAH
@@ -46,30 +43,6 @@ def test_asah_matches_published_proc_values():
     assert (round(ndka.ci_low, 4), round(ndka.ci_high, 4)) == (0.5012, 0.7227)
     test = paired_delong_test(y, d.s100b, d.ndka)
     assert round(test.z, 4) == 1.3908 and round(test.p_value, 4) == 0.1643
-
-
-def test_cli_text_and_json(capsys):
-    argv = ["auc", str(ASAH), "--label", "outcome", "--score", "s100b", "--positive", "Poor", "--compare", "ndka"]
-    assert stats_cmd.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "AUC 0.7314" in out and "0.6301-0.8326" in out and "Z = 1.3908" in out and "p-value = 0.1643" in out
-    assert stats_cmd.main(argv + ["--json"]) == 0
-    rec = json.loads(capsys.readouterr().out)
-    assert rec["n_pos"] == 41 and rec["n_neg"] == 72 and round(rec["compare"]["z"], 4) == 1.3908
-
-
-def test_cli_errors(tmp_path):
-    f = tmp_path / "d.csv"
-    f.write_text("y,s\nA,0.1\nB,0.2\n")
-    with pytest.raises(DataError, match="--positive"):
-        stats_cmd.main(["auc", str(f), "--label", "y", "--score", "s"])
-    with pytest.raises(DataError, match="not found"):
-        stats_cmd.main(["auc", str(f), "--label", "y", "--score", "nope", "--positive", "A"])
-    with pytest.raises(DataError, match="no such file"):
-        stats_cmd.main(["auc", str(tmp_path / "missing.csv"), "--label", "y", "--score", "s"])
-    f.write_text("y,s\nA,0.1\nA,0.2\n")
-    with pytest.raises(StatisticsError, match="undefined"):
-        stats_cmd.main(["auc", str(f), "--label", "y", "--score", "s", "--positive", "A"])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -110,3 +83,31 @@ def test_single_class_and_bad_input_raise():
 def test_identical_scores_give_p_one():
     t = paired_delong_test([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4])
     assert t.difference == 0 and t.p_value == 1.0
+    assert np.isnan(t.ci_low) and "order every case pair the same way" in t.note
+
+
+@pytest.mark.parametrize("y,s,note", [
+    ([0, 1], [0.3, 0.7], "n_pos=1"),
+    ([0, 0, 1], [0.3, 0.1, 0.7], "n_pos=1"),
+    ([0, 1, 1], [0.3, 0.1, 0.7], "n_neg=1"),
+    ([0, 0, 1, 1], [0.5, 0.5, 0.5, 0.5], "all scores tie"),
+    ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9], "zero DeLong variance: the score separates the classes completely"),
+])
+def test_degenerate_inputs_give_a_ci_that_says_it_cannot_be_estimated(y, s, note):
+    res = delong_ci(y, s)
+    assert res.note == note and not res.estimable
+    assert np.isnan(res.ci_low) and np.isnan(res.ci_high) and res.warnings == ()
+
+
+def test_small_classes_warn_and_large_ones_do_not():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(40, int), np.ones(9, int)]
+    assert "fewer than 10 in a class" in delong_ci(y, rng.normal(size=49) + y).warnings[0]
+    y = np.r_[np.zeros(40, int), np.ones(10, int)]
+    res = delong_ci(y, rng.normal(size=50) + y)
+    assert res.warnings == () and res.estimable and res.ci_low < res.auc < res.ci_high
+
+
+def test_paired_test_with_zero_variance_but_different_aucs_is_not_estimable():
+    t = paired_delong_test([0, 1], [0.1, 0.9], [0.9, 0.1])
+    assert t.difference == 1.0 and np.isnan(t.p_value) and np.isnan(t.ci_low) and t.note

@@ -1,4 +1,4 @@
-"""Reader-study analysis: ratings readers (io), OR-Hillis MRMC (mrmc), visual Turing tests (turing).
+"""Reader-study analysis: ratings readers (io), OR-Hillis MRMC (re-exported from stats/obuchowski_rockette.py), visual Turing tests (turing).
 
 Example:
     >>> from mammobench.reader.analysis import or_hillis
@@ -14,7 +14,7 @@ from mammobench._lazy import lazy_exports
 _EXPORTS = {
     "read_ratings": "mammobench.reader.analysis.io",
     "to_mrmc_data": "mammobench.reader.analysis.io",
-    "or_hillis": "mammobench.reader.analysis.mrmc",
+    "or_hillis": "mammobench.stats.obuchowski_rockette",
     "turing_analysis": "mammobench.reader.analysis.turing",
 }
 __all__ = list(_EXPORTS)
@@ -22,5 +22,5 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from mammobench.reader.analysis.io import read_ratings, to_mrmc_data
-    from mammobench.reader.analysis.mrmc import or_hillis
+    from mammobench.stats.obuchowski_rockette import or_hillis
     from mammobench.reader.analysis.turing import turing_analysis

@@ -30,23 +30,28 @@ def format_rows(rows: list[dict[str, Any]], columns: list[str] | None = None, sc
 
 
 def format_mrmc(res: dict[str, Any]) -> str:
-    """Text report of :func:`mammobench.reader.analysis.mrmc.or_hillis`."""
+    """Text report of :func:`mammobench.stats.obuchowski_rockette.or_hillis`."""
     out = [f"Obuchowski-Rockette MRMC analysis ({res['auc']} AUC, {res['cov_method']} covariance)",
            f"{res['n_readers']} readers, {res['n_treatments']} treatments, {res['n_cases']} cases "
            f"({res['n_positive']} positive, {res['n_negative']} negative), alpha = {res['alpha']}", "",
            "Treatment AUCs (reader-averaged; single-test OR-Hillis CI, random readers and cases):",
            format_rows(res["treatments"], ["treatment", "auc", "se", "df", "ci_low", "ci_high"]), "",
-           "OR covariance components and mean squares:",
-           format_rows([{**res["covariance"], **res["mean_squares"]}], sci=True)]
+           "OR covariance components, mean squares and variance components (var_r, var_tr; may be negative):",
+           format_rows([{**res["covariance"], **res["mean_squares"], "var_r": res["variance_components"]["reader"],
+                         "var_tr": res["variance_components"]["treatment_reader"]}], sci=True)]
     if "rrrc" in res:
         rr = res["rrrc"]
         out += ["", "Random readers, random cases (Hillis denominator df):",
                 f"F = {rr['f']:.4f}, df1 = {rr['df1']}, df2 = {rr['df2']:.4f}, p = {rr['p_value']:.4f}",
                 format_rows(rr["differences"], ["comparison", "estimate", "se", "ci_low", "ci_high", "p_value"])]
+        if "note" in rr:
+            out.append(f"note: {rr['note']}")
         fr, rf = res["frrc"], res["rrfc"]
         out += ["", f"Fixed readers, random cases: chi2 = {fr['chisq']:.4f}, df = {fr['df']}, p = {fr['p_value']:.4f}",
+                format_rows(fr["treatments"], ["treatment", "auc", "se", "ci_low", "ci_high"]),
                 f"Random readers, fixed cases: F = {rf['f']:.4f}, df = ({rf['df1']}, {rf['df2']:.0f}), "
-                f"p = {rf['p_value']:.4f}"]
+                f"p = {rf['p_value']:.4f}",
+                "(--json adds per-reader FRRC differences, RRFC per-treatment CIs and every covariance term)"]
     return "\n".join(out)
 
 

@@ -31,19 +31,9 @@ from scipy import stats
 
 from mammobench.errors import DataError, StatisticsError
 from mammobench.reader.analysis.io import to_mrmc_data
-from mammobench.reader.analysis.mrmc import _treatment_cis, empirical_auc, jackknife_cov, reader_aucs
-
-
-def clopper_pearson(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact Clopper–Pearson CI ``[Beta_{α/2}(x, n−x+1), Beta_{1−α/2}(x+1, n−x)]``.
-
-    Example:
-        >>> [round(v, 4) for v in clopper_pearson(7, 10)]
-        [0.3475, 0.9333]
-    """
-    low = stats.beta.ppf(alpha / 2, successes, n - successes + 1) if successes > 0 else 0.0
-    high = stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes) if successes < n else 1.0
-    return float(low), float(high)
+from mammobench.stats.mrmc import empirical_auc, jackknife_cov, reader_aucs
+from mammobench.stats.obuchowski_rockette import single_treatment_cis
+from mammobench.stats.proportions import clopper_pearson
 
 
 def tost_binomial(successes: int, n: int, margin: float, alpha: float = 0.05) -> dict[str, Any]:
@@ -152,7 +142,7 @@ def _reader_averaged_auc(table: pd.DataFrame, alpha: float) -> dict[str, Any] | 
         return None
     if len(data.readers) < 2:
         return None
-    return _treatment_cis(reader_aucs(data), jackknife_cov(data), ["turing"], alpha)[0]
+    return single_treatment_cis(reader_aucs(data), jackknife_cov(data), ["turing"], alpha)[0]
 
 
 def turing_analysis(table: pd.DataFrame, *, margin: float = 0.1, alpha: float = 0.05, n_boot: int = 2000,
