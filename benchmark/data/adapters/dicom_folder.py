@@ -44,6 +44,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mammobench.data.acquired import acquisition_problem
 from mammobench.data.adapters.base import BaseAdapter, IngestLog
 from mammobench.data.adapters.dicom_labels import LabelsTable, load_labels_spec
 from mammobench.data.adapters.layout import walk_files
@@ -124,7 +125,10 @@ class DicomFolderAdapter(BaseAdapter):
             row = self._row(rel, meta, path)
             problem = table.apply(row, meta, rel) if table is not None else ""
             log.add(row, meta=meta)
-            if problem:
+            not_acquired = acquisition_problem(meta)
+            if not_acquired:  # a synthetic, non-MG or secondary-capture file: that, not its label, is the reason
+                log.reject(row["image_id"], f"{path}: {not_acquired}", stage="acquisition")
+            elif problem:
                 log.reject(row["image_id"], problem, stage="labels")
         if skipped:
             log.warnings.append(f"{skipped} file(s) in {root} are not DICOM (no DICM preamble, no .dcm name) and "
