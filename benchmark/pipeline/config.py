@@ -64,6 +64,8 @@ class DatasetSpec:
     revision: str | None = _field(None, (str, type(None)), check=lambda v: v is None or v.startswith("sha256:"),
                                   hint="write it as 'sha256:<64 hex digits>'")
     cohort: dict = _field({}, dict)
+    #: adapter options, e.g. {labels: labels.xlsx, key_column: ..., label_column: ...} for the dicom adapter
+    options: dict = _field({}, dict)
 
 
 @dataclass(frozen=True)

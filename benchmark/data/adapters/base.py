@@ -43,7 +43,8 @@ from mammobench.errors import DataError
 
 REJECT_COLUMNS = ("path", "image_id", "reason", "stage", "patient_id", "exam_id")
 NOTE_COLUMNS = ("path", "image_id", "note")
-REQUIRED_FIELDS = ("patient_id", "laterality", "view", "label")
+REQUIRED_FIELDS = ("patient_id", "laterality", "view", "label")  # adapters of labelled datasets
+IMAGE_FIELDS = ("patient_id", "laterality", "view")  # any image (IngestLog's default)
 _DEFAULTS: dict[str, Any] = {
     "patient_id": "", "exam_id": "", "image_id": "", "image_path": "", "laterality": "", "view": "", "split": "",
     "label": "unknown", "lesion_type": "unknown", "density": "", "age": math.nan,
@@ -113,7 +114,7 @@ def _missing_reason(col: str, row: dict) -> str:
 class IngestLog:
     """Collects candidate rows, rejects and notes for one dataset, then builds the :class:`AdapterResult`."""
 
-    def __init__(self, dataset: str, *, required: tuple[str, ...] = REQUIRED_FIELDS,
+    def __init__(self, dataset: str, *, required: tuple[str, ...] = IMAGE_FIELDS,
                  allow_secondary_capture: bool = False, check_patient: bool = False, hint: str = ""):
         self.dataset, self.required, self.hint = dataset, tuple(required), hint
         self.allow_secondary_capture, self.check_patient = allow_secondary_capture, check_patient
