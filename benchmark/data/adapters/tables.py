@@ -32,9 +32,27 @@ def _text(value: Any) -> str:
     return text.split(".")[0] if _INTEGRAL_FLOAT.match(text) else text
 
 
+def _read_xls(path: Path, sheet: str | int) -> pd.DataFrame:
+    """Legacy BIFF ``.xls`` read with xlrd itself (pandas deprecates its xlrd engine); row 0 is the header."""
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    try:
+        table = book.sheet_by_index(sheet) if isinstance(sheet, int) else book.sheet_by_name(sheet)
+        rows = [table.row_values(r) for r in range(table.nrows)]
+    finally:
+        book.release_resources()
+    if not rows:
+        return pd.DataFrame()
+    header = [str(_text(h)) for h in rows[0]]
+    return pd.DataFrame(rows[1:], columns=header, dtype=object)
+
+
 def _read_spreadsheet(path: Path, sheet: str | int) -> pd.DataFrame:
     engine = SPREADSHEET_ENGINES[path.suffix.lower()]
     try:
+        if engine == "xlrd":
+            return _read_xls(path, sheet)
         return pd.read_excel(path, sheet_name=sheet, dtype=object, engine=engine)
     except ImportError as err:
         raise DataError(f"{path}: reading {path.suffix} files needs the {engine} package "
