@@ -261,7 +261,7 @@ def _check_size(path: Path, ds: Any, max_pixels: int) -> tuple[int, int, int, in
         kind = f", {frames} frames (tomosynthesis?)" if frames > 1 else ""
         raise DicomError(f"{path}: the header declares {rows}×{cols} pixels{kind} × {spp} samples = "
                          f"{rows * cols * frames * spp:,} values, over the per-image limit of max_pixels={max_pixels:,}; "
-                         "refused before decoding")
+                         "refused before decoding (raise max_pixels only if the image is genuine)")
     return rows, cols, frames, spp
 
 

@@ -196,7 +196,7 @@ def test_csaw_cc_percent_density_binned_age_and_masks(tmp_path):
 
 
 def test_generic_manifest_adapter(tmp_path):
-    exp = misc.make_hospital_export(tmp_path)
+    exp = misc.make_hospital_export(tmp_path, defects=True)
     res = load_dataset("manifest", tmp_path)
     _check_counts(res, exp)
     rows, reasons = _by_id(res), _reasons(res)

@@ -207,3 +207,8 @@ def make_embed(top: Path, *, prefix: str = "/mnt/NAS2/mammo/anon/") -> dict:
                ["e4", "a4", "A", 2, "R", "", "", "", "", 66, "Caucasian or White"]])
     return {"root": root, "n_included": 3, "n_rejected": 8, "labels": {"malignant": 1, "normal": 2},
             "stages": {"metadata": 3, "labels": 2, "files": 1, "acquisition": 1, "consistency": 1}}
+
+
+# The other releases live in their own modules; re-exported here so one import reaches every replica.
+from tests.helpers.data_replicas_misc import make_csaw, make_hospital_export, make_inbreast  # noqa: E402,F401
+from tests.helpers.data_replicas_tcia import make_cbis, make_cmmd  # noqa: E402,F401

@@ -106,10 +106,11 @@ def make_csaw(top: Path) -> dict:
             "stages": {"labels": 2, "metadata": 1, "files": 1, "acquisition": 1, "consistency": 1}}
 
 
-def make_hospital_export(root: Path) -> dict:
+def make_hospital_export(root: Path, *, defects: bool = False) -> dict:
     """A PACS-style export: CSV with its own column names/codes + the YAML mapping (``manifest`` adapter).
 
-    Defects: density 'q'; laterality SINISTER; a duplicate row; a missing file; a Side contradicting the header.
+    Always: density 'q' and laterality SINISTER. With ``defects``: also a duplicate row, a missing file and a
+    Side contradicting the header.
     """
     rows = [["H1", "ACC1", "img/h1_l.dcm", "LEFT", "CC", "c", "054Y", "1", "MASS", "10", "20", "30", "40"],
             ["H1", "ACC1", "img/h1_r.dcm", "RIGHT", "CC", "c", "054Y", "0", "", "", "", "", ""],
@@ -117,13 +118,14 @@ def make_hospital_export(root: Path) -> dict:
             ["H3", "ACC3", "img/h3_l.dcm", "SINISTER", "MLO", "b", "70", "0", "", "", "", "", ""],
             ["H4", "ACC4", "img/h4_l.dcm", "LEFT", "CC", "b", "70", "0", "", "", "", "", ""],
             ["H5", "ACC5", "img/h5_l.dcm", "LEFT", "CC", "b", "70", "0", "", "", "", "", ""]]
+    rows = rows if defects else rows[:4]
     for k, r in enumerate(rows):
         if r[0] == "H4":
             continue
         side = "R" if r[3] == "RIGHT" or r[0] == "H5" else "L"
         image(root / r[2], k, side=side, laterality=side, view=r[4], patient_id=r[0])
     write_csv(root / "export.csv", ["PatID", "Acc", "File", "Side", "Proj", "ACR", "AgeAS", "Cancer", "Finding",
-                                    "y0", "x0", "y1", "x1"], rows + [list(rows[1])])
+                                    "y0", "x0", "y1", "x1"], rows + ([list(rows[1])] if defects else []))
     (root / "mammobench_mapping.yaml").write_text(
         "table: export.csv\ndataset: hospital_x\n"
         "columns: {patient_id: PatID, exam_id: Acc, image_path: File, laterality: Side, view: Proj,\n"
@@ -132,5 +134,8 @@ def make_hospital_export(root: Path) -> dict:
         "  lesion_type: {MASS: mass, '': none}\n"
         "constants: {site: Hospital X}\n"
         "box: {columns: [y0, x0, y1, x1], order: yxyx}\n")
+    if not defects:
+        return {"root": root, "n_included": 2, "n_rejected": 2, "labels": {"malignant": 1, "normal": 1},
+                "stages": {"labels": 2}}
     return {"root": root, "n_included": 2, "n_rejected": 5, "labels": {"malignant": 1, "normal": 1},
             "stages": {"labels": 2, "metadata": 1, "files": 1, "consistency": 1}}
