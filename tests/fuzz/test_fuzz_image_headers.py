@@ -6,10 +6,8 @@ allocation for the declared size fail loudly (MemoryError) instead of passing un
 """
 from __future__ import annotations
 
-import resource
 import struct
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from hypothesis import given, strategies as st
 
 from mammobench.baselines.folder.validate import MAX_IMAGE_PIXELS, MAX_SUBMISSION_PIXELS, load_folder
 from mammobench.errors import DataError, MammoBenchError
-from tests.helpers.fuzz_budget import ci
+from tests.helpers.fuzz_budget import address_space, ci
 
 HEADER = "file,label,lesion_type,density,age_band,view,findings\n"
 
@@ -47,23 +45,6 @@ def submission(root: Path, files: list[str]) -> Path:
     (root / "manifest.csv").write_text(HEADER + "".join(f"{f},normal,none,A,50-59,CC,[]\n" for f in files))
     (root / "card.yaml").write_text("name: t\nversion: '1'\n")
     return root
-
-
-@contextmanager
-def address_space(extra_bytes: int):
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    try:
-        with open("/proc/self/statm") as fh:
-            current = int(fh.read().split()[0]) * resource.getpagesize()
-        resource.setrlimit(resource.RLIMIT_AS, (current + extra_bytes, hard))
-        limited = True
-    except (OSError, ValueError):
-        limited = False
-    try:
-        yield
-    finally:
-        if limited:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def test_157kb_9000x9000_png_in_32_rows_is_refused_before_decoding(tmp_path):
