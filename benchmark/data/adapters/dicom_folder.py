@@ -111,9 +111,10 @@ class DicomFolderAdapter(BaseAdapter):
 
         table = LabelsTable(self.spec, root, hint=self.hint()) if self.spec.get("labels") else None
         skipped = 0
+        labels_file = table.path.resolve() if table is not None else None
         for path in walk_files(root):
             if not is_dicom_file(path):
-                skipped += path.name.upper() != "DICOMDIR"
+                skipped += path.name.upper() != "DICOMDIR" and path.resolve() != labels_file
                 continue
             rel = path.relative_to(root).as_posix()
             try:
