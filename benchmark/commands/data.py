@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from mammobench.io import atomic_write_json, atomic_write_text
@@ -77,13 +78,12 @@ def _prepare(args: argparse.Namespace) -> int:
                                           "splits": result.splits, "warnings": result.warnings,
                                           "labelled": result.labelled,
                                           "manifest_sha256": manifest_sha256(result.manifest)})
-    if not args.quiet:
+    if logging.getLogger("mammobench").level < logging.ERROR:  # -q/--quiet (mammobench.cli) sets ERROR
         print(format_summary(result, max_rows=20))
     if result.manifest.empty:
         print(f"no usable images ({len(result.rejects)} rejected); see {out / 'ingest_rejects.csv'}", file=sys.stderr)
         return 1
-    cache = build_cache(result.manifest, result.root, out / "cache", size=args.size, workers=args.workers,
-                        progress=not args.quiet)
+    cache = build_cache(result.manifest, result.root, out / "cache", size=args.size, workers=args.workers)
     print(f"cache: {len(cache.index)} images at {cache.size[0]}×{cache.size[1]} in {out / 'cache'}; "
           f"rejected at ingest {len(result.rejects)}, at decode {len(cache.rejects)}")
     return 0
@@ -142,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--out", required=True, help="output folder (manifest.csv, flow.json, cache/)")
             p.add_argument("--size", type=int, default=128, help="cache image size in pixels (default 128)")
             p.add_argument("--workers", type=int, default=2, help="decoding processes (default 2)")
-            p.add_argument("--quiet", action="store_true", help="no summary and no progress bar")
+            # -q/--quiet (no progress, errors only) is handled for every command by mammobench.cli
     exp = sub.add_parser("export-synthetic", help="write a run's synthetic arm as DICOMs marked SYNTHETIC")
     exp.add_argument("npz", help="runs/<id>/synthetic/<arm>__r<ratio>.npz")
     exp.add_argument("--out", required=True, help="output folder")

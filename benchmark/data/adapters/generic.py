@@ -40,12 +40,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
 from mammobench.data.dicom import parse_patient_age
 from mammobench.data.manifest import LABELS, LATERALITIES, LESION_TYPES, SPLITS, VIEWS, harmonise_density
 from mammobench.errors import ConfigError
+from mammobench.yamlio import load_yaml
 
 MAPPING_KEYS = {"table", "separator", "columns", "values", "constants", "box", "dataset"}
 REQUIRED_COLUMNS = ("patient_id", "image_path", "laterality")
@@ -59,10 +58,7 @@ def load_mapping(path: Path) -> dict:
         raise ConfigError(f"manifest adapter: mapping file {path} not found; create mammobench_mapping.yaml in the "
                           "dataset folder or pass one with --mapping FILE (format: docs/data.md); then run "
                           "`mammobench data inspect <folder> --adapter manifest --mapping FILE`")
-    try:
-        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    mapping = load_yaml(path, what="dataset mapping")
     if not isinstance(mapping, dict):
         raise ConfigError(f"{path}: must be a mapping with keys {sorted(MAPPING_KEYS)}")
     unknown = set(mapping) - MAPPING_KEYS
