@@ -46,21 +46,12 @@ from typing import Any
 
 from mammobench.data.acquired import acquisition_problem
 from mammobench.data.adapters.base import BaseAdapter, IngestLog
-from mammobench.data.adapters.dicom_labels import LabelsTable, load_labels_spec
+from mammobench.data.adapters.dicom_labels import LabelsTable, load_labels_spec, parse_key_spec
 from mammobench.data.adapters.layout import walk_files
 from mammobench.errors import DicomError
 
 _DENSITY_TEXT = re.compile(r"(?:density|acr|composition)\s*(?:category|type)?\s*[:=]?\s*([a-d1-4])\b", re.IGNORECASE)
 _DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
-
-
-def parse_key_spec(text: str) -> dict[str, str]:
-    """``'COL'`` or ``'COL=Keyword,COL2=Keyword2'`` → ``{COL: Keyword}`` (a bare COL matches the same keyword)."""
-    out = {}
-    for part in (p.strip() for p in str(text).split(",") if p.strip()):
-        col, _, target = part.partition("=")
-        out[col.strip()] = (target or col).strip()
-    return out
 
 
 def parse_density_text(text: Any) -> str:

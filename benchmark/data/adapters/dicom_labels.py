@@ -13,12 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mammobench.data.adapters.tables import read_table
 from mammobench.data.dicom import parse_patient_age
 from mammobench.data.manifest import LABELS, LESION_TYPES, SPLITS, harmonise_density
 from mammobench.errors import ConfigError
+from mammobench.yamlio import load_yaml
 
 MAPPING_KEYS = {"labels", "sheet", "key", "label", "values", "columns", "density_tag", "separator"}
 KEY_TARGETS = {"SOPInstanceUID": "sop_uid", "AccessionNumber": "accession", "StudyInstanceUID": "study_uid",
@@ -29,11 +28,23 @@ _LATERALITY = {"L": "L", "R": "R", "LEFT": "L", "RIGHT": "R"}
 _VIEW = {"CC": "CC", "MLO": "MLO"}
 
 
+def parse_key_spec(text: str) -> dict[str, str]:
+    """``'COL'`` or ``'COL=Keyword,COL2=Keyword2'`` → ``{COL: Keyword}`` (a bare COL matches the same keyword).
+
+    Example:
+        >>> parse_key_spec("Accession=AccessionNumber,Side=ImageLaterality")
+        {'Accession': 'AccessionNumber', 'Side': 'ImageLaterality'}
+    """
+    out = {}
+    for part in (p.strip() for p in str(text).split(",") if p.strip()):
+        col, _, target = part.partition("=")
+        out[col.strip()] = (target or col).strip()
+    return out
+
+
 def _parse_pairs(text: str | dict | None) -> dict[str, str]:
     if text is None or isinstance(text, dict):
         return {str(k): str(v) for k, v in (text or {}).items()}
-    from mammobench.data.adapters.dicom_folder import parse_key_spec
-
     return parse_key_spec(text)
 
 
@@ -46,10 +57,7 @@ def load_labels_spec(*, mapping: str | Path | None = None, labels: str | Path | 
         path = Path(mapping)
         if not path.is_file():
             raise ConfigError(f"dicom adapter: mapping file {path} not found; {hint}")
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from err
+        spec = load_yaml(path, what="dicom labels mapping") or {}
         if not isinstance(spec, dict) or set(spec) - MAPPING_KEYS:
             raise ConfigError(f"{path}: must be a mapping with keys from {sorted(MAPPING_KEYS)}, "
                               f"got {sorted(spec) if isinstance(spec, dict) else type(spec).__name__}")
