@@ -1,7 +1,9 @@
 """Validation of a folder submission (``DIR/manifest.csv`` + ``DIR/card.yaml`` + image files).
 
 Every problem raises :class:`~mammobench.errors.DataError` naming the file and the manifest row,
-before any sample is served.
+before any sample is served. Image sizes are read from the file headers (PNG ``IHDR``, NPY header)
+and checked against a per-image and a per-submission pixel budget **before anything is decoded**,
+so a small file that declares a huge image cannot exhaust memory.
 
 Example:
     >>> import tempfile
@@ -24,6 +26,69 @@ from mammobench.generators.conditions import validate_conditions
 from mammobench.protocols import CONDITION_COLUMNS
 
 FOLDER_COLUMNS: tuple[str, ...] = ("file",) + CONDITION_COLUMNS + ("findings",)
+#: largest image a submission may hold (the largest training resolution a task allows, 4096 × 4096)
+MAX_IMAGE_PIXELS = 4096 * 4096
+#: all images of a submission together (2**28 pixels = 1 GiB as float32)
+MAX_SUBMISSION_PIXELS = 2 ** 28
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def header_shape(path: Path, row: int) -> tuple[int, int]:
+    """(height, width) declared by a PNG's IHDR chunk or an NPY header — nothing is decoded.
+
+    Raises:
+        DataError: missing file, unsupported type, or a header that cannot be read.
+    """
+    where = f"{path} (manifest row {row})"
+    if not path.is_file():
+        raise DataError(f"{where}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        with open(path, "rb") as fh:
+            if suffix == ".png":
+                head = fh.read(24)
+                if len(head) < 24 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+                    raise DataError(f"{where}: not a PNG file (no PNG signature / IHDR chunk); re-export it as a "
+                                    "16-bit greyscale PNG")
+                return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+            if suffix == ".npy":
+                version = np.lib.format.read_magic(fh)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, _ = read(fh, max_header_size=10_000)
+                if len(shape) != 2:
+                    raise DataError(f"{where}: the .npy header declares shape {tuple(shape)}; expected a 2-D image")
+                return int(shape[0]), int(shape[1])
+    except DataError:
+        raise
+    except (OSError, ValueError, TypeError, EOFError) as err:
+        raise DataError(f"{where}: unreadable {suffix} header ({err}); re-save the image") from err
+    raise DataError(f"{where}: unsupported file type {path.suffix!r}; use a 16-bit .png or a float .npy")
+
+
+def check_pixel_budget(root: Path, files: pd.Series, *, max_image_pixels: int = MAX_IMAGE_PIXELS,
+                       max_total_pixels: int = MAX_SUBMISSION_PIXELS) -> list[tuple[int, int]]:
+    """Header sizes of every image, refused (one sentence naming the file and the limit) past either budget.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp())
+        >>> np.save(d / "a.npy", np.zeros((4, 3), np.float32))
+        >>> check_pixel_budget(d, pd.Series(["a.npy"]))
+        [(4, 3)]
+    """
+    shapes, total = [], 0
+    for i, name in enumerate(files):
+        h, w = header_shape(root / str(name), i)
+        if h <= 0 or w <= 0 or h * w > max_image_pixels:
+            raise DataError(f"{root / str(name)} (manifest row {i}): the header declares a {h}×{w} image, over the "
+                            f"per-image limit of {max_image_pixels:,} pixels; refused before decoding")
+        total += h * w
+        if total > max_total_pixels:
+            raise DataError(f"{root / 'manifest.csv'}: the first {i + 1} images declare {total:,} pixels in all "
+                            f"(row {i}: {root / str(name)}), over the per-submission limit of {max_total_pixels:,} "
+                            "pixels; refused before decoding — submit fewer or smaller images")
+        shapes.append((h, w))
+    return shapes
 
 
 def read_image(path: Path, row: int) -> np.ndarray:
@@ -108,8 +173,13 @@ def load_folder(path: str | Path, *, expected_size: tuple[int, int] | None = Non
     except ConfigError as err:
         raise DataError(f"{source}: {str(err).replace('sample: condition', 'column')}") from err
     _check_inside(root, table["file"], source)
+    shapes = check_pixel_budget(root, table["file"])
+    size = tuple(expected_size or shapes[0])
+    for i, shape in enumerate(shapes):
+        if shape != size:
+            raise DataError(f"{root / table['file'].iloc[i]} (manifest row {i}): size {shape} differs from "
+                            f"{size}; every image must have the training resolution")
     images = [read_image(root / f, i) for i, f in enumerate(table["file"])]
-    size = expected_size or images[0].shape
     for i, img in enumerate(images):
         if img.shape != tuple(size):
             raise DataError(f"{root / table['file'].iloc[i]} (manifest row {i}): size {img.shape} differs from "

@@ -26,6 +26,8 @@ import numpy as np
 from mammobench.errors import DicomError
 
 MAX_PIXELS_DEFAULT = 100_000_000  # 10k × 10k; mammograms are at most ~ 4k × 5k
+#: bytes per pixel allowed in the file on top of the pixel budget (16-bit native data is 2; headers are small)
+_MAX_FILE_BYTES_PER_PIXEL = 4
 _AGE_RE = re.compile(r"^\s*(\d{1,3})\s*([DWMY]?)\s*$", re.IGNORECASE)
 _AGE_DIVISOR = {"Y": 1.0, "M": 12.0, "W": 52.1775, "D": 365.25, "": 1.0}
 #: SNOMED-CT and legacy SNOMED-RT codes of the view (ViewCodeSequence)
@@ -38,7 +40,14 @@ class DicomMeta:
 
     patient_id: str = ""
     study_uid: str = ""
+    series_uid: str = ""
     sop_uid: str = ""
+    accession: str = ""
+    modality: str = ""
+    sop_class_uid: str = ""
+    image_type: str = ""
+    frames: int = 1
+    synthetic_markers: list[str] = field(default_factory=list)
     age: float = math.nan
     laterality: str = ""
     view: str = ""
@@ -158,7 +167,11 @@ def extract_meta(ds: Any) -> DicomMeta:
     meta = DicomMeta()
     try:
         meta.patient_id, meta.study_uid = _text(ds, "PatientID"), _text(ds, "StudyInstanceUID")
-        meta.sop_uid = _text(ds, "SOPInstanceUID")
+        meta.series_uid, meta.sop_uid = _text(ds, "SeriesInstanceUID"), _text(ds, "SOPInstanceUID")
+        meta.accession, meta.modality = _text(ds, "AccessionNumber"), _text(ds, "Modality").upper()
+        meta.sop_class_uid, meta.image_type = _text(ds, "SOPClassUID"), _text(ds, "ImageType").upper()
+        meta.frames = int(ds.get("NumberOfFrames", 1) or 1)
+        meta.synthetic_markers = _synthetic_markers(ds)
         raw_age = _text(ds, "PatientAge")
         meta.age = parse_patient_age(raw_age)
         if raw_age and math.isnan(meta.age):
@@ -182,14 +195,25 @@ def extract_meta(ds: Any) -> DicomMeta:
     return meta
 
 
-def _open(path: Path, *, stop_before_pixels: bool) -> Any:
+def _synthetic_markers(ds: Any) -> list[str]:
+    from mammobench.data.dicom_marker import synthetic_markers
+
+    return synthetic_markers(ds)
+
+
+def _open(path: Path, *, stop_before_pixels: bool, max_pixels: int = MAX_PIXELS_DEFAULT) -> Any:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
     if not path.is_file():
         raise DicomError(f"{path}: file not found")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise DicomError(f"{path}: empty file (0 bytes)")
+    limit = _MAX_FILE_BYTES_PER_PIXEL * max_pixels + 2**20  # pixel budget + 1 MiB of header
+    if not stop_before_pixels and size > limit:
+        raise DicomError(f"{path}: the file is {size / 2**20:.1f} MiB, over the per-file limit of {limit / 2**20:.1f} MiB "
+                         f"({_MAX_FILE_BYTES_PER_PIXEL} bytes × max_pixels={max_pixels:,} + 1 MiB); refused before reading")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -234,8 +258,10 @@ def _check_size(path: Path, ds: Any, max_pixels: int) -> tuple[int, int, int, in
     if rows <= 0 or cols <= 0 or frames <= 0:
         raise DicomError(f"{path}: image size {rows}×{cols}×{frames} is empty")
     if rows * cols * frames * spp > max_pixels:
-        raise DicomError(f"{path}: image size {rows}×{cols}×{frames}×{spp} exceeds max_pixels={max_pixels}; "
-                         "refusing to decode (raise max_pixels if this is genuine)")
+        kind = f", {frames} frames (tomosynthesis?)" if frames > 1 else ""
+        raise DicomError(f"{path}: the header declares {rows}×{cols} pixels{kind} × {spp} samples = "
+                         f"{rows * cols * frames * spp:,} values, over the per-image limit of max_pixels={max_pixels:,}; "
+                         "refused before decoding (raise max_pixels only if the image is genuine)")
     return rows, cols, frames, spp
 
 
@@ -279,16 +305,19 @@ def _padding_mask(ds: Any, stored: np.ndarray) -> np.ndarray:
     return (stored >= lo) & (stored <= hi)
 
 
-def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT) -> DicomImage:
+def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT,
+               acquired_only: bool = True) -> DicomImage:
     """Read one DICOM image as float32 pixels with bright = dense, plus its metadata.
 
     Args:
         path: the file.
         max_pixels: refuse files whose Rows × Columns × frames exceeds this (checked before decoding).
+        acquired_only: refuse a file marked as a synthetic image (:func:`~mammobench.data.dicom_marker.
+            require_acquired`); real cohorts, their caches and test sets read acquired images only.
 
     Raises:
-        DicomError: file missing, empty, not DICOM, truncated, without pixel data, too large, or
-            in a transfer syntax no installed plugin decodes — the message names the file and reason.
+        DicomError: file missing, empty, not DICOM, truncated, without pixel data, too large, marked
+            synthetic, or in a transfer syntax no installed plugin decodes — the message names the file and reason.
 
     Example:
         >>> from mammobench.errors import DicomError
@@ -298,7 +327,7 @@ def read_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT)
         ...     print("not a DICOM file" in str(err))
         True
     """
-    return _guarded(path, _read_dicom, max_pixels)
+    return _guarded(path, lambda p, m: _read_dicom(p, m, acquired_only), max_pixels)
 
 
 def _guarded(path: str | os.PathLike, func: Any, max_pixels: int) -> Any:
@@ -313,8 +342,12 @@ def _guarded(path: str | os.PathLike, func: Any, max_pixels: int) -> Any:
         raise DicomError(f"{path}: cannot read DICOM ({type(err).__name__}: {str(err)[:200]})") from err
 
 
-def _read_dicom(path: Path, max_pixels: int) -> DicomImage:
-    ds = _open(path, stop_before_pixels=False)
+def _read_dicom(path: Path, max_pixels: int, acquired_only: bool = True) -> DicomImage:
+    ds = _open(path, stop_before_pixels=False, max_pixels=max_pixels)
+    if acquired_only:
+        from mammobench.data.dicom_marker import require_acquired
+
+        require_acquired(ds, name=str(path))
     try:
         shape = _check_size(path, ds, max_pixels)
         _check_native_length(path, ds, shape)
@@ -368,7 +401,7 @@ def probe_dicom(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS_DEFAULT
 
 
 def _probe(path: Path, max_pixels: int) -> DicomMeta:
-    ds = _open(path, stop_before_pixels=False)
+    ds = _open(path, stop_before_pixels=False, max_pixels=max_pixels)
     shape = _check_size(path, ds, max_pixels)
     _check_native_length(path, ds, shape)
     return extract_meta(ds)

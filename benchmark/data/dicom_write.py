@@ -46,15 +46,19 @@ def write_dicom(path: Path, pixels: np.ndarray, *, syntax: str = "native", photo
                 sop_uid: str | None = None, manufacturer: str = "ACME", institution: str = "Site A",
                 spacing: float | None = 0.1, imager_spacing: float | None = None,
                 padding_value: int | None = None, rescale: tuple[float, float] | None = None,
-                with_pixels: bool = True) -> Path:
-    """Write one 16-bit MG DICOM (pixels given in the *stored* orientation); returns the path."""
+                with_pixels: bool = True, sop_class: str = DIGITAL_MG, extra: dict | None = None) -> Path:
+    """Write one 16-bit MG DICOM (pixels given in the *stored* orientation); returns the path.
+
+    ``extra`` sets further attributes by keyword (``{"PresentationIntentType": "FOR PROCESSING"}``,
+    ``{"Modality": "US"}``, ``{"AccessionNumber": "A1"}``); a value of None deletes the attribute.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = DIGITAL_MG
+    meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = sop_uid or generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = DIGITAL_MG, meta.MediaStorageSOPInstanceUID
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.PatientID, ds.StudyInstanceUID = "MG", patient_id, study_uid or generate_uid()
     ds.SeriesInstanceUID = generate_uid()
     ds.StudyDate = _dt.date(2020, 1, 1).strftime("%Y%m%d")
@@ -79,6 +83,12 @@ def write_dicom(path: Path, pixels: np.ndarray, *, syntax: str = "native", photo
     if rescale is not None:
         ds.RescaleSlope, ds.RescaleIntercept = rescale
     ds.WindowCenter, ds.WindowWidth = 2000, 3000
+    for keyword, value in (extra or {}).items():
+        if value is None:
+            if keyword in ds:
+                delattr(ds, keyword)
+        else:
+            setattr(ds, keyword, value)
     pixels = np.asarray(pixels, dtype=np.uint16)
     ds.Rows, ds.Columns = pixels.shape
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
@@ -86,6 +96,6 @@ def write_dicom(path: Path, pixels: np.ndarray, *, syntax: str = "native", photo
     if with_pixels:
         ds.PixelData = pixels.tobytes()
         if syntax != "native":
-            ds.compress(SYNTAXES[syntax], pixels)
+            ds.compress(SYNTAXES[syntax], pixels, generate_instance_uid=False)
     ds.save_as(path, enforce_file_format=True)
     return path

@@ -1,9 +1,19 @@
-"""Patient-level, deterministic, hashed train/val/test splits.
+"""Patient-level, deterministic, hashed train/val/test splits that never overwrite a given split.
 
 A patient's split depends only on ``sha256(seed, patient_id)``, so adding or removing other patients
-never moves a patient between splits, and the same seed always gives the same split. An official
-test split (rows whose ``split`` is already ``test``) is kept; ``val`` is carved out of the training
-patients.
+never moves a patient between splits, and the same seed always gives the same split.
+
+Rules (the same for ``data inspect``, ``data prepare`` and ``mammobench run``):
+
+* a split **given** by the dataset (an official ``train``/``test`` split) or by the user (a ``split``
+  column) is kept as given — never overwritten;
+* a patient listed in both an official training and an official test part (CBIS-DDSM lists a few) keeps
+  the test part: :func:`split_conflicts` names their training rows and the ingest rejects them (stage
+  ``split``), so the test set stays exactly the official one and no patient is in two parts;
+* when no row is ``val``, a validation part is **carved out of training patients only** (hash below the
+  rescaled fraction) and reported as such (:func:`split_summary`);
+* patients without any given split are assigned by hash: to test (``test_fraction``, only when no test
+  part is given), val and train.
 
 Example:
     >>> import pandas as pd
@@ -29,24 +39,46 @@ def _unit_hash(seed: int, patient_id: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0 ** 64
 
 
-def _official_split(manifest: pd.DataFrame) -> pd.Series:
-    """Per-patient official split ('test' wins if any image of the patient is official test)."""
+def _given(manifest: pd.DataFrame) -> pd.Series:
+    """Per patient: the split given in the table ('' when none); LeakageError when a patient has two."""
     split = manifest["split"].fillna("").astype(str) if "split" in manifest else pd.Series("", manifest.index)
-    return split.eq("test").groupby(manifest["patient_id"].astype(str)).any()
+    per = split.groupby(manifest["patient_id"].astype(str)).agg(lambda v: sorted(set(v) - {""}))
+    two = per[per.map(len) > 1]
+    if len(two):
+        raise LeakageError(f"patient {two.index[0]!r} is given splits {two.iloc[0]} ({len(two)} patient(s)); "
+                           "remove the conflicting rows first (mammobench.data.splits.split_conflicts; load_dataset "
+                           "does this and lists them as rejects)")
+    return per.map(lambda v: v[0] if v else "")
+
+
+def split_conflicts(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Rows of patients given a test split that are themselves given train/val (to be rejected, test kept).
+
+    Example:
+        >>> m = pd.DataFrame({"patient_id": ["a", "a", "b"], "image_id": ["1", "2", "3"], "split": ["train", "test", "train"]})
+        >>> split_conflicts(m)["image_id"].tolist()
+        ['1']
+    """
+    if "split" not in manifest or manifest.empty:
+        return manifest.iloc[0:0]
+    split = manifest["split"].fillna("").astype(str)
+    test_patients = set(manifest.loc[split == "test", "patient_id"].astype(str))
+    return manifest.loc[manifest["patient_id"].astype(str).isin(test_patients) & split.isin(["train", "val"])]
 
 
 def assign_splits(manifest: pd.DataFrame, *, seed: int, val_fraction: float = 0.15,
                   test_fraction: float = 0.2) -> pd.DataFrame:
-    """Return a copy of ``manifest`` with ``split`` ∈ {train, val, test} assigned per patient.
+    """Return a copy of ``manifest`` with ``split`` ∈ {train, val, test} for every row (see module rules).
 
     Args:
-        manifest: needs ``patient_id``; an existing ``split == 'test'`` marks the official test set.
+        manifest: needs ``patient_id``; a non-empty ``split`` is a given split and is kept.
         seed: split seed (part of the hash).
-        val_fraction: fraction of *all* patients that go to val (taken from training patients).
-        test_fraction: fraction of patients for test, used only when there is no official test split.
+        val_fraction: fraction of *all* patients that go to val, taken from training patients only
+            (used only when no row is given ``val``).
+        test_fraction: fraction of patients for test, used only when no row is given ``test``.
 
     Raises:
-        DataError: bad fractions or missing/empty patient ids.
+        DataError: bad fractions or missing/empty patient ids. LeakageError: a patient given two splits.
 
     Example:
         >>> m = pd.DataFrame({"patient_id": ["a", "a", "b"], "split": ["", "", "test"]})
@@ -61,22 +93,45 @@ def assign_splits(manifest: pd.DataFrame, *, seed: int, val_fraction: float = 0.
     pids = manifest["patient_id"].astype(str)
     if (pids.str.strip() == "").any() or manifest["patient_id"].isna().any():
         raise DataError("assign_splits: some rows have an empty patient_id; every image needs a patient")
-    official = _official_split(manifest)
-    has_official = bool(official.any())
-    u = pd.Series({p: _unit_hash(seed, p) for p in official.index}, dtype=float)
-    split = pd.Series("train", index=official.index, dtype=object)
-    if has_official:
-        split[official] = "test"
-        # val is a fraction of all patients taken from the training pool, rescaled to that pool
-        pool = ~official
-        frac = min(0.95, val_fraction / max(pool.mean(), 1e-9)) if pool.any() else 0.0
-        split[pool & (u < frac)] = "val"
-    else:
+    given = _given(manifest)
+    u = pd.Series({p: _unit_hash(seed, p) for p in given.index}, dtype=float)
+    split = given.copy()
+    if not given.ne("").any():  # nothing given: test | val | train on the unit interval
         split[u < test_fraction] = "test"
         split[(u >= test_fraction) & (u < test_fraction + val_fraction)] = "val"
+    else:
+        if not given.eq("test").any():
+            split[given.eq("") & (u < test_fraction)] = "test"
+        if not given.eq("val").any():  # carve val out of training patients only, rescaled to that pool
+            pool = split.isin(["train", ""])
+            frac = min(0.95, val_fraction / max(pool.mean(), 1e-9)) if pool.any() else 0.0
+            split[pool & (u < frac)] = "val"
+    split[split == ""] = "train"
     out = manifest.copy()
     out["split"] = pids.map(split).to_numpy()
     return out
+
+
+def split_summary(before: pd.DataFrame, after: pd.DataFrame, *, seed: int | None) -> dict:
+    """Where each part comes from: given (official/user) vs carved from training vs assigned by hash.
+
+    Example:
+        >>> b = pd.DataFrame({"patient_id": ["a", "b"], "split": ["train", "test"]})
+        >>> split_summary(b, b, seed=0)["parts"]["test"]["origin"]
+        'given'
+    """
+    given = before["split"].fillna("").astype(str) if "split" in before else pd.Series("", before.index)
+    given_parts = sorted(set(given) - {""})
+    parts = {}
+    for name in ("train", "val", "test"):
+        rows = after.loc[after["split"] == name]
+        if rows.empty:
+            continue
+        was = given.loc[rows.index] if len(given) else pd.Series(dtype=str)
+        origin = "given" if (was == name).all() else ("carved from training patients" if name == "val" and
+                                                      (was == "train").any() else "assigned by hash")
+        parts[name] = {"n_patients": int(rows["patient_id"].nunique()), "n_images": int(len(rows)), "origin": origin}
+    return {"given_parts": given_parts, "seed": seed, "parts": parts}
 
 
 def check_no_patient_overlap(df: pd.DataFrame) -> None:

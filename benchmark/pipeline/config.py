@@ -85,6 +85,8 @@ class DatasetSpec:
     revision: str | None = setting(None, optional(Rule((str,), check=lambda v: bool(
         re.fullmatch(r"sha256:[0-9a-f]{64}", v)), hint="'sha256:<64 lowercase hex digits>'")))
     cohort: dict = setting({}, Rule((dict,)))
+    #: adapter options, e.g. {labels: labels.xlsx, key_column: ..., label_column: ...} for the dicom adapter
+    options: dict = setting({}, Rule((dict,)))
 
 
 @dataclass(frozen=True)

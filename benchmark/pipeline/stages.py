@@ -115,7 +115,7 @@ def ingest(task: TaskConfig, root: Path) -> tuple[pd.DataFrame, Any]:
     from mammobench.data.ingest import load_dataset
     from mammobench.data.splits import assign_splits, check_no_patient_overlap, manifest_sha256
 
-    result = load_dataset(task.dataset.adapter, root)
+    result = load_dataset(task.dataset.adapter, root, require_labels=True, **dict(task.dataset.options))
     manifest = result.manifest
     if task.dataset.revision and f"sha256:{manifest_sha256(manifest)}" != task.dataset.revision:
         raise DataError(f"{task.source}: dataset.revision {task.dataset.revision} does not match the ingested "

@@ -90,7 +90,7 @@ def test_every_failure_is_a_dicom_error_naming_file_and_reason(tmp_path, reader)
 
 def test_absurd_size_refused_before_decoding(tmp_path):
     path = write_dicom(tmp_path / "big.dcm", phantom(0))
-    with pytest.raises(DicomError, match="exceeds max_pixels"):
+    with pytest.raises(DicomError, match="over the per-image limit of max_pixels=1,000"):
         read_dicom(path, max_pixels=1000)
 
 

@@ -60,8 +60,29 @@ def test_manifest_hash_is_order_independent_and_content_sensitive():
     assert manifest_sha256(changed) != manifest_sha256(m)
 
 
-def test_patient_in_both_official_splits_goes_wholly_to_test():
-    """CBIS-DDSM lists some patients in a training CSV and a test CSV: no leakage, the patient is test."""
+def test_patient_in_both_official_splits_keeps_the_test_part():
+    """CBIS-DDSM lists some patients in a training CSV and a test CSV: the training rows are named for rejection."""
+    from mammobench.data.splits import split_conflicts
+
     m = pd.DataFrame({"patient_id": ["p1", "p1", "p2"], "image_id": ["a", "b", "c"], "split": ["train", "test", "train"]})
-    out = assign_splits(m, seed=0, val_fraction=0.0)
-    assert out["split"].tolist() == ["test", "test", "train"]
+    assert split_conflicts(m)["image_id"].tolist() == ["a"]
+    with pytest.raises(LeakageError, match="p1"):
+        assign_splits(m, seed=0)
+    out = assign_splits(m.drop(index=split_conflicts(m).index), seed=0, val_fraction=0.0)
+    assert out["split"].tolist() == ["test", "train"]
+
+
+def test_user_split_is_never_overwritten_and_val_is_carved_from_train_only():
+    from mammobench.data.splits import split_summary
+
+    m = _manifest(200)
+    m["split"] = ["test" if int(p[1:]) < 40 else "train" for p in m["patient_id"]]
+    out = assign_splits(m, seed=0, val_fraction=0.15)
+    assert (out.loc[m["split"] == "test", "split"] == "test").all()  # given test kept
+    assert set(out.loc[m["split"] == "train", "split"]) == {"train", "val"}  # val only from given train
+    summary = split_summary(m, out, seed=0)
+    assert summary["parts"]["val"]["origin"] == "carved from training patients"
+    assert summary["parts"]["test"]["origin"] == summary["parts"]["train"]["origin"] == "given"
+    given_val = m.assign(split=["val" if int(p[1:]) < 20 else "train" for p in m["patient_id"]])
+    kept = assign_splits(given_val, seed=0)
+    assert kept["split"].tolist() == given_val["split"].tolist()  # a fully given split comes back unchanged

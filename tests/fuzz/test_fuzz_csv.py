@@ -17,14 +17,17 @@ import pytest
 from hypothesis import event, given, strategies as st
 
 import tests.helpers.data_replicas as rep
+import tests.helpers.data_replicas_misc as misc
+import tests.helpers.data_replicas_tcia as tcia
 from mammobench.data.ingest import load_dataset
 from mammobench.data.manifest import validate_manifest
 from mammobench.errors import MammoBenchError
 from tests.helpers.fuzz_budget import ci
 
-BUILDERS = {"vindr": rep.make_vindr, "virtual_cohort": rep.make_virtual_cohort, "cbis_ddsm": rep.make_cbis,
-            "rsna": rep.make_rsna, "cmmd": rep.make_cmmd, "inbreast": rep.make_inbreast, "embed": rep.make_embed,
-            "csaw_cc": rep.make_csaw, "manifest": rep.make_hospital_export}
+BUILDERS = {"vindr": rep.make_vindr, "virtual_cohort": rep.make_virtual_cohort, "cbis_ddsm": tcia.make_cbis,
+            "rsna": rep.make_rsna, "cmmd": lambda root: tcia.make_cmmd(root, sheet="csv"),
+            "inbreast": lambda root: misc.make_inbreast(root, table="csv"), "embed": rep.make_embed,
+            "csaw_cc": misc.make_csaw, "manifest": misc.make_hospital_export}
 ODD_CELLS = ["", "nan", "NaN", "inf", "-inf", "1e309", "-1", "0", "9999", "DENSITY Z", "E", "5", "['Mass'",
              "[]", "None", "null", "\u00e9", "LEFT", "X", "054Y", "999Y", "1;2", '"', "\n", "BI-RADS 7", "Mass]"]
 _REPLICAS: dict[str, tuple[Path, dict[str, bytes]]] = {}
@@ -76,7 +79,8 @@ def _load_and_check(name: str, root: Path) -> None:
     event("loaded" + (" with rejects" if len(res.rejects) else ""))
     validate_manifest(res.manifest)
     assert set(res.rejects.columns) >= {"path", "image_id", "reason"}
-    assert res.flow and res.flow[-1]["n_images"] == len(res.manifest)
+    included = next(step for step in res.flow if step["stage"] == "included")
+    assert included["n_images"] == len(res.manifest)
 
 
 def _with_table(replicas, name: str, which: int, make_bytes) -> None:

@@ -15,13 +15,12 @@ import struct
 import numpy as np
 import pydicom
 import pytest
-import resource
 from hypothesis import event, given, strategies as st
 
 from mammobench.data.dicom import probe_dicom, read_dicom, read_dicom_meta
 from mammobench.data.dicom_write import phantom, write_dicom
 from mammobench.errors import DicomError, MammoBenchError
-from tests.helpers.fuzz_budget import ci
+from tests.helpers.fuzz_budget import address_space, ci
 
 SHAPE = (64, 48)
 _SEED_FILES: dict[str, bytes] = {}
@@ -180,16 +179,7 @@ def _run_huge(tmp_path_factory, rows, cols, frames, bits) -> None:
     path = tmp_path_factory.mktemp("g") / "g.dcm"
     assert _save(ds, path)
     declared = rows * cols * (frames or 1) * bits // 8
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    budget = 2 << 30  # 2 GiB of address space on top of what the process already maps
-    try:
-        with open("/proc/self/statm") as fh:
-            current = int(fh.read().split()[0]) * resource.getpagesize()
-        resource.setrlimit(resource.RLIMIT_AS, (current + budget, hard))
-        limited = True
-    except (OSError, ValueError):
-        limited = False
-    try:
+    with address_space(2 << 30):  # 2 GiB of address space on top of what the process already maps
         try:
             read_dicom(path, max_pixels=1_000_000)
         except DicomError as err:
@@ -198,9 +188,6 @@ def _run_huge(tmp_path_factory, rows, cols, frames, bits) -> None:
                 assert "max_pixels" in str(err), err
         except MemoryError as err:  # pragma: no cover - the finding this test exists for
             pytest.fail(f"read_dicom allocated for a declared {declared} bytes image: {err}")
-    finally:
-        if limited:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @ci(40)

@@ -1,22 +1,27 @@
-"""Builders for tiny on-disk replicas of each dataset's native layout (DICOMs made with pydicom).
+"""Builders for tiny on-disk replicas of each dataset's release **as downloaded** (DICOMs made with pydicom).
 
-Each ``make_<dataset>(root)`` writes a few synthetic images plus the dataset's CSV/XML files with
-its documented quirks, and returns the expectations a test checks against.
+Each ``make_<dataset>(top)`` writes the dataset's official folder nesting, file names and column headers
+(sources in each adapter's docstring and tasks/<task>/README.md) under ``top`` with realistic defects — a
+missing file, a duplicate row, MONOCHROME1, JPEG 2000 / JPEG-LS, ``062Y`` ages, a FOR PROCESSING image, a
+table laterality that contradicts ImageLaterality, a blank laterality filled from the header — and returns
+what a test checks: the folder to point at, the included/rejected counts, the label counts and the reject
+stages. The TCIA releases (CBIS-DDSM, CMMD) are in ``data_replicas_tcia.py``, INbreast / CSAW-CC / hospital
+exports in ``data_replicas_misc.py``.
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 
 from mammobench.data.dicom_write import SYNTAXES, phantom, write_dicom  # noqa: F401  (re-exported for tests)
 
+FOR_PROCESSING = {"PresentationIntentType": "FOR PROCESSING"}
 
 
-
-def _csv(path: Path, header: list[str], rows: list[list], sep: str = ",") -> None:
-    import csv
-
+def write_csv(path: Path, header: list[str], rows: list[list], sep: str = ",") -> None:
+    """A CSV with the given header (None cells written blank)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, delimiter=sep, lineterminator="\n")
@@ -24,48 +29,90 @@ def _csv(path: Path, header: list[str], rows: list[list], sep: str = ",") -> Non
         writer.writerows([["" if v is None else v for v in r] for r in rows])
 
 
+_csv = write_csv  # older name kept for the other helper modules
+
+
+def image(path: Path, k: int, side: str = "L", *, mono1: bool = False, lesion: bool = False, **kw) -> Path:
+    """One phantom mammogram DICOM (MONOCHROME1 stored inverted when asked)."""
+    px = phantom(k, side=side, lesion_xy=(20, 40) if lesion else None)
+    if mono1:
+        px = (4095 - px).astype(np.uint16)
+    return write_dicom(path, px, photometric="MONOCHROME1" if mono1 else "MONOCHROME2", **kw)
+
+
 VINDR_BREAST = ["study_id", "series_id", "image_id", "laterality", "view_position", "height", "width",
                 "breast_birads", "breast_density", "split"]
 VINDR_FIND = VINDR_BREAST + ["finding_categories", "finding_birads", "xmin", "ymin", "xmax", "ymax"]
+VINDR_RELEASE = "physionet.org/files/vindr-mammo/1.0.0"
 
 
-def make_vindr(root: Path, *, ext: str = ".dicom", syntaxes: tuple[str, ...] = ("native", "j2k", "jpegls", "rle"),
-               metadata: bool = True) -> dict:
-    """Two studies × 4 images (VinDr layout); study s1 has a mass and a multi-category finding."""
+def _vindr_images(root: Path, ext: str, defects: bool) -> tuple[list, list, list]:
+    """Two studies × 4 views; with ``defects`` the study-level defects listed in :func:`make_vindr`."""
     breast, finds, meta = [], [], []
-    k = 0
+    syntaxes = ("j2k", "native", "native", "native", "native", "native", "jpegls", "native")
     for s, (density, split) in enumerate([("DENSITY C", "training"), ("DENSITY A", "test")]):
         study = f"s{s + 1}"
         for lat in ("L", "R"):
             for view in ("CC", "MLO"):
+                k = len(breast)
                 image_id = f"{study}{lat}{view}"
-                lesion = (lat == "L" and view == "CC" and s == 0)
-                px = phantom(k, side=lat, lesion_xy=(20, 40) if lesion else None)
-                write_dicom(root / "images" / study / f"{image_id}{ext}", px, syntax=syntaxes[k % len(syntaxes)],
-                            laterality=lat, view=view, age="061Y", patient_id=study, manufacturer="Siemens")
-                base = [study, "ser", image_id, lat, view, 96, 64, "BI-RADS 4" if lesion else "BI-RADS 1", density,
-                        split]
+                lesion = image_id == "s1LCC"
+                header_lat, extra = lat, {}
+                if defects and image_id == "s1RMLO":
+                    header_lat = "L"  # the CSV says R: contradiction
+                if defects and image_id == "s2LMLO":
+                    extra = FOR_PROCESSING
+                if not (defects and image_id == "s2RMLO"):  # s2RMLO: file missing
+                    image(root / "images" / study / f"{image_id}{ext}", k, side=lat, lesion=lesion,
+                          mono1=defects and image_id == "s2RCC", syntax=syntaxes[k] if defects else "native",
+                          laterality=header_lat, view=view, age="061Y", patient_id=study, manufacturer="Siemens",
+                          extra=extra)
+                csv_lat = "" if defects and image_id == "s2LCC" else lat  # blank: filled from the header
+                base = [study, "ser", image_id, csv_lat, view, 96, 64, "BI-RADS 4" if lesion else "BI-RADS 1",
+                        density, split]
                 breast.append(base)
                 if lesion:
                     finds.append(base + ["['Mass']", "BI-RADS 4", 17.0, 37.0, 23.0, 43.0])
                     finds.append(base + ["['Suspicious Calcification', 'Mass']", "BI-RADS 3", 5, 5, 9, 9])
                 else:
                     finds.append(base + ["['No Finding']", "", "", "", "", ""])
-                meta.append([image_id, "061Y", "Siemens", "Mammomat Inspiration"])
-                k += 1
-    _csv(root / "breast-level_annotations.csv", VINDR_BREAST, breast)
-    _csv(root / "finding_annotations.csv", VINDR_FIND, finds)
+                meta.append([image_id, "062Y" if s else "061Y", "Siemens", "Mammomat Inspiration"])
+    return breast, finds, meta
+
+
+def make_vindr(top: Path, *, ext: str = ".dicom", defects: bool = True, metadata: bool = True,
+               nested: bool = True) -> dict:
+    """VinDr-Mammo as PhysioNet's ``wget -r`` leaves it (``physionet.org/files/vindr-mammo/1.0.0/``).
+
+    Defects: s1RCC listed twice (exact duplicate row), s2RMLO file missing, s2LMLO FOR PROCESSING,
+    s1RMLO CSV laterality R vs ImageLaterality L, s2LCC blank laterality (filled from the header),
+    s2RCC MONOCHROME1 + JPEG-LS, s1LCC JPEG 2000 with an exact duplicate finding line, ages ``061Y``/``062Y``,
+    one DICOM on disk without a row (images/s9/orphan.dicom).
+    """
+    root = top / VINDR_RELEASE if nested else top
+    breast, finds, meta = _vindr_images(root, ext, defects)
+    if defects:
+        breast.append(list(breast[2]))  # s1RCC twice
+        finds.append(list(finds[0]))  # the s1LCC mass box twice
+        image(root / "images" / "s9" / f"orphan{ext}", 99)
+    write_csv(root / "breast-level_annotations.csv", VINDR_BREAST, breast)
+    write_csv(root / "finding_annotations.csv", VINDR_FIND, finds)
     if metadata:
-        _csv(root / "metadata.csv", ["SOP Instance UID", "Patient's Age", "Manufacturer",
-                                     "Manufacturer's Model Name"], meta)
-    return {"n_images": 8, "lesion_image": "s1LCC", "box": [17.0, 37.0, 23.0, 43.0]}
+        write_csv(root / "metadata.csv", ["SOP Instance UID", "Patient's Age", "Manufacturer",
+                                          "Manufacturer's Model Name"], meta)
+    write_csv(root / "SHA256SUMS.txt", ["sha256  file"], [])
+    if not defects:
+        return {"root": root, "n_included": 8, "n_rejected": 0, "labels": {"normal": 7, "malignant": 1}}
+    return {"root": root, "lesion_image": "s1LCC", "box": [17.0, 37.0, 23.0, 43.0],
+            "n_included": 5, "n_rejected": 4, "n_unlisted": 1, "labels": {"normal": 4, "malignant": 1},
+            "stages": {"metadata": 1, "files": 1, "acquisition": 1, "consistency": 1}}
 
 
 def make_virtual_cohort(root: Path) -> dict:
-    """VinDr layout (.dcm) + synth_truth.csv + an exact mask for the lesion image."""
+    """VinDr layout (.dcm, no defects) + synth_truth.csv + an exact mask for the lesion image."""
     from PIL import Image
 
-    exp = make_vindr(root, ext=".dcm", metadata=False)
+    exp = make_vindr(root, ext=".dcm", defects=False, metadata=False, nested=False)
     (root / "masks").mkdir(exist_ok=True)
     mask = np.zeros((96, 64), np.uint8)
     mask[37:43, 17:23] = 255
@@ -79,151 +126,89 @@ def make_virtual_cohort(root: Path) -> dict:
                 rows.append([image_id, study, f"patient-{study}", 47 + 20 * s, 0.1, "C" if s == 0 else "A",
                              "mass" if lesion else "none", "malignant" if lesion else "", 12.0 if lesion else "",
                              "VendorX", f"site{s}", 7])
-    _csv(root / "synth_truth.csv", ["image_id", "study_id", "patient_id", "age", "vbd", "density", "lesion_type",
-                                    "pathology", "lesion_size_mm", "vendor", "site", "seed"], rows)
+    write_csv(root / "synth_truth.csv", ["image_id", "study_id", "patient_id", "age", "vbd", "density",
+                                         "lesion_type", "pathology", "lesion_size_mm", "vendor", "site", "seed"], rows)
     return exp
 
 
-CBIS_MASS = ["patient_id", "breast_density", "left or right breast", "image view", "abnormality id",
-             "abnormality type", "mass shape", "mass margins", "assessment", "pathology", "subtlety",
-             "image file path", "cropped image file path", "ROI mask file path"]
-CBIS_CALC = ["patient_id", "breast density", "left or right breast", "image view", "abnormality id",
-             "abnormality type", "calc type", "calc distribution", "assessment", "pathology", "subtlety",
-             "image file path", "cropped image file path", "ROI mask file path"]
+RSNA_HEADER = ["site_id", "patient_id", "image_id", "laterality", "view", "age", "cancer", "biopsy", "invasive",
+               "BIRADS", "implant", "density", "machine_id", "difficult_negative_case"]
 
 
-def _cbis_series(root: Path, folder: str, files: dict[str, np.ndarray]) -> str:
-    series = root / "CBIS-DDSM" / folder / "07-20-2016-DDSM-12345" / "1.000000-full mammogram images-54321"
-    for name, px in files.items():
-        write_dicom(series / name, px, laterality=None, view=None, age=None, manufacturer="")
-    return f"{folder}/1.3.6.1.4.1.9590.100.1.2.1/1.3.6.1.4.1.9590.100.1.2.2/000000.dcm"
+def make_rsna(top: Path) -> dict:
+    """Kaggle's ``rsna-breast-cancer-detection/`` (train.csv + train_images/<patient>/<image>.dcm, JPEG 2000/LS).
 
-
-def make_cbis(root: Path) -> dict:
-    """Mass train (swapped ROI/crop columns, AD shape), calc test ('breast density' column), one bad density."""
-    full = phantom(0, (96, 64), lesion_xy=(20, 40))
-    mask = np.zeros((96, 64), np.uint16)
-    mask[36:44, 16:24] = 255
-    crop = full[30:50, 10:30]
-    img = _cbis_series(root, "Mass-Training_P_00001_LEFT_CC", {"1-1.dcm": full})
-    roi = _cbis_series(root, "Mass-Training_P_00001_LEFT_CC_1", {"1-1.dcm": crop, "1-2.dcm": mask})
-    # swapped: the 'cropped' column points at the folder holding the full-size mask and vice versa
-    mass_rows = [["P_00001", 3, "LEFT", "CC", 1, "mass", "IRREGULAR-ARCHITECTURAL_DISTORTION", "SPICULATED", 5,
-                  "MALIGNANT", 5, img, roi.replace("000000", "000001"), roi]]
-    img2 = _cbis_series(root, "Mass-Training_P_00002_RIGHT_MLO", {"1-1.dcm": phantom(1, side="R")})
-    mass_rows.append(["P_00002", 7, "RIGHT", "MLO", 1, "mass", "OVAL", "CIRCUMSCRIBED", 3, "BENIGN", 2, img2,
-                      "", ""])
-    _csv(root / "mass_case_description_train_set.csv", CBIS_MASS, mass_rows)
-    img3 = _cbis_series(root, "Calc-Test_P_00003_LEFT_MLO", {"1-1.dcm": phantom(2)})
-    calc_rows = [["P_00003", 0, "LEFT", "MLO", 1, "calcification", "PLEOMORPHIC", "CLUSTERED", 4,
-                  "BENIGN_WITHOUT_CALLBACK", 3, img3, "", ""]]
-    _csv(root / "calc_case_description_test_set.csv", CBIS_CALC, calc_rows)
-    return {"mask_path": "CBIS-DDSM/Mass-Training_P_00001_LEFT_CC_1/07-20-2016-DDSM-12345/"
-                         "1.000000-full mammogram images-54321/1-2.dcm"}
-
-
-def make_rsna(root: Path) -> None:
-    """train.csv + train_images/<patient>/<image>.dcm (JPEG 2000 / JPEG-LS), one bad density code."""
-    header = ["site_id", "patient_id", "image_id", "laterality", "view", "age", "cancer", "biopsy", "invasive",
-              "BIRADS", "implant", "density", "machine_id", "difficult_negative_case"]
+    Defects: a density code Z, a duplicate row, a missing file, a FOR PROCESSING image, a CSV laterality that
+    contradicts ImageLaterality, a blank laterality (filled from the header), MONOCHROME1, an unlisted file.
+    """
+    root = top / "rsna-breast-cancer-detection"
     rows = [[2, 10006, 462822612, "L", "CC", 61.0, 0, 0, 0, "", 0, "", 29, "False"],
             [2, 10006, 1459541791, "L", "MLO", 61.0, 0, 0, 0, "", 0, "", 29, "False"],
             [1, 10011, 220375232, "R", "CC", 55.0, 1, 1, 1, 0, 0, "C", 21, "False"],
             [1, 10011, 270344397, "R", "AT", 55.0, 0, 1, 0, 0, 0, "B", 21, "True"],
-            [1, 10012, 111, "L", "CC", "", 0, 0, 0, 1, 0, "Z", 21, "False"]]
+            [1, 10012, 111, "L", "CC", "", 0, 0, 0, 1, 0, "Z", 21, "False"],
+            [1, 10013, 222, "L", "CC", 70.0, 0, 0, 0, 1, 0, "A", 21, "False"],
+            [1, 10013, 333, "R", "CC", 70.0, 0, 0, 0, 1, 0, "A", 21, "False"],
+            [1, 10014, 444, "L", "MLO", 48.0, 0, 0, 0, 1, 0, "D", 21, "False"],
+            [1, 10014, 555, "", "CC", 48.0, 0, 0, 0, 1, 0, "D", 21, "False"]]
+    header_side = {444: "R", 555: "L"}
     for k, r in enumerate(rows):
-        write_dicom(root / "train_images" / str(r[1]) / f"{r[2]}.dcm", phantom(k, side=r[3]),
-                    syntax=("j2k", "jpegls")[k % 2], laterality=r[3], view=r[4], age=None)
-    _csv(root / "train.csv", header, rows)
+        if r[2] == 222:
+            continue  # missing file
+        side = header_side.get(r[2], r[3])
+        image(root / "train_images" / str(r[1]) / f"{r[2]}.dcm", k, side=side, mono1=r[2] == 1459541791,
+              syntax=("j2k", "jpegls")[k % 2], laterality=side, view=r[4], age=None,
+              extra=FOR_PROCESSING if r[2] == 333 else None)
+    image(root / "train_images" / "10099" / "999.dcm", 50)  # on disk, not in train.csv
+    write_csv(root / "train.csv", RSNA_HEADER, rows + [list(rows[0])])
+    write_csv(root / "test.csv", ["site_id", "patient_id", "image_id", "laterality", "view", "age", "implant",
+                                  "machine_id", "prediction_id"], [])
+    return {"root": root, "n_included": 5, "n_rejected": 5, "n_unlisted": 1,
+            "labels": {"normal": 3, "malignant": 1, "benign": 1},
+            "stages": {"labels": 1, "metadata": 1, "files": 1, "acquisition": 1, "consistency": 1}}
 
 
-def make_cmmd(root: Path) -> None:
-    """CMMD/<ID1>/<study>/<series>/1-k.dcm with views only in DICOM tags (ViewCodeSequence), clinical CSV."""
-    images = [("D1-0001", "L", "399162004"), ("D1-0001", "L", "399368009"), ("D2-0002", "R", "399368009"),
-              ("D2-0002", "L", "399162004")]
-    for k, (pid, lat, code) in enumerate(images):
-        write_dicom(root / "CMMD" / pid / "1.3.6.1.study" / "1.3.6.1.series" / f"1-{k + 1}.dcm",
-                    phantom(k, side=lat), laterality=lat, view=None, view_code=code, age="044Y",
-                    manufacturer="GE MEDICAL SYSTEMS", syntax="rle")
-    _csv(root / "CMMD_clinicaldata_revision.csv", ["ID1", "LeftRight", "Age", "number", "abnormality",
-                                                   "classification", "subtype"],
-         [["D1-0001", "L", 44, 2, "calcification", "Benign", ""], ["D2-0002", "R", 57, 1, "both", "Malignant",
-                                                                     "Luminal A"]])
+EMBED_META = ["anon_dicom_path", "empi_anon", "acc_anon", "study_date_anon", "FinalImageType", "ImageLateralityFinal",
+              "ViewPosition", "spot_mag", "ROI_coords", "num_roi", "match_level", "Manufacturer",
+              "ManufacturerModelName", "cohort_num"]
+EMBED_CLIN = ["empi_anon", "acc_anon", "asses", "tissueden", "side", "path_severity", "massshape", "calcfind",
+              "otherfind", "age_at_study", "ETHNICITY_DESC"]
 
 
-def make_inbreast(root: Path) -> None:
-    """';'-separated CSV, AllDICOMs with the 'ML' view token, one plist ROI file."""
-    import plistlib
+def make_embed(top: Path, *, prefix: str = "/mnt/NAS2/mammo/anon/") -> dict:
+    """The open-data bucket copied as is: ``tables/`` beside ``images/cohort_1/<patient>/<exam>/<sop>.dcm``.
 
-    base = root / "INbreast Release 1.0"
-    rows = [["removed", "removed", "L", "CC", "201001", "20586908", 2, "4c"],
-            ["removed", "removed", "L", "MLO", "201001", "20586934", 2, "1"],
-            ["removed", "removed", "R", "CC", "201001", "22678622", "", "2"],
-            ["removed", "removed", "R", "MLO", "201001", "22678646", 9, "6"]]
-    for k, r in enumerate(rows):
-        token = "ML" if r[3] == "MLO" else "CC"
-        write_dicom(base / "AllDICOMs" / f"{r[5]}_6c613a14b80a8591_MG_{r[2]}_{token}_ANON.dcm", phantom(k, side=r[2]),
-                    laterality=r[2], view=r[3], age=None, manufacturer="SIEMENS")
-    _csv(base / "INbreast.csv", ["Patient ID", "Patient age", "Laterality", "View", "Acquisition date",
-                                 "File Name", "ACR", "Bi-Rads"], rows, sep=";")
-    rois = {"Images": [{"ROIs": [{"Name": "Mass", "NumberOfPoints": 3,
-                                  "Point_px": ["(17.5, 37.0)", "(23.0, 40.0)", "(20.0, 43.0)"]},
-                                 {"Name": "Calcification", "NumberOfPoints": 1, "Point_px": ["(10, 12)"]}]}]}
-    (base / "AllXML").mkdir(parents=True, exist_ok=True)
-    (base / "AllXML" / "20586908.xml").write_bytes(plistlib.dumps(rois))
-
-
-def make_embed(root: Path) -> None:
-    """tables/ metadata + clinical (per finding), y-first ROI_coords, a C-view and a male (tissueden 5) exam."""
-    meta_h = ["anon_dicom_path", "empi_anon", "acc_anon", "study_date_anon", "FinalImageType",
-              "ImageLateralityFinal", "ViewPosition", "spot_mag", "ROI_coords", "num_roi", "match_level",
-              "Manufacturer", "ManufacturerModelName", "cohort_num"]
+    ``prefix`` is the start of ``anon_dicom_path`` (``/mnt/NAS2/mammo/anon/`` in older tables, ``./images/`` or
+    ``images/`` in newer ones). Defects: a C-view, a male exam, a spot view, a missing file, FOR PROCESSING,
+    a table laterality contradicting ImageLaterality, a duplicate row, a BI-RADS 0 exam without pathology
+    (label cannot be established), MONOCHROME1.
+    """
+    root = top / "embed-open-data"
     files = [("e1", "a1", "L", "CC", "2D", "", "[[37, 17, 43, 23]]"), ("e1", "a1", "R", "CC", "2D", "", ""),
              ("e1", "a1", "L", "CC", "C-view", "", ""), ("e2", "a2", "L", "MLO", "2D", "", ""),
-             ("e1", "a1", "L", "XCCL", "2D", "1", "")]
+             ("e1", "a1", "L", "XCCL", "2D", "1", ""), ("e3", "a3", "L", "CC", "2D", "", ""),
+             ("e3", "a3", "R", "CC", "2D", "", ""), ("e3", "a3", "L", "MLO", "2D", "", ""),
+             ("e3", "a3", "R", "MLO", "2D", "", ""), ("e4", "a4", "R", "MLO", "2D", "", "")]
     meta_rows = []
     for k, (e, a, lat, view, kind, spot, roi) in enumerate(files):
         rel = f"cohort_1/{e}/{a}/1.2.{k}.dcm"
-        write_dicom(root / rel, phantom(k, side=lat), laterality=lat, view=view, manufacturer="HOLOGIC, Inc.")
-        meta_rows.append([f"/mnt/NAS2/mammo/anon/{rel}", e, a, "2019", kind, lat, view, spot, roi,
-                          1 if roi else 0, 1, "HOLOGIC, Inc.", "Selenia Dimensions", 1])
-    _csv(root / "tables" / "EMBED_OpenData_metadata.csv", meta_h, meta_rows)
-    clin_h = ["empi_anon", "acc_anon", "asses", "tissueden", "side", "path_severity", "massshape", "calcfind",
-              "otherfind", "age_at_study", "ETHNICITY_DESC"]
-    _csv(root / "tables" / "EMBED_OpenData_clinical.csv", clin_h,
-         [["e1", "a1", "S", 3, "L", 0, "X", "", "", 58, "African American or Black"],
-          ["e1", "a1", "B", 3, "R", "", "", "", "", 58, "African American or Black"],
-          ["e2", "a2", "N", 5, "L", "", "", "", "", 61, "Caucasian or White"]])
+        if k != 5:  # 1.2.5: file missing
+            side = "R" if k == 7 else lat  # 1.2.7: header R, table L
+            image(root / "images" / rel, k, side=side, laterality=side, view=view, manufacturer="HOLOGIC, Inc.",
+                  mono1=k == 8, extra=FOR_PROCESSING if k == 6 else None)
+        meta_rows.append([f"{prefix}{rel}", e, a, "2019", kind, lat, view, spot, roi, 1 if roi else 0, 1, "HOLOGIC, Inc.",
+                          "Selenia Dimensions", 1])
+    write_csv(root / "tables" / "EMBED_OpenData_metadata.csv", EMBED_META, meta_rows + [list(meta_rows[0])])
+    write_csv(root / "tables" / "EMBED_OpenData_clinical.csv", EMBED_CLIN,
+              [["e1", "a1", "S", 3, "L", 0, "X", "", "", 58, "African American or Black"],
+               ["e1", "a1", "B", 3, "R", "", "", "", "", 58, "African American or Black"],
+               ["e2", "a2", "N", 5, "L", "", "", "", "", 61, "Caucasian or White"],
+               ["e3", "a3", "N", 2, "B", "", "", "", "", 49, "Asian"],
+               ["e4", "a4", "A", 2, "R", "", "", "", "", 66, "Caucasian or White"]])
+    return {"root": root, "n_included": 3, "n_rejected": 8, "labels": {"malignant": 1, "normal": 2},
+            "stages": {"metadata": 3, "labels": 2, "files": 1, "acquisition": 1, "consistency": 1}}
 
 
-def make_csaw(root: Path) -> None:
-    """CSAW-CC table with LIBRA percent density and binned age; one non-numeric density."""
-    header = ["anon_patientid", "exam_year", "anon_filename", "x_age", "x_case", "x_type", "x_cancer_laterality",
-              "rad_timing", "imagelaterality", "viewposition", "libra_percentdensity"]
-    rows = [[1, 2012, "00001_20990909_L_CC_1.dcm", 1, 1, 2, "Left", 1, "Left", "CC", 24.3],
-            [1, 2012, "00001_20990909_R_CC_2.dcm", 1, 1, 2, "Left", 1, "Right", "CC", 61.0],
-            [2, 2013, "00002_20990909_L_MLO_3.dcm", 2, 0, "", "", "", "Left", "MLO", "n/a"]]
-    for k, r in enumerate(rows):
-        write_dicom(root / "images" / r[2], phantom(k, side=r[8][0]), laterality=r[8][0], view=r[9], age=None,
-                    manufacturer="HOLOGIC")
-    _csv(root / "CSAW-CC_breast_cancer_screening_data.csv", header, rows)
-
-
-def make_hospital_export(root: Path) -> None:
-    """A PACS-style export: CSV with its own column names/codes + the YAML mapping."""
-    rows = [["H1", "ACC1", "img/h1_l.dcm", "LEFT", "CC", "c", "054Y", "1", "MASS", "10", "20", "30", "40"],
-            ["H1", "ACC1", "img/h1_r.dcm", "RIGHT", "CC", "c", "054Y", "0", "", "", "", "", ""],
-            ["H2", "ACC2", "img/h2_l.dcm", "LEFT", "MLO", "q", "61", "0", "", "", "", "", ""],
-            ["H3", "ACC3", "img/h3_l.dcm", "SINISTER", "MLO", "b", "70", "0", "", "", "", "", ""]]
-    for k, r in enumerate(rows):
-        write_dicom(root / r[2], phantom(k, side="L" if r[3] != "RIGHT" else "R"))
-    _csv(root / "export.csv", ["PatID", "Acc", "File", "Side", "Proj", "ACR", "AgeAS", "Cancer", "Finding",
-                               "y0", "x0", "y1", "x1"], rows)
-    (root / "mammobench_mapping.yaml").write_text(
-        "table: export.csv\ndataset: hospital_x\n"
-        "columns: {patient_id: PatID, exam_id: Acc, image_path: File, laterality: Side, view: Proj,\n"
-        "          density: ACR, age: AgeAS, label: Cancer, lesion_type: Finding}\n"
-        "values:\n  laterality: {LEFT: L, RIGHT: R}\n  label: {'0': normal, '1': malignant}\n"
-        "  lesion_type: {MASS: mass, '': none}\n"
-        "constants: {site: Hospital X}\n"
-        "box: {columns: [y0, x0, y1, x1], order: yxyx}\n")
+# The other releases live in their own modules; re-exported here so one import reaches every replica.
+from tests.helpers.data_replicas_misc import make_csaw, make_hospital_export, make_inbreast  # noqa: E402,F401
+from tests.helpers.data_replicas_tcia import make_cbis, make_cmmd  # noqa: E402,F401

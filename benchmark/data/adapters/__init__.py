@@ -22,6 +22,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "embed": "mammobench.data.adapters.embed:EMBEDAdapter",
     "csaw_cc": "mammobench.data.adapters.csaw_cc:CSAWCCAdapter",
     "manifest": "mammobench.data.adapters.generic:ManifestAdapter",
+    "dicom": "mammobench.data.adapters.dicom_folder:DicomFolderAdapter",
 }
 
 

@@ -1,11 +1,16 @@
 """EMBED — Emory Breast Imaging Dataset (AWS Open Data release) adapter.
 
-Tables in ``tables/``: ``EMBED_OpenData_metadata.csv`` (one row per file) and
-``EMBED_OpenData_clinical.csv`` (one row per *finding*; ``_reduced`` variants accepted). Images:
-``cohort_<n>/<patient>/<study>/<SOPInstanceUID>.dcm``; ``anon_dicom_path`` may be an absolute path of
-the original machine, so it is re-rooted at its ``cohort_`` component.
+Layout as the open-data bucket is copied (``aws s3 sync`` of the release): ``tables/`` with
+``EMBED_OpenData_metadata.csv`` (one row per file) and ``EMBED_OpenData_clinical.csv`` (one row per *finding*;
+``_reduced`` variants accepted), beside ``images/cohort_<n>/<patient>/<study>/<SOPInstanceUID>.dcm`` (the README's
+``./cohort/patient_ID/study_ID/SOPinstanceUID.dcm``; a copy without the ``images/`` level is accepted too).
+``anon_dicom_path`` is the path on the original machine (``/mnt/NAS2/…/cohort_1/…``) in older tables and
+``images/cohort_1/…`` / ``./images/cohort_1/…`` in newer ones: it is re-rooted at its ``cohort_`` component
+and looked up under ``images/`` and the root. The root is the folder holding ``tables/`` (found at, below or
+above the folder named). Sources: ``Emory-HITI/EMBED_Open_Data`` README (sections IV, V, VII, VIII) and
+``Sample_Notebook.ipynb``; public pipelines that rewrite the ``images/`` prefix of ``anon_dicom_path``.
 
-Rules (see ``tasks/embed/README.md``): keep ``FinalImageType == 2D`` and ``spot_mag != 1`` (C-view
+Rules (see ``tasks/embed_cancer/README.md``): keep ``FinalImageType == 2D`` and ``spot_mag != 1`` (C-view
 and special views are excluded and listed in the rejects). Clinical rows join on ``empi_anon``,
 ``acc_anon`` **and** laterality (``side`` L/R, B = both). ``tissueden`` 1–4 → A–D, 5 (male) →
 rejected, blank → unknown, other → rejected. Label from the worst ``path_severity``: 0/1 → malignant,
@@ -27,6 +32,7 @@ import math
 from pathlib import Path
 
 from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
+from mammobench.data.adapters.layout import walk_files
 from mammobench.data.adapters.vindr import LESION_PRIORITY
 from mammobench.data.manifest import harmonise_density
 
@@ -87,10 +93,26 @@ def _severity_label(rows: list[dict]) -> str:
     return "normal" if rows and all(str(r["asses"]).strip().upper() in ("N", "B") for r in rows) else "unknown"
 
 
-def _rel_path(anon_path: str) -> str:
-    parts = anon_path.replace("\\", "/").split("/")
+def _tail(anon_path: str) -> str:
+    """``anon_dicom_path`` from its ``cohort_`` component on (else without a leading ``./`` or ``/``)."""
+    parts = [p for p in anon_path.strip().replace("\\", "/").split("/") if p not in ("", ".")]
     idx = next((i for i, p in enumerate(parts) if p.startswith("cohort_")), None)
-    return "/".join(parts[idx:]) if idx is not None else anon_path.lstrip("/")
+    return "/".join(parts[idx:] if idx is not None else parts)
+
+
+def rel_path(root: Path, anon_path: str) -> str:
+    """The image's path relative to the root: ``images/<tail>`` or ``<tail>``, whichever exists.
+
+    Example:
+        >>> rel_path(Path("/nonexistent"), "/mnt/NAS2/mammo/anon/cohort_1/p/s/1.dcm")
+        'images/cohort_1/p/s/1.dcm'
+    """
+    tail = _tail(anon_path)
+    for rel in (f"images/{tail}", tail):
+        if (root / rel).is_file():
+            return rel
+    return tail if tail.startswith("images/") or not (root / "images").is_dir() and (root / "cohort_1").is_dir() \
+        else f"images/{tail}"
 
 
 class EMBEDAdapter(BaseAdapter):
@@ -98,14 +120,21 @@ class EMBEDAdapter(BaseAdapter):
 
     name = "embed"
     description = "EMBED (Emory, AWS open data): diverse US cohort, density, pathology, race, y-first ROIs"
+    readme = "tasks/embed_cancer/README.md"
+    markers = (("tables/EMBED_OpenData_metadata*.csv",),)
+
+    def image_files(self, root: Path):
+        """Every ``.dcm`` under ``images/cohort_*`` (or ``cohort_*`` in the root)."""
+        for base in sorted((root / "images").glob("cohort_*")) or sorted(root.glob("cohort_*")):
+            yield from (p.relative_to(root).as_posix() for p in walk_files(base, (".dcm",)))
 
     def _tables(self, root: Path) -> tuple:
         def pick(stem: str) -> Path:
             full, reduced = root / "tables" / f"{stem}.csv", root / "tables" / f"{stem}_reduced.csv"
             return full if full.is_file() or not reduced.is_file() else reduced
 
-        meta = read_table(pick("EMBED_OpenData_metadata"), dataset=self.name, required=META_REQUIRED)
-        clin = read_table(pick("EMBED_OpenData_clinical"), dataset=self.name, required=CLIN_REQUIRED)
+        meta = read_table(pick("EMBED_OpenData_metadata"), dataset=self.name, required=META_REQUIRED, hint=self.hint())
+        clin = read_table(pick("EMBED_OpenData_clinical"), dataset=self.name, required=CLIN_REQUIRED, hint=self.hint())
         by_exam: dict[tuple[str, str], list[dict]] = {}
         for r in clin.to_dict("records"):
             by_exam.setdefault((r["empi_anon"], r["acc_anon"]), []).append(r)
@@ -115,15 +144,15 @@ class EMBEDAdapter(BaseAdapter):
         """One row per 2-D image; excluded image types are logged as rejects."""
         meta, by_exam = self._tables(root)
         for r in meta.to_dict("records"):
-            rel, lat = _rel_path(r["anon_dicom_path"]), r["ImageLateralityFinal"].strip().upper()
+            rel, lat = rel_path(root, r["anon_dicom_path"]), r["ImageLateralityFinal"].strip().upper()
             image_id = Path(rel).stem
             exam = by_exam.get((r["empi_anon"], r["acc_anon"]), [])
             side_rows = [c for c in exam if str(c["side"]).strip().upper() in (lat, "B", "")]
             row = self._row(r, rel, lat, image_id, exam, side_rows)
             log.add(row)
-            reason = self._exclusion(r, exam)
+            reason = self._exclusion(r, exam) or self._label_problem(row, side_rows)
             if reason:
-                log.reject(image_id, reason, stage="labels" if "density" in reason else "metadata")
+                log.reject(image_id, reason, stage="labels" if ("density" in reason or "label" in reason) else "metadata")
 
     @staticmethod
     def _row(r: dict, rel: str, lat: str, image_id: str, exam: list[dict], side_rows: list[dict]) -> dict:
@@ -145,6 +174,15 @@ class EMBEDAdapter(BaseAdapter):
                 "vendor": r.get("Manufacturer", ""), "site": "Emory", "label_source": "pathology_or_birads",
                 "findings": findings_json(boxes),
                 "race_ethnicity": exam[0].get("ETHNICITY_DESC", "") if exam else ""}
+
+    @staticmethod
+    def _label_problem(row: dict, side_rows: list[dict]) -> str:
+        if row["label"] != "unknown":
+            return ""
+        sev = sorted({str(c.get("path_severity", "")).strip() for c in side_rows} - {""})
+        asses = sorted({str(c["asses"]).strip() for c in side_rows})
+        return (f"label cannot be established: path_severity {sev or 'blank'}, asses {asses or 'no finding row for '}"
+                f"{'' if side_rows else row['laterality']} (no pathology and not BI-RADS 1/2)")
 
     @staticmethod
     def _exclusion(r: dict, exam: list[dict]) -> str:

@@ -24,7 +24,11 @@ A hospital export works without code. The mapping (``mapping=`` option, default
     box: {columns: [x0, y0, x1, y1], order: xyxy}   # optional, one box per row; order xyxy | yxyx
 
 Values that do not map to the canonical vocabulary send the row to the rejects table with the column,
-the value and the allowed values. Blank density/age/label become unknown.
+the value and the allowed values. Blank density/age become unknown. A mapped ``label`` column makes the label
+required (a blank label is a reject, never ``unknown`` in the included set); without one the dataset is
+read unlabelled (audits and reader studies only; tasks that need labels refuse it). A mapped ``split``
+column is the user's split: it is kept as given (``val`` is carved from ``train`` patients only when no row
+says ``val``). Table values that contradict the DICOM header (laterality, view, PatientID) are rejects.
 
 Example:
     >>> ManifestAdapter.name
@@ -51,8 +55,9 @@ TEXT_FIELDS = ("patient_id", "exam_id", "image_id", "image_path", "vendor", "sit
 def load_mapping(path: Path) -> dict:
     """Read and check the YAML mapping (``ConfigError`` naming the file and key on any problem)."""
     if not path.is_file():
-        raise ConfigError(f"manifest adapter: mapping file {path} not found; pass mapping=... or create "
-                          "mammobench_mapping.yaml in the dataset root (see benchmark/data/adapters/generic.py)")
+        raise ConfigError(f"manifest adapter: mapping file {path} not found; create mammobench_mapping.yaml in the "
+                          "dataset folder or pass one with --mapping FILE (format: docs/data.md); then run "
+                          "`mammobench data inspect <folder> --adapter manifest --mapping FILE`")
     mapping = load_yaml(path, what="dataset mapping")
     if not isinstance(mapping, dict):
         raise ConfigError(f"{path}: must be a mapping with keys {sorted(MAPPING_KEYS)}")
@@ -111,17 +116,25 @@ class ManifestAdapter(BaseAdapter):
 
     name = "manifest"
     description = "generic: any CSV + a YAML column/value mapping (hospital exports, no code)"
+    readme = "docs/data.md"
+    markers = (("mammobench_mapping.yaml",),)
+    check_patient = True
 
     def __init__(self, verify: str = "header", mapping: str | Path | None = None):
         super().__init__(verify)
         self.mapping_path = Path(mapping) if mapping else None
+
+    def find_root(self, path):
+        """With ``mapping=`` the folder given is the root; otherwise the one holding ``mammobench_mapping.yaml``."""
+        return super().find_root(path) if self.mapping_path is None else Path(path)
 
     def collect(self, root: Path, log: IngestLog) -> None:
         """Map every CSV row; unmappable values are rejected with the column and value."""
         mapping = load_mapping(self.mapping_path or root / "mammobench_mapping.yaml")
         columns, values = mapping["columns"], mapping.get("values") or {}
         table = read_table(root / mapping["table"], dataset=self.name, required=tuple(columns.values()),
-                           sep=mapping.get("separator", ","))
+                           sep=mapping.get("separator", ","), hint=self.hint())
+        log.required = tuple(c for c in log.required if c != "label" or "label" in columns)
         log.dataset = str(mapping.get("dataset", self.name))
         for r in table.to_dict("records"):
             row, problems = self._map_row(r, columns, values, mapping)
@@ -149,8 +162,11 @@ class ManifestAdapter(BaseAdapter):
                 continue
             value = str(get(key))
             value = value.upper() if key in ("laterality", "view") and value.upper() in allowed else value
-            if value == "" and key in ("label", "lesion_type"):
+            if value == "" and key == "lesion_type":
                 value = "unknown"
+            if value == "" and key in ("label", "split"):
+                row[key] = "" if key == "split" else "unknown"
+                continue
             if value not in allowed:
                 problems.append(f"column {columns[key]!r} value {value!r} does not map to {key} {list(allowed)}; "
                                 f"add it under values.{key} in the mapping")

@@ -1,7 +1,12 @@
 """RSNA Screening Mammography Breast Cancer Detection (Kaggle 2022) adapter.
 
-Layout: ``train.csv`` + ``train_images/<patient_id>/<image_id>.dcm`` (JPEG 2000 / JPEG lossless
-compressed DICOMs). ``test.csv`` has no labels (hidden test set) and is not read.
+Layout as Kaggle's download unpacks it (``kaggle competitions download -c rsna-breast-cancer-detection``):
+``train.csv``, ``test.csv``, ``sample_submission.csv``, ``train_images/<patient_id>/<image_id>.dcm`` (JPEG 2000 /
+JPEG lossless compressed DICOMs), ``test_images/``. The root is the folder holding ``train.csv`` and
+``train_images/`` (found at, below or above the folder named, e.g. ``rsna-breast-cancer-detection/``).
+``test.csv`` has no labels (hidden test set) and is not read. Sources: the competition's data page; public
+solution repositories (``yassineAlouini/rsna-breast-cancer-detection``, ``flav27/rsna-classifier``) reading
+``train_images/{patient_id}/{image_id}.dcm``.
 
 Harmonisation: ``cancer`` 1 → malignant; ``cancer`` 0 with ``biopsy`` 1 → benign (biopsied, not
 cancer); otherwise normal. No lesion type (``unknown`` for positives, ``none`` for normals) and no
@@ -19,6 +24,7 @@ import math
 from pathlib import Path
 
 from mammobench.data.adapters.base import BaseAdapter, IngestLog, read_table
+from mammobench.data.adapters.layout import walk_files
 from mammobench.data.manifest import harmonise_density
 
 REQUIRED = ("site_id", "patient_id", "image_id", "laterality", "view", "age", "cancer", "density", "machine_id")
@@ -46,10 +52,16 @@ class RSNAAdapter(BaseAdapter):
 
     name = "rsna"
     description = "RSNA Screening Mammography 2022 (Kaggle): cancer labels, density, age, 2 sites; no boxes"
+    readme = "tasks/rsna_cancer/README.md"
+    markers = (("train.csv", "train_images"),)
+
+    def image_files(self, root: Path):
+        """Every ``.dcm`` under ``train_images/``."""
+        return (p.relative_to(root).as_posix() for p in walk_files(root / "train_images", (".dcm",)))
 
     def collect(self, root: Path, log: IngestLog) -> None:
         """One row per ``train.csv`` line."""
-        table = read_table(root / "train.csv", dataset=self.name, required=REQUIRED)
+        table = read_table(root / "train.csv", dataset=self.name, required=REQUIRED, hint=self.hint())
         for r in table.to_dict("records"):
             label = rsna_label(r)
             density = harmonise_density(r["density"])

@@ -1,10 +1,15 @@
 """VinDr-Mammo (PhysioNet) adapter.
 
-Layout: ``images/<study_id>/<image_id>.dicom`` (``.dcm`` accepted), ``breast-level_annotations.csv``
-(one row per image), ``finding_annotations.csv`` (one row per box; ``No Finding`` rows for normal
-images), optional ``metadata.csv`` (DICOM-tag-named columns joined on ``SOP Instance UID``).
+Layout, as PhysioNet's download (``wget -r -N -c -np --user … https://physionet.org/files/vindr-mammo/1.0.0/``)
+leaves it: ``physionet.org/files/vindr-mammo/1.0.0/`` holding ``images/<study_id>/<image_id>.dicom``
+(``.dcm`` accepted), ``breast-level_annotations.csv`` (one row per image), ``finding_annotations.csv``
+(one row per box; ``No Finding`` rows for normal images), ``metadata.csv`` (DICOM-tag-named columns joined
+on ``SOP Instance UID``), ``SHA256SUMS.txt``. Point at that folder, at any folder above it (the root is
+found by ``breast-level_annotations.csv``) or at ``images/``. Sources: the PhysioNet project page
+(physionet.org/content/vindr-mammo/1.0.0), the official repository ``vinbigdata-medical/vindr-mammo``
+(``split_data.ipynb``), public loaders that read ``…/physionet.org/files/vindr-mammo/1.0.0/…``.
 
-Harmonisation (also in ``tasks/vindr_mammo/README.md``): ``DENSITY A``–``D`` → A–D (blank → unknown,
+Harmonisation (also in ``tasks/vindr_findings/README.md``): ``DENSITY A``–``D`` → A–D (blank → unknown,
 any other code → rejected); ``finding_categories`` is a stringified Python list parsed as in the
 official notebook; Mass → mass, Suspicious Calcification → calcification, Architectural Distortion →
 architectural_distortion, (Focal/Global) Asymmetry → asymmetry, lymph node / skin / nipple findings →
@@ -26,7 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
+from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table, unique_findings
+from mammobench.data.adapters.layout import walk_files
 from mammobench.data.manifest import harmonise_density
 
 BREAST_COLUMNS = ("study_id", "image_id", "laterality", "view_position", "breast_birads", "breast_density", "split")
@@ -100,11 +106,11 @@ def _image_path(root: Path, study_id: str, image_id: str) -> str:
     return f"images/{study_id}/{image_id}.dicom"
 
 
-def _metadata(root: Path) -> dict[str, dict]:
+def _metadata(root: Path, hint: str) -> dict[str, dict]:
     path = root / "metadata.csv"
     if not path.is_file():
         return {}
-    meta = read_table(path, dataset="vindr", required=("SOP Instance UID",))
+    meta = read_table(path, dataset="vindr", required=("SOP Instance UID",), hint=hint)
     return {str(r["SOP Instance UID"]): r for r in meta.to_dict("records")}
 
 
@@ -113,16 +119,25 @@ class VinDrAdapter(BaseAdapter):
 
     name = "vindr"
     description = "VinDr-Mammo (PhysioNet): 5,000 exams, boxes + BI-RADS + density, official split"
+    readme = "tasks/vindr_findings/README.md"
+    markers = (("breast-level_annotations.csv",),)
     has_official_split = True
+
+    def image_files(self, root: Path):
+        """Every ``.dicom``/``.dcm`` under ``images/``."""
+        base = root / "images"
+        return (p.relative_to(root).as_posix() for p in walk_files(base, (".dicom", ".dcm"))) if base.is_dir() else ()
 
     def base_rows(self, root: Path) -> list[dict]:
         """Candidate rows from the annotation CSVs; a row that must be rejected carries ``_reject``."""
         from mammobench.data.dicom import parse_patient_age
 
-        breast = read_table(root / "breast-level_annotations.csv", dataset=self.name, required=BREAST_COLUMNS)
-        finds = read_table(root / "finding_annotations.csv", dataset=self.name, required=("image_id",)) \
+        hint = self.hint()
+        breast = read_table(root / "breast-level_annotations.csv", dataset=self.name, required=BREAST_COLUMNS,
+                            hint=hint)
+        finds = read_table(root / "finding_annotations.csv", dataset=self.name, required=("image_id",), hint=hint) \
             if (root / "finding_annotations.csv").is_file() else pd.DataFrame(columns=["image_id"])
-        per_image, meta = findings_by_image(finds), _metadata(root)
+        per_image, meta = findings_by_image(finds), _metadata(root, hint)
         rows = []
         for r in breast.to_dict("records"):
             image_id, study = str(r["image_id"]), str(r["study_id"])
@@ -140,6 +155,9 @@ class VinDrAdapter(BaseAdapter):
                    "vendor": m.get("Manufacturer", ""), "site": m.get("Institution Name", "")}
             if r["breast_density"].strip() and not density:
                 row["_reject"] = f"unknown density code {r['breast_density']!r} (expected DENSITY A-D or blank)"
+            elif birads not in BIRADS_PROXY:
+                row["_reject"] = (f"breast_birads {r['breast_birads']!r} is not BI-RADS 1-5: the label cannot be "
+                                  "established")
             elif split is None:
                 row["_reject"] = f"unknown split {r['split']!r} (expected training/test)"
             rows.append(row)
@@ -155,7 +173,8 @@ def add_row(log: IngestLog, row: dict) -> None:
     """Finalise one candidate (view vocabulary, findings JSON) and add or reject it."""
     reason = row.pop("_reject", None)
     row["view"] = row["view"] if row["view"] in ("CC", "MLO") else ("other" if row["view"] else "")
-    row["findings"] = findings_json(row["findings"])
+    row["findings"] = findings_json(unique_findings(row["findings"], log, row["image_id"],
+                                                    source="finding_annotations.csv"))
     log.add(row)
     if reason:
         log.reject(row["image_id"], reason, stage="labels")

@@ -34,6 +34,8 @@ class VirtualCohortAdapter(VinDrAdapter):
 
     name = "virtual_cohort"
     description = "built-in virtual clinical-trial cohort (VinDr layout + synth_truth.csv)"
+    readme = "tasks/vc_lesion/README.md"
+    markers = (("synth_truth.csv", "breast-level_annotations.csv"),)
     has_official_split = True
 
     def _apply_truth(self, row: dict, truth: dict, root: Path) -> None:
@@ -57,7 +59,7 @@ class VirtualCohortAdapter(VinDrAdapter):
 
     def collect(self, root: Path, log: IngestLog) -> None:
         """VinDr rows joined with ``synth_truth.csv`` on ``image_id``; rows without truth are rejected."""
-        truth_table = read_table(root / "synth_truth.csv", dataset=self.name, required=TRUTH_COLUMNS)
+        truth_table = read_table(root / "synth_truth.csv", dataset=self.name, required=TRUTH_COLUMNS, hint=self.hint())
         truth = {str(r["image_id"]): r for r in truth_table.to_dict("records")}
         for row in self.base_rows(root):
             t = truth.get(row["image_id"])

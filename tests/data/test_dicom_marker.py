@@ -8,7 +8,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from mammobench.errors import DataError, DicomError
-from mammobench.report.dicom_marker import is_synthetic, require_acquired, synthetic_markers, write_synthetic_dicom
+from mammobench.data.dicom_marker import is_synthetic, require_acquired, synthetic_markers, write_synthetic_dicom
 
 
 def _acquired(path):

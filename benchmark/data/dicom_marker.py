@@ -12,7 +12,11 @@ Capture object with Modality ``MG`` and every marker we know of:
   ``PatientIdentityRemoved = YES``; UIDs derived from the generator, version, seed and index.
 
 :func:`is_synthetic` recognises any of these markers; :func:`require_acquired` raises
-:class:`~mammobench.errors.DicomError` for such a file, for readers that need acquired images.
+:class:`~mammobench.errors.DicomError` for such a file. Every reader of acquired data goes through it:
+:func:`mammobench.data.dicom.read_dicom` (the image cache; ``acquired_only=True`` by default) and the
+ingest checks of every adapter (:mod:`mammobench.data.acquired`), whatever ``--verify`` says.
+:func:`export_synthetic_set` writes a run's synthetic arm as marked DICOMs
+(``mammobench data export-synthetic``).
 
 Example:
     >>> import tempfile, numpy as np, pathlib
@@ -116,19 +120,30 @@ def _read(source: str | Path | Dataset) -> Dataset:
 def synthetic_markers(source: str | Path | Dataset) -> list[str]:
     """The synthetic markers present in a DICOM file or dataset (empty for an acquired image)."""
     ds = _read(source)
+    checks = (("ImageType SYNTHETIC", lambda: SYNTHETIC_VALUE in _values(ds.get("ImageType"))),
+              ("DerivationDescription", lambda: SYNTHETIC_VALUE in str(ds.get("DerivationDescription", "")).upper()),
+              ("ConversionType SYN", lambda: str(ds.get("ConversionType", "")).strip().upper() == "SYN"))
     found = []
-    if SYNTHETIC_VALUE in [str(v).upper() for v in (ds.get("ImageType") or [])]:
-        found.append("ImageType SYNTHETIC")
-    if SYNTHETIC_VALUE in str(ds.get("DerivationDescription", "")).upper():
-        found.append("DerivationDescription")
-    if str(ds.get("ConversionType", "")) == "SYN":
-        found.append("ConversionType SYN")
+    for name, check in checks:
+        try:
+            if check():
+                found.append(name)
+        except Exception:  # a malformed tag is not a marker; the other checks still run
+            continue
     try:
         ds.private_block(PRIVATE_GROUP, PRIVATE_CREATOR)
         found.append(f"private block {PRIVATE_CREATOR}")
-    except KeyError:
+    except Exception:  # KeyError when absent; a malformed private group is no marker either
         pass
     return found
+
+
+def _values(value: object) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) \
+        else str(value).split("\\")
+    return [str(v).strip().upper() for v in items]
 
 
 def is_synthetic(source: str | Path | Dataset) -> bool:
@@ -136,15 +151,50 @@ def is_synthetic(source: str | Path | Dataset) -> bool:
     return bool(synthetic_markers(source))
 
 
-def require_acquired(source: str | Path | Dataset) -> Dataset:
+def require_acquired(source: str | Path | Dataset, *, name: str | None = None) -> Dataset:
     """Return the dataset, refusing (DicomError) any file marked synthetic.
 
-    Readers that must only see acquired images (ingest of real cohorts, test sets) call this.
+    Readers that must only see acquired images (ingest of real cohorts, the image cache, test sets)
+    call this; ``name`` is the file named in the error when ``source`` is an already-read dataset.
     """
     ds = _read(source)
     markers = synthetic_markers(ds)
     if markers:
-        name = source if not isinstance(source, Dataset) else "dataset"
+        name = name or (str(source) if not isinstance(source, Dataset) else "dataset")
         raise DicomError(f"{name}: marked as a SYNTHETIC image ({', '.join(markers)}); it cannot be used as an "
                          "acquired image — remove it from the dataset folder")
     return ds
+
+
+def export_synthetic_set(npz_path: str | Path, out_dir: str | Path, *, generator: str, version: str,
+                         seed: int) -> Path:
+    """Write a run's synthetic arm (``synthetic/<arm>__r<ratio>.npz``) as marked DICOMs plus a CSV.
+
+    Each image becomes ``<out>/syn_<index>.dcm`` carrying every marker of :func:`write_synthetic_dicom`;
+    ``<out>/synthetic_manifest.csv`` lists file, index and the condition columns. Returns the CSV path.
+
+    Raises:
+        DataError: the npz is missing or has no ``images`` array.
+    """
+    import pandas as pd
+
+    npz_path, out = Path(npz_path), Path(out_dir)
+    if not npz_path.is_file():
+        raise DataError(f"{npz_path}: not found; pass a run's synthetic/<arm>__r<ratio>.npz "
+                        "(mammobench run writes one per synthetic arm)")
+    with np.load(npz_path, allow_pickle=False) as npz:
+        if "images" not in npz.files:
+            raise DataError(f"{npz_path}: has no 'images' array; not a synthetic set written by mammobench run")
+        images = npz["images"]
+        conditions = {k[5:]: npz[k] for k in npz.files if k.startswith("cond_")}
+    rows = []
+    for i, image in enumerate(images):
+        name = f"syn_{i:05d}.dcm"
+        write_synthetic_dicom(out / name, np.asarray(image).reshape(image.shape[-2:]), generator=generator,
+                              version=version, seed=seed, index=i)
+        rows.append({"file": name, "index": i, **{k: str(v[i]) for k, v in conditions.items()}})
+    csv = out / "synthetic_manifest.csv"
+    from mammobench.io import atomic_write_text
+
+    atomic_write_text(csv, pd.DataFrame(rows).to_csv(index=False))
+    return csv
