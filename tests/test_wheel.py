@@ -57,11 +57,16 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def _dependency_dirs() -> list[str]:
-    """This interpreter's site-packages folders (where torch & co. live), nothing inside the checkout."""
+    """This interpreter's site-packages folders (where torch & co. live), never a source folder.
+
+    ``make test`` keeps its venv inside the checkout (``.venv/``), so a site-packages folder may sit below the
+    repository; only site-packages folders are taken, and the editable install's finder there is a ``.pth``
+    that a ``.pth``-added folder does not process, so the source tree stays off the path.
+    """
     dirs = []
     for entry in sys.path:
         path = Path(entry or ".").resolve()
-        if path.name in ("site-packages", "dist-packages") and path.is_dir() and REPO not in path.parents:
+        if path.name in ("site-packages", "dist-packages") and path.is_dir():
             dirs.append(str(path))
     return list(dict.fromkeys(dirs))
 

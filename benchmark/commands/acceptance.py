@@ -31,12 +31,15 @@ def cohort_views(task_name: str, n_patients: int, cohort_size: int, image_size: 
 
     ``task_name`` is a built-in task name or a path to a ``task.yaml``."""
     from mammobench.pipeline import stages
+    from mammobench.pipeline.profiles import resolve_settings
     from mammobench.pipeline.suites import find_task
 
     task = find_task(task_name)
-    root, _ = stages.ensure_cohort(task, n_patients=n_patients, size=cohort_size, cohort_dir=None, log=print)
+    settings = resolve_settings(task, "quick", {"n_patients": n_patients, "cohort_size": cohort_size,
+                                                "image_size": image_size})
+    root, _ = stages.ensure_cohort(task, settings, cohort_dir=None)
     manifest, _ = stages.ingest(task, root)
-    cache = stages.build_images(manifest, root, image_size, workers=2, log=print, patch=task.preprocessing.patch())
+    cache = stages.build_images(manifest, root, image_size, workers=2, patch=task.preprocessing.patch())
     view = stages.train_view(manifest, cache)
     val_rows, val_images = stages.holdout_images(manifest, cache, "val")
     return view, val_rows, val_images, [cache.findings(i) for i in val_rows["image_id"]]

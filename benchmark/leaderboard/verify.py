@@ -15,7 +15,7 @@ from mammobench.errors import SchemaError
 from mammobench.io import read_json, sha256_file
 from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES, training_data_problem
 from mammobench.report.provenance import check_signature, compare_files
-from mammobench.results import validate_result
+from mammobench.results import upgrade_result, validate_result
 
 REQUIRED_FILES = ("result.json", "report.json", "run_manifest.json", "run_manifest.sig", "generator_card.json")
 
@@ -74,7 +74,7 @@ def verify_bundle(path: str | Path, trusted: tuple[str, ...] = ()) -> tuple[dict
         problem = "; ".join(p for p in (_signature_problems(path, bundle, trusted), _file_problems(path, bundle)) if p)
         if problem:
             return None, problem
-        result = validate_result(read_json(path / "result.json"), source=f"{path.name}/result.json")
+        result = validate_result(upgrade_result(read_json(path / "result.json")), source=f"{path.name}/result.json")
         card = read_json(path / "generator_card.json")
         problem = _tie_problems(path, bundle, result) or training_data_problem(card, result)
         if problem:

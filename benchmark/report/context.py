@@ -100,7 +100,7 @@ def worst_group_change(result: dict, arm: str, metric: str, control: str | None 
         return {"attribute": f["attribute"], "group": f["group"], "delta": f["delta_vs_control"],
                 "ci_low": f.get("delta_ci_low"), "ci_high": f.get("delta_ci_high")}
     comps = {(c.get("attribute"), c.get("group")): c for c in result["comparisons"] if c["arm"] == arm
-             and c["metric"] == metric and c.get("attribute") and c.get("estimate") is not None}
+             and c["metric"] == metric and c.get("primary") and c.get("attribute") and c.get("estimate") is not None}
     base = [m for m in result["metrics"] if m["metric"] == metric and m.get("split") == "test"
             and m.get("seed") is None and m.get("attribute") and m.get("value") is not None
             and (control is None or m["arm"] == control) and (m.get("attribute"), m.get("group")) in comps]

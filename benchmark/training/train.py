@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from torch import nn
 
 from mammobench.errors import ConfigError
 from mammobench.torchutil import amp_dtype, resolve_device
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -165,8 +168,10 @@ def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
 
 
 def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
-                   arch: str, seed: int, config: TrainConfig = TrainConfig()) -> TrainResult:
+                   arch: str, seed: int, config: TrainConfig = TrainConfig(), label: str = "") -> TrainResult:
     """Train a detector; keep the epoch with the best validation AUC (ties: the earlier epoch).
+
+    Logs one line per epoch (``<label> epoch 2/8: loss 0.4812, val AUC 0.781, 1.9s``) at INFO.
 
     Args:
         train_x, val_x: float32 images ``[N, 1, H, W]`` in [0, 1].
@@ -174,6 +179,7 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         arch: architecture name passed to the recipe (e.g. a timm name).
         seed: the only source of randomness (init, batch order).
         config: hyper-parameters and device settings.
+        label: what the epoch lines name (e.g. ``cell none__r0__s1``).
     """
     from mammobench.registry import DETECTORS  # built-in recipes: registered by this package's __init__
 
@@ -195,9 +201,12 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         idx = _batches(len(train_y), config.batch_size, rng)
         batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if on_cuda
                    else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
+        epoch_start = time.perf_counter()
         loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
         auc = _val_auc(val_y, predict_scores(model, val_x, device=device))
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
+        logger.info(f"{label or 'training'} epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
+                    f"{time.perf_counter() - epoch_start:.1f}s")
         if best is None or (auc == auc and auc > best_auc):
             best, best_auc, best_epoch = copy.deepcopy(model.state_dict()), auc, epoch + 1
     model.load_state_dict(best)
