@@ -78,7 +78,13 @@ def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
         assert rec["evidence"]["holdout_flag_rate"] <= 0.01
     assert checks["membership_inference"]["value"] < 0.65
     assert abs(checks["data_copying_ct"]["value"]) < 3
-    assert checks["dcr_holdout_share"]["status"] == "pass", checks["dcr_holdout_share"]["message"]
+    # Not a single-sample decision at its threshold (#17.1): under independence the train share of the 200
+    # nearest neighbours (100 patients, 200 images) is k/200 with k ~ Bin(200, 0.5); the audit's pass/warn turns on
+    # p < 0.05, which a correct audit misses 5% of the time (seen: 57%, p=0.028). Margin instead: P(k >= 126) =
+    # 1.4e-4, so this holds with probability >= 0.9998 (binomial; nearest-neighbour hubs add some overdispersion).
+    dcr = checks["dcr_holdout_share"]
+    assert dcr["value"] <= 0.625 and dcr["evidence"]["n"] == 200, dcr["message"]
+    assert 0.0 <= dcr["evidence"]["p_value"] <= 1.0 and dcr["threshold"] == 0.6
     assert checks["patient_overlap"]["status"] == "pass"
     assert checks["density_distribution"]["status"] == "pass"
     assert checks["density_agreement"]["status"] == "pass"
