@@ -251,8 +251,9 @@ def build_figures(data: RunData) -> dict[str, dict]:
     out = {}
     for builder in FIGURE_BUILDERS:
         for name, (fig, caption) in builder.fn(data, metric).items():  # to PNG (and closed) as soon as drawn
-            out[name] = {"png": F.figure_png(fig, dpi=builder.dpi), "caption": caption, "anchor": f"fig-{name}",
-                         "gallery": builder.gallery}
+            png = F.figure_png(fig, dpi=builder.dpi)
+            out[name] = {"png": png if builder.gallery else F.compact_png(png), "caption": caption,
+                         "anchor": f"fig-{name}", "gallery": builder.gallery}
     return out
 
 

@@ -62,10 +62,10 @@ def forest_rows(records: Sequence[dict], *, value_key: str, attributes: Sequence
                                                   _group_sort_key(r["group"])))
     for row in rows:
         first = next(iter(row["points"].values()))
-        undefined = [p["status"] for p in row["points"].values() if p["value"] is None and p["status"]]
+        flags = sorted({p["status"].replace("_", " ") for p in row["points"].values() if p["status"] not in ("", "ok")})
         row["label"] = ("overall" if row["attribute"] is None else f"{row['attribute']} = {row['group']}") + (
             f" (n {first['n']}, pos {first['n_pos']})" if first.get("n") is not None else "") + (
-            f" — {undefined[0]}" if undefined else "")
+            f" — {', '.join(flags)}" if flags else "")
     return rows
 
 
@@ -73,7 +73,9 @@ def _draw_point(ax, point: dict, y: float, colour: str) -> None:
     lo, hi, value = point.get("ci_low"), point.get("ci_high"), point.get("value")
     if lo is not None and hi is not None:
         ax.plot([lo, hi], [y, y], color=colour, lw=1.6, solid_capstyle="butt")
-    if value is not None:
+    if value is not None and (lo is None or hi is None):  # a value without a CI (e.g. insufficient n): a cross
+        ax.plot(value, y, "x", ms=5, color=colour, mew=1.2)
+    elif value is not None:
         filled = point.get("significant") is not False
         ax.plot(value, y, "o", ms=5, color=colour, mfc=colour if filled else "white", mew=1.4)
 
@@ -81,10 +83,11 @@ def _draw_point(ax, point: dict, y: float, colour: str) -> None:
 def grouped_forest(rows: Sequence[dict], arms: Sequence[str], *, title: str, value_label: str,
                    ref: float | None = None, colours: dict[str, str] | None = None,
                    significance_legend: bool = False) -> Figure:
-    """One row per subgroup, arms offset within it; grey bands separate attributes.
+    """One row per subgroup, arms offset within it; grey lines separate attributes.
 
     Filled markers are significant after the family's multiplicity adjustment (or carry no such flag),
-    hollow ones are not (when ``significance_legend``).
+    hollow ones are not (when ``significance_legend``); a cross is a value the evaluator gave no CI
+    (its status, e.g. ``insufficient n``, is in the row label).
     """
     colours = colours or {a: ARM_COLOURS[i % len(ARM_COLOURS)] for i, a in enumerate(arms)}
     fig, ax = plt.subplots(figsize=(9.0, ROW_HEIGHT_IN * len(rows) + 1.25))
@@ -108,6 +111,7 @@ def grouped_forest(rows: Sequence[dict], arms: Sequence[str], *, title: str, val
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title, fontsize=9)
     handles = [Line2D([], [], color=colours[a], marker="o", lw=1.6, label=a) for a in arms]
+    handles.append(Line2D([], [], color="#444", marker="x", lw=0, label="no CI (see label)"))
     if significance_legend:
         handles += [Line2D([], [], color="#444", marker="o", lw=0, label="significant (adjusted)"),
                     Line2D([], [], color="#444", marker="o", mfc="white", lw=0, label="not significant")]

@@ -61,16 +61,7 @@ def grid_panels(arrays: dict[str, np.ndarray]) -> dict[str, list[dict]]:
     return dict(sorted(panels.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
-def _cell(ax, image: np.ndarray | None, boxes: np.ndarray | None) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if image is None:
-        ax.axis("off")
-        return
-    ax.imshow(np.asarray(image, dtype=float).reshape(image.shape[-2:]), cmap="gray", vmin=0, vmax=1,
-              interpolation="nearest")
-    for x0, y0, x1, y1 in boxes if boxes is not None else []:
-        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, lw=1.3, ec=BOX_COLOUR))
+GAP_PX, GROUP_GAP_PX, LABEL_IN = 4, 14, 1.2
 
 
 def upscale(size: int) -> int:
@@ -78,25 +69,48 @@ def upscale(size: int) -> int:
     return max(1, math.ceil(MIN_CELL_PX / max(size, 1)))
 
 
+def _mosaic(rows: list[tuple], n_cols: int, size: int, scale: int) -> tuple[np.ndarray, list[tuple], list[float]]:
+    """All images in one array (upscaled ``scale``× by pixel repetition, white gaps, a wider gap between values),
+    boxes in mosaic pixels, and each row's centre line."""
+    cell = size * scale
+    tops, y = [], 0
+    for r in range(len(rows)):
+        y += GROUP_GAP_PX if r and r % len(KINDS) == 0 else (GAP_PX if r else 0)
+        tops.append(y)
+        y += cell
+    mosaic = np.ones((y, n_cols * cell + (n_cols - 1) * GAP_PX))
+    boxes = []
+    for r, (_, _, images, image_boxes) in enumerate(rows):
+        for c in range(min(n_cols, 0 if images is None else len(images))):
+            x0 = c * (cell + GAP_PX)
+            tile = np.asarray(images[c], dtype=float).reshape(images.shape[-2:])[:size, :size]
+            mosaic[tops[r]:tops[r] + tile.shape[0] * scale, x0:x0 + tile.shape[1] * scale] = np.kron(
+                np.clip(tile, 0, 1), np.ones((scale, scale)))
+            for bx0, by0, bx1, by1 in (image_boxes[c] if image_boxes is not None else []):
+                boxes.append((x0 + bx0 * scale, tops[r] + by0 * scale, (bx1 - bx0) * scale, (by1 - by0) * scale))
+    return mosaic, boxes, [t + cell / 2 for t in tops]
+
+
 def sample_grid(panel: list[dict], title: str) -> Figure:
-    """Rows ``<value> · real`` then ``<value> · synthetic`` for every value of one attribute."""
+    """Rows ``<value> · real`` then ``<value> · synthetic`` for every value of one attribute, one pixel of the
+    figure per pixel of the upscaled mosaic (drawn as a single image: fast, and no resampling)."""
     rows = [(p["value"], kind, p["images"].get(kind), p["boxes"].get(kind)) for p in panel for kind in KINDS]
     n_cols = max([len(imgs) for _, _, imgs, _ in rows if imgs is not None] + [1])
-    size = max([imgs.shape[-1] for _, _, imgs, _ in rows if imgs is not None] + [64])
-    cell = upscale(size) * size / GRID_DPI
-    fig, axes = plt.subplots(len(rows), n_cols, figsize=(cell * n_cols + 1.4, cell * len(rows) + 0.5),
-                             squeeze=False, dpi=GRID_DPI)
-    for r, (value, kind, images, boxes) in enumerate(rows):
-        for c in range(n_cols):
-            has = images is not None and c < len(images)
-            _cell(axes[r][c], images[c] if has else None, boxes[c] if has and boxes is not None else None)
-        label = f"{value}\n{kind}" + ("" if images is not None else "\n(none)")
-        axes[r][0].axis("on")
-        axes[r][0].set_ylabel(label, fontsize=10, rotation=0, ha="right", va="center",
-                              color="#1f4e79" if kind == "real" else "#7f3f00")
-    fig.subplots_adjust(left=1.3 / fig.get_figwidth(), right=0.995, bottom=0.02, top=1 - 0.45 / fig.get_figheight(),
-                        wspace=0.03, hspace=0.06)
-    fig.suptitle(title, fontsize=11, y=1 - 0.1 / fig.get_figheight())
+    size = max((imgs.shape[-1] for _, _, imgs, _ in rows if imgs is not None), default=64)
+    mosaic, boxes, centres = _mosaic(rows, n_cols, size, upscale(size))
+    height_px, width_px = mosaic.shape
+    top_in = 0.4
+    fig = plt.figure(figsize=(width_px / GRID_DPI + LABEL_IN, height_px / GRID_DPI + top_in), dpi=GRID_DPI)
+    ax = fig.add_axes((LABEL_IN / fig.get_figwidth(), 0, width_px / GRID_DPI / fig.get_figwidth(),
+                       height_px / GRID_DPI / fig.get_figheight()))
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="equal")
+    ax.axis("off")
+    for x, y, w, h in boxes:
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, lw=1.3, ec=BOX_COLOUR))
+    for (value, kind, images, _), yc in zip(rows, centres):
+        ax.text(-10, yc, f"{value}\n{kind}" + ("" if images is not None else "\n(none)"), ha="right", va="center",
+                fontsize=10, color="#1f4e79" if kind == "real" else "#7f3f00")
+    fig.suptitle(title, fontsize=11, y=1 - 0.12 / fig.get_figheight())
     return fig
 
 

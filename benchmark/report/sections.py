@@ -8,7 +8,9 @@ resolves them against the run's figures and tables into plain data the templates
 
 Adding a section (e.g. detection) needs no change to the template: register its figure function in
 ``figure_set.FIGURE_BUILDERS``, then ``register_section(Section("detection", "Detection: FROC …",
-lead=("froc_arms",), more=("detection_gallery_*",), reading=...), after="results")``.
+lead=("froc",), more=("detection_gallery_*",), readings=(...,)), after="results")``. Each figure is
+shown once: a figure named exactly (no glob) belongs to the section that names it (the one registered
+last, so ``detection`` takes ``froc`` from ``results``); glob patterns take what is left, in outline order.
 
 Example:
     >>> [s for s in OUTLINES["submission"][:3]]
@@ -94,23 +96,38 @@ def matching(names: Sequence[str], patterns: Sequence[str]) -> list[str]:
     return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
 
 
-def _figures(section: Section, names: list[str]) -> tuple[list[str], list[str]]:
-    lead = matching(names, section.lead)
-    more = [n for n in matching(names, section.more) if n not in lead]
-    return (lead, more) if lead else (more[:1], more[1:])
+def _owners() -> dict[str, str]:
+    """Figures named exactly (no glob) by a section's lead/more belong to it; a later registration wins."""
+    owners = {}
+    for section in SECTIONS.values():
+        for name in section.lead + section.more:
+            if not any(ch in name for ch in "*?["):
+                owners[name] = section.id
+    return owners
+
+
+def _figures(section: Section, names: list[str], taken: set[str]) -> tuple[list[str], list[str]]:
+    """Lead and further figures of a section, each figure placed once in the whole report."""
+    owners = _owners()
+    free = [n for n in names if n not in taken and owners.get(n, section.id) == section.id]
+    lead = matching(free, section.lead)
+    more = [n for n in matching(free, section.more) if n not in lead]
+    lead, more = (lead, more) if lead else (more[:1], more[1:])
+    taken.update(lead + more)
+    return lead, more
 
 
 def build_sections(data: RunData, page: dict, figure_names: list[str], kind: str) -> list[dict]:
-    """The outline of ``kind`` as ``[{id, title, nav, lead, more, reading, tables, body, body_first}]`` (selftest only
+    """The outline of ``kind`` as ``[{id, title, nav, lead, more, reading, tables (ids), body, body_first}]`` (selftest only
     when the run has self-test rows)."""
-    out = []
+    out, taken = [], set()
     for sid in OUTLINES[kind]:
         section = SECTIONS[sid]
         if sid == "selftest" and not page.get("selftest"):
             continue
-        lead, more = _figures(section, figure_names)
+        lead, more = _figures(section, figure_names, taken)
         reading = [sentence for fn in section.readings for sentence in fn(data, page)]
         out.append({"id": sid, "title": section.title, "nav": section.nav or sid, "lead": lead, "more": more,
-                    "reading": reading, "tables": [page["tables"][t] for t in section.tables if t in page["tables"]],
+                    "reading": reading, "tables": [t for t in section.tables if t in page["tables"]],
                     "body": section.body, "body_first": section.body_first})
     return out

@@ -23,8 +23,10 @@ Column = tuple[str, str, bool]
 
 
 def table(table_id: str, caption: str, columns: Sequence[Column], rows: Sequence[dict], *, note: str = "",
-          row_class: str = "") -> dict:
-    """A table spec; each row dict's ``arm``/``attribute`` (when present) feed the filters."""
+          row_class: str = "", optional: Sequence[str] = ()) -> dict:
+    """A table spec; each row dict's ``arm``/``attribute`` (when present) feed the filters; ``optional``
+    columns are left out when no row has a value for them."""
+    columns = [c for c in columns if c[0] not in optional or any(r.get(c[0]) not in (None, "", "–") for r in rows)]
     keys = [c[0] for c in columns]
     return {"id": table_id, "caption": caption, "note": note,
             "columns": [{"key": k, "label": label, "num": num} for k, label, num in columns],
@@ -50,15 +52,17 @@ def comparison_tables(result: dict, metric: str) -> list[dict]:
             ("n", "n", True), ("n_pos", "n_pos", True), ("p", "p", True), ("p_adj", "p adjusted", True),
             ("margin", "p vs α", True), ("significant", "significant", False), ("flag", "flag", False)]
     out = [table("comparisons", f"Primary test family: Δ {metric} vs control, overall and per subgroup "
-                                f"({len(primary)} rows)", cols, primary, row_class="flag",
+                                f"({len(primary)} rows)", cols, primary, row_class="flag", optional=("margin", "flag"),
                  note=f"Method: {'; '.join(sorted({r['method'] for r in primary})) or '–'}. Multiplicity "
                       f"adjustment over this family: {', '.join(sorted({r['adjustment'] for r in primary})) or '–'}.")]
     if other:
-        cols_other = [("metric", "metric", False), ("family", "test family", False)] + cols[:7] + [
+        cols_other = [("metric", "metric", False), ("family", "test family", False), *cols[:2],
+                      ("estimate", "Δ [95% CI]", True), *cols[3:7]] + [
             ("adjustment", "adjustment", False), ("significant", "significant", False)]
         out.append(table("comparisons-other", f"Other test families and metrics ({len(other)} rows)", cols_other,
                          [{**r, "family": r["family"] or short_method(r["method"])} for r in other],
-                         note="Test families: " + "; ".join(sorted({r["method"] for r in other})) + "."))
+                         note="Test families: " + "; ".join(sorted({r["method"] for r in other})) + ".",
+                         optional=("margin",)))
     return out
 
 
@@ -74,8 +78,8 @@ def fairness_table(rows: list[dict]) -> dict:
                  [("metric", "metric", False), ("arm", "arm", False), ("attribute", "attribute", False),
                   ("kind", "kind", False), ("group", "group", False), ("value", "value [95% CI]", True),
                   ("delta", "Δ vs control [95% CI]", True), ("status", "status", False)], rows, row_class="status",
-                 note="status 'undefined (no positives)': the metric has no value for that group, no gap is "
-                      "claimed from it.")
+                 optional=("status",), note="A status such as 'undefined (no positives)' means the metric has no "
+                                            "value for that group; no gap is claimed from it.")
 
 
 def gap_table(rows: list[dict], control: str) -> dict:
