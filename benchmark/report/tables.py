@@ -14,7 +14,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from mammobench.report.context import comparison_row
 from mammobench.report.summary import primary_family
@@ -120,10 +120,15 @@ def selftest_table(rows: list[dict]) -> dict:
                       "that has it and does not count as a failure.")
 
 
+#: further table builders ``fn(result, page, metric) -> [table(...), ...]`` (e.g. a detection section's tables)
+EXTRA_TABLES: list[Callable[[dict, dict, str], list[dict]]] = []
+
+
 def all_tables(result: dict, page: dict, metric: str) -> dict[str, dict]:
     """Every full table of the page by id (``page``: the context rows and the verdict)."""
     tables = comparison_tables(result, metric) + [
         metric_table(page["metrics"]), fairness_table(page["fairness"]),
         gap_table(page["verdict"]["gaps"], page["verdict"]["control"]), interaction_table(page["interactions"]),
         audit_table(page["audits"]), selftest_table(page["selftest"])]
+    tables += [t for build in EXTRA_TABLES for t in build(result, page, metric)]
     return {t["id"]: t for t in tables}
