@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("mammobench.commands.ls", "list tasks, suites, generators, adapters"),
     "validate": ("mammobench.commands.validate", "validate task/suite YAML files"),
     "check-generator": ("mammobench.commands.check_generator", "run the generator conformance suite"),
+    "generators": ("mammobench.commands.generators", "measure the built-in generators (acceptance on the virtual cohort)"),
     "audit": ("mammobench.commands.audit", "audit synthetic data: fidelity, memorisation, leakage, bias"),
     "stats": ("mammobench.commands.stats", "independent statistics (AUC with DeLong CI, paired test)"),
     "report": ("mammobench.commands.report", "re-render a run's report from its files"),

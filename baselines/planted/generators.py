@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -37,8 +36,9 @@ from mammobench.cards import GeneratorCard
 from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.conditions import labels_frame, resolve_conditions, validate_conditions
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
 
-CARDS_PATH = Path(__file__).with_name("cards.yaml")
+CARDS_PATH = resource_path(__package__, "cards.yaml")
 DENSE = ("C", "D")
 
 

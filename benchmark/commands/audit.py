@@ -111,7 +111,8 @@ def _read_config(path: str | None) -> dict:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench audit``."""
     from mammobench.baselines.folder.validate import load_folder
-    from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder, load_timm_encoder
+    from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder
+    from mammobench.audits.timm_encoder import load_timm_encoder
     from mammobench.audits.run import run_audits, summarise
     from mammobench.cards import GeneratorCard
     from mammobench.protocols import SyntheticBatch

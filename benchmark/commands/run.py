@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     """Parse, run, print the report paths."""
     args = build_parser().parse_args(argv)
     from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.run import run
+    from mammobench.pipeline.runner import run
 
     executor, workers = resolve_executor(args.executor, args.workers, args.device)
     paths = run(args.target, profile=args.profile, out=args.out, generators=args.generator, executor=executor,

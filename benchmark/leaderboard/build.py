@@ -22,9 +22,10 @@ import yaml
 from mammobench.errors import ConfigError
 from mammobench.io import atomic_write_text
 from mammobench.leaderboard.verify import verify_bundle
-from mammobench.report.context import fmt_ci, worst_group_change
+from mammobench.report.context import worst_group_change
+from mammobench.report.formatting import fmt_ci
+from mammobench.resources import template_loader
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 OUTPUTS = ("README.md", "index.html")
 STATUS_ORDER = ("fail", "warn", "pass", "skip")
 DEFAULT_DISPLAY = {"title": "MammoBench leaderboard", "description": "", "metric_labels": {"auc": "AUC"},
@@ -130,7 +131,7 @@ def render(leaderboard_dir: str | Path) -> tuple[dict[str, str], BuildReport]:
     report = collect(root)
     display = load_display(root)
     tasks = sorted({r["task"] for r in report.rows})
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), keep_trailing_newline=True,
+    env = jinja2.Environment(loader=template_loader(), keep_trailing_newline=True,
                              autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = lambda v: str(v).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mammobench.errors import SchemaError
 from mammobench.io import read_json, sha256_file
-from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES
+from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES, training_data_problem
 from mammobench.report.provenance import check_signature, compare_files
 from mammobench.results import validate_result
 
@@ -63,23 +63,6 @@ def _tie_problems(path: Path, bundle: dict, result: dict) -> str:
         return f"bundle folder {path.parent.name}/{path.name} does not match {expected[0]}/{expected[1]}"
     if result["task"].get("name") != bundle.get("task"):
         return f"result task {result['task'].get('name')!r} differs from bundle task {bundle.get('task')!r}"
-    return ""
-
-
-def training_data_problem(card: dict, result: dict) -> str:
-    """Reject a generator whose declared training data includes the task's test set (or the whole dataset)."""
-    dataset = str(result["cohort"].get("adapter") or "")
-    task = str(result["task"].get("name") or "")
-    for entry in card.get("training_data") or []:
-        name, _, split = str(entry).partition(":")
-        if name in (dataset, task) and split in ("", "test", "*", "all"):
-            return (f"generator card declares training data '{entry}', which includes the test split of "
-                    f"'{dataset or task}' used by this task")
-    names = {card.get("name")} | {a["arm"] for a in result["arms"] if a.get("generator") == card.get("name")}
-    leaks = [a for a in result["audits"] if a["audit"] == "leakage" and a["status"] == "fail"
-             and a["generator"] in names]
-    if leaks:
-        return f"leakage audit failed: {leaks[0]['check']}: {leaks[0]['message']}"
     return ""
 
 

@@ -117,11 +117,8 @@ def resolve_executor(executor: str, workers: int | None, device: str) -> tuple[s
     cores = os.cpu_count() or 1
     if executor != "auto":
         return executor, int(workers or (min(cores, 4) if executor == "process" else 1))
-    if device == "cuda":
-        return "local", 1
-    if device == "auto":
-        import torch
+    from mammobench.torchutil import resolve_device
 
-        if torch.cuda.is_available():
-            return "local", 1
+    if resolve_device(device).type == "cuda":
+        return "local", 1
     return ("process", int(workers or min(cores, 4))) if cores > 1 else ("local", 1)

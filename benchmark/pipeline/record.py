@@ -1,58 +1,23 @@
 """Provenance of a run and the assembly of ``result.json`` (schema in :mod:`mammobench.results`).
 
+The code version and environment come from :mod:`mammobench.environment` (the one collector).
+
 Example:
-    >>> env = environment("cpu")
-    >>> sorted(k for k in env if k in ("python", "torch", "device"))
-    ['device', 'python', 'torch']
+    >>> timer = StageTimer(lambda line: None)
+    >>> with timer.stage("fit"):
+    ...     pass
+    >>> list(timer.timings)
+    ['fit']
 """
 from __future__ import annotations
 
-import os
-import platform
-import subprocess
 import time
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from mammobench import __version__
+from mammobench.environment import code_version, environment
 from mammobench.io import sha256_file
-
-PACKAGES = ("torch", "timm", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "fairlearn", "pydicom",
-            "ray")
-
-
-def git_sha() -> str:
-    """The checkout's commit (``''`` outside a git checkout), with ``-dirty`` when files changed."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return f"{sha}-dirty" if sha and dirty else sha
-
-
-def environment(device: str) -> dict[str, Any]:
-    """Python, platform, package versions, device and CPU count."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    env = {"python": platform.python_version(), "platform": platform.platform(), "device": device,
-           "cpu_count": os.cpu_count() or 1, "packages": versions,
-           "torch": versions.get("torch", ""), "timm": versions.get("timm", "")}
-    if device == "cuda":
-        import torch
-
-        env["gpu"] = torch.cuda.get_device_name(0)
-    return env
-
 
 class StageTimer:
     """Times named stages and prints progress lines (``[12.3s] stage: message``) to a log function."""
@@ -94,7 +59,7 @@ def build_result(*, run_id: str, task, config_sha: str, profile: str, seeds: lis
     result = minimal_result(run_id)
     result.update({
         "simulated": task.dataset.adapter == "virtual_cohort",
-        "benchmark": {"version": __version__, "git_sha": git_sha()},
+        "benchmark": code_version(),
         "task": {"name": task.task, "version": task.version, "config_sha256": config_sha, "kind": "image_label",
                  "positive": list(task.target.positive), "description": task.description,
                  "primary_metric": task.metrics.primary},

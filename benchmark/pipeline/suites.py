@@ -1,6 +1,6 @@
 """Finding tasks and suites: the ``tasks/`` folder, extra folders, and ``tasks/suites.yaml``.
 
-Task folders are discovered under the repository's ``tasks/`` and under every folder listed in the
+Task folders are discovered under the built-in tasks (``mammobench.tasks``, the repository's ``tasks/``) and under every folder listed in the
 ``MAMMOBENCH_TASKS_PATH`` environment variable (``os.pathsep``-separated). A name that is a path to a
 ``task.yaml`` (or its folder) is loaded directly.
 
@@ -19,8 +19,9 @@ from pathlib import Path
 
 from mammobench.errors import ConfigError
 from mammobench.pipeline.config import PROFILE_NAMES, TaskConfig, load_task, read_yaml
+from mammobench.resources import builtin_tasks_dir
 
-BUILTIN_TASKS = Path(__file__).resolve().parents[2] / "tasks"
+BUILTIN_TASKS = builtin_tasks_dir()
 _SUITE_KEYS = ("version", "description", "tasks", "profile")
 
 

@@ -29,8 +29,9 @@ from typing import Any
 import yaml
 
 from mammobench.errors import ConfigError
+from mammobench.resources import checklists_dir
 
-CHECKLIST_DIR = Path(__file__).resolve().parents[2] / "reports" / "checklists"
+CHECKLIST_DIR = checklists_dir()
 RULES = ("result", "records", "figure", "file", "plan")
 RECORD_LISTS = ("metrics", "comparisons", "fairness", "interactions", "audits", "selftest")
 ITEM_KEYS = {"id", "source", "text", "evidence"}

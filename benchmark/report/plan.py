@@ -78,12 +78,6 @@ def check_analysis_plan(run_dir: str | Path, expected_sha: str) -> bool:
     return bool(expected_sha) and path.is_file() and sha256_file(path) == expected_sha
 
 
-def load_analysis_plan(run_dir: str | Path) -> dict:
-    """Read and validate the frozen plan of a run."""
-    path = Path(run_dir) / PLAN_FILE
-    return validate_plan(read_json(path), source=str(path))
-
-
 def plan_status(run_dir: str | Path, result: dict) -> dict:
     """What the report shows: hash recorded, hash now, match, written before the test read."""
     recorded = result.get("analysis_plan", {}).get("sha256", "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mammobench.report.context import fmt, fmt_ci
+from mammobench.report.formatting import fmt, fmt_ci
 from mammobench.report.evidence import RunData
 from mammobench.report.figure_set import control_arm, primary_metric, subgroup_attributes
 from mammobench.report.summary import primary_family

@@ -29,8 +29,8 @@ from mammobench.report.figure_set import build_figures, primary_metric
 from mammobench.report.sections import build_sections
 from mammobench.report.summary import verdict
 from mammobench.report.tables import all_tables
+from mammobench.resources import template_loader
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 KINDS = ("auto", "predeployment", "submission")
 
 
@@ -41,8 +41,8 @@ def _md_escape(value: object) -> str:
 
 
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """Jinja2 environment over ``reports/templates`` with autoescape on for HTML."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir or TEMPLATE_DIR)),
+    """Jinja2 environment over the packaged templates (``reports/templates``) or ``template_dir``; autoescape on for HTML."""
+    env = jinja2.Environment(loader=template_loader(template_dir),
                              autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                                                  default_for_string=True, default=False),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,

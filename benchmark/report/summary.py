@@ -15,7 +15,8 @@ Example:
 from __future__ import annotations
 
 from mammobench.evaluation.primary import primary_comparisons
-from mammobench.report.context import fmt, fmt_ci, fmt_p, worst_group_change
+from mammobench.report.context import worst_group_change
+from mammobench.report.formatting import fmt, fmt_ci, fmt_p
 from mammobench.report.evidence import RunData
 from mammobench.report.figure_set import control_arm, primary_metric, subgroup_attributes
 from mammobench.report.gaps import gap_rows

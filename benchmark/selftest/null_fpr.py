@@ -60,7 +60,7 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
         ConfigError: ``repeats`` < 1 or an unknown profile.
     """
     from mammobench.errors import ConfigError
-    from mammobench.pipeline.run import run_task
+    from mammobench.pipeline.runner import run_task
     from mammobench.results import load_result
     from mammobench.selftest.runner import _register, selftest_task, trial_cohort_dir
     from mammobench.selftest.trials import TRIALS

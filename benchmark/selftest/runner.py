@@ -1,6 +1,6 @@
 """``run_selftest``: planted generators through the pipeline, one shared run, a verdict table.
 
-One pipeline run (:func:`mammobench.pipeline.run.run_task`) on the task's cohort trains the control
+One pipeline run (:func:`mammobench.pipeline.runner.run_task`) on the task's cohort trains the control
 arm and the comparison trials' arms (helpful, harmful, null) — so they share one cohort, one image
 cache and the control arm's cells. The audit trials (memoriser, leaker, biased, off-condition) need
 no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
@@ -235,7 +235,7 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
         ConfigError: unknown trial or profile.
     """
     from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.run import run_task
+    from mammobench.pipeline.runner import run_task
     from mammobench.results import load_result
 
     _register()

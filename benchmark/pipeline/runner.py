@@ -161,12 +161,12 @@ def run_task(task: TaskConfig, *, profile: str = "quick", out: str | os.PathLike
              cohort_dir: str | None = None, resume: bool = True, device: str = "auto", threads: int | None = None,
              log: Log = _stderr) -> Path:
     """Run one task end to end into ``out/<run_id>``; return the run folder."""
-    from mammobench.training.train import select_device
+    from mammobench.torchutil import resolve_device
 
     settings = profile_settings(profile, task.profiles)
     run_dir = Path(out) / default_run_id(task, profile, generators)
     _prepare_run_dir(run_dir, resume)
-    device = select_device(device)
+    device = str(resolve_device(device))
     threads = threads or 1  # one torch thread per cell: fastest under load, identical on every executor
     timer = StageTimer(log)
     timer.say(f"run {run_dir} (task {task.task}, profile {profile}, executor {executor}, device {device})")
