@@ -48,7 +48,7 @@ def _colour(arms: list[str], arm: str) -> str:
 def _forest_figures(data: RunData, metric: str) -> dict:
     """The headline Δ forest plot (primary test family) and the per-subgroup metric values, arms dodged."""
     from mammobench.report.forest import forest_rows, grouped_forest
-    from mammobench.report.summary import primary_family
+    from mammobench.report.evidence import primary_family
 
     control, attributes = control_arm(data), subgroup_attributes(data)
     arms = [a["arm"] for a in data.result["arms"]]

@@ -17,7 +17,7 @@ import numpy as np
 from mammobench.report.formatting import fmt, fmt_ci
 from mammobench.report.evidence import RunData
 from mammobench.report.figure_set import control_arm, primary_metric, subgroup_attributes
-from mammobench.report.summary import primary_family
+from mammobench.report.evidence import primary_family
 
 
 def verdict_reading(data: RunData | None, page: dict) -> list[str]:

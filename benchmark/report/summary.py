@@ -14,23 +14,13 @@ Example:
 """
 from __future__ import annotations
 
-from mammobench.evaluation.primary import primary_comparisons
 from mammobench.report.context import worst_group_change
 from mammobench.report.formatting import fmt, fmt_ci, fmt_p
-from mammobench.report.evidence import RunData
+from mammobench.report.evidence import RunData, primary_family
 from mammobench.report.figure_set import control_arm, primary_metric, subgroup_attributes
 from mammobench.report.gaps import gap_rows
 
 BADGE_ORDER = ("fail", "warn", "skip", "pass")
-
-
-def primary_family(result: dict, arm: str, metric: str) -> list[dict]:
-    """The arm's comparisons in the primary test family: records flagged ``primary`` when the producer
-    marks families, else the family :mod:`mammobench.evaluation.primary` derives."""
-    comps = [c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric]
-    if any("primary" in c for c in comps):
-        return [c for c in comps if c.get("primary")]
-    return primary_comparisons(result, arm, metric) or comps
 
 
 def margin(comparison: dict, alpha: float) -> dict:

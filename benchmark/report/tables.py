@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from mammobench.report.context import comparison_row
-from mammobench.report.summary import primary_family
+from mammobench.report.evidence import primary_family
 
 Column = tuple[str, str, bool]
 
