@@ -13,7 +13,7 @@ Example:
     >>> rows = forest_rows(recs, value_key="estimate", attributes=[])
     >>> rows[0]["label"], rows[0]["points"]["gen"]["value"]
     ('overall (n 100, pos 30)', 0.02)
-    >>> grouped_forest(rows, ["gen"], title="Δ auc", value_label="Δ auc", ref=0.0).get_figheight() > 1
+    >>> bool(grouped_forest(rows, ["gen"], title="Δ auc", value_label="Δ auc", ref=0.0).get_figheight() > 1)
     True
 """
 from __future__ import annotations
