@@ -37,11 +37,7 @@ def open_page(path: Path, width: int = 1200) -> Iterator[tuple[object, list[str]
         with sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
                                                         args=ARGS, viewport={"width": width, "height": 900})
-            page = ctx.new_page()
-            page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-            page.goto(path.resolve().as_uri(), wait_until="load")
+            page = _load_watched(ctx, path, errors)
             yield page, errors
             ctx.close()
     finally:
@@ -74,11 +70,17 @@ def _open(path: Path, *, javascript: bool, width: int, height: int) -> Iterator[
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             ctx = browser.new_context(viewport={"width": width, "height": height}, java_script_enabled=javascript)
-            page = ctx.new_page()
-            page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-            page.goto(path.resolve().as_uri(), wait_until="load")
+            page = _load_watched(ctx, path, errors)
             yield page, errors
         finally:
             browser.close()
+
+
+def _load_watched(ctx, path: Path, errors: list[str]):
+    """A new page of ``ctx`` that records console errors, page errors and failed requests, loaded with ``path``."""
+    page = ctx.new_page()
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    return page
