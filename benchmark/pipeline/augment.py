@@ -3,13 +3,17 @@
 For every synthetic arm (generator × ratio) this writes, once (a resumed run reuses them):
 
 * ``synthetic/<arm>__r<ratio>.npz`` — the images the arm's cells train on (see ``arms.save_synthetic``);
-* ``samples/<arm>.npz`` — small real vs synthetic grids per condition for the report
-  (arrays ``real__<attr>=<value>`` and ``synthetic__<attr>=<value>``, ``[k, H, W]`` in [0, 1]);
+* ``samples/<arm>.npz`` — real vs synthetic examples per condition for the report's sample grids
+  (arrays ``real__<attr>=<value>`` and ``synthetic__<attr>=<value>``, ``[k, H, W]`` in [0, 1], and
+  ``boxes_real__<attr>=<value>`` / ``boxes_synthetic__<attr>=<value>``, ``[k, m, 4]`` lesion boxes
+  ``x0, y0, x1, y1`` in those images' pixels, NaN-padded to the most findings of one image);
 * ``audits/<arm>.json`` — the audit records of :func:`mammobench.audits.run_audits`.
 
 Example:
     >>> sorted(sample_conditions(__import__("pandas").DataFrame({"density": ["A", "D"], "label": ["normal"] * 2})))
     ['density=A', 'density=D', 'label=normal']
+    >>> finding_boxes([[{"box": [1, 2, 5, 6]}], []]).shape
+    (2, 1, 4)
 """
 from __future__ import annotations
 
@@ -27,31 +31,54 @@ from mammobench.pipeline.cells import format_ratio
 from mammobench.protocols import SyntheticBatch, TrainView
 
 logger = logging.getLogger(__name__)
-GRID_ATTRIBUTES = ("density", "label")
-PER_CONDITION = 4
+GRID_ATTRIBUTES = ("density", "lesion_type", "label")
+PER_CONDITION = 8  # a radiologist judges texture on a handful of images per condition, not on 4
+NO_LESION = ("", "none", "nan")
 
 
 def sample_conditions(labels: pd.DataFrame) -> list[str]:
-    """The ``attr=value`` conditions present in a labels table (for sample grids)."""
-    return [f"{a}={v}" for a in GRID_ATTRIBUTES if a in labels for v in sorted(labels[a].astype(str).unique()) if v]
+    """The ``attr=value`` conditions present in a labels table (for sample grids; lesion type ``none`` is
+    the ``label=normal`` row)."""
+    return [f"{a}={v}" for a in GRID_ATTRIBUTES if a in labels for v in sorted(labels[a].astype(str).unique())
+            if v and not (a == "lesion_type" and v in NO_LESION)]
+
+
+def finding_boxes(findings: list) -> np.ndarray:
+    """``[k, m, 4]`` float32 boxes (``x0, y0, x1, y1``) of k images' findings, NaN-padded to the longest list."""
+    from mammobench.data.manifest import parse_findings
+
+    boxes = [[f["box"] for f in parse_findings(fs) if f.get("box") is not None] for fs in findings]
+    out = np.full((len(boxes), max([len(b) for b in boxes] + [1]), 4), np.nan, dtype=np.float32)
+    for i, image_boxes in enumerate(boxes):
+        if image_boxes:
+            out[i, :len(image_boxes)] = image_boxes
+    return out
 
 
 def _pick(images: np.ndarray, labels: pd.DataFrame, condition: str) -> np.ndarray:
+    """Up to PER_CONDITION row indices of ``condition``, spread over the table by a fixed seed."""
     attr, value = condition.split("=", 1)
-    idx = np.flatnonzero(labels[attr].astype(str).to_numpy() == value)[:PER_CONDITION]
-    return np.asarray(images[idx], dtype=np.float32).reshape(len(idx), *images.shape[-2:])
+    idx = np.flatnonzero(labels[attr].astype(str).to_numpy() == value)
+    return np.sort(np.random.default_rng(0).choice(idx, min(PER_CONDITION, len(idx)), replace=False))
+
+
+def _add(arrays: dict, kind: str, cond: str, images: np.ndarray, findings: list | None, idx: np.ndarray) -> None:
+    arrays[f"{kind}__{cond}"] = np.asarray(images[idx], dtype=np.float32).reshape(len(idx), *images.shape[-2:])
+    if findings is not None:
+        arrays[f"boxes_{kind}__{cond}"] = finding_boxes([findings[i] for i in idx])
 
 
 def write_samples(run_dir: Path, arm: str, view: TrainView, batch: SyntheticBatch) -> Path:
-    """Real and synthetic example images per condition → ``samples/<arm>.npz``."""
+    """Real and synthetic example images (and their lesion boxes) per condition → ``samples/<arm>.npz``."""
     import io
 
     real_labels = view.manifest
+    synth_findings = batch.labels["findings"].tolist() if "findings" in batch.labels else None
     arrays: dict[str, np.ndarray] = {}
     for cond in sample_conditions(batch.labels):
-        arrays[f"synthetic__{cond}"] = _pick(batch.images, batch.labels, cond)
+        _add(arrays, "synthetic", cond, batch.images, synth_findings, _pick(batch.images, batch.labels, cond))
         if cond.split("=")[0] in real_labels:
-            arrays[f"real__{cond}"] = _pick(view.images, real_labels, cond)
+            _add(arrays, "real", cond, view.images, view.findings, _pick(view.images, real_labels, cond))
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     path = Path(run_dir) / "samples" / f"{arm}.npz"
@@ -84,7 +111,7 @@ def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, see
               "density_mix": batch.labels["density"].astype(str).value_counts().to_dict()
               if "density" in batch.labels else {}}
     atomic_write_json(meta_path, record)
-    write_samples(run_dir, arm.arm, view, _load_batch(path))
+    write_samples(run_dir, arm.arm, view, batch)  # the batch as sampled: its labels carry the findings
     return _load_batch(path), read_json(meta_path)
 
 

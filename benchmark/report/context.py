@@ -33,20 +33,31 @@ def metric_rows(result: dict) -> list[dict]:
     recs = [m for m in result["metrics"] if m.get("seed") is None]
     recs.sort(key=lambda m: (m["metric"], str(m.get("split")), str(m["arm"]), m.get("attribute") is not None,
                              str(m.get("attribute")), str(m.get("group")), m.get("fpi") or 0))
-    return [{"metric": m["metric"] + (f" @ {m['fpi']} FPI" if m.get("fpi") is not None else ""), "split": m.get("split"), "arm": m["arm"], "group": _group_label(m),
+    return [{"metric": m["metric"] + (f" @ {m['fpi']} FPI" if m.get("fpi") is not None else ""), "split": m.get("split"),
+             "arm": m["arm"], "group": _group_label(m), "attribute": m.get("attribute") or "overall",
              "value": fmt_ci(m.get("value"), m.get("ci_low"), m.get("ci_high")), "n": fmt(m.get("n")),
              "n_pos": fmt(m.get("n_pos")), "status": m.get("status") or ""} for m in recs]
+
+
+def comparison_row(c: dict) -> dict:
+    """One paired comparison as a table row (Δ with CI, n, raw and adjusted p, margin, borderline flag)."""
+    p = c.get("p_adjusted") if c.get("p_adjusted") is not None else c.get("p_value", c.get("p"))
+    threshold = c.get("threshold", c.get("alpha"))
+    return {"metric": c["metric"], "arm": c["arm"], "control": c["control"], "group": _group_label(c),
+            "attribute": c.get("attribute") or "overall",
+            "estimate": fmt_ci(c.get("estimate"), c.get("ci_low"), c.get("ci_high")), "n": fmt(c.get("n")),
+            "n_pos": fmt(c.get("n_pos")), "p": fmt_p(c.get("p_value")), "p_adj": fmt_p(c.get("p_adjusted")),
+            "adjustment": c.get("adjustment") or "", "significant": fmt(c.get("significant")),
+            "method": c.get("method") or "", "family": c.get("family") or "",
+            "margin": f"{fmt_p(p)} vs {fmt(threshold, 2)}" if threshold is not None and p is not None else "–",
+            "flag": "borderline" if c.get("borderline") else ""}
 
 
 def comparison_rows(result: dict) -> list[dict]:
     """Paired arm-vs-control comparisons with raw and adjusted p-values."""
     recs = sorted(result["comparisons"], key=lambda c: (c["metric"], c["arm"], c.get("attribute") is not None,
                                                          str(c.get("attribute")), str(c.get("group"))))
-    return [{"metric": c["metric"], "arm": c["arm"], "control": c["control"], "group": _group_label(c),
-             "estimate": fmt_ci(c.get("estimate"), c.get("ci_low"), c.get("ci_high")), "n": fmt(c.get("n")),
-             "n_pos": fmt(c.get("n_pos")), "p": fmt_p(c.get("p_value")), "p_adj": fmt_p(c.get("p_adjusted")),
-             "adjustment": c.get("adjustment") or "", "significant": fmt(c.get("significant")),
-             "method": c.get("method") or ""} for c in recs]
+    return [comparison_row(c) for c in recs]
 
 
 def fairness_rows(result: dict) -> list[dict]:
@@ -54,7 +65,7 @@ def fairness_rows(result: dict) -> list[dict]:
     return [{"metric": f["metric"], "arm": f["arm"], "attribute": f.get("attribute"), "kind": f.get("kind"),
              "group": f.get("group") or "", "value": fmt_ci(f.get("value"), f.get("ci_low"), f.get("ci_high")),
              "delta": fmt_ci(f.get("delta_vs_control"), f.get("delta_ci_low"), f.get("delta_ci_high"))
-             if f.get("delta_vs_control") is not None else "–"}
+             if f.get("delta_vs_control") is not None else "–", "status": f.get("status") or f.get("flag") or ""}
             for f in sorted(result["fairness"], key=lambda f: (f["metric"], f["arm"], str(f.get("attribute")),
                                                                 str(f.get("kind"))))]
 
@@ -73,18 +84,6 @@ def audit_rows(result: dict) -> list[dict]:
     return [{"generator": a["generator"], "audit": a["audit"], "check": a["check"], "status": a["status"],
              "value": fmt(a.get("value")), "threshold": fmt(a.get("threshold")), "message": a["message"],
              "evidence": _evidence_text(a.get("evidence"))} for a in result["audits"]]
-
-
-def _call(comparison: dict | None) -> str:
-    """improves / harms when the evaluator's multiplicity-controlled decision says so; the CI alone is flagged."""
-    if comparison is None or comparison.get("ci_low") is None or comparison.get("ci_high") is None:
-        return "no paired comparison recorded"
-    direction = "improves" if comparison["ci_low"] > 0 else "harms" if comparison["ci_high"] < 0 else ""
-    if not direction:
-        return "no detectable change"
-    if comparison.get("significant") is False:
-        return f"{direction} (95% CI excludes 0; not significant after {comparison.get('adjustment') or 'adjustment'})"
-    return direction
 
 
 def worst_group_change(result: dict, arm: str, metric: str, control: str | None = None) -> dict | None:
@@ -110,49 +109,6 @@ def worst_group_change(result: dict, arm: str, metric: str, control: str | None 
     c = comps[(m["attribute"], m["group"])]
     return {"attribute": m["attribute"], "group": m["group"], "delta": c["estimate"], "ci_low": c.get("ci_low"),
             "ci_high": c.get("ci_high")}
-
-
-def _verdict_for_arm(result: dict, arm: str, metric: str, control: str) -> dict:
-    from mammobench.evaluation.primary import primary_comparisons
-
-    family = primary_comparisons(result, arm, metric) or [c for c in result["comparisons"] if c["arm"] == arm
-                                                          and c["metric"] == metric]
-    overall = next((c for c in family if c.get("attribute") is None), None)
-    worst = worst_group_change(result, arm, metric, control)
-    return {"arm": arm, "call": _call(overall),
-            "overall": fmt_ci(overall["estimate"], overall["ci_low"], overall["ci_high"]) if overall else "–",
-            "n": fmt(overall.get("n")) if overall else "–", "n_pos": fmt(overall.get("n_pos")) if overall else "–",
-            "p_adj": fmt_p(overall.get("p_adjusted")) if overall else "–",
-            "method": str(overall.get("method", "")) if overall else "",
-            "worst": f"{worst['attribute']} = {worst['group']}: {fmt_ci(worst['delta'], worst['ci_low'], worst['ci_high'])}"
-            if worst else "–"}
-
-
-def _criteria(result: dict, plan: dict) -> list[dict]:
-    """Pre-specified acceptance criteria (plan ``acceptance_criteria``) checked against metric records."""
-    out = []
-    for crit in plan.get("acceptance_criteria") or []:
-        stat, op, thr = crit.get("statistic", "ci_low"), crit.get("op", ">="), crit.get("threshold")
-        rec = next((m for m in result["metrics"] if m["metric"] == crit.get("metric") and m.get("seed") is None
-                    and m["arm"] == crit.get("arm", m["arm"]) and m.get("attribute") == crit.get("attribute")
-                    and m.get("group") == crit.get("group") and m.get("split", "test") == "test"), None)
-        value = rec.get(stat) if rec else None
-        met = None if value is None or thr is None else (value >= thr if op == ">=" else value <= thr)
-        out.append({"criterion": f"{crit.get('metric')} {stat} ({_group_label(crit)}, arm {crit.get('arm', 'any')}) "
-                                 f"{op} {thr}", "observed": fmt_ci(rec["value"], rec["ci_low"], rec["ci_high"])
-                    if rec else "not computed", "met": "yes" if met else "no" if met is False else "unknown"})
-    return out
-
-
-def verdict(data: RunData) -> dict:
-    """Summary verdict: per-arm call on the primary metric, acceptance criteria, audit outcome counts."""
-    result, metric, control = data.result, primary_metric(data), control_arm(data)
-    arms = [a["arm"] for a in result["arms"] if a["arm"] != control]
-    statuses = [a["status"] for a in result["audits"]]
-    return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric, control) for a in arms],
-            "gaps": gap_rows(result, metric, control),
-            "criteria": _criteria(result, data.plan.get("plan", {})),
-            "audits": {s: statuses.count(s) for s in ("fail", "warn", "pass", "skip")}}
 
 
 def generator_cards(result: dict) -> list[dict]:
@@ -209,7 +165,7 @@ def build_context(data: RunData, figures: dict[str, dict], checklists: list[dict
         "kind": kind, "kind_title": KIND_TITLES[kind], "run_id": result["run_id"], "created": result["created"],
         "simulated": result["simulated"], "profile": result["profile"], "task": result["task"],
         "title": f"{KIND_TITLES[kind]}: {result['task'].get('name', '')}" + (f" — {', '.join(gens)}" if gens else ""),
-        "verdict": verdict(data), "cohort": result["cohort"], "arms": arm_rows(result),
+        "cohort": result["cohort"], "arms": arm_rows(result),
         "plan": data.plan, "metrics": metric_rows(result), "comparisons": comparison_rows(result),
         "fairness": fairness_rows(result), "interactions": [
             {**i, "p": fmt_p(i.get("p_value")), "statistic": fmt(i.get("statistic"))} for i in result["interactions"]],

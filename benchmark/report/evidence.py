@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mammobench.errors import DataError, SchemaError
+from mammobench.evaluation.primary import primary_comparisons
 from mammobench.io import read_json
 from mammobench.report.plan import plan_status
 from mammobench.results import load_result
@@ -195,3 +196,12 @@ def characteristics(predictions: pd.DataFrame, attributes: list[str]) -> list[di
                 row[split] = f"{c.get(group, 0)} ({100 * c.get(group, 0) / total:.0f}%)"
             rows.append(row)
     return rows
+
+
+def primary_family(result: dict, arm: str, metric: str) -> list[dict]:
+    """The arm's comparisons in the primary test family: records flagged ``primary`` when the producer
+    marks families, else the family :mod:`mammobench.evaluation.primary` derives."""
+    comps = [c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric]
+    if any("primary" in c for c in comps):
+        return [c for c in comps if c.get("primary")]
+    return primary_comparisons(result, arm, metric) or comps

@@ -1,16 +1,20 @@
 """Build every report figure of a run from its :class:`RunData` (names, PNG bytes, captions).
 
-Each entry of :func:`build_figures` is ``{"png": bytes, "caption": str, "anchor": "fig-<name>"}``
-so checklist items and tables can link to ``#fig-<name>``. Figures whose data the run lacks are
-simply absent (the report says so), never drawn from made-up numbers.
+Each entry of :func:`build_figures` is ``{"png": bytes, "caption": str, "anchor": "fig-<name>",
+"gallery": bool}`` so checklist items and tables can link to ``#fig-<name>``. Figures whose data the
+run lacks are simply absent (the report says so), never drawn from made-up numbers. The figure
+functions are registered in one place, :data:`FIGURE_BUILDERS`; a new figure (e.g. the detection
+section's FROC overlay) is one more entry there and a name in its section (``report/sections.py``).
 
 Example:
-    >>> sorted(build_figures.__annotations__)  # doctest: +ELLIPSIS
-    ['data', 'return']
+    >>> [b.gallery for b in FIGURE_BUILDERS].count(True)
+    2
 """
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+from typing import Callable
+
 import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -42,24 +46,33 @@ def _colour(arms: list[str], arm: str) -> str:
 
 
 def _forest_figures(data: RunData, metric: str) -> dict:
+    """The headline Δ forest plot (primary test family) and the per-subgroup metric values, arms dodged."""
+    from mammobench.report.forest import forest_rows, grouped_forest
+    from mammobench.report.evidence import primary_family
+
+    control, attributes = control_arm(data), subgroup_attributes(data)
     arms = [a["arm"] for a in data.result["arms"]]
-    recs = [m for m in data.result["metrics"] if m["metric"] == metric and m.get("split") == "test"
-            and m.get("seed") is None and m.get("value") is not None]
-    rows = [{"label": f"{m['arm']} · {m['attribute'] or 'overall'}={m['group'] or 'all'}", **m,
-             "colour": _colour(arms, m["arm"])} for m in sorted(recs, key=_group_key)]
+    colours = {a: _colour(arms, a) for a in arms}
     out = {}
-    if rows:
-        out["forest"] = (F.forest_plot(rows, f"{metric} per subgroup (test, 95% CI)", metric),
-                         f"{metric} overall and per pre-specified subgroup for every arm, with n, positives and 95% CI.")
-    comps = [c for c in data.result["comparisons"] if c["metric"] == metric and c.get("estimate") is not None]
-    drows = [{"label": f"{c['arm']} · {c['attribute'] or 'overall'}={c['group'] or 'all'}", "value": c["estimate"],
-              "ci_low": c["ci_low"], "ci_high": c["ci_high"], "n": c.get("n"), "n_pos": c.get("n_pos"),
-              "colour": _colour(arms, c["arm"])} for c in sorted(comps, key=_group_key)]
-    if drows:
-        out["forest_delta"] = (F.forest_plot(drows, f"change in {metric} vs control (paired, 95% CI)",
-                                             f"Δ {metric}", ref=0.0),
-                               f"Change in {metric} under augmentation against the control arm, per subgroup, "
-                               "with paired 95% CIs.")
+    family = [c for a in arms if a != control for c in primary_family(data.result, a, metric)]
+    if any(c.get("estimate") is not None for c in family):
+        methods = sorted({str(c.get("method", "")).split(" (")[0] for c in family})
+        out["forest_delta"] = (
+            grouped_forest(forest_rows(family, value_key="estimate", attributes=attributes),
+                           [a for a in arms if a != control], colours=colours, ref=0.0, significance_legend=True,
+                           title=f"Δ {metric} vs control ({control}), 95% CI — {', '.join(methods)}",
+                           value_label=f"Δ {metric} (arm − {control}); right of the dashed line = better"),
+            f"Change in {metric} against the control arm, overall and per pre-specified subgroup, for every arm "
+            "(primary test family, paired 95% CIs; hollow markers are not significant after multiplicity "
+            "adjustment).")
+    recs = [m for m in data.result["metrics"] if m["metric"] == metric and m.get("split") == "test"
+            and m.get("seed") is None]
+    if any(m.get("value") is not None for m in recs):
+        out["forest"] = (grouped_forest(forest_rows(recs, value_key="value", attributes=attributes), arms,
+                                        colours=colours, title=f"{metric} per subgroup (test split, 95% CI)",
+                                        value_label=metric),
+                         f"{metric} overall and per pre-specified subgroup for every arm, with n, positives and "
+                         "95% CI.")
     return out
 
 
@@ -131,18 +144,14 @@ def _froc_figure(data: RunData) -> dict:
     return {"froc": (F.froc_curves(curves), "FROC: lesion sensitivity vs false positives per image.")} if curves else {}
 
 
-def _image_figures(data: RunData) -> dict:
+def _sample_figures(data: RunData) -> dict:
+    from mammobench.report.sample_grids import sample_figures
+
+    return sample_figures(data.samples)
+
+
+def _gallery_figures(data: RunData) -> dict:
     out = {}
-    for name, arrays in data.samples.items():
-        conds = sorted({k.split("__", 1)[1] for k in arrays if "__" in k})
-        rows = {}
-        for cond in conds:
-            for kind in ("real", "synthetic"):
-                if f"{kind}__{cond}" in arrays:
-                    rows[f"{kind}\n{cond}"] = arrays[f"{kind}__{cond}"]
-        if rows:
-            out[f"samples_{name}"] = (F.image_grid(rows, f"real vs synthetic per condition: {name}"),
-                                      f"Real and synthetic sample images per condition ({name}).")
     for key, arr in data.audit_arrays.items():
         slug = key.replace("/", "_")
         if {"synthetic", "nearest", "similarity"} <= set(arr):
@@ -203,21 +212,50 @@ def _partition_figures(data: RunData) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class FigureBuilder:
+    """One registered figure function: ``fn(data, metric) -> {name: (Figure, caption)}``.
+
+    ``gallery`` figures (image grids) are written at ``dpi`` as files beside the report and linked from
+    it; the others are small charts embedded in the HTML (and written as files too).
+    """
+
+    fn: Callable[[RunData, str], dict]
+    gallery: bool = False
+    dpi: int = 80
+
+
+#: every report figure, in report order; a new figure is one entry here plus its section in sections.py
+FIGURE_BUILDERS: list[FigureBuilder] = [
+    FigureBuilder(lambda d, m: _cohort_figure(d)),
+    FigureBuilder(lambda d, m: _partition_figures(d)),
+    FigureBuilder(_forest_figures, dpi=100),
+    FigureBuilder(lambda d, m: _roc_figures(d)),
+    FigureBuilder(lambda d, m: _froc_figure(d)),
+    FigureBuilder(lambda d, m: _calibration_figure(d)),
+    FigureBuilder(lambda d, m: _sample_figures(d), gallery=True, dpi=100),
+    FigureBuilder(lambda d, m: _gallery_figures(d), gallery=True, dpi=100),
+    FigureBuilder(_audit_figures),
+]
+
+
+def _cohort_figure(data: RunData) -> dict:
+    flow = data.result["cohort"].get("flow")
+    return {"cohort_flow": (F.cohort_flow(flow), "Cohort flow: patients and images after each inclusion/exclusion "
+                                                 "rule.")} if flow else {}
+
+
 def build_figures(data: RunData) -> dict[str, dict]:
-    """All figures the run's files support, in report order."""
+    """All figures the run's files support, in report order: ``{name: {png, caption, anchor, gallery}}``."""
     metric = primary_metric(data)
-    built: dict = {}
-    if data.result["cohort"].get("flow"):
-        built["cohort_flow"] = (F.cohort_flow(data.result["cohort"]["flow"]),
-                                "Cohort flow: patients and images after each inclusion/exclusion rule.")
     out = {}
-    for part in (_partition_figures, lambda d: _forest_figures(d, metric), _roc_figures, _froc_figure,
-                 _calibration_figure, _image_figures, lambda d: _audit_figures(d, metric)):
-        built.update(part(data))
-        for name, (fig, caption) in built.items():  # to PNG (and closed) as soon as drawn
-            out[name] = {"png": F.figure_png(fig), "caption": caption, "anchor": f"fig-{name}"}
-        built = {}
+    for builder in FIGURE_BUILDERS:
+        for name, (fig, caption) in builder.fn(data, metric).items():  # to PNG (and closed) as soon as drawn
+            png = F.figure_png(fig, dpi=builder.dpi)
+            out[name] = {"png": png if builder.gallery else F.compact_png(png), "caption": caption,
+                         "anchor": f"fig-{name}", "gallery": builder.gallery}
     return out
 
 
-__all__ = ["build_figures", "primary_metric", "control_arm", "subgroup_attributes", "np"]
+__all__ = ["FIGURE_BUILDERS", "FigureBuilder", "build_figures", "primary_metric", "control_arm",
+           "subgroup_attributes"]

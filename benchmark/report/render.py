@@ -1,8 +1,10 @@
-"""Render a run's report — ``report.html`` (one self-contained file), ``report.md``, ``report.json``.
+"""Render a run's report — ``report.html``, ``report.md``, ``report.json`` and ``figures/*.png``.
 
 The report is a pure function of the run folder's files: re-rendering an unchanged run gives
-byte-identical outputs. The HTML embeds figures as base64 PNG data URIs, inlines its CSS, loads
-nothing from the network (a Content-Security-Policy forbids it) and runs no script.
+byte-identical outputs. The HTML embeds its charts as base64 PNG data URIs and links the image
+galleries (sample grids, memorisation pairs) as ``figures/*.png`` beside it, so it stays small; it
+inlines its CSS and one script (collapse, sort, filter) that its Content-Security-Policy admits by
+hash, and loads nothing from the network. Without JavaScript every section shows expanded.
 
 Example:
     >>> paths = render_report("runs/quick-2026-01-01")  # doctest: +SKIP
@@ -12,6 +14,8 @@ Example:
 from __future__ import annotations
 
 import base64
+import hashlib
+import struct
 from pathlib import Path
 
 import jinja2
@@ -21,7 +25,10 @@ from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_te
 from mammobench.report.checklists import fill_checklists, load_answers, load_checklists
 from mammobench.report.context import build_context, checklist_context, report_kind
 from mammobench.report.evidence import load_run
-from mammobench.report.figure_set import build_figures
+from mammobench.report.figure_set import build_figures, primary_metric
+from mammobench.report.sections import build_sections
+from mammobench.report.summary import verdict
+from mammobench.report.tables import all_tables
 from mammobench.resources import template_loader
 
 KINDS = ("auto", "predeployment", "submission")
@@ -42,6 +49,33 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = _md_escape
     return env
+
+
+def build_page(data, figures: dict[str, dict], checklists: list[dict], kind: str) -> dict:
+    """The full page as data: the context rows, the verdict, every table and the ordered sections."""
+    page = build_context(data, figures, checklists, kind)
+    page["verdict"] = verdict(data)
+    page["tables"] = all_tables(data.result, page, primary_metric(data))
+    page["sections"] = build_sections(data, page, list(figures), kind)
+    return page
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    return struct.unpack(">II", png[16:24])
+
+
+def figure_sources(figures: dict[str, dict]) -> dict[str, str]:
+    """Inline data URIs for charts; ``figures/<name>.png`` (written beside the report) for galleries."""
+    return {n: f"figures/{n}.png" if f.get("gallery") else
+            "data:image/png;base64," + base64.b64encode(f["png"]).decode("ascii") for n, f in figures.items()}
+
+
+def script_and_hash(env: jinja2.Environment) -> tuple[str, str]:
+    """The report's inline script and its CSP source (``'sha256-…'``)."""
+    source, _, _ = env.loader.get_source(env, "report.js")
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+    return source, f"sha256-{digest}"
 
 
 def _write_figures(fig_dir: Path, figures: dict[str, dict]) -> Path:
@@ -81,14 +115,18 @@ def render_report(run_dir: str | Path, *, answers: str | Path | None = None, kin
     given = load_answers(answers, valid_ids) if answers else {}
     figures = build_figures(data)
     filled = fill_checklists(lists, checklist_context(data, figures), given)
-    context = build_context(data, figures, filled, kind)
+    context = build_page(data, figures, filled, kind)
+    for name, meta in context["figures"].items():
+        meta["width"], meta["height"] = png_size(figures[name]["png"])
+        meta["gallery"] = bool(figures[name].get("gallery"))
     env = environment(Path(template_dir) if template_dir else None)
-    uris = {n: "data:image/png;base64," + base64.b64encode(f["png"]).decode("ascii") for n, f in figures.items()}
-    html = env.get_template("report.html.j2").render(**context, figure_uris=uris)
+    script, script_hash = script_and_hash(env)
+    html = env.get_template("report.html.j2").render(**context, figure_uris=figure_sources(figures), script=script,
+                                                     script_hash=script_hash)
     md = env.get_template("report.md.j2").render(**context)
     fig_dir = _write_figures(run_dir / "figures", figures)
     machine = {**context, "figures": {n: {**f, "path": f"figures/{n}.png", "sha256": sha256_bytes(figures[n]["png"])}
-                                      for n, f in context["figures"].items()}, "report_schema": "1.0"}
+                                      for n, f in context["figures"].items()}, "report_schema": "1.1"}
     atomic_write_text(run_dir / "report.html", html)
     atomic_write_text(run_dir / "report.md", md)
     atomic_write_json(run_dir / "report.json", machine)

@@ -186,15 +186,19 @@ def _fairness(metrics: list, comparisons: list) -> list:
 
 
 def _write_samples(run: Path, rng: np.random.Generator) -> dict:
+    """``samples/ddpm.npz`` in the pipeline's layout: 8 real and 8 synthetic images per condition, lesion boxes."""
     yy, xx = np.mgrid[0:32, 0:32] / 32.0
     arrays = {}
-    for cond in ("density_A__mass", "density_D__calcification"):
+    for cond, lesion in (("density=A", True), ("density=D", False), ("lesion_type=mass", True), ("label=normal", False)):
         base = np.exp(-((xx - 0.3) ** 2 + (yy - 0.5) ** 2) * 6)[None]
-        arrays[f"real__{cond}"] = np.clip(base + rng.normal(0, 0.05, (3, 32, 32)), 0, 1).astype(np.float32)
-        arrays[f"synthetic__{cond}"] = np.clip(base + rng.normal(0, 0.08, (3, 32, 32)), 0, 1).astype(np.float32)
+        for kind, noise in (("real", 0.05), ("synthetic", 0.08)):
+            arrays[f"{kind}__{cond}"] = np.clip(base + rng.normal(0, noise, (8, 32, 32)), 0, 1).astype(np.float32)
+            boxes = np.full((8, 1, 4), np.nan, np.float32)
+            boxes[::2, 0] = [6, 12, 14, 20] if lesion else np.nan  # every other image has a finding
+            arrays[f"boxes_{kind}__{cond}"] = boxes
     (run / "samples").mkdir(parents=True, exist_ok=True)
     np.savez(run / "samples" / "ddpm.npz", **arrays)
-    pairs = {"synthetic": arrays["synthetic__density_A__mass"], "nearest": arrays["real__density_A__mass"],
+    pairs = {"synthetic": arrays["synthetic__density=A"][:3], "nearest": arrays["real__density=A"][:3],
              "similarity": np.array([0.91, 0.83, 0.80])}
     (run / "audits").mkdir(parents=True, exist_ok=True)
     np.savez(run / "audits" / "ddpm_nn_pairs.npz", **pairs)

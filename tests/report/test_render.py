@@ -1,6 +1,8 @@
 """Report rendering: self-contained HTML/MD/JSON, n + CI everywhere, checklists, answers, no identifiers."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import pandas as pd
@@ -34,16 +36,26 @@ def test_outputs_written_and_deterministic(rendered):
     assert sorted(p.name for p in (run / "figures").glob("*.png"))
 
 
-def test_html_is_self_contained(rendered):
-    html = (rendered[0] / "report.html").read_text()
-    assert "<script" not in html and "<link" not in html
-    assert not re.search(r"""(src|href)=["'](?!data:|#)""", html), "external reference in the report"
-    assert "http://" not in html and "https://" not in html
-    imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
-    for name in ("cohort_flow", "forest", "forest_delta", "roc_density", "calibration", "samples_ddpm",
-                 "dist_ddpm", "dist_ddpm_r1", "effect_vs_ratio",
-                 "nn_ddpm_memorisation_nn_copy", "froc", "nn_ddpm_r1_memorisation_copy_detection_feature_feature"):
-        assert name in imgs, name
+def test_html_loads_nothing_from_outside_the_run(rendered):
+    run = rendered[0]
+    html = (run / "report.html").read_text()
+    assert "<link" not in html and "http://" not in html and "https://" not in html
+    for attr, target in re.findall(r"""(src|href)=["']([^"']*)["']""", html):
+        if target.startswith(("data:image/png;base64,", "#")):
+            continue
+        assert re.fullmatch(r"figures/[\w.=-]+\.png", target) and (run / target).is_file(), (attr, target)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert len(scripts) == 1 and scripts[0][0] == "", "one inline script, nothing loaded"
+    digest = base64.b64encode(hashlib.sha256(scripts[0][1].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html, "the CSP admits exactly the inline script"
+    inline = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
+    linked = re.findall(r'<img alt="([^"]+)" src="figures/', html)
+    for name in ("cohort_flow", "forest", "forest_delta", "roc_density", "calibration", "dist_ddpm", "dist_ddpm_r1",
+                 "effect_vs_ratio", "froc"):
+        assert name in inline, name
+    for name in ("samples_ddpm_density", "samples_ddpm_lesion_type", "samples_ddpm_label",
+                 "nn_ddpm_memorisation_nn_copy", "nn_ddpm_r1_memorisation_copy_detection_feature_feature"):
+        assert name in linked, name
     for section in SECTIONS:
         assert f'id="{section}"' in html, section
     assert "SIMULATED DATA" in html

@@ -1,0 +1,132 @@
+"""Sample grids a radiologist would look at: per condition, real images above synthetic ones, lesion boxes drawn.
+
+Reads the run's ``samples/<arm>.npz`` (written by :func:`mammobench.pipeline.augment.write_samples`):
+``real__<attr>=<value>`` / ``synthetic__<attr>=<value>`` image stacks ``[k, H, W]`` in [0, 1] and,
+when the producer recorded them, ``boxes_real__…`` / ``boxes_synthetic__…`` ``[k, m, 4]`` lesion boxes
+(``x0, y0, x1, y1`` in image pixels, NaN rows = no box). One figure per arm and attribute; each image
+is drawn at an integer upscale of its own pixels (no smoothing), so texture is judged on the pixels
+the detector saw. Conditions without ``=`` (older runs) are grouped under ``condition``.
+
+Example:
+    >>> import numpy as np
+    >>> arrays = {"real__density=A": np.zeros((2, 16, 16)), "synthetic__density=A": np.ones((2, 16, 16)),
+    ...           "boxes_real__density=A": np.array([[[2, 2, 6, 6]], [[np.nan] * 4]])}
+    >>> sorted(grid_panels(arrays))
+    ['density']
+    >>> grid_panels(arrays)["density"][0]["boxes"]["real"][0].tolist()
+    [[2.0, 2.0, 6.0, 6.0]]
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+KINDS = ("real", "synthetic")
+BOX_COLOUR = "#ff7f0e"
+GRID_DPI = 100
+MIN_CELL_PX = 144  # each image at least this many screen pixels wide (integer upscale of its own pixels)
+ATTRIBUTE_ORDER = ("density", "lesion_type", "label", "age_band", "condition")
+
+
+def _split_condition(cond: str) -> tuple[str, str]:
+    return tuple(cond.split("=", 1)) if "=" in cond else ("condition", cond)  # type: ignore[return-value]
+
+
+def _boxes(arrays: dict, kind: str, cond: str, k: int) -> list[np.ndarray] | None:
+    raw = arrays.get(f"boxes_{kind}__{cond}")
+    if raw is None:
+        return None
+    raw = np.asarray(raw, dtype=float).reshape(len(raw), -1, 4)
+    return [raw[i][~np.isnan(raw[i]).any(axis=1)] for i in range(min(k, len(raw)))]
+
+
+def grid_panels(arrays: dict[str, np.ndarray]) -> dict[str, list[dict]]:
+    """``{attribute: [{value, images: {kind: [k, H, W]}, boxes: {kind: [per-image [m, 4]] | None}}]}``."""
+    conds = sorted({key.split("__", 1)[1] for key in arrays if key.split("__", 1)[0] in KINDS})
+    panels: dict[str, list[dict]] = {}
+    for cond in conds:
+        attr, value = _split_condition(cond)
+        images = {kind: np.asarray(arrays[f"{kind}__{cond}"], dtype=float) for kind in KINDS
+                  if f"{kind}__{cond}" in arrays}
+        boxes = {kind: _boxes(arrays, kind, cond, len(images[kind])) for kind in images}
+        panels.setdefault(attr, []).append({"value": value, "images": images, "boxes": boxes})
+    order = {a: i for i, a in enumerate(ATTRIBUTE_ORDER)}
+    return dict(sorted(panels.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+GAP_PX, GROUP_GAP_PX, LABEL_IN = 4, 14, 1.2
+
+
+def upscale(size: int) -> int:
+    """The integer factor each image of ``size`` pixels is drawn at (at least MIN_CELL_PX on screen)."""
+    return max(1, math.ceil(MIN_CELL_PX / max(size, 1)))
+
+
+def _mosaic(rows: list[tuple], n_cols: int, size: int, scale: int) -> tuple[np.ndarray, list[tuple], list[float]]:
+    """All images in one array (upscaled ``scale``× by pixel repetition, white gaps, a wider gap between values),
+    boxes in mosaic pixels, and each row's centre line."""
+    cell = size * scale
+    tops, y = [], 0
+    for r in range(len(rows)):
+        y += GROUP_GAP_PX if r and r % len(KINDS) == 0 else (GAP_PX if r else 0)
+        tops.append(y)
+        y += cell
+    mosaic = np.ones((y, n_cols * cell + (n_cols - 1) * GAP_PX))
+    boxes = []
+    for r, (_, _, images, image_boxes) in enumerate(rows):
+        for c in range(min(n_cols, 0 if images is None else len(images))):
+            x0 = c * (cell + GAP_PX)
+            tile = np.asarray(images[c], dtype=float).reshape(images.shape[-2:])[:size, :size]
+            mosaic[tops[r]:tops[r] + tile.shape[0] * scale, x0:x0 + tile.shape[1] * scale] = np.kron(
+                np.clip(tile, 0, 1), np.ones((scale, scale)))
+            for bx0, by0, bx1, by1 in (image_boxes[c] if image_boxes is not None else []):
+                boxes.append((x0 + bx0 * scale, tops[r] + by0 * scale, (bx1 - bx0) * scale, (by1 - by0) * scale))
+    return mosaic, boxes, [t + cell / 2 for t in tops]
+
+
+def sample_grid(panel: list[dict], title: str) -> Figure:
+    """Rows ``<value> · real`` then ``<value> · synthetic`` for every value of one attribute, one pixel of the
+    figure per pixel of the upscaled mosaic (drawn as a single image: fast, and no resampling)."""
+    rows = [(p["value"], kind, p["images"].get(kind), p["boxes"].get(kind)) for p in panel for kind in KINDS]
+    n_cols = max([len(imgs) for _, _, imgs, _ in rows if imgs is not None] + [1])
+    size = max((imgs.shape[-1] for _, _, imgs, _ in rows if imgs is not None), default=64)
+    mosaic, boxes, centres = _mosaic(rows, n_cols, size, upscale(size))
+    height_px, width_px = mosaic.shape
+    top_in = 0.4
+    fig = plt.figure(figsize=(width_px / GRID_DPI + LABEL_IN, height_px / GRID_DPI + top_in), dpi=GRID_DPI)
+    ax = fig.add_axes((LABEL_IN / fig.get_figwidth(), 0, width_px / GRID_DPI / fig.get_figwidth(),
+                       height_px / GRID_DPI / fig.get_figheight()))
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="equal")
+    ax.axis("off")
+    for x, y, w, h in boxes:
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, lw=1.3, ec=BOX_COLOUR))
+    for (value, kind, images, _), yc in zip(rows, centres):
+        ax.text(-10, yc, f"{value}\n{kind}" + ("" if images is not None else "\n(none)"), ha="right", va="center",
+                fontsize=10, color="#1f4e79" if kind == "real" else "#7f3f00")
+    fig.suptitle(title, fontsize=11, y=1 - 0.12 / fig.get_figheight())
+    return fig
+
+
+def sample_figures(samples: dict[str, dict[str, np.ndarray]]) -> dict[str, tuple[Figure, str]]:
+    """``samples_<arm>_<attribute>`` → (figure, caption) for every arm's npz and attribute in it."""
+    out = {}
+    for arm, arrays in samples.items():
+        for attr, panel in grid_panels(arrays).items():
+            k = {kind: max((len(p["images"][kind]) for p in panel if kind in p["images"]), default=0)
+                 for kind in KINDS}
+            size = max(imgs.shape[-1] for p in panel for imgs in p["images"].values())
+            has_boxes = any(p["boxes"].get(kind) is not None for p in panel for kind in KINDS)
+            out[f"samples_{arm}_{attr}"] = (
+                sample_grid(panel, f"{arm}: real (upper row) vs synthetic (lower row) per {attr}"),
+                f"{arm}, per {attr}: up to {k['real']} real training images above {k['synthetic']} synthetic ones "
+                f"for each value, each drawn at {upscale(size)}× its own {size}-pixel grid (click for full size); "
+                + ("lesion boxes in orange on both." if has_boxes else
+                   "this run's samples file records no lesion boxes (older run: re-run to add them)."))
+    return out
