@@ -4,7 +4,8 @@ All executors call the same pure :func:`~mammobench.pipeline.cells.run_cell` wit
 :class:`~mammobench.pipeline.cells.CellSpec` (whose ``threads`` fixes torch's CPU thread count), so
 they give bit-identical results for the same seeds. Cells already done are skipped and logged as
 ``skip <cell> (done)``; a cell's files appear atomically, so killing any executor loses at most the
-cells in flight.
+cells in flight. Process-pool workers die with the run (:class:`mammobench.lifetime.WorkerInit`):
+``kill -9``, ``kill -TERM`` or Ctrl-C of the run leaves no worker writing cells behind it.
 
 With Ray the run folder must be on a file system every node can read and write (the cells read
 ``data/`` and write ``cells/`` there).
@@ -22,6 +23,7 @@ import time
 from typing import Any, Callable
 
 from mammobench.errors import ConfigError
+from mammobench.lifetime import WorkerInit, stop_pool
 from mammobench.pipeline.cells import CellSpec, is_done, run_cell
 
 EXECUTORS = ("local", "process", "ray")
@@ -45,12 +47,17 @@ def _local(todo: list[CellSpec], log: Log) -> list[dict]:
 def _process(todo: list[CellSpec], log: Log, workers: int) -> list[dict]:
     out: dict[str, dict] = {}
     start = time.perf_counter()
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=WorkerInit())
+    try:
         futures = {pool.submit(run_cell, spec): spec for spec in todo}
         for i, fut in enumerate(cf.as_completed(futures), 1):
             spec = futures[fut]
             out[spec.cell_id] = fut.result()
             _report(log, spec, out[spec.cell_id], i, len(todo), start)
+    except BaseException:  # Ctrl-C or a failed cell: stop the busy workers now instead of waiting for them
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
     return [out[s.cell_id] for s in todo]
 
 
