@@ -26,8 +26,8 @@ from mammobench.leaderboard.display import load_display, project_trust
 from mammobench.leaderboard.forest import forest_svg
 from mammobench.leaderboard.rows import make_row
 from mammobench.leaderboard.verify import verify_bundle
+from mammobench.resources import template_loader
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 OUTPUTS = ("README.md", "index.html")
 
 
@@ -60,7 +60,7 @@ def collect(leaderboard_dir: str | Path) -> BuildReport:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), keep_trailing_newline=True,
+    env = jinja2.Environment(loader=template_loader(), keep_trailing_newline=True,
                              autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = lambda v: str(v).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

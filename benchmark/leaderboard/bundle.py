@@ -29,7 +29,7 @@ import re
 import shutil
 from pathlib import Path
 
-from mammobench.errors import IntegrityError, SchemaError
+from mammobench.errors import IntegrityError, LeakageError, SchemaError
 from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_file, to_json_text
 from mammobench.report.artefacts import read_regular_file
 from mammobench.report.evidence import identifiers_of, read_predictions, scrub
@@ -53,6 +53,23 @@ def control_card(result: dict) -> dict:
     from mammobench.generators import get_generator
 
     return get_generator(arm["generator"]).card.to_dict()
+
+
+def training_data_problem(card: dict, result: dict) -> str:
+    """Reject a generator whose declared training data includes the task's test set (or the whole dataset)."""
+    dataset = str(result["cohort"].get("adapter") or "")
+    task = str(result["task"].get("name") or "")
+    for entry in card.get("training_data") or []:
+        name, _, split = str(entry).partition(":")
+        if name in (dataset, task) and split in ("", "test", "*", "all"):
+            return (f"generator card declares training data '{entry}', which includes the test split of "
+                    f"'{dataset or task}' used by this task")
+    names = {card.get("name")} | {a["arm"] for a in result["arms"] if a.get("generator") == card.get("name")}
+    leaks = [a for a in result["audits"] if a["audit"] == "leakage" and a["status"] == "fail"
+             and a["generator"] in names]
+    if leaks:
+        return f"leakage audit failed: {leaks[0]['check']}: {leaks[0]['message']}"
+    return ""
 
 
 def submitted_arm(result: dict, generator: str | None = None) -> dict:
@@ -133,6 +150,8 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
 
     Raises:
         IntegrityError: the run is unsigned, tampered with, signed by an unknown key, or has no report.
+        LeakageError: the generator's card declares the task's test data, or its leakage audit failed
+            (the rule the leaderboard build applies, checked before anything is written).
         SchemaError: invalid result.json or no/ambiguous submitted generator.
     """
     run_dir = Path(run_dir)
@@ -142,6 +161,9 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
     run_key = _check_run(run_dir, trust, allow_untrusted)
     result = load_result(run_dir / "result.json")
     card = submitted_arm(result, generator)["generator_card"]
+    problem = training_data_problem(card, result)
+    if problem:
+        raise LeakageError(f"{run_dir}: {problem}; a generator that saw the test data cannot be submitted")
     dest = bundle_path(leaderboard_dir, card, result["task"].get("name", ""))
     if dest.exists():
         shutil.rmtree(dest)  # a re-submission of the same generator version and task replaces the bundle
@@ -157,8 +179,3 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
     atomic_write_bytes(dest / BUNDLE_SIG, key.sign(body).hex().encode("ascii") + b"\n")
     atomic_write_bytes(dest / BUNDLE_KEY, public_pem(key))
     return dest
-
-
-def read_bundle(path: str | Path) -> dict:
-    """``bundle.json`` of a bundle folder (raises SchemaError when absent or not JSON)."""
-    return read_json(Path(path) / BUNDLE_FILE)

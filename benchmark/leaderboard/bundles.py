@@ -47,7 +47,7 @@ def produce_bundles(leaderboard_dir: str | Path, *, generators: Sequence[str] = 
     """
     from mammobench.pipeline.executors import resolve_executor
     from mammobench.pipeline.profiles import profile_settings
-    from mammobench.pipeline.run import run_task
+    from mammobench.pipeline.runner import run_task
 
     paths = []
     for name in tasks or virtual_cohort_tasks():

@@ -15,7 +15,8 @@ Example:
 from __future__ import annotations
 
 from mammobench.evaluation.primary import primary_comparisons
-from mammobench.report.context import fmt_ci, worst_group_change
+from mammobench.report.context import worst_group_change
+from mammobench.report.formatting import fmt_ci
 
 STATUS_ORDER = ("fail", "warn", "pass", "skip")
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mammobench.errors import IntegrityError, SchemaError
-from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES
+from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES, training_data_problem
 from mammobench.leaderboard.crosscheck import result_problems
 from mammobench.report.artefacts import read_regular_file, scan_folder
 from mammobench.report.provenance import check_signature, compare_files
 from mammobench.report.trust import TrustList
-from mammobench.results import validate_result
+from mammobench.results import upgrade_result, validate_result
 
 REQUIRED_FILES = ("result.json", "report.json", "run_manifest.json", "run_manifest.sig", "generator_card.json")
 NO_TRUSTED_KEYS = ("no trusted keys: leaderboard/display.yaml trusted_keys is empty, so no bundle can be accepted; "
@@ -105,25 +105,8 @@ def _tie_problems(path: Path, bundle: dict, result: dict) -> str:
     return ""
 
 
-def training_data_problem(card: dict, result: dict) -> str:
-    """Reject a generator whose declared training data includes the task's test set (or the whole dataset)."""
-    dataset = str(result["cohort"].get("adapter") or "")
-    task = str(result["task"].get("name") or "")
-    for entry in card.get("training_data") or []:
-        name, _, split = str(entry).partition(":")
-        if name in (dataset, task) and split in ("", "test", "*", "all"):
-            return (f"generator card declares training data '{entry}', which includes the test split of "
-                    f"'{dataset or task}' used by this task")
-    names = {card.get("name")} | {a["arm"] for a in result["arms"] if a.get("generator") == card.get("name")}
-    leaks = [a for a in result["audits"] if a["audit"] == "leakage" and a["status"] == "fail"
-             and a["generator"] in names]
-    if leaks:
-        return f"leakage audit failed: {leaks[0]['check']}: {leaks[0]['message']}"
-    return ""
-
-
 def _content(path: Path, bundle: dict) -> tuple[dict | None, str]:
-    result = validate_result(_json(path / "result.json"), source=f"{path.name}/result.json")
+    result = validate_result(upgrade_result(_json(path / "result.json")), source=f"{path.name}/result.json")
     card, report = _json(path / "generator_card.json"), _json(path / "report.json")
     if card.get("name") != bundle.get("generator") or str(card.get("version")) != str(bundle.get("version")):
         return None, "generator_card.json names another generator or version than bundle.json"

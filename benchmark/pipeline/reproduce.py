@@ -148,7 +148,7 @@ def reproduce(path: str | os.PathLike, *, out: str | os.PathLike = "runs/reprodu
         ConfigError: ``out`` would overwrite the original run.
     """
     from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.run import default_run_id, run_task
+    from mammobench.pipeline.runner import default_run_id, run_task
     from mammobench.pipeline.suites import find_task
 
     source = load_source(path)
