@@ -45,18 +45,17 @@ def produce_bundles(leaderboard_dir: str | Path, *, generators: Sequence[str] = 
         key_path: the key that signs the bundles (default: ``MAMMOBENCH_SIGNING_KEY`` / the user's key).
         tasks: task names (default: :func:`virtual_cohort_tasks`).
     """
-    from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.profiles import profile_settings
+    from mammobench.pipeline.profiles import resolve_settings
     from mammobench.pipeline.runner import run_task
+    from mammobench.pipeline.spec import plan_run
 
     paths = []
     for name in tasks or virtual_cohort_tasks():
         task = find_task(name)
-        arms = profile_settings(profile, task.profiles).get("arms") or task.augmentation.arms
+        arms = resolve_settings(task, profile).arms
         extra = [g for g in generators if g not in arms and g != "none"]
-        executor, workers = resolve_executor("auto", None, "auto")
         log(f"task {name}: {profile} run with arms {list(arms) + extra}")
-        run_dir = run_task(task, profile=profile, out=out, generators=extra, executor=executor, workers=workers)
+        run_dir = run_task(plan_run(task, profile, out=out, generators=extra))
         for generator in generators:
             paths.append(submit(run_dir, leaderboard_dir, generator=generator, key_path=key_path))
             log(f"submitted {generator}: {paths[-1]}")

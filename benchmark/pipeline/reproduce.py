@@ -147,8 +147,8 @@ def reproduce(path: str | os.PathLike, *, out: str | os.PathLike = "runs/reprodu
         IntegrityError: the source does not verify or its code version differs, and ``force`` is False.
         ConfigError: ``out`` would overwrite the original run.
     """
-    from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.runner import default_run_id, run_task
+    from mammobench.pipeline.runner import run_task
+    from mammobench.pipeline.spec import Execution, default_run_id, plan_run
     from mammobench.pipeline.suites import find_task
 
     source = load_source(path)
@@ -161,9 +161,8 @@ def reproduce(path: str | os.PathLike, *, out: str | os.PathLike = "runs/reprodu
     run_dir = Path(out) / default_run_id(task, source.result["profile"], extra)
     if source.kind == "run" and run_dir.resolve() == source.path.resolve():
         raise ConfigError(f"--out {out}: the re-run would overwrite the original run {source.path}; choose another")
-    executor, workers = resolve_executor(executor, workers, "auto")
-    run_task(task, profile=source.result["profile"], out=out, generators=extra, executor=executor, workers=workers,
-             threads=threads, log=log)
+    execution = Execution(executor=executor, workers=workers, threads=threads or 1)
+    run_task(plan_run(task, source.result["profile"], out=out, generators=extra, execution=execution))
     reproduced = load_result(run_dir / "result.json")
     predictions = source.predictions if source.predictions is not None else pd.read_csv(run_dir / "predictions.csv")
     spread, n_seeds = per_seed_spread(predictions, source.plan)
