@@ -30,7 +30,7 @@ import shutil
 from pathlib import Path
 
 from mammobench.errors import IntegrityError, LeakageError, SchemaError
-from mammobench.io import atomic_write_bytes, atomic_write_json, sha256_file, to_json_text
+from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_file, to_json_text
 from mammobench.report.artefacts import read_regular_file
 from mammobench.report.evidence import identifiers_of, read_predictions, scrub
 from mammobench.report.provenance import MANIFEST, fingerprint_of, load_or_create_key, public_pem, verify_run
@@ -179,3 +179,8 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
     atomic_write_bytes(dest / BUNDLE_SIG, key.sign(body).hex().encode("ascii") + b"\n")
     atomic_write_bytes(dest / BUNDLE_KEY, public_pem(key))
     return dest
+
+
+def read_bundle(path: str | Path) -> dict:
+    """``bundle.json`` of a bundle folder (raises SchemaError when absent or not JSON)."""
+    return read_json(Path(path) / BUNDLE_FILE)

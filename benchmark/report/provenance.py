@@ -39,6 +39,8 @@ from mammobench.environment import environment, git_sha
 from mammobench.errors import IntegrityError
 from mammobench.io import atomic_write_bytes, read_json, sha256_bytes, to_json_text
 from mammobench.report.artefacts import describe, read_regular_file, scan_folder
+from mammobench.report.keys import (KEY_ENV, default_key_path, fingerprint_of, load_key,  # noqa: F401 (re-exported)
+                                    load_or_create_key, public_pem)
 from mammobench.report.trust import HOW_TO_TRUST, TrustList, user_trust
 
 MANIFEST = "manifest.json"
@@ -46,7 +48,6 @@ SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signing_key.pub"
 PROVENANCE_FILES = (MANIFEST, SIGNATURE, PUBLIC_KEY)
 IGNORED = (".lock",)  # the run lock is process state, not an artefact
-KEY_ENV = "MAMMOBENCH_SIGNING_KEY"
 
 @dataclass
 class VerifyReport:
@@ -110,58 +111,6 @@ class VerifyReport:
         if self.signature_valid and not self.trusted:
             out.append(f"signed by an unknown key {self.key_fingerprint}; {HOW_TO_TRUST}")
         return out
-
-
-def default_key_path() -> Path:
-    """Where the user's private signing key lives (env ``MAMMOBENCH_SIGNING_KEY`` wins)."""
-    env = os.environ.get(KEY_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".config" / "mammobench" / "signing_key.pem"
-
-
-def load_key(path: str | Path) -> Ed25519PrivateKey:
-    """Load an existing unencrypted Ed25519 PEM private key.
-
-    Raises:
-        IntegrityError: the file is missing, not a regular file, or not an Ed25519 PEM key.
-    """
-    path = Path(path)
-    try:
-        key = serialization.load_pem_private_key(read_regular_file(path, 1 << 16), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as err:
-        raise IntegrityError(f"{path}: not a readable unencrypted PEM private key ({err}); "
-                             f"delete it to create a new key or point {KEY_ENV} elsewhere") from err
-    if not isinstance(key, Ed25519PrivateKey):
-        raise IntegrityError(f"{path}: signing key must be Ed25519, got {type(key).__name__}")
-    return key
-
-
-def load_or_create_key(path: str | Path | None = None) -> Ed25519PrivateKey:
-    """Load the Ed25519 private key at ``path`` (default :func:`default_key_path`), creating one (mode 0600) if absent.
-
-    Raises:
-        IntegrityError: when the file exists but is not an unencrypted Ed25519 PEM key.
-    """
-    path = Path(path) if path else default_key_path()
-    if path.exists() or path.is_symlink():
-        return load_key(path)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write_bytes(path, pem)
-    os.chmod(path, 0o600)
-    return key
-
-
-def public_pem(key: Ed25519PrivateKey) -> bytes:
-    """PEM bytes of the public half of ``key``."""
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def fingerprint_of(key: Ed25519PrivateKey) -> str:
-    """The key's full fingerprint: SHA-256 of its public PEM bytes (64 hex digits)."""
-    return sha256_bytes(public_pem(key))
 
 
 def list_artefacts(run_dir: str | Path, exclude: tuple[str, ...] = ()) -> dict[str, dict]:

@@ -31,6 +31,7 @@ from typing import Any, Iterable
 import yaml
 
 from mammobench.errors import ConfigError
+from mammobench.report.keys import default_key_path, fingerprint_of, load_key
 
 TRUST_ENV = "MAMMOBENCH_TRUSTED_KEYS"
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
@@ -115,8 +116,6 @@ class TrustList:
 
 
 def _own_key() -> dict[str, str]:
-    from mammobench.report.provenance import default_key_path, fingerprint_of, load_key
-
     path = default_key_path()
     if not path.is_file():
         return {}
