@@ -25,7 +25,7 @@ from mammobench.pipeline.cells import CellSpec
 from mammobench.pipeline.executors import execute
 kw = json.loads(os.environ["MB_CELLS"])
 specs = [CellSpec(seed=s, **kw) for s in range(6)]
-execute(specs, executor="process", workers=2, log=lambda line: None)
+execute(specs, executor="process", workers=2)
 """
 
 
@@ -41,7 +41,7 @@ def _specs(run_dir: Path) -> list[CellSpec]:
 @pytest.fixture(scope="module")
 def reference_predictions(tmp_path_factory) -> bytes:
     run = make_run_inputs(tmp_path_factory.mktemp("ref") / "run", n=64)
-    execute(_specs(run), executor="local", log=lambda _: None)
+    execute(_specs(run), executor="local")
     return collect_predictions(_specs(run)).to_csv(index=False).encode()
 
 
@@ -59,5 +59,5 @@ def test_killed_cells_leave_no_worker_and_rerun_is_exact(tmp_path, reference_pre
     survivors = signal_and_reap(child, sig, descendants(child.pid), group=group)
     assert survivors == [], f"still alive 5 s after {sig!r}: {survivors}"
     assert not all(is_done(s) for s in specs), "the grid finished before the signal; the test saw no cell in flight"
-    execute(specs, executor="local", log=lambda _: None)  # the re-run: finished cells are skipped
+    execute(specs, executor="local")  # the re-run: finished cells are skipped
     assert collect_predictions(specs).to_csv(index=False).encode() == reference_predictions
