@@ -33,11 +33,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("mammobench.commands.audit", "audit synthetic data: fidelity, memorisation, leakage, bias"),
     "stats": ("mammobench.commands.stats", "independent statistics (AUC with DeLong CI, paired test)"),
     "report": ("mammobench.commands.report", "re-render a run's report from its files"),
-    "verify": ("mammobench.commands.verify", "verify a run folder's signed manifest"),
+    "verify": ("mammobench.commands.verify", "verify a run or bundle: integrity, signature, trusted key"),
+    "reproduce": ("mammobench.commands.reproduce", "re-run a finished run or bundle here and compare every number"),
     "reader": ("mammobench.commands.reader", "reader studies: build, serve, analyze"),
     "perf": ("mammobench.commands.perf", "performance suite: throughput and ratios vs baselines"),
     "submit": ("mammobench.commands.submit", "package a run as a signed leaderboard bundle"),
-    "leaderboard": ("mammobench.commands.leaderboard", "build/check the leaderboard from bundles"),
+    "leaderboard": ("mammobench.commands.leaderboard", "build/check the leaderboard; produce the baselines' bundles"),
     "selftest": ("mammobench.commands.selftest", "known-answer trials: planted generators through the pipeline"),
 }
 

@@ -3,7 +3,10 @@
 One study per patient with four images (R/L × CC/MLO); a patient has at most one lesion, in one
 breast, visible in both views of that breast. Per-image seeds come from
 ``SeedSequence([seed, patient_index, image_index])``, and rows are written in patient order, so
-the output does not depend on the number of worker processes.
+the output does not depend on the number of worker processes. Simulator workers die with the
+maker (:class:`mammobench.lifetime.WorkerInit`); a maker killed while writing into a temp folder
+(``mammobench run`` makes cohorts in ``.vc-*`` folders owned by its pid) has that folder removed by
+the next maker (:func:`mammobench.lifetime.remove_stale_temp_dirs`).
 
 Example:
     >>> import tempfile
@@ -26,6 +29,7 @@ from mammobench.cohort.composition import CohortComposition, PatientPlan, plan_p
 from mammobench.cohort.dicom import dicom_bytes
 from mammobench.errors import ConfigError, DataError
 from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, sha256_file
+from mammobench.lifetime import WorkerInit, stop_pool
 from mammobench.progress import progress
 from mammobench.simulator import sample_case, simulate_image
 from mammobench.simulator.presentation import to_stored
@@ -153,17 +157,20 @@ def _render_all(jobs: list, workers: int) -> list:
         iterator = map(_render_patient, jobs)
         pool = None
     else:
-        pool = mp.get_context("spawn").Pool(workers, initializer=limit_threads)
+        pool = mp.get_context("spawn").Pool(workers, initializer=WorkerInit(limit_threads))
         iterator = pool.imap(_render_patient, jobs, chunksize=1)
     try:
         with progress(len(jobs), "cohort", unit="patient") as bar:
             for result in iterator:
                 results.append(result)
                 bar.update()
-    finally:
+    except BaseException:  # Ctrl-C or an error: stop the simulator workers now
         if pool is not None:
-            pool.close()
-            pool.join()
+            stop_pool(pool)
+        raise
+    if pool is not None:
+        pool.close()
+        pool.join()
     return results
 
 

@@ -1,5 +1,7 @@
 """Building the image cache: parallel, resumable, crash-safe (see :mod:`mammobench.data.cache`).
 
+Decoding workers die with the process that builds the cache (:class:`mammobench.lifetime.WorkerInit`).
+
 Example:
     >>> # cache = build_cache(result.manifest, result.root, "cache/vc_128", size=128, workers=2)
 """
@@ -20,6 +22,7 @@ from mammobench.data.cache_worker import decode_row
 from mammobench.data.preprocess import _as_size
 from mammobench.data.splits import manifest_sha256
 from mammobench.errors import DataError
+from mammobench.lifetime import WorkerInit, stop_pool
 from mammobench.io import RunLock, atomic_write_json, atomic_write_text, read_json
 from mammobench.progress import progress as progress_of
 
@@ -67,9 +70,14 @@ def _run_chunks(tasks: list[dict], workers: int) -> Iterator[list[dict]]:
         return
     import multiprocessing as mp
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=WorkerInit())
+    try:
         for chunk in chunks:
             yield list(pool.map(decode_row, chunk, chunksize=max(1, len(chunk) // (2 * workers))))
+    except BaseException:  # Ctrl-C, an error, or the consumer closing the generator early
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _commit_chunk(out: Path, results: list[dict], images: np.memmap, done: np.memmap, crc: np.memmap) -> None:

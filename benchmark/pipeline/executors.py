@@ -4,7 +4,8 @@ All executors call the same pure :func:`~mammobench.pipeline.cells.run_cell` wit
 :class:`~mammobench.pipeline.cells.CellSpec` (whose ``threads`` fixes torch's CPU thread count), so
 they give bit-identical results for the same seeds. Cells already done are skipped and logged as
 ``skip <cell> (done)``; a cell's files appear atomically, so killing any executor loses at most the
-cells in flight.
+cells in flight. Process-pool workers die with the run (:class:`mammobench.lifetime.WorkerInit`):
+``kill -9``, ``kill -TERM`` or Ctrl-C of the run leaves no worker writing cells behind it.
 
 With Ray the run folder must be on a file system every node can read and write (the cells read
 ``data/`` and write ``cells/`` there).
@@ -16,12 +17,14 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import logging
 import multiprocessing as mp
 import os
 from typing import Any
 
 from mammobench.errors import ConfigError
+from mammobench.lifetime import WorkerInit, stop_pool
 from mammobench.pipeline.cells import CellSpec, is_done, run_cell
 from mammobench.progress import Progress, forward_worker_logs, progress, worker_logging
 
@@ -48,13 +51,20 @@ def _process(todo: list[CellSpec], bar: Progress, workers: int) -> list[dict]:
     """A spawn pool; the workers' log records (epoch lines) are forwarded to this process's handlers."""
     out: dict[str, dict] = {}
     context = mp.get_context("spawn")
-    with forward_worker_logs(context) as (queue, level), cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=worker_logging, initargs=(queue, level)) as pool:
-        futures = {pool.submit(run_cell, spec): spec for spec in todo}
-        for fut in cf.as_completed(futures):
-            spec = futures[fut]
-            out[spec.cell_id] = fut.result()
-            _report(bar, spec, out[spec.cell_id])
+    with forward_worker_logs(context) as (queue, level):
+        # WorkerInit binds each worker to this process first (issue #22.1), then sets up log forwarding
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                      initializer=WorkerInit(functools.partial(worker_logging, queue, level)))
+        try:
+            futures = {pool.submit(run_cell, spec): spec for spec in todo}
+            for fut in cf.as_completed(futures):
+                spec = futures[fut]
+                out[spec.cell_id] = fut.result()
+                _report(bar, spec, out[spec.cell_id])
+        except BaseException:  # Ctrl-C or a failed cell: stop the busy workers now instead of waiting for them
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     return [out[s.cell_id] for s in todo]
 
 

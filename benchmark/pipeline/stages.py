@@ -5,7 +5,8 @@ the caching that makes a second run start in seconds:
 
 * the virtual cohort is made once per maker parameters and kept under
   ``~/.cache/mammobench/cohorts/vc-<key>`` (or ``--cohort DIR``); it is written into a temporary
-  folder and renamed, so a killed maker never leaves a half cohort that looks finished;
+  folder and renamed, so a killed maker never leaves a half cohort that looks finished (the temp
+  folder records its owner; the next maker removes it once that owner is dead);
 * the image cache is built once per (manifest hash, size) under ``~/.cache/mammobench/images``;
 * the cells' inputs (``data/cases.csv`` + ``data/images.npy``) are written into the run folder
   only after the analysis plan is frozen.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pandas as pd
 
 from mammobench.errors import ConfigError, DataError
 from mammobench.io import RunLock, atomic_write_bytes, atomic_write_text, sha256_json
+from mammobench.lifetime import OWNER_FILE, owned_temp_dir, remove_stale_temp_dirs
 from mammobench.pipeline.cells import SUBGROUP_COLUMNS
 from mammobench.pipeline.config import TaskConfig
 from mammobench.pipeline.profiles import RunSettings
@@ -94,11 +95,14 @@ def _make_cohort_atomically(root: Path, params: dict[str, Any]) -> None:
     if root.exists() and any(root.iterdir()):
         raise DataError(f"{root}: exists and is not a finished cohort (no cohort.json); remove it or pick "
                         "another --cohort folder")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    for stale in remove_stale_temp_dirs(root.parent, f".{root.name}.", keep=(f".{root.name}.lockdir",)):
+        log(f"removed {stale} (left by a cohort maker that was killed)")
+    tmp = owned_temp_dir(root.parent, prefix=f".{root.name}.")
     try:
         logger.info(f"making virtual cohort: {params['n_patients']} patients, seed {params['seed']} → {root}")
         make_cohort(tmp, n_patients=params["n_patients"], seed=params["seed"], size=params["size"],
                     composition=CohortComposition(**params["composition"]), workers=min(4, os.cpu_count() or 1))
+        (tmp / OWNER_FILE).unlink()  # the owner record belongs to the temp folder, not to the cohort
         if root.exists():
             root.rmdir()
         os.replace(tmp, root)

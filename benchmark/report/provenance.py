@@ -10,7 +10,10 @@
 
 The private key lives in ``~/.config/mammobench/signing_key.pem`` (created on first use, mode
 0600) or at the path in the environment variable ``MAMMOBENCH_SIGNING_KEY``.
-``verify_run(run_dir)`` reports changed, missing and added files and whether the signature holds.
+``verify_run(run_dir)`` reports three separate things: *integrity* (every file matches the manifest:
+changed, missing, added, and links or special files, which are never followed or read), the
+*signature* (valid for the public key in the folder) and *trust* (that key's full fingerprint is in
+a trust list, :mod:`mammobench.report.trust`). A run is verified only when all three hold.
 
 Example:
     >>> import tempfile, pathlib, os
@@ -23,28 +26,35 @@ Example:
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mammobench.environment import environment, git_sha
-from mammobench.errors import IntegrityError, SchemaError
-from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
+from mammobench.errors import IntegrityError
+from mammobench.io import atomic_write_bytes, read_json, sha256_bytes, to_json_text
+from mammobench.report.artefacts import describe, read_regular_file, scan_folder
+from mammobench.report.keys import (KEY_ENV, default_key_path, fingerprint_of, load_key,  # noqa: F401 (re-exported)
+                                    load_or_create_key, public_pem)
+from mammobench.report.trust import HOW_TO_TRUST, TrustList, user_trust
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signing_key.pub"
 PROVENANCE_FILES = (MANIFEST, SIGNATURE, PUBLIC_KEY)
 IGNORED = (".lock",)  # the run lock is process state, not an artefact
-KEY_ENV = "MAMMOBENCH_SIGNING_KEY"
 
 @dataclass
 class VerifyReport:
-    """Outcome of :func:`verify_run`: ``ok`` only when the signature holds and no file differs."""
+    """Outcome of :func:`verify_run`: integrity, signature and trust, each on its own.
+
+    ``ok`` only when every file matches the manifest, the signature holds and the key is trusted.
+    """
 
     run_dir: str
     signature_valid: bool
@@ -53,10 +63,43 @@ class VerifyReport:
     added: list[str] = field(default_factory=list)
     key_fingerprint: str = ""
     reason: str = ""
+    unsafe: list[str] = field(default_factory=list)
+    trusted_by: str | None = None
+    n_files: int = 0
+    manifest_read: bool = True
+
+    @property
+    def intact(self) -> bool:
+        """Integrity: every file matches the manifest and nothing unsafe (link, FIFO, device) is in the folder."""
+        return self.manifest_read and not (self.changed or self.missing or self.added or self.unsafe)
+
+    @property
+    def trusted(self) -> bool:
+        return self.trusted_by is not None
 
     @property
     def ok(self) -> bool:
-        return self.signature_valid and not (self.changed or self.missing or self.added)
+        return self.signature_valid and self.intact and self.trusted
+
+    def integrity_line(self) -> str:
+        if self.intact:
+            return f"integrity: ok ({self.n_files} files match manifest.json)"
+        if not self.manifest_read:
+            return f"integrity: FAILED ({self.reason})"
+        n = len(self.changed) + len(self.missing) + len(self.added) + len(self.unsafe)
+        return f"integrity: FAILED ({n} problem(s))"
+
+    def signature_line(self) -> str:
+        if self.signature_valid:
+            return f"signature: valid (Ed25519, key {self.key_fingerprint})"
+        return f"signature: INVALID ({self.reason})"
+
+    def trust_line(self) -> str:
+        if not self.key_fingerprint:
+            return "trust: unknown (no readable signing key)"
+        if self.trusted:
+            return f"trust: trusted key {self.key_fingerprint} ({self.trusted_by})"
+        return f"trust: NOT TRUSTED: signed by an unknown key {self.key_fingerprint}"
 
     def lines(self) -> list[str]:
         """Human-readable lines, one per problem (empty when ok)."""
@@ -64,57 +107,23 @@ class VerifyReport:
         out += [f"changed: {p}" for p in self.changed]
         out += [f"missing: {p}" for p in self.missing]
         out += [f"added: {p}" for p in self.added]
+        out += [f"unsafe: {p}" for p in self.unsafe]
+        if self.signature_valid and not self.trusted:
+            out.append(f"signed by an unknown key {self.key_fingerprint}; {HOW_TO_TRUST}")
         return out
 
 
-def default_key_path() -> Path:
-    """Where the user's private signing key lives (env ``MAMMOBENCH_SIGNING_KEY`` wins)."""
-    env = os.environ.get(KEY_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".config" / "mammobench" / "signing_key.pem"
-
-
-def load_or_create_key(path: str | Path | None = None) -> Ed25519PrivateKey:
-    """Load the Ed25519 private key at ``path``, creating a new one (mode 0600) if absent.
+def list_artefacts(run_dir: str | Path, exclude: tuple[str, ...] = ()) -> dict[str, dict]:
+    """``{relative posix path: {sha256, bytes}}`` of every regular file except provenance files and the lock.
 
     Raises:
-        IntegrityError: when the file exists but is not an unencrypted Ed25519 PEM key.
+        IntegrityError: the folder holds a link, FIFO, device or socket (they are never signed).
     """
-    path = Path(path) if path else default_key_path()
-    if path.exists():
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError) as err:
-            raise IntegrityError(f"{path}: not a readable unencrypted PEM private key ({err}); "
-                                 f"delete it to create a new key or point {KEY_ENV} elsewhere") from err
-        if not isinstance(key, Ed25519PrivateKey):
-            raise IntegrityError(f"{path}: signing key must be Ed25519, got {type(key).__name__}")
-        return key
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write_bytes(path, pem)
-    os.chmod(path, 0o600)
-    return key
-
-
-def public_pem(key: Ed25519PrivateKey) -> bytes:
-    """PEM bytes of the public half of ``key``."""
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def list_artefacts(run_dir: str | Path, exclude: tuple[str, ...] = ()) -> dict[str, dict]:
-    """``{relative posix path: {sha256, bytes}}`` of every file except provenance files and the lock."""
-    run_dir = Path(run_dir)
-    skip = set(PROVENANCE_FILES) | set(IGNORED) | set(exclude)
-    out = {}
-    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() or p.is_symlink()):
-        rel = path.relative_to(run_dir).as_posix()
-        if rel in skip:
-            continue
-        out[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    return out
+    scan = scan_folder(run_dir, skip=tuple(PROVENANCE_FILES) + tuple(IGNORED) + tuple(exclude))
+    if scan.problems:
+        raise IntegrityError(f"{run_dir}: cannot sign a folder holding links or special files: "
+                             + "; ".join(scan.problems))
+    return scan.files
 
 
 def _signer() -> dict:
@@ -139,7 +148,7 @@ def build_manifest(run_dir: str | Path, key: Ed25519PrivateKey) -> dict:
         "seeds": result.get("seeds", []),
         "environment": result.get("environment", {}),
         "timings": result.get("timings", {}),
-        "key_fingerprint": sha256_bytes(public_pem(key)),
+        "key_fingerprint": fingerprint_of(key),
         "files": list_artefacts(run_dir),
     }
 
@@ -162,14 +171,21 @@ def sign_run(run_dir: str | Path, key_path: str | Path | None = None) -> Path:
 
 
 def check_signature(body: bytes, sig_path: Path, pub_path: Path) -> tuple[bool, str, str]:
-    """(valid, reason, key fingerprint) for ``body`` against a hex signature file and a PEM key."""
-    if not sig_path.exists() or not pub_path.exists():
-        return False, f"{sig_path.name} or {pub_path.name} is missing", ""
-    pem = pub_path.read_bytes()
+    """(valid, reason, key fingerprint) for ``body`` against a hex signature file and a PEM key.
+
+    Both files are read only when they are regular files (never through a link).
+    """
+    try:
+        pem = read_regular_file(pub_path, 1 << 16)
+        sig_text = read_regular_file(sig_path, 1 << 16)
+    except IntegrityError as err:
+        return False, f"{err}", ""
+    except OSError as err:
+        return False, f"cannot read {sig_path.name} or {pub_path.name} ({err.strerror})", ""
     try:
         pub = serialization.load_pem_public_key(pem)
-        sig = bytes.fromhex(sig_path.read_text(encoding="ascii").strip())
-    except (ValueError, UnicodeDecodeError) as err:
+        sig = bytes.fromhex(sig_text.decode("ascii").strip())
+    except (ValueError, UnicodeDecodeError, UnsupportedAlgorithm) as err:
         return False, f"unreadable key or signature ({err})", ""
     if not isinstance(pub, Ed25519PublicKey):
         return False, f"{pub_path.name} is not an Ed25519 key", ""
@@ -188,28 +204,51 @@ def compare_files(expected: dict[str, dict], actual: dict[str, dict]) -> tuple[l
     return changed, missing, added
 
 
-def verify_run(run_dir: str | Path, trusted_fingerprints: tuple[str, ...] = ()) -> VerifyReport:
-    """Check the signature and every artefact hash of a signed run folder.
+def _read_manifest(run_dir: Path) -> tuple[bytes, dict] | str:
+    """(bytes, parsed manifest) or the reason it cannot be used."""
+    if not os.path.lexists(run_dir / MANIFEST):
+        return (f"{MANIFEST} not found; sign the run first (mammobench run signs it; or "
+                "mammobench.report.provenance.sign_run)")
+    try:
+        body = read_regular_file(run_dir / MANIFEST)
+        manifest = json.loads(body.decode("utf-8"))
+        files = manifest["files"]
+        if not isinstance(files, dict) or not all(isinstance(v, dict) and "sha256" in v for v in files.values()):
+            raise TypeError("files is not a mapping of {sha256, bytes}")
+        return body, manifest
+    except IntegrityError as err:
+        return str(err)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as err:
+        return f"{MANIFEST} is not a valid manifest ({type(err).__name__}: {err})"
+
+
+def verify_run(run_dir: str | Path, trusted: TrustList | tuple[str, ...] | list[str] | None = None) -> VerifyReport:
+    """Check integrity, signature and trust of a signed run folder; never raises for a bad folder.
 
     Args:
-        run_dir: the run folder.
-        trusted_fingerprints: optional SHA-256 fingerprints of accepted public keys; when given,
-            a run signed by any other key is reported invalid.
+        run_dir: the run folder (it may itself be a link; nothing inside it is followed).
+        trusted: the trust list; a tuple of fingerprints means exactly those; ``None`` means the
+            user's default list (:func:`mammobench.report.trust.user_trust`: the user's file and
+            own signing key).
     """
     run_dir = Path(run_dir)
-    if not (run_dir / MANIFEST).exists():
-        return VerifyReport(str(run_dir), False, reason=f"{MANIFEST} not found; sign the run first "
-                                                       "(mammobench run signs it; or mammobench.report.provenance.sign_run)")
-    body = (run_dir / MANIFEST).read_bytes()
+    if not run_dir.is_dir():
+        return VerifyReport(str(run_dir), False, reason=f"{run_dir}: not a folder (or a dangling link)",
+                            manifest_read=False)
+    trust = trusted if isinstance(trusted, TrustList) else (
+        user_trust() if trusted is None else TrustList({fp: "given list" for fp in trusted}))
+    read = _read_manifest(run_dir)
+    if isinstance(read, str):
+        scan = scan_folder(run_dir, skip=tuple(PROVENANCE_FILES) + IGNORED)
+        return VerifyReport(str(run_dir), False, reason=read, unsafe=scan.problems, manifest_read=False)
+    body, manifest = read
     valid, reason, fingerprint = check_signature(body, run_dir / SIGNATURE, run_dir / PUBLIC_KEY)
-    try:
-        manifest = read_json(run_dir / MANIFEST)
-        expected = manifest["files"]
-    except (SchemaError, KeyError, TypeError):
-        return VerifyReport(str(run_dir), False, reason=f"{MANIFEST} is not a valid manifest")
     if valid and manifest.get("key_fingerprint") != fingerprint:
         valid, reason = False, "the public key does not match the fingerprint recorded in the manifest"
-    if valid and trusted_fingerprints and fingerprint not in trusted_fingerprints:
-        valid, reason = False, f"key {fingerprint[:16]}… is not among the trusted keys"
-    changed, missing, added = compare_files(expected, list_artefacts(run_dir))
-    return VerifyReport(str(run_dir), valid, changed, missing, added, fingerprint, reason)
+    scan = scan_folder(run_dir, skip=tuple(PROVENANCE_FILES) + IGNORED)
+    changed, missing, added = compare_files(manifest["files"], scan.files)
+    unsafe = [p for p in scan.problems if p.split(":")[0] not in PROVENANCE_FILES]
+    unsafe += [f"{name}: {describe(run_dir / name)}" for name in PROVENANCE_FILES
+               if describe(run_dir / name) not in ("regular file", "missing")]
+    return VerifyReport(str(run_dir), valid, changed, missing, added, fingerprint, reason, sorted(unsafe),
+                        trust.source(fingerprint) if valid and fingerprint else None, len(manifest["files"]))

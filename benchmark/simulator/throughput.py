@@ -60,7 +60,9 @@ def throughput(n_images: int = 200, size: int = 256, workers: int = 2, seed: int
     if workers == 1:
         per_image = [_render(job) for job in jobs]
     else:
-        with mp.get_context("spawn").Pool(workers, initializer=limit_threads) as pool:
+        from mammobench.lifetime import WorkerInit
+
+        with mp.get_context("spawn").Pool(workers, initializer=WorkerInit(limit_threads)) as pool:
             pool.map(_render, jobs[:workers])  # warm-up: imports in every worker, not timed
             start = time.perf_counter()
             per_image = pool.map(_render, jobs, chunksize=max(1, n_images // (8 * workers)))
