@@ -51,7 +51,7 @@ def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
         True when the request was accepted, False where the call does not exist (macOS, Windows).
 
     Example:
-        >>> set_parent_death_signal()  # doctest: +SKIP  (in a worker; on Linux)
+        >>> set_parent_death_signal()  # in a worker, on Linux  # doctest: +SKIP
         True
     """
     if not sys.platform.startswith("linux"):
@@ -74,7 +74,7 @@ def start_parent_watchdog(parent_pid: int, period_s: float = WATCHDOG_PERIOD_S) 
     """A daemon thread that ends this process as soon as its parent is no longer ``parent_pid``.
 
     Example:
-        >>> start_parent_watchdog(os.getppid())  # doctest: +SKIP  (in a worker)
+        >>> start_parent_watchdog(os.getppid())  # in a worker  # doctest: +SKIP
         <Thread(mammobench-parent-watchdog, started daemon ...)>
     """
     thread = threading.Thread(target=_watch_parent, args=(parent_pid, period_s), name="mammobench-parent-watchdog",
