@@ -7,7 +7,7 @@ leaderboard are pure functions of these files.
 Top-level keys (all required unless marked optional):
 
 ================  ==========================================================================
-schema_version    "1.0"
+schema_version    "1.1" ("1.0" files are still read: 1.1 only adds optional keys)
 run_id            folder name of the run
 created           ISO-8601 UTC time the result was written
 simulated         true when the cohort is the built-in virtual cohort (always labelled)
@@ -30,12 +30,16 @@ audits            [{generator, audit, check, status, value, threshold, message, 
 timings           {stage: seconds}
 predictions       {path, sha256, n_rows}
 selftest          optional: [{trial, expected, observed, agree, evidence}]
+detection         optional (1.1): lesion-detection runs — {hit_criterion, iou_threshold, fpi, fpi_points,
+                  thresholds: {arm: {seed: τ}}, chosen_on: "val", excluded_positive_without_boxes, ...};
+                  their metrics add wafroc, froc_sensitivity (key fpi), cpm, lesion_sensitivity,
+                  false_marks_per_image (docs/detection.md)
 ================  ==========================================================================
 
 Example:
     >>> r = minimal_result("demo")
     >>> validate_result(r)["schema_version"]
-    '1.0'
+    '1.1'
 """
 from __future__ import annotations
 
@@ -46,7 +50,8 @@ from typing import Any
 from mammobench.errors import SchemaError
 from mammobench.io import atomic_write_json, read_json
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+READABLE_VERSIONS = ("1.0", "1.1")  # minor versions only add optional keys
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "schema_version": str, "run_id": str, "created": str, "simulated": bool, "benchmark": dict,
     "task": dict, "cohort": dict, "analysis_plan": dict, "profile": str, "seeds": list, "arms": list,
@@ -76,7 +81,7 @@ def _check_records(result: dict, key: str, required: tuple[str, ...], source: st
 
 
 def validate_result(result: Any, *, source: str = "result.json") -> dict:
-    """Validate a result mapping against schema 1.0 and return it.
+    """Validate a result mapping against schema 1.1 (or 1.0) and return it.
 
     Raises:
         SchemaError: naming the first missing/mistyped key and what was expected.
@@ -84,8 +89,8 @@ def validate_result(result: Any, *, source: str = "result.json") -> dict:
     if not isinstance(result, dict):
         raise SchemaError(f"{source}: top level must be a JSON object")
     version = result.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise SchemaError(f"{source}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION!r})")
+    if version not in READABLE_VERSIONS:
+        raise SchemaError(f"{source}: schema_version {version!r} is not supported (readable: {list(READABLE_VERSIONS)})")
     for key, typ in REQUIRED_KEYS.items():
         if key not in result:
             raise SchemaError(f"{source}: missing key '{key}'")

@@ -42,6 +42,7 @@ DEFAULT_PLAN: dict[str, Any] = {
     "primary_metric": "auc", "control_arm": None, "subgroups": ["density", "age_band", "lesion_type"],
     "intersections": [], "min_group_size": 10, "n_boot": 1000, "alpha": 0.05, "multiplicity": "holm",
     "prevalence": 0.005, "target_specificity": 0.9, "seed": 0, "metrics": list(BOOTSTRAPPED),
+    "detection": None,  # lesion-detection tasks: hit rule and FPI points (evaluation/detection.py)
 }
 BOOT_METHOD = "paired patient bootstrap (seed-averaged metric)"
 
@@ -191,12 +192,16 @@ def _default_control(df: pd.DataFrame, arms: list[str]) -> str:
     return real[0] if len(real) == 1 else arms[0]
 
 
-def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
+def evaluate_run(predictions: pd.DataFrame, plan: dict, *, marks: pd.DataFrame | None = None,
+                 lesions: pd.DataFrame | None = None) -> dict:
     """Evaluate every arm × seed on the test split; see the module docstring for the records.
 
     Args:
         predictions: Contract-4 predictions table (val and test rows).
         plan: frozen analysis plan; missing keys take :data:`DEFAULT_PLAN` values.
+        marks, lesions: a detection run's marks and lesion boxes; their records (wAFROC, FROC, lesion
+            sensitivity; :mod:`mammobench.evaluation.detection`) are added and the result gets a
+            ``detection`` summary.
 
     Returns:
         ``dict(metrics, comparisons, fairness, interactions, operating_point)``.
@@ -204,7 +209,7 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
     Raises:
         StatisticsError: NaN scores (rows named), unpaired cells, unknown plan keys or control arm.
     """
-    plan = _plan(plan)
+    given, plan = plan, _plan(plan)
     df = validate_predictions(predictions)
     val, test = align_split(df, "val"), align_split(df, "test")
     control = plan["control_arm"] if plan["control_arm"] is not None else _default_control(df, test.arms)
@@ -233,5 +238,13 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
                        "thresholds": {a: {str(s): t for s, t in v.items()} for a, v in taus.items()},
                        "bootstrap": {"n_boot": plan["n_boot"], "seed": plan["seed"], "unit": "patient",
                                      "strata": "patients with >= 1 positive image vs all-negative patients"}}
-    return {"metrics": metrics, "comparisons": comparisons, "fairness": fairness,
-            "interactions": interactions, "operating_point": operating_point}
+    out = {"metrics": metrics, "comparisons": comparisons, "fairness": fairness,
+           "interactions": interactions, "operating_point": operating_point}
+    if marks is not None:
+        from mammobench.evaluation.detection import evaluate_detection
+
+        detection = evaluate_detection(predictions, marks, lesions, given)
+        out["metrics"] += detection["metrics"]
+        out["comparisons"] += detection["comparisons"]
+        out["detection"] = detection["detection"]
+    return out

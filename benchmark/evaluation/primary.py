@@ -3,7 +3,7 @@
 ``result.json["comparisons"]`` holds several paired methods per (arm, group). The primary family,
 used by the report's summary verdict and by the self-test trials alike, is:
 
-* AUC with ≥ 2 training seeds: OR–Hillis RRRC with seeds as random readers (statistics sheet B-1.4) —
+* AUC or the detection wAFROC FOM with ≥ 2 training seeds: OR–Hillis RRRC with seeds as random readers (statistics sheet B-1.4) —
   the only one that counts training randomness; the conditional tests (paired patient bootstrap,
   Obuchowski/DeLong on seed-averaged scores) treat the trained models as fixed and are far too
   liberal when arms differ only by chance (null false-positive rate 54.7 % vs 4.0 %, docs/statistics.md);
@@ -23,7 +23,7 @@ def primary_comparisons(result: dict, arm: str, primary: str) -> list[dict]:
     """The arm's primary-metric comparisons in the primary family (one multiplicity family)."""
     comps = [c for c in result.get("comparisons", []) if c.get("arm") == arm and c.get("metric") == primary]
     seeds = [c for c in comps if "random readers" in str(c.get("method", ""))]
-    if primary == "auc" and seeds:
+    if primary in ("auc", "wafroc") and seeds:  # wAFROC: the same OR-Hillis design (evaluation/detection_compare.py)
         return seeds
     delong = [c for c in comps if "DeLong" in str(c.get("method", ""))]
     return delong if primary == "auc" and delong else [c for c in comps if "bootstrap" in str(c.get("method", ""))]

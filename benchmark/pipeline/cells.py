@@ -57,6 +57,7 @@ class CellSpec:
     lr_schedule: str = "cosine"
     device: str = "cpu"
     threads: int = 1
+    detection: str = ""  # detection recipes: JSON of the hit rule, mark budget and crop (pipeline/detection_cells.py)
 
     @property
     def cell_id(self) -> str:
@@ -76,6 +77,8 @@ class CellSpec:
         """The inputs that determine the cell's numbers (``run_dir`` excluded)."""
         data = dataclasses.asdict(self)
         data.pop("run_dir")
+        if not data["detection"]:  # classifier cells keep the identity they had before detection existed
+            data.pop("detection")
         return data
 
 
@@ -116,6 +119,10 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
 
     if is_done(spec):
         return read_json(spec.out_dir / "cell.json")
+    if spec.detection:
+        from mammobench.pipeline.detection_cells import run_detection_cell
+
+        return run_detection_cell(spec)
     start = time.perf_counter()
     cases, images, synthetic = _load_inputs(spec)
     _, train_x, train_y = _split_arrays(cases, images, "train")

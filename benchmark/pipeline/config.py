@@ -33,7 +33,7 @@ from mammobench.errors import ConfigError
 
 CONDITIONING_POLICIES = ("match_train", "balance_density", "balance_age", "unconditional")
 MULTIPLICITY = ("holm", "bonferroni", "fdr_bh", "none")
-PRIMARY_METRICS = ("auc", "sensitivity", "specificity", "balanced_accuracy")
+PRIMARY_METRICS = ("auc", "sensitivity", "specificity", "balanced_accuracy", "wafroc")
 KNOWN_LABELS = ("normal", "benign", "malignant")
 SUBGROUP_COLUMNS = ("density", "age_band", "lesion_type", "vendor", "site", "view")
 PROFILE_NAMES = ("smoke", "quick", "full")
@@ -110,6 +110,32 @@ class DetectorSpec:
 
 
 @dataclass(frozen=True)
+class DetectionSpec:
+    """Lesion-detection settings (read when ``detector.recipe`` is a detection recipe; docs/detection.md)."""
+
+    hit_criterion: str = _field("centre", str, choices=("centre", "iou"))
+    iou_threshold: float = _field(0.1, (int, float), check=lambda v: 0 < v <= 1, hint="between 0 and 1")
+    max_marks: int = _field(10, int, check=lambda v: 1 <= v <= 100, hint="between 1 and 100 marks per image")
+    fpi: float = _field(1.0, (int, float), check=_positive, hint="a positive number of false marks per image")
+    fpi_points: list = _field([0.25, 0.5, 1.0, 2.0, 4.0], list,
+                              check=lambda v: v and all(isinstance(f, (int, float)) and f > 0 for f in v),
+                              hint="a non-empty list of positive numbers of false marks per image")
+    train_crop: int | None = _field(None, (int, type(None)), check=lambda v: v is None or v >= 16,
+                                    hint="null (whole images) or a crop side of at least 16 pixels")
+
+    def options(self) -> dict[str, Any]:
+        """What a detection cell needs (hit rule for checkpoint choice, mark budget, crop)."""
+        return {"criterion": self.hit_criterion, "iou_threshold": float(self.iou_threshold),
+                "max_marks": int(self.max_marks), "train_crop": self.train_crop}
+
+    def plan(self) -> dict[str, Any]:
+        """What the analysis plan freezes (evaluation/detection.py)."""
+        return {"hit_criterion": self.hit_criterion, "iou_threshold": float(self.iou_threshold),
+                "fpi": float(self.fpi), "fpi_points": [float(f) for f in self.fpi_points],
+                "max_marks": int(self.max_marks)}
+
+
+@dataclass(frozen=True)
 class AugmentationSpec:
     arms: list = _field(["none", "classic", "physics"], list, check=lambda v: len(v) == len(set(v)) and v,
                         hint="a non-empty list of distinct generator names")
@@ -161,6 +187,7 @@ class TaskConfig:
     splits: SplitSpec = field(default_factory=SplitSpec)
     preprocessing: PreprocessingSpec = field(default_factory=PreprocessingSpec)
     detector: DetectorSpec = field(default_factory=DetectorSpec)
+    detection: DetectionSpec = field(default_factory=DetectionSpec)
     augmentation: AugmentationSpec = field(default_factory=AugmentationSpec)
     seeds: list = _field([0, 1, 2], list, check=lambda v: v and all(type(s) is int and s >= 0 for s in v)
                          and len(set(v)) == len(v), hint="a non-empty list of distinct non-negative integers")
@@ -180,7 +207,8 @@ class TaskConfig:
 
 _SECTIONS = {f.name: f.type for f in dataclasses.fields(TaskConfig)}
 _SECTION_CLASSES = {"dataset": DatasetSpec, "target": TargetSpec, "splits": SplitSpec,
-                    "preprocessing": PreprocessingSpec, "detector": DetectorSpec, "augmentation": AugmentationSpec,
+                    "preprocessing": PreprocessingSpec, "detector": DetectorSpec, "detection": DetectionSpec,
+                    "augmentation": AugmentationSpec,
                     "metrics": MetricsSpec, "subgroups": SubgroupSpec, "analysis": AnalysisSpec}
 
 

@@ -105,4 +105,7 @@ def build_result(*, run_id: str, task, config_sha: str, profile: str, seeds: lis
     })
     for key in ("metrics", "comparisons", "fairness", "interactions"):
         result[key] = list(evaluation.get(key, []))
+    if "detection" in evaluation:  # lesion detection: hit rule, FPI points, validation thresholds
+        result["task"]["kind"] = "lesion_detection"
+        result["detection"] = evaluation["detection"]
     return result

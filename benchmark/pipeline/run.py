@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -61,7 +62,15 @@ def analysis_plan(task: TaskConfig, settings: dict[str, Any], prevalence: float)
             "n_boot": int(settings.get("n_boot") or task.analysis.n_boot), "alpha": float(task.analysis.alpha),
             "multiplicity": task.analysis.multiplicity,
             "prevalence": float(task.metrics.prevalence or prevalence),
-            "target_specificity": float(task.metrics.target_specificity), "seed": int(task.analysis.seed)}
+            "target_specificity": float(task.metrics.target_specificity), "seed": int(task.analysis.seed),
+            **({"detection": task.detection.plan()} if _is_detection(task) else {})}
+
+
+def _is_detection(task: TaskConfig) -> bool:
+    """A task whose detector recipe produces marks (lesion detection; pipeline/detection_cells.py)."""
+    from mammobench.pipeline.detection_cells import is_detection_recipe
+
+    return is_detection_recipe(task.detector.recipe)
 
 
 def _arms(task: TaskConfig, settings: dict, generators: Sequence[str]) -> list[ArmSpec]:
@@ -77,7 +86,8 @@ def _cells(run_dir: Path, task: TaskConfig, arms: list[ArmSpec], settings: dict,
                      arch=det.arch, recipe=det.recipe, weights=det.weights,
                      epochs=int(settings.get("epochs") or det.epochs),
                      batch_size=int(settings.get("batch_size") or det.batch_size), lr=float(det.lr),
-                     weight_decay=float(det.weight_decay), lr_schedule=det.lr_schedule, device=device, threads=threads)
+                     weight_decay=float(det.weight_decay), lr_schedule=det.lr_schedule, device=device, threads=threads,
+                     detection=json.dumps(task.detection.options(), sort_keys=True) if _is_detection(task) else "")
             for a in arms for s in (settings.get("seeds") or task.seeds)]
 
 
@@ -115,6 +125,10 @@ def _data_stages(task: TaskConfig, run_dir: Path, settings: dict, cohort_dir: st
         manifest = manifest.reset_index(drop=True)
     with timer.stage("inputs", "cell inputs (cases.csv, images.npy)"):
         splits = stages.write_cell_inputs(run_dir, manifest, cache)
+        if _is_detection(task):
+            from mammobench.pipeline.detection_cells import write_lesions
+
+            write_lesions(run_dir, manifest, cache)
     cohort = cohort_record(task.dataset.adapter, root, manifest, list(getattr(adapter_result, "flow", [])), splits)
     return manifest, cache, plan, plan_sha, cohort
 
@@ -190,7 +204,13 @@ def _finish(task, run_dir, specs, plan, plan_sha, cohort, arm_records, audits, s
     with timer.stage("evaluate", "metrics, CIs, paired comparisons, fairness"):
         preds = collect_predictions(specs)
         atomic_write_text(run_dir / "predictions.csv", preds.to_csv(index=False, float_format="%.17g"))
-        evaluation = evaluate_run(preds, plan)
+        marks = lesions = None
+        if any(s.detection for s in specs):
+            from mammobench.pipeline.detection_cells import collect_marks, read_lesions
+
+            marks, lesions = collect_marks(specs), read_lesions(run_dir)
+            atomic_write_text(run_dir / "marks.csv", marks.to_csv(index=False, float_format="%.17g"))
+        evaluation = evaluate_run(preds, plan, marks=marks, lesions=lesions)
     config_sha = sha256_json({"task": task.to_dict(), "profile": profile, "settings": settings,
                               "arms": [(s.arm, s.generator, s.ratio) for s in specs]})
     predictions = {"path": "predictions.csv", "sha256": sha256_file(run_dir / "predictions.csv"),

@@ -13,3 +13,4 @@ from __future__ import annotations
 from mammobench.registry import DETECTORS
 
 DETECTORS.register("timm_classifier", "mammobench.training.detectors:TimmClassifier")
+DETECTORS.register("timm_centernet", "mammobench.training.detection_model:HeatmapDetector")
