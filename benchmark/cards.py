@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mammobench.errors import ConfigError
+from mammobench.yamlio import load_yaml
 
 GENERATOR_KINDS = ("control", "augmentation", "physics", "gan", "diffusion", "folder", "other", "planted")
 CONDITIONING_VARIABLES = ("label", "lesion_type", "density", "age_band", "view")
@@ -84,12 +83,7 @@ class GeneratorCard:
     def from_yaml(cls, path: str | Path) -> "GeneratorCard":
         """Load a card from a YAML file (safe loader: data only)."""
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-            raise ConfigError(f"{path}: cannot read generator card ({err}); it must be UTF-8 YAML, "
-                              "see baselines/*/card.yaml") from err
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(load_yaml(path, what="generator card"), source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (tuples as lists) for result files."""

@@ -5,8 +5,13 @@ modules are imported only when their command runs, so ``mammobench --help`` is i
 broken optional backend cannot break unrelated commands. Errors of the project's own types
 (:mod:`mammobench.errors`) are printed as one clear line and exit with code 2.
 
+The CLI decides what the library's log shows (:func:`mammobench.progress.configure`): stage lines and
+progress on stderr — a bar with rate and ETA on a terminal, one line per finished unit otherwise —
+or, with ``-q/--quiet`` anywhere on the command line, errors only.
+
 Example:
     $ mammobench run --profile smoke
+    $ mammobench run --profile smoke --quiet     # nothing on stderr but errors; the report path on stdout
     $ mammobench stats auc data.csv --label outcome --score s100b --positive Poor
 """
 from __future__ import annotations
@@ -24,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("mammobench.commands.ls", "list tasks, suites, generators, adapters"),
     "validate": ("mammobench.commands.validate", "validate task/suite YAML files"),
     "check-generator": ("mammobench.commands.check_generator", "run the generator conformance suite"),
+    "generators": ("mammobench.commands.generators", "measure the built-in generators (acceptance on the virtual cohort)"),
     "audit": ("mammobench.commands.audit", "audit synthetic data: fidelity, memorisation, leakage, bias"),
     "stats": ("mammobench.commands.stats", "independent statistics (AUC with DeLong CI, paired test)"),
     "report": ("mammobench.commands.report", "re-render a run's report from its files"),
@@ -40,13 +46,27 @@ def _usage() -> str:
     width = max(len(c) for c in COMMANDS)
     lines = ["usage: mammobench <command> [options]", "", "commands:"]
     lines += [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
-    lines += ["", "Run 'mammobench <command> --help' for a command's options."]
+    lines += ["", "Every command: -q/--quiet shows errors only (no stage lines, no progress).",
+              "Run 'mammobench <command> --help' for a command's options."]
     return "\n".join(lines)
+
+
+QUIET_FLAGS = ("-q", "--quiet")
+
+
+def _take_quiet(argv: list[str]) -> tuple[list[str], bool]:
+    """Remove ``-q/--quiet`` (before a ``--`` separator) from the arguments; report whether it was there."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept = [a for a in argv[:end] if a not in QUIET_FLAGS] + argv[end:]
+    return kept, len(kept) != len(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    from mammobench.progress import configure
+
+    argv, quiet = _take_quiet(list(sys.argv[1:] if argv is None else argv))
+    configure(quiet=quiet)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
         return 0

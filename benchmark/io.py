@@ -21,7 +21,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from mammobench.errors import RunLockedError, SchemaError
 
@@ -162,10 +162,3 @@ class RunLock:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
-
-
-@contextlib.contextmanager
-def locked(run_dir: str | os.PathLike) -> Iterator[None]:
-    """Context manager form of :class:`RunLock`."""
-    with RunLock(run_dir):
-        yield

@@ -153,15 +153,3 @@ class Generator(Protocol):
     def fit(self, data: TrainView, *, seed: int) -> "Generator": ...
 
     def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch: ...
-
-
-@runtime_checkable
-class DatasetAdapter(Protocol):
-    """Reads one dataset's native layout into the canonical manifest (see data/manifest.py)."""
-
-    name: str
-    description: str
-
-    def load(self, root: str) -> "Any":
-        """Return an ``AdapterResult`` (manifest DataFrame + rejects table) for the dataset at root."""
-        ...

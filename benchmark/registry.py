@@ -1,4 +1,4 @@
-"""One generic registry for every plug-in type (generators, adapters, detectors, metrics, audits).
+"""One generic registry for every plug-in type (generators, dataset adapters, detector recipes).
 
 Entries are either objects or lazy placeholders ``"package.module:attr"`` that are imported on
 first use, so a broken optional backend never breaks ``mammobench ls``. Third-party packages add
@@ -66,28 +66,12 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._entries: dict[str, T | str] = {}
         self._entry_points_loaded = False
-        self._frozen = False
 
     def register(self, name: str, obj: T | str) -> None:
         """Register ``obj`` (or a lazy ``"module:attr"`` string) under ``name``; duplicates raise."""
-        if self._frozen:
-            raise RegistryError(f"the {self.kind} registry is frozen; register before freeze()")
         if name in self._entries and self._entries[name] != obj:
             raise RegistryError(f"{self.kind} '{name}' is already registered to {self._entries[name]!r}")
         self._entries[name] = obj
-
-    def decorator(self, name: str):
-        """Decorator form of :meth:`register`."""
-
-        def wrap(obj: T) -> T:
-            self.register(name, obj)
-            return obj
-
-        return wrap
-
-    def freeze(self) -> None:
-        """Refuse further registrations."""
-        self._frozen = True
 
     def _load_entry_points(self) -> None:
         if self._entry_points_loaded or not self.entry_point_group:
@@ -146,4 +130,3 @@ class Registry(Generic[T]):
 GENERATORS: Registry[Any] = Registry("generator", "mammobench.generators")
 ADAPTERS: Registry[Any] = Registry("dataset adapter", "mammobench.adapters")
 DETECTORS: Registry[Any] = Registry("detector recipe")
-METRICS: Registry[Any] = Registry("metric")

@@ -7,7 +7,7 @@ leaderboard are pure functions of these files.
 Top-level keys (all required unless marked optional):
 
 ================  ==========================================================================
-schema_version    "1.1" ("1.0" files are still read: 1.1 only adds optional keys)
+schema_version    "1.1" (1.0 files are still read: :func:`load_result` upgrades them in memory)
 run_id            folder name of the run
 created           ISO-8601 UTC time the result was written
 simulated         true when the cohort is the built-in virtual cohort (always labelled)
@@ -22,7 +22,9 @@ environment       {python, platform, torch, timm, device, cpu_count, packages: {
 metrics           [{metric, split, arm, attribute, group, value, ci_low, ci_high, n, n_pos,
                     status, seed}]  attribute/group null = overall; seed null = pooled over seeds
 comparisons       [{metric, arm, control, attribute, group, estimate, ci_low, ci_high, p_value,
-                    p_adjusted, adjustment, significant, method, n, n_pos}]
+                    p_adjusted, adjustment, significant, method, family, primary, n, n_pos}]
+                    family: patient_bootstrap | delong_conditional | seeds_as_readers (the
+                    multiplicity family); primary: true for the primary test (:func:`mark_primary`)
 fairness          [{metric, arm, attribute, kind, value, ci_low, ci_high, group, delta_vs_control,
                     delta_ci_low, delta_ci_high}]
 interactions      [{metric, arm, attribute, kind (subgroup_gap | effect_modification), statistic, df, p_value, method}]
@@ -30,11 +32,11 @@ audits            [{generator, audit, check, status, value, threshold, message, 
 timings           {stage: seconds}
 predictions       {path, sha256, n_rows}
 selftest          optional: [{trial, expected, observed, agree, evidence}]
-detection         optional (1.1): lesion-detection runs — {hit_criterion, iou_threshold, fpi, fpi_points,
-                  thresholds: {arm: {seed: τ}}, chosen_on: "val", excluded_positive_without_boxes, ...};
-                  their metrics add wafroc, froc_sensitivity (key fpi), cpm, lesion_sensitivity,
-                  false_marks_per_image (docs/detection.md)
 ================  ==========================================================================
+
+Schema history: 1.1 adds ``family`` and ``primary`` to every comparison record (before, readers
+found the primary test by searching ``method`` for "random readers" or "DeLong"; that text search now
+survives only in :func:`upgrade_result`, for 1.0 files).
 
 Example:
     >>> r = minimal_result("demo")
@@ -51,7 +53,7 @@ from mammobench.errors import SchemaError
 from mammobench.io import atomic_write_json, read_json
 
 SCHEMA_VERSION = "1.1"
-READABLE_VERSIONS = ("1.0", "1.1")  # minor versions only add optional keys
+READABLE_VERSIONS = ("1.0", SCHEMA_VERSION)
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "schema_version": str, "run_id": str, "created": str, "simulated": bool, "benchmark": dict,
     "task": dict, "cohort": dict, "analysis_plan": dict, "profile": str, "seeds": list, "arms": list,
@@ -60,7 +62,9 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 METRIC_KEYS = ("metric", "split", "arm", "attribute", "group", "value", "ci_low", "ci_high", "n", "n_pos", "status")
 COMPARISON_KEYS = ("metric", "arm", "control", "attribute", "group", "estimate", "ci_low", "ci_high",
-                   "p_value", "p_adjusted", "method")
+                   "p_value", "p_adjusted", "method", "family", "primary")
+#: comparison families, most to least preferred as the primary test of AUC (see evaluation/primary.py)
+FAMILIES = ("seeds_as_readers", "delong_conditional", "patient_bootstrap")
 AUDIT_KEYS = ("generator", "audit", "check", "status", "message")
 AUDIT_STATUSES = ("pass", "warn", "fail", "skip")
 PROFILES = ("smoke", "quick", "full")
@@ -81,7 +85,7 @@ def _check_records(result: dict, key: str, required: tuple[str, ...], source: st
 
 
 def validate_result(result: Any, *, source: str = "result.json") -> dict:
-    """Validate a result mapping against schema 1.1 (or 1.0) and return it.
+    """Validate a result mapping against schema 1.0 and return it.
 
     Raises:
         SchemaError: naming the first missing/mistyped key and what was expected.
@@ -89,8 +93,8 @@ def validate_result(result: Any, *, source: str = "result.json") -> dict:
     if not isinstance(result, dict):
         raise SchemaError(f"{source}: top level must be a JSON object")
     version = result.get("schema_version")
-    if version not in READABLE_VERSIONS:
-        raise SchemaError(f"{source}: schema_version {version!r} is not supported (readable: {list(READABLE_VERSIONS)})")
+    if version != SCHEMA_VERSION:
+        raise SchemaError(f"{source}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION!r})")
     for key, typ in REQUIRED_KEYS.items():
         if key not in result:
             raise SchemaError(f"{source}: missing key '{key}'")
@@ -102,18 +106,80 @@ def validate_result(result: Any, *, source: str = "result.json") -> dict:
     _check_records(result, "metrics", METRIC_KEYS, source)
     _check_records(result, "comparisons", COMPARISON_KEYS, source)
     _check_records(result, "audits", AUDIT_KEYS, source)
+    for i, rec in enumerate(result["comparisons"]):
+        if rec["family"] not in FAMILIES or not isinstance(rec["primary"], bool):
+            raise SchemaError(f"{source}: comparisons[{i}]: family {rec['family']!r} must be one of {list(FAMILIES)} "
+                              f"and primary ({rec['primary']!r}) true or false")
     for i, rec in enumerate(result["audits"]):
         if rec["status"] not in AUDIT_STATUSES:
             raise SchemaError(f"{source}: audits[{i}].status {rec['status']!r} not in {list(AUDIT_STATUSES)}")
     return result
 
 
+def _primary_family(records: list[dict], metric: str) -> str | None:
+    present = {r["family"] for r in records}
+    # wAFROC (detection): the same OR-Hillis seeds-as-readers design as the AUC (evaluation/detection_compare.py)
+    return next((f for f in (FAMILIES if metric in ("auc", "wafroc") else ("patient_bootstrap",)) if f in present), None)
+
+
+def mark_primary(records: list[dict], primary_metric: str) -> list[dict]:
+    """Set ``primary`` on every comparison record (in place) and return the records.
+
+    Per arm, the records of the primary metric in the arm's primary family get ``primary: True``:
+    ``seeds_as_readers`` when the arm has it (AUC, ≥ 2 seeds), else ``delong_conditional`` (AUC),
+    else ``patient_bootstrap`` (always for other metrics). See :mod:`mammobench.evaluation.primary`.
+
+    Example:
+        >>> recs = mark_primary([{"arm": "a", "metric": "auc", "family": "patient_bootstrap"},
+        ...                      {"arm": "a", "metric": "auc", "family": "delong_conditional"}], "auc")
+        >>> [r["primary"] for r in recs]
+        [False, True]
+    """
+    by_arm: dict[str, list[dict]] = {}
+    for rec in records:
+        rec["primary"] = False
+        if rec["metric"] == primary_metric:
+            by_arm.setdefault(rec["arm"], []).append(rec)
+    for recs in by_arm.values():
+        family = _primary_family(recs, primary_metric)
+        for rec in recs:
+            rec["primary"] = rec["family"] == family
+    return records
+
+
+def _family_of_method(method: Any) -> str:
+    """Schema 1.0 only: the family named by a comparison's free-text ``method``."""
+    text = str(method)
+    return ("seeds_as_readers" if "random readers" in text else "delong_conditional" if "DeLong" in text
+            else "patient_bootstrap")
+
+
+def upgrade_result(result: Any) -> Any:
+    """A schema-1.0 result in the current schema (``family`` and ``primary`` added); others unchanged.
+
+    The file on disk is not touched (its signature stays valid).
+    """
+    if not isinstance(result, dict) or result.get("schema_version") != "1.0":
+        return result
+    comps = result.get("comparisons")
+    if isinstance(comps, list) and all(isinstance(c, dict) and "metric" in c and "arm" in c for c in comps):
+        for rec in comps:
+            rec["family"] = _family_of_method(rec.get("method"))
+        task = result.get("task") if isinstance(result.get("task"), dict) else {}
+        mark_primary(comps, str(task.get("primary_metric") or "auc"))
+    return {**result, "schema_version": SCHEMA_VERSION, "upgraded_from": "1.0"}
+
+
 def load_result(path: str | Path) -> dict:
-    """Read and validate ``result.json`` (a folder is accepted too)."""
+    """Read and validate ``result.json`` (a folder is accepted too); schema-1.0 files are upgraded."""
     path = Path(path)
     if path.is_dir():
         path = path / "result.json"
-    return validate_result(read_json(path), source=str(path))
+    data = read_json(path)
+    if isinstance(data, dict) and data.get("schema_version") not in READABLE_VERSIONS:
+        raise SchemaError(f"{path}: schema_version {data.get('schema_version')!r} is not supported (this version "
+                          f"reads {list(READABLE_VERSIONS)}); upgrade mammobench to read newer result files")
+    return validate_result(upgrade_result(data), source=str(path))
 
 
 def write_result(path: str | Path, result: dict) -> None:

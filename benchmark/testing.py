@@ -56,7 +56,7 @@ def _as_generator(gen_or_name: Any) -> Any:
 
 def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckContext) -> CheckResult:
     """Run one check, turning its outcome (or any exception it provokes) into a CheckResult."""
-    from mammobench.generators.torchutil import torch_threads
+    from mammobench.torchutil import torch_threads
 
     try:
         with torch_threads(1):  # tiny workloads: one thread is fastest and avoids oversubscription

@@ -34,13 +34,6 @@ def test_unknown_name_suggests():
         reg.get("physic")
 
 
-def test_frozen_registry_refuses():
-    reg = Registry("thing")
-    reg.freeze()
-    with pytest.raises(RegistryError, match="frozen"):
-        reg.register("x", int)
-
-
 def test_module_attr_spec_and_bad_spec():
     assert import_object("os.path:join").__name__ == "join"
     with pytest.raises(RegistryError, match="cannot import module"):

@@ -114,3 +114,33 @@ def test_train_view_manifest_findings_are_in_image_pixels():
     cached = [[{"box": [1.0, 1.0, 2.0, 2.0], "lesion_type": "mass"}]]
     tv = TrainView(df, np.zeros((1, 4, 4), np.float32), cached)
     assert parse_findings(tv.manifest["findings"].iloc[0])[0]["box"] == [1.0, 1.0, 2.0, 2.0]
+
+
+def test_schema_1_0_results_are_upgraded_when_read(tmp_path):
+    """1.0 files had no family/primary fields: load_result derives them once (from the method text) and
+    never rewrites the file, so signed runs and leaderboard bundles stay valid."""
+    import json
+
+    from mammobench.results import load_result
+
+    old = minimal_result("old")
+    old["schema_version"] = "1.0"
+    old["task"] = {"primary_metric": "auc"}
+    methods = ["paired patient bootstrap (seed-averaged metric)", "paired DeLong (seed-averaged scores)",
+               "OR-Hillis RRRC (training seeds as random readers, patient jackknife)"]
+    old["comparisons"] = [{"metric": "auc", "arm": "a", "control": "none", "attribute": None, "group": None,
+                           "estimate": 0.01, "ci_low": -0.1, "ci_high": 0.1, "p_value": 0.5, "p_adjusted": 0.5,
+                           "method": m} for m in methods]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    before = path.read_bytes()
+    new = load_result(path)
+    assert new["schema_version"] == "1.1" and new["upgraded_from"] == "1.0"
+    assert [c["family"] for c in new["comparisons"]] == ["patient_bootstrap", "delong_conditional", "seeds_as_readers"]
+    assert [c["primary"] for c in new["comparisons"]] == [False, False, True]
+    assert path.read_bytes() == before
+    with pytest.raises(SchemaError, match="reads \\['1.0', '1.1'\\]"):
+        path.write_text(json.dumps({**old, "schema_version": "2.0"}), encoding="utf-8")
+        load_result(path)
+    with pytest.raises(SchemaError, match="family"):
+        validate_result({**minimal_result("x"), "comparisons": [{**new["comparisons"][0], "family": "vibes"}]})

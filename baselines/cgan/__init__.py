@@ -1,0 +1,8 @@
+"""The ``cgan`` baseline: a conditional GAN on lesion patches, blended into normal tissue; see README.md.
+
+Importing the package imports its generator (whoever imports a baseline wants it); the registry in
+:mod:`mammobench.generators` names it lazily, so listing generators imports none.
+"""
+from mammobench.baselines.cgan.generator import ConditionalGAN
+
+__all__ = ["ConditionalGAN"]

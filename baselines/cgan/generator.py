@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,8 +30,9 @@ from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.generators.insertion import extract_patches
-from mammobench.generators.torchutil import autocast, eval_mode, pick_device, seeded
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
+from mammobench.torchutil import autocast, eval_mode, resolve_device, seeded
 
 
 def balanced_weights(types: pd.Series) -> torch.Tensor:
@@ -52,7 +52,7 @@ class ConditionalGAN(GeneratorMixin):
     """Projection-discriminator cGAN on lesion patches + blending into normal images."""
 
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
-    card_path = Path(__file__).with_name("card.yaml")
+    card_path = resource_path(__package__, "card.yaml")
 
     def __init__(self, patch_size: int = 32, width: int = 32, z_dim: int = 64, steps: int = 800,
                  batch_size: int = 64, lr: float = 2e-4, normals_per_image: int = 1, max_backgrounds: int = 256,
@@ -87,7 +87,7 @@ class ConditionalGAN(GeneratorMixin):
         self.vocab_ = codes.vocab
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         self.bank_ = background_source(data, self.background, max_images=self.max_backgrounds, seed=seed).to_state()
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         g_net, d_net = (m.to(dev) for m in self._networks(seed))
         x_all = torch.from_numpy(patches)[:, None].to(dev)
         y_all = torch.from_numpy(codes.encode(table)).to(dev)
@@ -124,7 +124,7 @@ class ConditionalGAN(GeneratorMixin):
 
     def generate_patches(self, table: pd.DataFrame, *, seed: int) -> np.ndarray:
         """Lesion patches ``[n, size, size]`` for rows with ``lesion_type, label, density``."""
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         g_net = PatchGenerator(ConditionCodes(self.vocab_).sizes(), size=self.patch_size, width=self.width,
                                z_dim=self.z_dim)
         g_net.load_state_dict(self.g_weights_)

@@ -1,10 +1,13 @@
 """Classic augmentation: up-down flips, small affine, intensity/gamma and elastic deformation.
 
-Each synthetic image is a transformed training image. Requested conditions are honoured by
-choosing source images that match them (see :func:`mammobench.generators.conditions.resolve_conditions`);
-the labels are the source image's true labels. Boxes are transformed exactly: each box is
-rasterised as a mask, warped with the very coordinate map applied to the image, and re-boxed.
-Left-right flips are not used because the preprocessed images put every breast on the left.
+Each synthetic image is a transformed training image; the geometry is torchvision's
+``transforms.v2.functional`` (``affine``, ``elastic``, ``vertical_flip``) with parameters drawn from the
+generator's seeded numpy RNG, so a seed gives the same images everywhere. Requested conditions are
+honoured by choosing source images that match them (see
+:func:`mammobench.generators.conditions.resolve_conditions`); the labels are the source image's true
+labels. Boxes are transformed exactly: each box is rasterised as a ``tv_tensors.Mask``, sent through the
+very transforms applied to the image (nearest-neighbour for masks), and re-boxed. Left-right flips are
+not used because the preprocessed images put every breast on the left.
 
 Example:
     >>> from mammobench.generators.fixtures import make_tiny_train_view
@@ -15,45 +18,60 @@ Example:
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+import torch
 from scipy import ndimage
+from torchvision import tv_tensors
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms.v2 import functional as F
 
 from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
 
 
-def coordinate_map(shape: tuple[int, int], rng: np.random.Generator, *, flip: bool, rotate_deg: float,
-                   scale: float, shift: float, elastic_alpha: float, elastic_sigma: float) -> np.ndarray:
-    """Input coordinates ``[2, H, W]`` sampled for each output pixel (affine ∘ elastic)."""
+def draw_transform(shape: tuple[int, int], rng: np.random.Generator, *, flip: bool, rotate_deg: float,
+                   scale: float, shift: float, elastic_alpha: float, elastic_sigma: float) -> dict:
+    """Seeded parameters of one augmentation: affine (angle °, translate px, scale), elastic displacement, flip.
+
+    The elastic displacement is smoothed uniform noise (SD of the field ≈ ``elastic_alpha`` pixels before
+    smoothing), in torchvision's normalised grid units (one pixel = 2 / size).
+
+    Example:
+        >>> t = draw_transform((8, 6), np.random.default_rng(0), flip=True, rotate_deg=8, scale=0.1, shift=0.05,
+        ...                    elastic_alpha=1.5, elastic_sigma=2.0)
+        >>> sorted(t), tuple(t["displacement"].shape)
+        (['angle', 'displacement', 'flip', 'scale', 'translate'], (1, 8, 6, 2))
+    """
     h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    cy, cx = (h - 1) / 2, (w - 1) / 2
-    theta = np.deg2rad(rng.uniform(-rotate_deg, rotate_deg))
-    s = 1 + rng.uniform(-scale, scale)
-    ty, tx = rng.uniform(-shift, shift, 2) * (h, w)
-    dy, dx = yy - cy - ty, xx - cx - tx
-    src_y = (np.cos(theta) * dy - np.sin(theta) * dx) / s + cy
-    src_x = (np.sin(theta) * dy + np.cos(theta) * dx) / s + cx
+    params = {"angle": float(rng.uniform(-rotate_deg, rotate_deg)), "scale": float(1 + rng.uniform(-scale, scale)),
+              "translate": [float(v) for v in rng.uniform(-shift, shift, 2) * (w, h)]}
+    field = np.zeros((h, w, 2), np.float32)
     if elastic_alpha > 0:
-        for grid in (src_y, src_x):
-            grid += elastic_alpha * ndimage.gaussian_filter(rng.uniform(-1, 1, (h, w)), elastic_sigma)
-    if flip and rng.random() < 0.5:
-        src_y, src_x = src_y[::-1], src_x[::-1]
-    return np.stack([src_y, src_x])
+        for axis, size in ((0, w), (1, h)):  # torchvision's grid order is (x, y)
+            noise = ndimage.gaussian_filter(rng.uniform(-1, 1, (h, w)), elastic_sigma)
+            field[..., axis] = elastic_alpha * noise * 2 / size
+    params["displacement"] = torch.from_numpy(field)[None]
+    params["flip"] = bool(flip and rng.random() < 0.5)
+    return params
 
 
-def warp_box(box: list[float], coords: np.ndarray) -> list[float] | None:
-    """Warp an (x0, y0, x1, y1) box through ``coords``; None when it leaves the image."""
-    h, w = coords.shape[1:]
-    mask = np.zeros((h, w), np.float32)
+def apply_transform(inpt: torch.Tensor, t: dict) -> torch.Tensor:
+    """torchvision's affine, then elastic, then the up-down flip; images bilinear, ``tv_tensors.Mask`` nearest."""
+    out = F.affine(inpt, angle=t["angle"], translate=t["translate"], scale=t["scale"], shear=[0.0, 0.0],
+                   interpolation=InterpolationMode.BILINEAR, fill=0.0)
+    out = F.elastic(out, t["displacement"], interpolation=InterpolationMode.BILINEAR, fill=0.0)
+    return F.vertical_flip(out) if t["flip"] else out
+
+
+def warp_box(box: list[float], t: dict, shape: tuple[int, int]) -> list[float] | None:
+    """Warp an (x0, y0, x1, y1) box: rasterise it as a mask, transform the mask, re-box; None when it leaves."""
+    mask = torch.zeros((1, *shape), dtype=torch.uint8)
     x0, y0, x1, y1 = box
-    mask[int(np.floor(y0)):int(np.ceil(y1)), int(np.floor(x0)):int(np.ceil(x1))] = 1
-    warped = ndimage.map_coordinates(mask, coords, order=0, mode="constant", cval=0)
-    ys, xs = np.nonzero(warped > 0.5)
+    mask[0, int(np.floor(y0)):int(np.ceil(y1)), int(np.floor(x0)):int(np.ceil(x1))] = 1
+    ys, xs = np.nonzero(apply_transform(tv_tensors.Mask(mask), t)[0].numpy())
     if len(ys) == 0:
         return None
     return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
@@ -63,7 +81,7 @@ class ClassicAugmentation(GeneratorMixin):
     """Transforms real training images; conditions are met by choosing matching sources."""
 
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
-    card_path = Path(__file__).with_name("card.yaml")
+    card_path = resource_path(__package__, "card.yaml")
 
     def __init__(self, flip: bool = True, rotate_deg: float = 8.0, scale: float = 0.08, shift: float = 0.04,
                  gamma: float = 0.2, contrast: float = 0.1, elastic_alpha: float = 1.5,
@@ -92,14 +110,14 @@ class ClassicAugmentation(GeneratorMixin):
     def _augment(self, image: np.ndarray, findings: list[dict], rng: np.random.Generator):
         params = {k: getattr(self, k) for k in ("flip", "rotate_deg", "scale", "shift", "elastic_alpha",
                                                  "elastic_sigma")}
-        for _ in range(4):
-            coords = coordinate_map(image.shape, rng, **params)
-            boxes = [warp_box(f["box"], coords) for f in findings]
+        for _ in range(4):  # redraw when a finding would leave the image
+            t = draw_transform(image.shape, rng, **params)
+            boxes = [warp_box(f["box"], t, image.shape) for f in findings]
             if all(b is not None for b in boxes):
+                out = apply_transform(tv_tensors.Image(torch.from_numpy(image)[None]), t)[0].numpy()
                 break
         else:
-            coords, boxes = np.stack(np.mgrid[0:image.shape[0], 0:image.shape[1]]).astype(float), [f["box"] for f in findings]
-        out = ndimage.map_coordinates(image, coords, order=1, mode="constant", cval=0.0)
+            out, boxes = image, [f["box"] for f in findings]
         gamma = np.exp(rng.uniform(-self.gamma, self.gamma))
         out = np.clip(out, 0, 1) ** gamma * (1 + rng.uniform(-self.contrast, self.contrast))
         new = [{**f, "box": [round(v, 2) for v in b]} for f, b in zip(findings, boxes)]

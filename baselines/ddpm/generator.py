@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,15 +30,16 @@ from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.compose import ConditionCodes, background_from_state, background_source, compose_images
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.generators.insertion import extract_patches, soft_disk
-from mammobench.generators.torchutil import autocast, eval_mode, pick_device, seeded
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
+from mammobench.torchutil import autocast, eval_mode, resolve_device, seeded
 
 
 class ConditionalDDPM(GeneratorMixin):
     """Conditional DDPM on lesion patches with CFG, DDIM and RePaint inpainting."""
 
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
-    card_path = Path(__file__).with_name("card.yaml")
+    card_path = resource_path(__package__, "card.yaml")
 
     def __init__(self, patch_size: int = 32, width: int = 24, timesteps: int = 1000, steps: int = 1000,
                  batch_size: int = 64, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 20,
@@ -78,7 +78,7 @@ class ConditionalDDPM(GeneratorMixin):
         self.vocab_ = codes.vocab
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         self.bank_ = background_source(data, self.background, max_images=self.max_backgrounds, seed=seed).to_state()
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         net = self._net(seed).to(dev)
         x_all = torch.from_numpy(patches)[:, None].to(dev) * 2 - 1
         y_all = torch.from_numpy(codes.encode(table)).to(dev)
@@ -116,7 +116,7 @@ class ConditionalDDPM(GeneratorMixin):
 
     def generate_patches(self, table: pd.DataFrame, context: np.ndarray | None = None, *, seed: int) -> np.ndarray:
         """Patches ``[n, s, s]`` in [0, 1]; with ``context`` the lesion is inpainted into it."""
-        dev = pick_device(self.device)
+        dev = resolve_device(self.device)
         net = self._net()
         net.load_state_dict(self.weights_)
         net.to(dev)

@@ -11,16 +11,15 @@ Example:
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.conditions import LABEL_COLUMNS, validate_conditions
 from mammobench.protocols import GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
 
-CARD_PATH = Path(__file__).with_name("card.yaml")
+CARD_PATH = resource_path(__package__, "card.yaml")
 
 
 class NoneGenerator(GeneratorMixin):

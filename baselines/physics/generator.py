@@ -19,14 +19,13 @@ Example:
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.conditions import labels_frame, resolve_conditions
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
 
 AGE_RANGES = {"<50": (40, 49), "50-59": (50, 59), "60-69": (60, 69), "70+": (70, 79), "unknown": (40, 79), "": (40, 79)}
 SIM_LESION_TYPES = ("mass", "calcification", "architectural_distortion", "asymmetry")
@@ -36,7 +35,7 @@ class PhysicsGenerator(GeneratorMixin):
     """Simulate, preprocess like real data, label exactly."""
 
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
-    card_path = Path(__file__).with_name("card.yaml")
+    card_path = resource_path(__package__, "card.yaml")
 
     def __init__(self, sim_size: int | None = None, gamma_jitter: float = 0.1, noise_std: float = 0.005,
                  population: str = "bcsc"):

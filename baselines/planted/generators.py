@@ -26,19 +26,19 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from mammobench.cards import GeneratorCard
 from mammobench.generators.base import GeneratorMixin
 from mammobench.generators.conditions import labels_frame, resolve_conditions, validate_conditions
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
+from mammobench.resources import resource_path
+from mammobench.yamlio import load_yaml
 
-CARDS_PATH = Path(__file__).with_name("cards.yaml")
+CARDS_PATH = resource_path(__package__, "cards.yaml")
 DENSE = ("C", "D")
 
 
@@ -58,7 +58,7 @@ class PlantedGenerator(GeneratorMixin):
     @property
     def card(self) -> GeneratorCard:
         """The planted card from ``cards.yaml`` plus parameters and training-data hashes."""
-        cards = yaml.safe_load(CARDS_PATH.read_text(encoding="utf-8"))
+        cards = load_yaml(CARDS_PATH, what="planted generator cards")
         base = GeneratorCard.from_dict(cards[self.planted_name], source=f"{CARDS_PATH}:{self.planted_name}")
         return dataclasses.replace(
             base, hyperparameters=dict(self.get_params()),

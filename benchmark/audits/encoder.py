@@ -7,8 +7,8 @@ leakage audits; its heads are the oracle used by the conditional-adherence audit
 generator conformance suite ("conditions honoured"). Classes with a loss weight inversely
 proportional to their frequency, so a rare density class is not ignored by the oracle.
 
-:func:`load_timm_encoder` wraps a user-supplied local timm checkpoint (Inception for classic FID,
-RadImageNet, …) as a features-only extractor. Nothing here ever downloads weights.
+:func:`mammobench.audits.timm_encoder.load_timm_encoder` wraps a user-supplied local timm checkpoint
+(Inception for classic FID, RadImageNet, …) as a features-only extractor. Nothing here ever downloads weights.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -35,6 +35,7 @@ from torch import nn
 
 from mammobench.errors import DataError
 from mammobench.io import atomic_write_bytes, sha256_bytes, sha256_json
+from mammobench.torchutil import resize_images, resolve_device
 
 ORACLE_ATTRIBUTES: tuple[str, ...] = ("density", "lesion_type", "label")
 _CLASS_ORDER = {
@@ -56,13 +57,6 @@ class FeatureExtractor(Protocol):
     def features(self, images: np.ndarray) -> np.ndarray: ...
 
 
-def pick_device(device: str | None = None) -> torch.device:
-    """``device`` or CUDA when available, else CPU."""
-    if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def as_image_stack(images: Any, *, source: str = "images") -> np.ndarray:
     """Validate images as float32 ``[N, H, W]`` in [0, 1] (``[N, 1, H, W]`` is squeezed).
 
@@ -79,15 +73,6 @@ def as_image_stack(images: Any, *, source: str = "images") -> np.ndarray:
         raise DataError(f"{source}: pixel values must be finite and in [0, 1] "
                         f"(got min {np.nanmin(arr):.3g}, max {np.nanmax(arr):.3g}); rescale the images")
     return arr
-
-
-def resize_stack(images: np.ndarray, resolution: tuple[int, int]) -> torch.Tensor:
-    """The one resize used by every extractor: antialiased bilinear to ``resolution`` → ``[N,1,h,w]``."""
-    arr = np.ascontiguousarray(images, dtype=np.float32)
-    tensor = torch.from_numpy(arr if arr.flags.writeable else arr.copy())[:, None]
-    if tuple(tensor.shape[-2:]) == tuple(resolution):
-        return tensor
-    return F.interpolate(tensor, size=tuple(resolution), mode="bilinear", antialias=True, align_corners=False)
 
 
 def default_resolution(image_size: tuple[int, int], max_side: int = 64) -> tuple[int, int]:
@@ -153,7 +138,7 @@ class DomainEncoder:
 
     def __init__(self, net: _EncoderNet, *, classes: dict[str, list[str]], resolution: tuple[int, int],
                  width: int, info: dict[str, Any], device: str | None = None):
-        self.device = pick_device(device)
+        self.device = resolve_device(device)
         self.net = net.to(self.device).eval()
         self.classes = {k: list(v) for k, v in classes.items()}
         self.resolution = (int(resolution[0]), int(resolution[1]))
@@ -172,7 +157,7 @@ class DomainEncoder:
         stack = as_image_stack(images)
         feats, probs = [], {k: [] for k in self.classes}
         for start in range(0, len(stack), batch_size):
-            x = resize_stack(stack[start:start + batch_size], self.resolution).to(self.device)
+            x = resize_images(stack[start:start + batch_size], self.resolution).to(self.device)
             f, logits = self.net(x)
             feats.append(f.double().cpu().numpy())
             for k in self.classes:
@@ -207,7 +192,7 @@ class DomainEncoder:
         taps = {7, 11}  # after the 2nd and 3rd pooling layers of the trunk
         out = []
         for start in range(0, len(stack), batch_size):
-            h = (resize_stack(stack[start:start + batch_size], self.resolution).to(self.device) - 0.5) / 0.25
+            h = (resize_images(stack[start:start + batch_size], self.resolution).to(self.device) - 0.5) / 0.25
             parts = []
             for i, layer in enumerate(self.net.trunk):
                 h = layer(h)
@@ -334,8 +319,8 @@ def train_domain_encoder(train_view: Any, *, seed: int, epochs: int = 15, device
                         "known classes in the training manifest; the encoder needs labelled training images")
     if resolution is None or isinstance(resolution, int):
         resolution = default_resolution(images.shape[1:], resolution or 64)
-    dev = pick_device(device)
-    x = resize_stack(images, tuple(resolution)).to(dev)
+    dev = resolve_device(device)
+    x = resize_images(images, tuple(resolution)).to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = _EncoderNet({k: len(v) for k, v in classes.items()}, width=width).to(dev)
@@ -367,18 +352,3 @@ def load_or_train_domain_encoder(train_view: Any, *, seed: int, cache_dir: str |
     encoder = train_domain_encoder(train_view, seed=seed, epochs=epochs, device=device, **kwargs)
     encoder.save(path)
     return encoder
-
-
-def load_timm_encoder(checkpoint_path: str | Path, arch: str, *, resolution: int = 224,
-                      device: str | None = None) -> FeatureExtractor:
-    """Wrap user-supplied local timm weights as a features-only extractor (never downloads).
-
-    Raises:
-        ConfigError: when the file is missing, the architecture is unknown or the weights do not fit it.
-
-    Example:
-        >>> enc = load_timm_encoder("weights/inception_v3.pth", "inception_v3", resolution=299)  # doctest: +SKIP
-    """
-    from mammobench.audits.timm_encoder import TimmFeatureEncoder
-
-    return TimmFeatureEncoder.from_checkpoint(checkpoint_path, arch, resolution=resolution, device=device)

@@ -9,7 +9,7 @@ Methods (``shared/reference/statistics.md`` B-8):
 * Precision / recall / density / coverage (Kynkäänniemi 2019; Naeem 2020) with k-NN radii.
 * The first five moments of pixel intensities per image (mean, variance, skewness, excess
   kurtosis, 5th standardised moment), summarised as standardised mean differences.
-* MS-SSIM among random pairs (lower = more diverse), synthetic pairs vs real pairs.
+* MS-SSIM among random pairs (lower = more diverse), synthetic pairs vs real pairs (torchmetrics).
 
 FD is biased by N: :func:`fd_with_baseline` compares FD(real A, synthetic) with FD(real A, real B)
 for two disjoint patient halves A/B at the same N, so the number means something.
@@ -173,55 +173,32 @@ def ms_ssim_scales(size: int, kernel_size: int) -> int:
     return scales
 
 
-def _gaussian_window(kernel: int, sigma: float) -> torch.Tensor:
-    dist = torch.arange((1 - kernel) / 2, (1 + kernel) / 2, 1.0, dtype=torch.float64)
-    gauss = torch.exp(-((dist / sigma) ** 2) / 2)
-    gauss = gauss / gauss.sum()
-    return (gauss[:, None] @ gauss[None, :])[None, None]
-
-
-def _ssim_and_cs(a: torch.Tensor, b: torch.Tensor, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-image mean SSIM and contrast-structure term (reflect padding).
-
-    As torchmetrics does, the contrast-structure map is averaged after cropping the padded border
-    while the SSIM map is averaged over the whole image.
-    """
-    c1, c2 = 0.01 ** 2, 0.03 ** 2  # data range 1
-    pad = (window.shape[-1] - 1) // 2
-    a, b = (torch.nn.functional.pad(x, (pad,) * 4, mode="reflect") for x in (a, b))
-    stats_ = torch.nn.functional.conv2d(torch.cat((a, b, a * a, b * b, a * b)), window).split(len(a))
-    mu_a, mu_b = stats_[0], stats_[1]
-    var_a = torch.clamp(stats_[2] - mu_a ** 2, min=0)
-    var_b = torch.clamp(stats_[3] - mu_b ** 2, min=0)
-    cov = stats_[4] - mu_a * mu_b
-    cs_map = (2 * cov + c2) / (var_a + var_b + c2)
-    ssim_map = (2 * mu_a * mu_b + c1) / (mu_a ** 2 + mu_b ** 2 + c1) * cs_map
-    crop = (slice(None), slice(None), slice(pad, -pad or None), slice(pad, -pad or None))
-    return ssim_map.flatten(1).mean(1), cs_map[crop].flatten(1).mean(1)
+#: the published MS-SSIM scale weights (Wang et al. 2003), coarsest last
+MS_SSIM_BETAS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
 def ms_ssim(a: np.ndarray, b: np.ndarray, *, kernel: int = 11, scales: int = 5) -> np.ndarray:
-    """MS-SSIM per image pair (Wang et al. 2003): Gaussian window, ReLU-clipped terms, betas renormalised.
+    """MS-SSIM per image pair (Wang et al. 2003) by torchmetrics, for images as small as the audits use.
 
-    Matches torchmetrics' ``multiscale_structural_similarity_index_measure(..., normalize="relu")`` with
-    ``sigma = 1.5 * kernel / 11`` and the first ``scales`` default betas (verified in the tests).
+    torchmetrics' ``multiscale_structural_similarity_index_measure`` with a Gaussian window of
+    ``sigma = 1.5 * kernel / 11`` (the standard 11-px, sigma 1.5 window scaled down), data range 1,
+    ReLU-clipped terms (``normalize="relu"``) and the first ``scales`` published weights renormalised
+    to sum to 1, so a 32-px image can use fewer than five scales.
 
     Example:
         >>> x = np.random.default_rng(0).random((2, 32, 32))
         >>> float(ms_ssim(x, x, kernel=3, scales=3)[0])
         1.0
     """
-    betas = np.array((0.0448, 0.2856, 0.3001, 0.2363, 0.1333)[:scales])
-    betas = torch.tensor(betas / betas.sum())
-    window = _gaussian_window(kernel, 1.5 * kernel / 11)
+    from torchmetrics.functional.image import multiscale_structural_similarity_index_measure
+
+    betas = np.array(MS_SSIM_BETAS[:scales])
     x = torch.from_numpy(np.array(a, dtype=np.float64))[:, None]
     y = torch.from_numpy(np.array(b, dtype=np.float64))[:, None]
-    terms = []
-    for scale in range(scales):
-        sim, cs = _ssim_and_cs(x, y, window)
-        terms.append(torch.relu(sim) if scale == scales - 1 else torch.relu(cs))
-        x, y = torch.nn.functional.avg_pool2d(x, 2), torch.nn.functional.avg_pool2d(y, 2)
-    return torch.prod(torch.stack(terms) ** betas[:, None], dim=0).numpy()
+    values = multiscale_structural_similarity_index_measure(
+        x, y, data_range=1.0, kernel_size=kernel, sigma=1.5 * kernel / 11, betas=tuple(betas / betas.sum()),
+        normalize="relu", reduction="none")
+    return values.numpy()
 
 
 def ms_ssim_settings(shape: tuple[int, int]) -> tuple[int, int]:

@@ -1,8 +1,8 @@
 """Leakage: generator training patients vs the detector's validation/test patients, card claims, near-duplicates.
 
 * **Patient overlap** is a hard failure: status ``fail`` naming the count and the first overlapping
-  patient ids; :func:`raise_for_leakage` turns any failed leakage record into a
-  :class:`~mammobench.errors.LeakageError` for the pipeline.
+  patient ids. The run still finishes (the report shows the failure); ``mammobench submit`` refuses
+  the generator with :class:`~mammobench.errors.LeakageError` and the leaderboard build rejects it.
 * **Card claims**: a card whose ``training_data`` names a ``val``/``test`` split fails; one whose
   ``training_patients_sha256`` differs from the hash of the training split the harness handed over
   is a warning (the generator was trained on something else).
@@ -26,7 +26,6 @@ from scipy import stats
 
 from mammobench.audits.common import audit_record, clopper_pearson
 from mammobench.audits.memorisation import calibrated_threshold, nearest
-from mammobench.errors import LeakageError
 
 _HELD_OUT_SPLITS = ("val", "valid", "validation", "test", "testing", "holdout", "all")
 EXACT_DUPLICATE_DISTANCE = float(np.sqrt(2 * (1 - 0.999)))  # correlation ≥ 0.999
@@ -116,15 +115,3 @@ def near_duplicate_record(generator: str, split: str, query_emb: np.ndarray, que
                                                        "p_excess": p_excess, "closest": pairs, "space": "pixel"},
                         message=(f"{k}/{n} {split} images are near-duplicates of training images "
                                  f"({int(exact.sum())} exact); ≈{100 * alpha:.0f}% expected by chance"))
-
-
-def raise_for_leakage(records: Iterable[dict]) -> None:
-    """Raise :class:`LeakageError` for the first failed patient-overlap or card record.
-
-    Example:
-        >>> raise_for_leakage([{"audit": "leakage", "check": "patient_overlap", "status": "pass"}])
-    """
-    for rec in records:
-        if rec.get("audit") == "leakage" and rec.get("status") == "fail" and \
-                rec.get("check") in ("patient_overlap", "card_training_data"):
-            raise LeakageError(rec["message"])

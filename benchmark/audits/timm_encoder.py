@@ -2,12 +2,11 @@
 
 MammoBench never downloads weights: the user names a checkpoint file and a timm architecture.
 Grayscale images are replicated to three channels, resized with the harness's one resize
-(:func:`mammobench.audits.encoder.resize_stack`) and normalised with the architecture's mean/std.
+(:func:`mammobench.torchutil.resize_images`) and normalised with the architecture's mean/std.
 The extractor's name records the architecture, the file's SHA-256 prefix and the resolution.
 
 Example:
-    >>> enc = TimmFeatureEncoder.from_checkpoint("inception_v3.pth", "inception_v3",
-    ...                                          resolution=299)  # doctest: +SKIP
+    >>> enc = load_timm_encoder("weights/inception_v3.pth", "inception_v3", resolution=299)  # doctest: +SKIP
     >>> enc.features(images).shape  # doctest: +SKIP
     (100, 2048)
 """
@@ -20,9 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from mammobench.audits.encoder import as_image_stack, pick_device, resize_stack
+from mammobench.audits.encoder import FeatureExtractor, as_image_stack
 from mammobench.errors import ConfigError
 from mammobench.io import sha256_file
+from mammobench.torchutil import resize_images, resolve_device
+
+__all__ = ["TimmFeatureEncoder", "load_timm_encoder"]
 
 
 def _unwrap_state_dict(payload: Any, path: Path) -> dict[str, torch.Tensor]:
@@ -39,7 +41,7 @@ class TimmFeatureEncoder:
     """A timm backbone with its classifier removed; ``features`` returns the pooled embedding."""
 
     def __init__(self, model: nn.Module, *, name: str, resolution: int, device: str | None = None):
-        self.device = pick_device(device)
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.name = name
         self.resolution = (int(resolution), int(resolution))
@@ -83,7 +85,20 @@ class TimmFeatureEncoder:
         stack = as_image_stack(images)
         out = []
         for start in range(0, len(stack), batch_size):
-            x = resize_stack(stack[start:start + batch_size], self.resolution).expand(-1, 3, -1, -1)
+            x = resize_images(stack[start:start + batch_size], self.resolution).expand(-1, 3, -1, -1)
             x = ((x - self._mean) / self._std).to(self.device)
             out.append(self.model(x).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, int(getattr(self.model, "num_features", 0))))
+
+
+def load_timm_encoder(checkpoint_path: str | Path, arch: str, *, resolution: int = 224,
+                      device: str | None = None) -> FeatureExtractor:
+    """Wrap user-supplied local timm weights as a features-only extractor (never downloads).
+
+    Raises:
+        ConfigError: when the file is missing, the architecture is unknown or the weights do not fit it.
+
+    Example:
+        >>> enc = load_timm_encoder("weights/inception_v3.pth", "inception_v3", resolution=299)  # doctest: +SKIP
+    """
+    return TimmFeatureEncoder.from_checkpoint(checkpoint_path, arch, resolution=resolution, device=device)

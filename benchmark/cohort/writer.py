@@ -18,7 +18,6 @@ import io
 import multiprocessing as mp
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from mammobench.cohort.composition import CohortComposition, PatientPlan, plan_p
 from mammobench.cohort.dicom import dicom_bytes
 from mammobench.errors import ConfigError, DataError
 from mammobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, sha256_file
+from mammobench.progress import progress
 from mammobench.simulator import sample_case, simulate_image
 from mammobench.simulator.presentation import to_stored
 from mammobench.simulator.throughput import limit_threads
@@ -146,7 +146,8 @@ def _existing(root: Path, request: dict) -> bool:
     return all((root / name).exists() and sha256_file(root / name) == info["sha256"].get(name) for name in CSV_NAMES)
 
 
-def _render_all(jobs: list, workers: int, progress: Callable[[int, int], None] | None) -> list:
+def _render_all(jobs: list, workers: int) -> list:
+    """Render every patient (in ``workers`` processes), reporting progress per patient."""
     results = []
     if workers == 1:
         iterator = map(_render_patient, jobs)
@@ -155,10 +156,10 @@ def _render_all(jobs: list, workers: int, progress: Callable[[int, int], None] |
         pool = mp.get_context("spawn").Pool(workers, initializer=limit_threads)
         iterator = pool.imap(_render_patient, jobs, chunksize=1)
     try:
-        for done, result in enumerate(iterator, start=1):
-            results.append(result)
-            if progress is not None:
-                progress(done, len(jobs))
+        with progress(len(jobs), "cohort", unit="patient") as bar:
+            for result in iterator:
+                results.append(result)
+                bar.update()
     finally:
         if pool is not None:
             pool.close()
@@ -171,8 +172,7 @@ def _csv_text(rows: list[dict], columns: list[str]) -> str:
 
 
 def make_cohort(out_dir: str | Path, *, n_patients: int, seed: int, size: int = 256,
-                composition: CohortComposition | None = None, workers: int = 2,
-                progress: Callable[[int, int], None] | None = None) -> Path:
+                composition: CohortComposition | None = None, workers: int = 2) -> Path:
     """Simulate and write a virtual cohort (Contract 1); reuse it when it is already there.
 
     Args:
@@ -183,7 +183,8 @@ def make_cohort(out_dir: str | Path, *, n_patients: int, seed: int, size: int = 
         composition: :class:`CohortComposition` (default: 30 % balanced test, 50 % with a lesion,
             dense breasts under-represented in training).
         workers: simulator processes (1 = in this process).
-        progress: optional callback ``(patients_done, n_patients)``.
+
+    Progress (patients rendered, rate, ETA) is reported through :mod:`mammobench.progress`.
 
     Returns:
         the cohort root.
@@ -198,7 +199,7 @@ def make_cohort(out_dir: str | Path, *, n_patients: int, seed: int, size: int = 
         return root
     root.mkdir(parents=True, exist_ok=True)
     jobs = [(plan, int(seed), int(size), str(root), composition.population) for plan in plans]
-    results = _render_all(jobs, int(workers), progress)
+    results = _render_all(jobs, int(workers))
     tables = [[row for result in results for row in result[i]] for i in range(3)]
     for name, rows, cols in zip(CSV_NAMES, tables, (BREAST_COLUMNS, FINDING_COLUMNS, TRUTH_COLUMNS)):
         atomic_write_text(root / name, _csv_text(rows, cols))

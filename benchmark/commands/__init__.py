@@ -1,1 +1,5 @@
-"""CLI sub-commands; each module exposes ``main(argv) -> int`` (see benchmark/cli.py)."""
+"""One module per ``mammobench`` sub-command, each with ``main(argv) -> int`` (dispatched by :mod:`mammobench.cli`).
+
+Commands are entry points, not a library: use the subpackages' public names from Python.
+"""
+__all__: list[str] = []

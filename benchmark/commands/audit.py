@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from mammobench.errors import ConfigError, DataError
 from mammobench.io import atomic_write_json, to_json_text
+from mammobench.yamlio import load_yaml
 
 
 def _manifest_and_cache(real: Path, size: tuple[int, int], out: Path) -> tuple[pd.DataFrame, Any]:
@@ -99,10 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 def _read_config(path: str | None) -> dict:
     if not path:
         return {}
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read audit config ({err})") from err
+    data = load_yaml(path, what="audit config") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the audit config must be a mapping of threshold names to values")
     return data
@@ -111,7 +108,8 @@ def _read_config(path: str | None) -> dict:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench audit``."""
     from mammobench.baselines.folder.validate import load_folder
-    from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder, load_timm_encoder
+    from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder
+    from mammobench.audits.timm_encoder import load_timm_encoder
     from mammobench.audits.run import run_audits, summarise
     from mammobench.cards import GeneratorCard
     from mammobench.protocols import SyntheticBatch

@@ -15,9 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 
-import yaml
-
 from mammobench.errors import ConfigError
+from mammobench.yamlio import parse_yaml
 
 
 def _parse_params(items: list[str]) -> dict:
@@ -26,7 +25,7 @@ def _parse_params(items: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--param {item!r}: expected key=value")
-        params[key] = yaml.safe_load(value) if value else ""
+        params[key] = parse_yaml(value, source=f"--param {key}", what="value") if value else ""
     return params
 
 

@@ -49,19 +49,6 @@ def _composition(args: argparse.Namespace):
                              train_max_age=args.train_max_age)
 
 
-def _progress_printer(start: float):
-    last = {"decile": -1}
-
-    def show(done: int, total: int) -> None:
-        decile = (10 * done) // total
-        if decile != last["decile"] or done == total:
-            last["decile"] = decile
-            print(f"cohort: {done}/{total} patients ({100 * done // total}%), {time.perf_counter() - start:.1f} s",
-                  flush=True)
-
-    return show
-
-
 def main(argv: list[str]) -> int:
     """Run ``mammobench cohort make|grid``."""
     args = _parser().parse_args(argv)
@@ -75,7 +62,7 @@ def main(argv: list[str]) -> int:
 
     start = time.perf_counter()
     root = make_cohort(args.out, n_patients=args.n_patients, seed=args.seed, size=args.size,
-                       composition=_composition(args), workers=args.workers, progress=_progress_printer(start))
+                       composition=_composition(args), workers=args.workers)
     print(f"cohort ready at {root} ({args.n_patients} patients, {4 * args.n_patients} images, "
           f"{time.perf_counter() - start:.1f} s)", file=sys.stdout)
     return 0

@@ -64,8 +64,7 @@ def _prepare(args: argparse.Namespace) -> int:
     if result.manifest.empty:
         print(f"no usable images ({len(result.rejects)} rejected); see {out / 'ingest_rejects.csv'}", file=sys.stderr)
         return 1
-    cache = build_cache(result.manifest, result.root, out / "cache", size=args.size, workers=args.workers,
-                        progress=not args.quiet)
+    cache = build_cache(result.manifest, result.root, out / "cache", size=args.size, workers=args.workers)
     print(f"cache: {len(cache.index)} images at {cache.size[0]}×{cache.size[1]} in {out / 'cache'}; "
           f"rejected at ingest {len(result.rejects)}, at decode {len(cache.rejects)}")
     return 0
@@ -90,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--out", required=True, help="output folder (manifest.csv, flow.json, cache/)")
             p.add_argument("--size", type=int, default=128, help="cache image size in pixels (default 128)")
             p.add_argument("--workers", type=int, default=2, help="decoding processes (default 2)")
-            p.add_argument("--quiet", action="store_true", help="no progress bar")
+            # -q/--quiet (no progress, errors only) is handled for every command by mammobench.cli
     return parser
 
 

@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
+import logging
 
 from mammobench.errors import ConfigError
 
@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
         raise ConfigError("--run-dir with --quick-only: --quick-only skips the end-to-end figures; drop one")
     result = run_perf(names, scale="tiny" if args.tiny else "default", quick_only=quick_only, overrides=overrides,
                       workdir=args.workdir, command=["mammobench", "perf", *argv],
-                      progress=lambda line: print(f"[perf] {line}", file=sys.stderr, flush=True))
+                      progress=lambda line: logging.getLogger("mammobench.perf").info(f"perf: {line}"))
     print(format_table(result))
     if args.json:
         from mammobench.io import atomic_write_json

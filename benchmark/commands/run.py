@@ -16,7 +16,9 @@ EPILOG = """examples:
   mammobench run --executor process --workers 2    cells in a local process pool
   mammobench run --executor ray --address auto     cells on a running Ray cluster
   mammobench run --profile full --device cuda      full profile on a GPU
-A re-run of the same command resumes: finished cells are skipped."""
+  mammobench run --set epochs=2 --set seeds=[0,1]  override profile settings (same keys and checks as profiles:)
+A re-run of the same command resumes: finished cells are skipped. Every setting is checked before the run
+writes anything (mammobench validate runs the same checks)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,19 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads per cell (fixes reproducibility)")
     p.add_argument("--no-resume", dest="resume", action="store_false", help="restart the run folder from scratch")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a profile setting (n_patients, cohort_size, image_size, epochs, batch_size, seeds, "
+                        "n_boot, min_group_size, arms, ratios, encoder_epochs, audit); VALUE is YAML; repeatable")
     return p
 
 
 def main(argv: list[str]) -> int:
-    """Parse, run, print the report paths."""
+    """Parse, check every setting, run, print the report paths."""
     args = build_parser().parse_args(argv)
-    from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.run import run
+    from mammobench.pipeline.profiles import parse_overrides
+    from mammobench.pipeline.runner import run
+    from mammobench.pipeline.spec import Execution
 
-    executor, workers = resolve_executor(args.executor, args.workers, args.device)
-    paths = run(args.target, profile=args.profile, out=args.out, generators=args.generator, executor=executor,
-                workers=workers, address=args.address, cohort_dir=args.cohort, resume=args.resume,
-                device=args.device, threads=args.threads)
+    execution = Execution.from_options(executor=args.executor, workers=args.workers, address=args.address,
+                                       device=args.device, threads=args.threads, cohort_dir=args.cohort,
+                                       resume=args.resume)
+    paths = run(args.target, profile=args.profile, out=args.out, generators=args.generator,
+                overrides=parse_overrides(args.overrides), execution=execution)
     for path in paths:
         print(f"report: {path / 'report.html'}")
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from mammobench.errors import MammoBenchError
@@ -66,6 +67,7 @@ def format_table(records: list[dict]) -> str:
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench selftest``; returns 0 when every row agrees, 1 otherwise, 2 on bad input."""
     args = _parser().parse_args(argv)
+    from mammobench.pipeline.spec import Execution
     from mammobench.selftest.null_fpr import run_null_repeats
     from mammobench.selftest.runner import attach_selftest, run_selftest
     from mammobench.selftest.trials import select_trials
@@ -75,10 +77,10 @@ def main(argv: list[str]) -> int:
         select_trials(names)
         if args.null_repeats < 0:
             raise MammoBenchError(f"--null-repeats must be >= 0, got {args.null_repeats}")
-        records = run_selftest(args.profile, out=args.out, trials=names, cohort_dir=args.cohort, device=args.device)
+        execution = Execution.from_options(device=args.device, cohort_dir=args.cohort)
+        records = run_selftest(args.profile, out=args.out, trials=names, execution=execution)
         if args.null_repeats:
-            records.append(run_null_repeats(args.null_repeats, out=f"{args.out}/null", cohort_dir=args.cohort,
-                                            device=args.device))
+            records.append(run_null_repeats(args.null_repeats, out=f"{args.out}/null", execution=execution))
             from pathlib import Path
 
             run_dir = Path(records[0]["evidence"]["run"])
@@ -88,5 +90,5 @@ def main(argv: list[str]) -> int:
         return 2
     print(json.dumps(records, indent=2, default=str) if args.json else format_table(records))
     if records and "run" in records[0]["evidence"]:
-        print(f"\nreport: {records[0]['evidence']['run']}/report.html", file=sys.stderr)
+        logging.getLogger("mammobench.selftest").info(f"report: {records[0]['evidence']['run']}/report.html")
     return 0 if all(r["agree"] for r in records) else 1

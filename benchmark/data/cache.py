@@ -14,13 +14,14 @@ Layout of a cache folder::
 Re-running :func:`build_cache` after a kill decodes only the rows not yet done.
 
 Example:
-    >>> cache_key("0" * 64, 128)
-    {'manifest_sha256': '0000000000000000000000000000000000000000000000000000000000000000', 'size': [128, 128], 'preprocess_version': '1'}
+    >>> from mammobench.data.preprocess import PREPROCESS_VERSION
+    >>> key = cache_key("0" * 64, 128)
+    >>> key["size"], key["preprocess_version"] == PREPROCESS_VERSION
+    ([128, 128], True)
 """
 from __future__ import annotations
 
-from mammobench.data.cache_bench import benchmark_cache
 from mammobench.data.cache_build import build_cache
 from mammobench.data.cache_store import ImageCache, cache_key
 
-__all__ = ["ImageCache", "build_cache", "benchmark_cache", "cache_key"]
+__all__ = ["ImageCache", "build_cache", "cache_key"]

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -23,28 +21,10 @@ from mammobench.data.preprocess import _as_size
 from mammobench.data.splits import manifest_sha256
 from mammobench.errors import DataError
 from mammobench.io import RunLock, atomic_write_json, atomic_write_text, read_json
+from mammobench.progress import progress as progress_of
 
 CHUNK = 32
 INDEX_COLUMNS = ("image_id", "row", "patient_id", "split", "findings", "transform")
-
-
-class _Progress:
-    """A one-line progress bar on stderr (images done, rate, ETA)."""
-
-    def __init__(self, total: int, done: int, enabled: bool):
-        self.total, self.done, self.enabled, self.start, self.new = total, done, enabled, time.perf_counter(), 0
-
-    def step(self, n: int) -> None:
-        self.done, self.new = self.done + n, self.new + n
-        if not self.enabled:
-            return
-        rate = self.new / max(time.perf_counter() - self.start, 1e-9)
-        eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        bar = "#" * int(30 * self.done / max(self.total, 1))
-        sys.stderr.write(f"\rcache [{bar:<30}] {self.done}/{self.total} {rate:6.1f} img/s ETA {eta:5.0f}s")
-        if self.done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def _prepare_dir(out: Path, key: dict, n: int, shape: tuple[int, int]) -> dict:
@@ -138,7 +118,7 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
         out_dir: cache folder (created; an existing cache with the same key is resumed/reused).
         size: output size ``N`` or ``(H, W)``.
         workers: decoding processes (``<= 1`` decodes in this process).
-        progress: print a progress bar on stderr.
+        progress: report progress (a bar on a terminal, else a line per tenth; :mod:`mammobench.progress`).
         patch: ``{"field_mm": ..., "jitter": ...}`` to cache one window per image
             (:mod:`mammobench.data.patches`) instead of the whole breast.
 
@@ -161,15 +141,15 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
 
 
 def _fill(out: Path, manifest: pd.DataFrame, root: Path, shape: tuple[int, int], workers: int,
-          progress: bool, patch: dict | None = None) -> None:
+          show: bool, patch: dict | None = None) -> None:
     """Decode every row whose done byte is 0, chunk by chunk."""
     n = len(manifest)
     images = np.memmap(out / "images.u16", dtype=np.uint16, mode="r+", shape=(n, *shape))
     done = np.memmap(out / "done.u8", dtype=np.uint8, mode="r+", shape=(n,))
     crc = np.memmap(out / "crc.u32", dtype=np.uint32, mode="r+", shape=(n,))
     todo = [int(r) for r in np.nonzero(done == 0)[0]]
-    bar = _Progress(n, n - len(todo), progress)
-    for results in _run_chunks(list(_tasks(manifest, root, shape, todo, patch)), workers):
-        _commit_chunk(out, results, images, done, crc)
-        bar.step(len(results))
+    with progress_of(n, "cache", unit="image", done=n - len(todo), enabled=show) as bar:
+        for results in _run_chunks(list(_tasks(manifest, root, shape, todo, patch)), workers):
+            _commit_chunk(out, results, images, done, crc)
+            bar.update(len(results))
     del images, done, crc

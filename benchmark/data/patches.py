@@ -36,10 +36,10 @@ import hashlib
 import math
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
-from mammobench.data.preprocess import ImageTransform, _as_size, _decide_flip, breast_mask, normalise_in_breast
+from mammobench.data.preprocess import (ImageTransform, _as_size, _decide_flip, breast_mask, normalise_in_breast,
+                                        paste_resized)
 from mammobench.errors import DataError
 
 _COARSE = 256  # centre sampling runs on a grid of at most this many pixels per side
@@ -100,19 +100,6 @@ def patch_centre(mask: np.ndarray, boxes: list, *, side: float, key: str, jitter
     return _tissue_centre(mask, side, rng)
 
 
-def _paste_resized(region: np.ndarray, tf: ImageTransform) -> np.ndarray:
-    """Resize the in-image part of the window by ``tf.scale`` and paste it at its offset (clipped)."""
-    out = np.zeros((tf.out_height, tf.out_width), np.float32)
-    ox, oy = int(round(tf.offset_x)), int(round(tf.offset_y))
-    new_w = max(1, min(tf.out_width - ox, int(round(region.shape[1] * tf.scale))))
-    new_h = max(1, min(tf.out_height - oy, int(round(region.shape[0] * tf.scale))))
-    if ox >= tf.out_width or oy >= tf.out_height:
-        return out
-    resized = Image.fromarray(np.ascontiguousarray(region, dtype=np.float32), mode="F")
-    out[oy:oy + new_h, ox:ox + new_w] = np.asarray(resized.resize((new_w, new_h), Image.Resampling.BILINEAR))
-    return out
-
-
 def preprocess_patch(pixels: np.ndarray, *, laterality: str, size: int | tuple[int, int], field_px: float,
                      boxes: list | None = None, key: str, jitter: float = 0.25) -> tuple[np.ndarray, ImageTransform]:
     """Cut one normalised ``field_px`` × ``field_px`` window and resize it to ``size``.
@@ -152,5 +139,5 @@ def preprocess_patch(pixels: np.ndarray, *, laterality: str, size: int | tuple[i
     scale = min(out_w, out_h) / side
     tf = ImageTransform(arr.shape[0], arr.shape[1], flipped, crop, float(scale), (crop[0] - wx0) * scale,
                         (crop[1] - wy0) * scale, out_h, out_w)
-    patch = _paste_resized(norm[crop[1]:crop[3], crop[0]:crop[2]], tf)
+    patch = paste_resized(norm[crop[1]:crop[3], crop[0]:crop[2]], tf)
     return np.clip(patch, 0.0, 1.0).astype(np.float32), tf

@@ -172,19 +172,29 @@ def _geometry(img: np.ndarray, tf: ImageTransform, resample: Image.Resampling) -
     if tf.flipped:
         img = img[:, ::-1]
     x0, y0, x1, y1 = tf.crop_xyxy
-    return _resize_into(np.ascontiguousarray(img[y0:y1, x0:x1], dtype=np.float32), tf, resample)
+    return paste_resized(img[y0:y1, x0:x1], tf, resample)
 
 
-def _resize_into(crop: np.ndarray, tf: ImageTransform, resample: Image.Resampling) -> np.ndarray:
-    """Resize an already flipped + cropped array by ``tf.scale`` and paste it at the offset."""
-    x0, y0, x1, y1 = tf.crop_xyxy
-    crop = np.ascontiguousarray(crop, dtype=np.float32)
-    new_w = max(1, min(tf.out_width, int(round((x1 - x0) * tf.scale))))
-    new_h = max(1, min(tf.out_height, int(round((y1 - y0) * tf.scale))))
-    resized = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), resample=resample))
+def paste_resized(region: np.ndarray, tf: ImageTransform,
+                  resample: Image.Resampling = Image.Resampling.BILINEAR) -> np.ndarray:
+    """The one resize-and-pad: scale an already flipped + cropped ``region`` by ``tf.scale`` and paste it
+    at ``tf``'s offset into a zero ``[out_height, out_width]`` canvas (clipped at the canvas edge).
+
+    Used for whole images, patches and masks alike, so an image and its mask always land on the same pixels.
+
+    Example:
+        >>> tf = ImageTransform(2, 2, False, (0, 0, 2, 2), 2.0, 0.0, 1.0, 6, 4)
+        >>> paste_resized(np.ones((2, 2), np.float32), tf, Image.Resampling.NEAREST).sum(axis=1).tolist()
+        [0.0, 4.0, 4.0, 4.0, 4.0, 0.0]
+    """
     out = np.zeros((tf.out_height, tf.out_width), np.float32)
-    ox, oy = int(tf.offset_x), int(tf.offset_y)
-    out[oy:oy + new_h, ox:ox + new_w] = resized
+    ox, oy = int(round(tf.offset_x)), int(round(tf.offset_y))
+    if ox >= tf.out_width or oy >= tf.out_height:
+        return out
+    new_w = max(1, min(tf.out_width - ox, int(round(region.shape[1] * tf.scale))))
+    new_h = max(1, min(tf.out_height - oy, int(round(region.shape[0] * tf.scale))))
+    image = Image.fromarray(np.ascontiguousarray(region, dtype=np.float32), mode="F")
+    out[oy:oy + new_h, ox:ox + new_w] = np.asarray(image.resize((new_w, new_h), resample=resample))
     return out
 
 
@@ -228,5 +238,5 @@ def preprocess_image(pixels: np.ndarray, *, laterality: str,
     tf = ImageTransform(arr.shape[0], arr.shape[1], flipped, crop, float(scale), 0.0, offset_y, out_h, out_w)
     inside = mask[crop[1]:crop[3], crop[0]:crop[2]]
     region = arr[crop[1]:crop[3], crop[0]:crop[2]]
-    image = _resize_into(normalise_in_breast(region, inside), tf, Image.Resampling.BILINEAR)
+    image = paste_resized(normalise_in_breast(region, inside), tf)
     return np.clip(image, 0.0, 1.0).astype(np.float32), tf

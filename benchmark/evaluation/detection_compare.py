@@ -24,11 +24,13 @@ import numpy as np
 
 from mammobench.evaluation.seed_variance import METHOD as SEED_METHOD, paired_or_hillis
 from mammobench.evaluation.stratify import Subgroup
+from mammobench.results import mark_primary
 from mammobench.stats.bootstrap import bootstrap_p_value, percentile_ci
 from mammobench.stats.multiplicity import adjust_p_values
 from mammobench.stats.wafroc import jackknife_covariance, wafroc, wafroc_jackknife
 
 BOOT_METHOD = "paired patient bootstrap (seed-averaged metric)"
+FAMILY_BOOTSTRAP, FAMILY_SEEDS = "patient_bootstrap", "seeds_as_readers"  # as evaluation/evaluate.py
 SECONDARY = ("lesion_sensitivity", "false_marks_per_image")
 
 
@@ -42,7 +44,8 @@ def _comparison(rec: dict, control_rec: dict, estimate: float, ci, p: float, met
     return {"metric": rec["metric"], "arm": rec["arm"], "control": control_rec["arm"], "attribute": rec["attribute"],
             "group": rec["group"], "estimate": float(estimate), "ci_low": float(ci[0]), "ci_high": float(ci[1]),
             "p_value": float(p), "p_adjusted": float("nan"), "adjustment": None, "significant": False,
-            "method": method, "n": rec["n"], "n_pos": rec["n_pos"], "status": rec["status"], **extra}
+            "method": method, "family": FAMILY_SEEDS if method == SEED_METHOD else FAMILY_BOOTSTRAP,
+            "primary": False, "n": rec["n"], "n_pos": rec["n_pos"], "status": rec["status"], **extra}
 
 
 def _seed_test(ctx, sg: Subgroup, arm: str, control: str) -> dict | None:
@@ -89,13 +92,13 @@ def detection_comparisons(ctx, groups: list[Subgroup], metrics: list[dict], cont
                 out.append(_comparison(rec, base, test["difference"], (test["ci_low"], test["ci_high"]),
                                        test["p_value"], SEED_METHOD, df2=test["df2"], se=test["se"],
                                        n_seeds=test["n_seeds"]))
-    return _adjust(out, ctx.plan)
+    return mark_primary(_adjust(out, ctx.plan), ctx.plan["primary_metric"])
 
 
 def _adjust(records: list[dict], plan: dict) -> list[dict]:
     families: dict[tuple, list[int]] = {}
     for i, r in enumerate(records):
-        families.setdefault((r["arm"], r["metric"], r["method"]), []).append(i)
+        families.setdefault((r["arm"], r["metric"], r["family"]), []).append(i)
     for idx in families.values():
         adjusted = adjust_p_values([records[i]["p_value"] for i in idx], plan["multiplicity"])
         for i, q in zip(idx, adjusted):

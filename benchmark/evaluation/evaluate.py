@@ -9,7 +9,8 @@ stratified bootstrap on the test cases (reused for every arm, seed, metric and g
 * ``comparisons``: each arm − control, paired bootstrap on the seed-averaged metric (and paired
   DeLong/Obuchowski on seed-averaged scores for AUC), plus — with >= 2 seeds — the primary AUC test
   that also counts training randomness (OR–Hillis, seeds as random readers; see seed_variance.py),
-  Holm or BH within each (arm, method) family;
+  Holm or BH within each (arm, family); each record names its ``family`` and whether it is the
+  ``primary`` test (:func:`mammobench.results.mark_primary`);
 * ``fairness`` and ``interactions``: see :mod:`mammobench.evaluation.fairness_records`.
 
 Example:
@@ -21,49 +22,35 @@ Example:
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mammobench.errors import StatisticsError
+from mammobench.errors import ConfigError, StatisticsError
 from mammobench.evaluation.fairness_records import fairness_records, interaction_records
-from mammobench.evaluation.replicates import BOOTSTRAPPED, group_replicates
+from mammobench.evaluation.plan import AnalysisPlan
+from mammobench.evaluation.replicates import group_replicates
 from mammobench.evaluation.seed_variance import METHOD as SEED_METHOD, seeds_as_readers_test
 from mammobench.evaluation.stratify import group_status, subgroup_masks
 from mammobench.evaluation.table import ScoreCube, align_split, val_thresholds, validate_predictions
+from mammobench.results import mark_primary
 from mammobench.stats.bootstrap import PatientBootstrap, bootstrap_p_value, percentile_ci
 from mammobench.stats.clustered_auc import paired_clustered_test
 from mammobench.stats.delong import paired_delong_test
 from mammobench.stats.metrics import EnrichedCohortWarning, calibration_slope_intercept, ppv_npv_at_prevalence
 from mammobench.stats.multiplicity import adjust_p_values
 
-DEFAULT_PLAN: dict[str, Any] = {
-    "primary_metric": "auc", "control_arm": None, "subgroups": ["density", "age_band", "lesion_type"],
-    "intersections": [], "min_group_size": 10, "n_boot": 1000, "alpha": 0.05, "multiplicity": "holm",
-    "prevalence": 0.005, "target_specificity": 0.9, "seed": 0, "metrics": list(BOOTSTRAPPED),
-    "detection": None,  # lesion-detection tasks: hit rule and FPI points (evaluation/detection.py)
-}
 BOOT_METHOD = "paired patient bootstrap (seed-averaged metric)"
+#: comparison families (the ``family`` field of a comparison record); see evaluation/primary.py
+FAMILY_BOOTSTRAP, FAMILY_DELONG, FAMILY_SEEDS = "patient_bootstrap", "delong_conditional", "seeds_as_readers"
 
 
-_PLAN_RANGES = {"n_boot": (int, 1, 10**6), "min_group_size": (int, 1, 10**9), "seed": (int, 0, 2**32 - 1),
-                "alpha": (float, 1e-12, 0.5), "prevalence": (float, 1e-9, 1.0), "target_specificity": (float, 0.0, 1.0)}
-
-
-def _plan(plan: dict) -> dict:
-    unknown = sorted(set(plan) - set(DEFAULT_PLAN))
-    if unknown:
-        raise StatisticsError(f"analysis plan has unknown key(s) {unknown}; valid: {sorted(DEFAULT_PLAN)}")
-    merged = {**DEFAULT_PLAN, **plan}
-    for key, (typ, low, high) in _PLAN_RANGES.items():
-        value = merged[key]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (typ is float or float(value).is_integer())
-        if not ok or not low <= value <= high:
-            raise StatisticsError(f"analysis plan: {key}={value!r} is invalid; expected {typ.__name__} in "
-                                  f"[{low}, {high}]")
-        merged[key] = typ(value)
-    return merged
+def _plan(plan: AnalysisPlan | dict) -> dict:
+    """The validated plan (one validator: :class:`AnalysisPlan`) as a working mapping for this module."""
+    try:
+        return AnalysisPlan.from_mapping(plan).to_dict()
+    except ConfigError as err:  # a malformed plan handed to the statistics layer
+        raise StatisticsError(str(err)) from None
 
 
 def _metric_record(metric, arm, sg, value, ci, n, n_pos, status, seed=None) -> dict:
@@ -119,10 +106,11 @@ def _overall_extras(cube: ScoreCube, taus, plan) -> list[dict]:
     return out
 
 
-def _comparison(metric, arm, control, sg, estimate, ci, p, method, n, n_pos, status) -> dict:
+def _comparison(metric, arm, control, sg, estimate, ci, p, method, family, n, n_pos, status) -> dict:
     return {"metric": metric, "arm": arm, "control": control, "attribute": sg.attribute, "group": sg.group,
             "estimate": estimate, "ci_low": ci[0], "ci_high": ci[1], "p_value": p, "p_adjusted": float("nan"),
-            "adjustment": None, "significant": False, "method": method, "n": n, "n_pos": n_pos, "status": status}
+            "adjustment": None, "significant": False, "method": method, "family": family, "primary": False,
+            "n": n, "n_pos": n_pos, "status": status}
 
 
 def _delong_comparison(cube, sg, arm, control, alpha, clustered):
@@ -160,24 +148,24 @@ def _comparisons(cube, groups, control, plan, boots, metric_recs) -> list[dict]:
                 if rec["status"] == "ok" and key_a in boots and key_c in boots:
                     delta = boots[key_a] - boots[key_c]
                     ci, p = percentile_ci(delta, plan["alpha"]), bootstrap_p_value(delta)
-                out.append(_comparison(metric, arm, control, sg, est, ci, p, BOOT_METHOD, rec["n"], rec["n_pos"],
-                                       rec["status"]))
+                out.append(_comparison(metric, arm, control, sg, est, ci, p, BOOT_METHOD, FAMILY_BOOTSTRAP, rec["n"],
+                                       rec["n_pos"], rec["status"]))
                 if metric == "auc" and rec["status"] == "ok":
                     t, method = _delong_comparison(cube, sg, arm, control, plan["alpha"], clustered)
                     out.append(_comparison(metric, arm, control, sg, t.difference, (t.ci_low, t.ci_high),
-                                           t.p_value, method, rec["n"], rec["n_pos"], rec["status"]))
+                                           t.p_value, method, FAMILY_DELONG, rec["n"], rec["n_pos"], rec["status"]))
                     sv = _seed_comparison(cube, sg, arm, control, plan["alpha"])
                     if sv is not None:
                         out.append(_comparison(metric, arm, control, sg, sv["difference"],
                                                (sv["ci_low"], sv["ci_high"]), sv["p_value"], SEED_METHOD,
-                                               rec["n"], rec["n_pos"], rec["status"]))
-    return _adjust(out, plan)
+                                               FAMILY_SEEDS, rec["n"], rec["n_pos"], rec["status"]))
+    return mark_primary(_adjust(out, plan), plan["primary_metric"])
 
 
 def _adjust(records: list[dict], plan: dict) -> list[dict]:
     families: dict[tuple, list[int]] = {}
     for i, r in enumerate(records):
-        families.setdefault((r["arm"], r["method"]), []).append(i)
+        families.setdefault((r["arm"], r["family"]), []).append(i)
     for idx in families.values():
         adjusted = adjust_p_values([records[i]["p_value"] for i in idx], plan["multiplicity"])
         for i, q in zip(idx, adjusted):
@@ -198,7 +186,8 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict, *, marks: pd.DataFrame |
 
     Args:
         predictions: Contract-4 predictions table (val and test rows).
-        plan: frozen analysis plan; missing keys take :data:`DEFAULT_PLAN` values.
+        plan: the frozen :class:`~mammobench.evaluation.plan.AnalysisPlan` (or a mapping of its keys;
+            missing keys take the plan's defaults).
         marks, lesions: a detection run's marks and lesion boxes; their records (wAFROC, FROC, lesion
             sensitivity; :mod:`mammobench.evaluation.detection`) are added and the result gets a
             ``detection`` summary.
@@ -209,7 +198,7 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict, *, marks: pd.DataFrame |
     Raises:
         StatisticsError: NaN scores (rows named), unpaired cells, unknown plan keys or control arm.
     """
-    given, plan = plan, _plan(plan)
+    plan = _plan(plan)
     df = validate_predictions(predictions)
     val, test = align_split(df, "val"), align_split(df, "test")
     control = plan["control_arm"] if plan["control_arm"] is not None else _default_control(df, test.arms)
@@ -243,7 +232,7 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict, *, marks: pd.DataFrame |
     if marks is not None:
         from mammobench.evaluation.detection import evaluate_detection
 
-        detection = evaluate_detection(predictions, marks, lesions, given)
+        detection = evaluate_detection(predictions, marks, lesions, {k: v for k, v in plan.items() if not k.startswith("_")})
         out["metrics"] += detection["metrics"]
         out["comparisons"] += detection["comparisons"]
         out["detection"] = detection["detection"]

@@ -10,9 +10,9 @@ pre-specified test that does not pick the worst group on test data) and ``effect
 (is the arm − control effect the same in every group, B-2).
 
 Example:
-    >>> kinds = [k for k, _ in FAIRNESS_KINDS]
-    >>> kinds
-    ['worst_group', 'gap']
+    >>> from types import SimpleNamespace as G
+    >>> sorted(_by_attribute([G(attribute="density"), G(attribute=None), G(attribute="density")]))
+    ['density']
 """
 from __future__ import annotations
 
@@ -23,10 +23,7 @@ from mammobench.stats.bootstrap import percentile_ci, weighted_rate
 from mammobench.stats.fairness import equalized_odds_difference
 from mammobench.stats.multiplicity import heterogeneity_wald
 
-FAIRNESS_KINDS = (("worst_group", np.min), ("gap", lambda a, axis=0: np.max(a, axis=axis) - np.min(a, axis=axis)))
-
-
-def _by_attribute(groups, metric_ok):
+def _by_attribute(groups):
     out: dict[str, list] = {}
     for sg in groups:
         if sg.attribute is not None:
@@ -77,7 +74,7 @@ def fairness_records(cube, groups, taus, weights, control, plan, boots) -> list[
     """Fairness records for every arm × attribute (see module docstring)."""
     records = []
     alpha, primary = plan["alpha"], plan["primary_metric"]
-    for attribute, members in _by_attribute(groups, None).items():
+    for attribute, members in _by_attribute(groups).items():
         ok = [sg for sg in members if all((primary, attribute, sg.group, a) in boots for a in cube.arms)
               and plan["_status"].get((attribute, sg.group)) == "ok"]
         excluded = [sg.group for sg in members if sg not in ok]
@@ -143,7 +140,7 @@ def interaction_records(cube, groups, control, plan, boots, metrics) -> list[dic
     and is each arm's effect vs control equal across groups (``effect_modification``)."""
     status = {(r["attribute"], r["group"]): r["status"] for r in metrics if r["seed"] is None}
     primary, points, out = plan["primary_metric"], plan["_points"], []
-    for attribute, members in _by_attribute(groups, None).items():
+    for attribute, members in _by_attribute(groups).items():
         ok = [sg.group for sg in members if status.get((attribute, sg.group)) == "ok"
               and all((primary, attribute, sg.group, a) in boots for a in cube.arms)]
         for arm in cube.arms:

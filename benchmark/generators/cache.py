@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import logging
 import pickle
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ from mammobench.generators.base import _from_saveable, _plain, _to_saveable
 from mammobench.io import atomic_write_bytes, sha256_json
 from mammobench.protocols import TrainView
 
+logger = logging.getLogger(__name__)
 FORMAT = "mammobench-generator/1"
 
 
@@ -147,12 +149,15 @@ def fit_or_load(spec: Any, train_view: TrainView, seed: int, cache_dir: str | Pa
             loaded = load_generator(path)
             meta = torch.load(path, map_location="cpu", weights_only=True).get("meta", {})
             info.update(cached=True, path=str(path), fit_seconds=meta.get("fit_seconds"))
+            logger.info(f"fit {type(gen).__name__}: reused the cached fit {path.name}")
             return loaded
-        except DataError:
-            pass  # corrupt or outdated cache entry: refit and overwrite it
+        except DataError as err:  # corrupt or outdated cache entry: refit and overwrite it
+            logger.warning(f"fit {type(gen).__name__}: cached fit {path.name} unusable ({err}); fitting again")
+    logger.info(f"fit {type(gen).__name__} on {len(train_view)} training images (seed {seed})")
     start = time.perf_counter()
     fitted = gen.fit(train_view, seed=seed)
     seconds = time.perf_counter() - start
+    logger.info(f"fit {type(gen).__name__}: done in {seconds:.1f}s")
     save_generator(fitted, path, spec=spec_of(fitted), meta={"fit_seconds": seconds, "key": key})
     info.update(cached=False, path=str(path), fit_seconds=seconds)
     return fitted

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
-
 from mammobench.protocols import TrainView
+from mammobench.torchutil import resize_images
 
 CONTEXT = 2.0
 MIN_LESION_SIDE = 4.0
@@ -32,9 +30,7 @@ MIN_LESION_SIDE = 4.0
 
 def resize(image: np.ndarray, side: int) -> np.ndarray:
     """Bilinear (antialiased) resize of a square ``[h, w]`` array to ``side × side``."""
-    t = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None, None]
-    out = F.interpolate(t, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
-    return out[0, 0].numpy()
+    return resize_images(np.asarray(image, dtype=np.float32)[None], (side, side))[0, 0].numpy()
 
 
 def lesion_window(box: list[float], lesion_side: float | None = None) -> tuple[float, float, float]:

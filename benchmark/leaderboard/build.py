@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-import yaml
 
 from mammobench.errors import ConfigError
 from mammobench.io import atomic_write_text
 from mammobench.leaderboard.verify import verify_bundle
-from mammobench.report.context import fmt_ci, worst_group_change
+from mammobench.report.context import worst_group_change
+from mammobench.report.formatting import fmt_ci
+from mammobench.resources import template_loader
+from mammobench.yamlio import load_yaml
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 OUTPUTS = ("README.md", "index.html")
 STATUS_ORDER = ("fail", "warn", "pass", "skip")
 DEFAULT_DISPLAY = {"title": "MammoBench leaderboard", "description": "", "metric_labels": {"auc": "AUC"},
@@ -45,10 +46,7 @@ def load_display(leaderboard_dir: Path) -> dict:
     path = leaderboard_dir / "display.yaml"
     data = {}
     if path.is_file():
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from err
+        data = load_yaml(path, what="leaderboard display file") or {}
     unknown = sorted(set(data) - set(DEFAULT_DISPLAY))
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; valid keys: {sorted(DEFAULT_DISPLAY)}")
@@ -88,11 +86,12 @@ def make_row(entry: dict, display: dict) -> dict:
     metric, control = _plan(entry["report"])
     arm, rule = _ranked_arm(result, card["name"], metric)
     overall = next((c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric
-                    and c.get("attribute") is None), {})
+                    and c.get("primary") and c.get("attribute") is None), {})
     worst = worst_group_change(result, arm, metric, control or None)
     gen_audits = [a for a in result["audits"] if a["generator"] in audit_names(result, card["name"])]
     subgroups = {f"{c['attribute']}={c['group']}": fmt_ci(c.get("estimate"), c.get("ci_low"), c.get("ci_high"))
-                 for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric and c.get("attribute")}
+                 for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric and c.get("primary")
+                 and c.get("attribute")}
     return {"generator": card["name"], "version": card["version"], "task": bundle["task"], "kind": card.get("kind"),
             "arm": arm, "arm_rule": rule, "metric": display["metric_labels"].get(metric, metric),
             "simulated": result["simulated"], "profile": result["profile"],
@@ -130,7 +129,7 @@ def render(leaderboard_dir: str | Path) -> tuple[dict[str, str], BuildReport]:
     report = collect(root)
     display = load_display(root)
     tasks = sorted({r["task"] for r in report.rows})
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), keep_trailing_newline=True,
+    env = jinja2.Environment(loader=template_loader(), keep_trailing_newline=True,
                              autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = lambda v: str(v).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

@@ -21,7 +21,7 @@ import re
 import shutil
 from pathlib import Path
 
-from mammobench.errors import IntegrityError, SchemaError
+from mammobench.errors import IntegrityError, LeakageError, SchemaError
 from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
 from mammobench.report.evidence import identifiers_of, read_predictions, scrub
 from mammobench.report.provenance import MANIFEST, SIGNATURE, load_or_create_key, public_pem, verify_run
@@ -31,6 +31,23 @@ BUNDLE_SCHEMA = "1.0"
 BUNDLE_FILE, BUNDLE_SIG, BUNDLE_KEY = "bundle.json", "bundle.sig", "signing_key.pub"
 REPORT_FILES = ("report.json", "report.md", "report.html")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+def training_data_problem(card: dict, result: dict) -> str:
+    """Reject a generator whose declared training data includes the task's test set (or the whole dataset)."""
+    dataset = str(result["cohort"].get("adapter") or "")
+    task = str(result["task"].get("name") or "")
+    for entry in card.get("training_data") or []:
+        name, _, split = str(entry).partition(":")
+        if name in (dataset, task) and split in ("", "test", "*", "all"):
+            return (f"generator card declares training data '{entry}', which includes the test split of "
+                    f"'{dataset or task}' used by this task")
+    names = {card.get("name")} | {a["arm"] for a in result["arms"] if a.get("generator") == card.get("name")}
+    leaks = [a for a in result["audits"] if a["audit"] == "leakage" and a["status"] == "fail"
+             and a["generator"] in names]
+    if leaks:
+        return f"leakage audit failed: {leaks[0]['check']}: {leaks[0]['message']}"
+    return ""
 
 
 def submitted_arm(result: dict, generator: str | None = None) -> dict:
@@ -80,6 +97,8 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
 
     Raises:
         IntegrityError: the run is unsigned, tampered with, or has no rendered report.
+        LeakageError: the generator's card declares the task's test data, or its leakage audit failed
+            (the rule the leaderboard build applies, checked before anything is written).
         SchemaError: invalid result.json or no/ambiguous submitted generator.
     """
     run_dir = Path(run_dir)
@@ -91,6 +110,9 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
         raise IntegrityError(f"{run_dir}: no report.json; run `mammobench report {run_dir}` first")
     result = load_result(run_dir / "result.json")
     card = submitted_arm(result, generator)["generator_card"]
+    problem = training_data_problem(card, result)
+    if problem:
+        raise LeakageError(f"{run_dir}: {problem}; a generator that saw the test data cannot be submitted")
     dest = bundle_path(leaderboard_dir, card, result["task"].get("name", ""))
     if dest.exists():
         shutil.rmtree(dest)  # a re-submission of the same generator version and task replaces the bundle
@@ -106,8 +128,3 @@ def submit(run_dir: str | Path, leaderboard_dir: str | Path, *, generator: str |
     atomic_write_bytes(dest / BUNDLE_SIG, key.sign(body).hex().encode("ascii") + b"\n")
     atomic_write_bytes(dest / BUNDLE_KEY, public_pem(key))
     return dest
-
-
-def read_bundle(path: str | Path) -> dict:
-    """``bundle.json`` of a bundle folder (raises SchemaError when absent or not JSON)."""
-    return read_json(Path(path) / BUNDLE_FILE)

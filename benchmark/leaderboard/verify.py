@@ -13,9 +13,9 @@ from pathlib import Path
 
 from mammobench.errors import SchemaError
 from mammobench.io import read_json, sha256_file
-from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES
+from mammobench.leaderboard.bundle import BUNDLE_FILE, BUNDLE_KEY, BUNDLE_SIG, REPORT_FILES, training_data_problem
 from mammobench.report.provenance import check_signature, compare_files
-from mammobench.results import validate_result
+from mammobench.results import upgrade_result, validate_result
 
 REQUIRED_FILES = ("result.json", "report.json", "run_manifest.json", "run_manifest.sig", "generator_card.json")
 
@@ -66,23 +66,6 @@ def _tie_problems(path: Path, bundle: dict, result: dict) -> str:
     return ""
 
 
-def training_data_problem(card: dict, result: dict) -> str:
-    """Reject a generator whose declared training data includes the task's test set (or the whole dataset)."""
-    dataset = str(result["cohort"].get("adapter") or "")
-    task = str(result["task"].get("name") or "")
-    for entry in card.get("training_data") or []:
-        name, _, split = str(entry).partition(":")
-        if name in (dataset, task) and split in ("", "test", "*", "all"):
-            return (f"generator card declares training data '{entry}', which includes the test split of "
-                    f"'{dataset or task}' used by this task")
-    names = {card.get("name")} | {a["arm"] for a in result["arms"] if a.get("generator") == card.get("name")}
-    leaks = [a for a in result["audits"] if a["audit"] == "leakage" and a["status"] == "fail"
-             and a["generator"] in names]
-    if leaks:
-        return f"leakage audit failed: {leaks[0]['check']}: {leaks[0]['message']}"
-    return ""
-
-
 def verify_bundle(path: str | Path, trusted: tuple[str, ...] = ()) -> tuple[dict | None, str]:
     """``({"bundle", "result", "report", "card", "path"}, "")`` for a valid bundle, else ``(None, reason)``."""
     path = Path(path)
@@ -91,7 +74,7 @@ def verify_bundle(path: str | Path, trusted: tuple[str, ...] = ()) -> tuple[dict
         problem = "; ".join(p for p in (_signature_problems(path, bundle, trusted), _file_problems(path, bundle)) if p)
         if problem:
             return None, problem
-        result = validate_result(read_json(path / "result.json"), source=f"{path.name}/result.json")
+        result = validate_result(upgrade_result(read_json(path / "result.json")), source=f"{path.name}/result.json")
         card = read_json(path / "generator_card.json")
         problem = _tie_problems(path, bundle, result) or training_data_problem(card, result)
         if problem:

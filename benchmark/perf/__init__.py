@@ -4,8 +4,8 @@ Modules: :mod:`~mammobench.perf.suite` (the benchmarks and their figures), :mod:
 (run them, JSON schema, table), :mod:`~mammobench.perf.compare` (two results side by side),
 :mod:`~mammobench.perf.machine` (machine info, load, peak memory), and the measurements written here:
 :mod:`~mammobench.perf.training_bench`, :mod:`~mammobench.perf.generator_bench`, :mod:`~mammobench.perf.e2e`,
-:mod:`~mammobench.perf.stats_bench`. Other measurements live with what they measure
-(``mammobench.simulator.throughput``, ``mammobench.data.cache_bench``).
+:mod:`~mammobench.perf.stats_bench`, :mod:`~mammobench.perf.cache_bench`. The simulator's throughput lives with
+the simulator (``mammobench.simulator.throughput``).
 
 Example:
     >>> from mammobench.perf import BENCHMARKS

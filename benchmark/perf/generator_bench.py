@@ -40,7 +40,7 @@ def bench_generator(name: str, *, n_train: int = 64, image_size: int = 64, n_sam
     """
     from mammobench.generators import generator_class
     from mammobench.generators.fixtures import make_tiny_train_view
-    from mammobench.generators.torchutil import torch_threads
+    from mammobench.torchutil import torch_threads
 
     cls = generator_class(name)
     params = {**cls.tiny_config(), "device": "cpu", **(overrides or {})}

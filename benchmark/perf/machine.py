@@ -13,43 +13,10 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-_PACKAGES = ("numpy", "scipy", "pandas", "torch", "timm", "scikit-learn", "fairlearn", "pydicom")
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for name in ("mammobench", *_PACKAGES):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def git_sha(repo: str | os.PathLike | None = None) -> str | None:
-    """The checked-out commit (with ``-dirty`` when tracked files changed), or None outside git.
-
-    Example:
-        >>> sha = git_sha()
-        >>> sha is None or len(sha.split("-")[0]) == 40
-        True
-    """
-    repo = Path(repo) if repo else Path(__file__).resolve().parents[2]
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
-                             timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return sha + ("-dirty" if dirty else "")
+from mammobench.environment import git_sha, package_versions
 
 
 def load_average() -> list[float] | None:
@@ -64,7 +31,9 @@ def machine_info() -> dict[str, Any]:
     """CPU count, torch threads, device, platform, versions, git sha and the current load average."""
     import torch
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    from mammobench.torchutil import resolve_device
+
+    device = resolve_device("auto").type
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -72,8 +41,8 @@ def machine_info() -> dict[str, Any]:
     return {"hostname": platform.node(), "platform": platform.platform(), "processor": platform.processor(),
             "cpu_count": os.cpu_count(), "usable_cpus": usable, "torch_threads": torch.get_num_threads(),
             "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
-            "memory_gb": _total_memory_gb(), "versions": _versions(), "git_sha": git_sha(),
-            "python_executable": sys.executable, "load_average": load_average()}
+            "memory_gb": _total_memory_gb(), "versions": {"python": platform.python_version(), **package_versions()},
+            "git_sha": git_sha(), "python_executable": sys.executable, "load_average": load_average()}
 
 
 def _total_memory_gb() -> float | None:

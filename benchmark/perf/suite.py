@@ -55,7 +55,7 @@ def _simulator_figures(d: dict) -> list[Figure]:
 
 
 def _cache(p: dict, workdir: Path) -> dict:
-    from mammobench.data.cache import benchmark_cache
+    from mammobench.perf.cache_bench import benchmark_cache
 
     return benchmark_cache(workdir / "cache_bench", **p)
 
@@ -156,7 +156,7 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("simulator", "phantom simulator images/s (mammobench.simulator.throughput)", _simulator,
               _simulator_figures, {"default": {"n_images": 24, "size": 256, "workers": 2},
                                    "tiny": {"n_images": 2, "size": 64, "workers": 1}}),
-    Benchmark("cache", "DICOM decode (ingest) vs image-cache reads (mammobench.data.cache.benchmark_cache)",
+    Benchmark("cache", "DICOM decode (ingest) vs image-cache reads (mammobench.perf.cache_bench.benchmark_cache)",
               _cache, _cache_figures,
               {"default": {"n_images": 120, "source_size": 512, "cache_size": 128, "workers": 2},
                "tiny": {"n_images": 4, "source_size": 64, "cache_size": 32, "workers": 1, "epochs": 1}}),

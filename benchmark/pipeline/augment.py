@@ -13,6 +13,8 @@ Example:
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from mammobench.pipeline.arms import ArmSpec, make_synthetic, save_synthetic
 from mammobench.pipeline.cells import format_ratio
 from mammobench.protocols import SyntheticBatch, TrainView
 
+logger = logging.getLogger(__name__)
 GRID_ATTRIBUTES = ("density", "label")
 PER_CONDITION = 4
 
@@ -63,12 +66,12 @@ def _load_batch(path: Path) -> SyntheticBatch:
 
 
 def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, seed: int, positive: list[str],
-               cache_dir: Path, log) -> tuple[SyntheticBatch, dict[str, Any]]:
+               cache_dir: Path) -> tuple[SyntheticBatch, dict[str, Any]]:
     """Make (or reuse) one arm's synthetic set; return it and the arm's record for result.json."""
     path = Path(run_dir) / "synthetic" / f"{arm.arm}__r{format_ratio(arm.ratio)}.npz"
     meta_path = path.with_suffix(".json")
     if path.is_file() and meta_path.is_file():
-        log(f"skip synthetic {path.name} (done)")
+        logger.info(f"skip synthetic {path.name} (done)")
         return _load_batch(path), read_json(meta_path)
     batch, generator = make_synthetic(arm, view, policy=policy, seed=seed, cache_dir=cache_dir)
     save_synthetic(path, batch, positive)
@@ -85,13 +88,23 @@ def synthesize(run_dir: Path, arm: ArmSpec, view: TrainView, *, policy: str, see
     return _load_batch(path), read_json(meta_path)
 
 
-def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | Any, batch: SyntheticBatch,
-          patients: dict[str, set[str]], encoder: Any, config: dict, card: dict | None = None,
-          requested: dict[str, dict[str, float]] | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class AuditInputs:
+    """What every synthetic arm's audits share: the real views, the split patients, the encoder, the config."""
+
+    view: TrainView
+    holdout: Any  # a TrainView-like view of the validation images
+    patients: dict[str, set[str]]  # split -> patient ids
+    encoder: Any
+    config: dict
+
+
+def audit(run_dir: Path, arm: ArmSpec, batch: SyntheticBatch, inputs: AuditInputs, arm_record: dict) -> list[dict]:
     """Run (or reuse) the audits of one synthetic arm; records are written to ``audits/<arm>.json``.
 
-    The generator card (as recorded for the arm) feeds the card-claims leakage check and tells the
-    adherence audit which conditions the generator claims to honour.
+    ``arm_record`` is the arm's record from :func:`synthesize`: its generator card feeds the card-claims
+    leakage check and tells the adherence audit which conditions the generator claims to honour; its
+    ``requested_shares`` are what the adherence audit compares with.
     """
     from mammobench.audits import run_audits
     from mammobench.cards import GeneratorCard
@@ -99,10 +112,12 @@ def audit(run_dir: Path, arm: ArmSpec, *, view: TrainView, holdout: TrainView | 
     path = Path(run_dir) / "audits" / f"{arm.arm}.json"
     if path.is_file():
         return read_json(path)
-    records = run_audits(generator_name=arm.arm, train=view, holdout=holdout, synthetic=batch,
-                         generator_training_patients=patients["train"], val_patients=patients["val"],
-                         test_patients=patients["test"], encoder=encoder, config=config, out_dir=path.parent,
+    card = arm_record.get("generator_card") or None
+    records = run_audits(generator_name=arm.arm, train=inputs.view, holdout=inputs.holdout, synthetic=batch,
+                         generator_training_patients=inputs.patients["train"], val_patients=inputs.patients["val"],
+                         test_patients=inputs.patients["test"], encoder=inputs.encoder, config=inputs.config,
+                         out_dir=path.parent,
                          card=GeneratorCard.from_dict(dict(card), source=f"{arm.arm} card") if card else None,
-                         requested=requested or None)
+                         requested=arm_record.get("requested_shares") or None)
     atomic_write_json(path, records)
     return records

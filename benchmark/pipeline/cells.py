@@ -134,7 +134,8 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
                          lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
                          weights=spec.weights)
-    result = train_detector(train_x, train_y, val_x, val_y, arch=spec.arch, seed=spec.seed, config=config)
+    result = train_detector(train_x, train_y, val_x, val_y, arch=spec.arch, seed=spec.seed, config=config,
+                            label=f"cell {spec.cell_id}")
     test_rows, test_x, _ = _split_arrays(cases, images, "test")
     frames = []
     for rows, x in ((val_rows, val_x), (test_rows, test_x)):

@@ -1,11 +1,13 @@
-"""Task and suite configuration: YAML data loaded into frozen, validated dataclasses.
+"""Task configuration: YAML data loaded into frozen, validated dataclasses.
 
 A task lives in ``tasks/<name>/task.yaml`` (see ``tasks/_template/task.yaml`` for every key with a
-comment). It is read with ``yaml.safe_load`` only, never executed. Validation teaches: an unknown
-key, a wrong type or an impossible value raises :class:`~mammobench.errors.ConfigError` naming the
-file, the dotted key, the bad value and the valid choices.
-
-Suites (``tasks/suites.yaml``) are named selections of tasks with a default profile.
+comment). It is read with the bounded safe loader (:mod:`mammobench.yamlio`), never executed. Every
+key has one rule (:mod:`mammobench.fields`); a quantity that can be written in several places —
+``detector.epochs`` and ``profiles.quick.epochs``, ``seeds`` and ``profiles.full.seeds``,
+``analysis.alpha`` and ``analysis_plan.json`` — is checked by the same rule wherever it appears.
+Cross-field checks (control arm among the arms, a label in both target lists, virtual-cohort
+options) run here too, so ``mammobench validate`` and the start of ``run`` refuse what would fail
+mid-run. An error names the file, the dotted key, the bad value and what is allowed.
 
 Example:
     >>> cfg = task_from_dict({"task": "demo", "version": 1}, source="demo.yaml")
@@ -20,75 +22,95 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mammobench.errors import ConfigError
+from mammobench.evaluation import plan as P
+from mammobench.fields import SEED, Rule, between, build, check_value, optional, section, section_map, setting
+from mammobench.yamlio import load_yaml
 
 CONDITIONING_POLICIES = ("match_train", "balance_density", "balance_age", "unconditional")
-MULTIPLICITY = ("holm", "bonferroni", "fdr_bh", "none")
-PRIMARY_METRICS = ("auc", "sensitivity", "specificity", "balanced_accuracy", "wafroc")
+MULTIPLICITY = P.MULTIPLICITY
+PRIMARY_METRICS = P.PRIMARY_METRICS
 KNOWN_LABELS = ("normal", "benign", "malignant")
-SUBGROUP_COLUMNS = ("density", "age_band", "lesion_type", "vendor", "site", "view")
 PROFILE_NAMES = ("smoke", "quick", "full")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+# ---------------------------------------------------------------- rules used in several places
+EPOCHS = between(1, 10_000)
+BATCH_SIZE = between(1, 65_536)
+IMAGE_SIZE = between(16, 4096, unit="pixels")
+N_BOOT = between(50, 100_000)
+N_PATIENTS = between(10, 200_000)
+COHORT_SIZE = between(64, 4096, unit="pixels (side of the simulated mammograms)")
+SEEDS = Rule((list,), check=lambda v: bool(v) and len(v) <= 1000 and len(set(v)) == len(v)
+             and all(type(s) is int and SEED.check(s) for s in v),
+             hint="a non-empty list of distinct integers from 0 to 4294967295 (2**32 - 1), at most 1000")
+ARMS = Rule((list,), check=lambda v: bool(v) and len(v) <= 100 and all(
+    isinstance(a, str) and 0 < len(a) <= 200 and not any(c.isspace() for c in a) for a in v) and len(set(v)) == len(v),
+    hint="a non-empty list of distinct generator names (registered names, entry points or package.module:Class)")
+RATIOS = Rule((list,), check=lambda v: bool(v) and len(v) <= 20 and len(set(v)) == len(v) and all(
+    isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r <= 10 for r in v),
+    hint="a non-empty list of distinct numbers in (0, 10]: synthetic images per real image of every synthetic "
+         "arm (a ratio of 0 is not an arm — the real-only control is the arm 'none')")
+LABELS = Rule((list,), check=lambda v: bool(v) and all(isinstance(x, str) for x in v) and set(v) <= set(KNOWN_LABELS),
+              hint=f"a non-empty list drawn from {list(KNOWN_LABELS)}")
 
-def _field(default: Any, types: type | tuple[type, ...], choices: tuple | None = None,
-           check: Any = None, hint: str = "") -> Any:
-    """A dataclass field carrying its validation rule in ``metadata``."""
-    meta = {"types": types, "choices": choices, "check": check, "hint": hint}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
-    return field(default=default, metadata=meta)
+
+def _audit_overrides_ok(value: dict) -> bool:
+    from mammobench.audits.run import DEFAULT_CONFIG
+
+    def same_kind(v: Any, default: Any) -> bool:
+        if isinstance(default, bool) or isinstance(v, bool):
+            return isinstance(v, bool) and (default is None or isinstance(default, bool))
+        return v is None or isinstance(v, (int, float)) and (default is None or isinstance(default, (int, float)))
+
+    return all(isinstance(k, str) and k in DEFAULT_CONFIG and same_kind(v, DEFAULT_CONFIG[k]) for k, v in value.items())
 
 
-def _positive(v: Any) -> bool:
-    return v > 0
-
-
-def _fraction(v: Any) -> bool:
-    return 0 <= v < 1
+AUDIT = Rule((dict,), check=_audit_overrides_ok,
+             hint="a mapping of audit threshold names (see DEFAULT_CONFIG in benchmark/audits/run.py, docs/audits.md) "
+                  "to numbers, true/false or null")
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    adapter: str = _field("virtual_cohort", str)
-    root: str | None = _field(None, (str, type(None)))
-    revision: str | None = _field(None, (str, type(None)), check=lambda v: v is None or v.startswith("sha256:"),
-                                  hint="write it as 'sha256:<64 hex digits>'")
-    cohort: dict = _field({}, dict)
+    adapter: str = setting("virtual_cohort", Rule((str,), check=lambda v: bool(_NAME_RE.match(v)),
+                                                  hint="a registered adapter name (mammobench ls adapters)"))
+    root: str | None = setting(None, optional(Rule((str,), check=bool, hint="a folder path")))
+    revision: str | None = setting(None, optional(Rule((str,), check=lambda v: bool(
+        re.fullmatch(r"sha256:[0-9a-f]{64}", v)), hint="'sha256:<64 lowercase hex digits>'")))
+    cohort: dict = setting({}, Rule((dict,)))
 
 
 @dataclass(frozen=True)
 class TargetSpec:
-    positive: list = _field(["benign", "malignant"], list, check=lambda v: v and set(v) <= set(KNOWN_LABELS),
-                            hint=f"a non-empty list drawn from {list(KNOWN_LABELS)}")
-    negative: list | None = _field(None, (list, type(None)),
-                                   check=lambda v: v is None or set(v) <= set(KNOWN_LABELS),
-                                   hint=f"a list drawn from {list(KNOWN_LABELS)}")
+    positive: list = setting(["benign", "malignant"], LABELS)
+    negative: list | None = setting(None, optional(LABELS))
+
+    def negatives(self) -> list[str]:
+        """The negative labels: ``negative`` or every known label that is not positive."""
+        return list(self.negative) if self.negative else [x for x in KNOWN_LABELS if x not in self.positive]
 
 
 @dataclass(frozen=True)
 class SplitSpec:
-    seed: int = _field(0, int)
-    val_fraction: float = _field(0.15, (int, float), check=lambda v: 0 < v < 0.5, hint="between 0 and 0.5")
-    test_fraction: float = _field(0.3, (int, float), check=lambda v: 0 < v < 0.9, hint="between 0 and 0.9")
+    seed: int = setting(0, SEED)
+    val_fraction: float = setting(0.15, between(0, 0.5, float, low_open=True, high_open=True))
+    test_fraction: float = setting(0.3, between(0, 0.9, float, low_open=True, high_open=True))
 
 
 @dataclass(frozen=True)
 class PreprocessingSpec:
-    image_size: int = _field(128, int, check=lambda v: 16 <= v <= 4096, hint="between 16 and 4096 pixels")
+    image_size: int = setting(128, IMAGE_SIZE)
     #: null = whole image; a number = one window of this many mm per image (see benchmark/data/patches.py)
-    patch_mm: float | None = _field(None, (int, float, type(None)), check=lambda v: v is None or 5 <= v <= 500,
-                                    hint="null (whole image) or a field of view between 5 and 500 mm")
-    patch_jitter: float = _field(0.25, (int, float), check=lambda v: 0 <= v < 0.5, hint="between 0 and 0.5")
+    patch_mm: float | None = setting(None, optional(between(5, 500, float), "null (whole image) or a field of "
+                                                                             "view between 5 and 500 mm"))
+    patch_jitter: float = setting(0.25, between(0, 0.5, float, high_open=True))
 
     def patch(self) -> dict | None:
         """The patch geometry as stored in cache keys and TrainViews (``None`` for whole images)."""
@@ -99,29 +121,30 @@ class PreprocessingSpec:
 
 @dataclass(frozen=True)
 class DetectorSpec:
-    recipe: str = _field("timm_classifier", str)
-    arch: str = _field("test_resnet", str)
-    weights: str | None = _field(None, (str, type(None)))
-    epochs: int = _field(4, int, check=_positive, hint="a positive integer")
-    batch_size: int = _field(64, int, check=_positive, hint="a positive integer")
-    lr: float = _field(0.002, (int, float), check=_positive, hint="a positive number")
-    weight_decay: float = _field(1e-4, (int, float), check=lambda v: v >= 0, hint="zero or positive")
-    lr_schedule: str = _field("cosine", str, choices=("cosine", "constant"))
+    recipe: str = setting("timm_classifier", Rule((str,), check=bool, hint="a registered recipe name"))
+    arch: str = setting("test_resnet", Rule((str,), check=bool, hint="an architecture name"))
+    #: a local state-dict file (relative paths: against the task's folder); checked by pipeline/preflight.py
+    weights: str | None = setting(None, optional(Rule((str,), check=bool, hint="a file path")))
+    epochs: int = setting(4, EPOCHS)
+    batch_size: int = setting(64, BATCH_SIZE)
+    lr: float = setting(0.002, between(0, 10, float, low_open=True))
+    weight_decay: float = setting(1e-4, between(0, 1, float))
+    lr_schedule: str = setting("cosine", Rule((str,), choices=("cosine", "constant")))
 
 
 @dataclass(frozen=True)
 class DetectionSpec:
     """Lesion-detection settings (read when ``detector.recipe`` is a detection recipe; docs/detection.md)."""
 
-    hit_criterion: str = _field("centre", str, choices=("centre", "iou"))
-    iou_threshold: float = _field(0.1, (int, float), check=lambda v: 0 < v <= 1, hint="between 0 and 1")
-    max_marks: int = _field(10, int, check=lambda v: 1 <= v <= 100, hint="between 1 and 100 marks per image")
-    fpi: float = _field(1.0, (int, float), check=_positive, hint="a positive number of false marks per image")
-    fpi_points: list = _field([0.25, 0.5, 1.0, 2.0, 4.0], list,
-                              check=lambda v: v and all(isinstance(f, (int, float)) and f > 0 for f in v),
-                              hint="a non-empty list of positive numbers of false marks per image")
-    train_crop: int | None = _field(None, (int, type(None)), check=lambda v: v is None or v >= 16,
-                                    hint="null (whole images) or a crop side of at least 16 pixels")
+    hit_criterion: str = setting("centre", Rule((str,), choices=("centre", "iou")))
+    iou_threshold: float = setting(0.1, between(0, 1, float, low_open=True))
+    max_marks: int = setting(10, between(1, 100))
+    fpi: float = setting(1.0, between(0, 100, float, low_open=True))
+    fpi_points: list = setting([0.25, 0.5, 1.0, 2.0, 4.0], Rule((list,), check=lambda v: bool(v) and all(
+        isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0 for f in v),
+        hint="a non-empty list of positive numbers of false marks per image"))
+    train_crop: int | None = setting(None, optional(between(16, 4096, unit="pixels"),
+                                                    "null (whole images) or a crop side of at least 16 pixels"))
 
     def options(self) -> dict[str, Any]:
         """What a detection cell needs (hit rule for checkpoint choice, mark budget, crop)."""
@@ -137,158 +160,150 @@ class DetectionSpec:
 
 @dataclass(frozen=True)
 class AugmentationSpec:
-    arms: list = _field(["none", "classic", "physics"], list, check=lambda v: len(v) == len(set(v)) and v,
-                        hint="a non-empty list of distinct generator names")
-    ratios: list = _field([0.5], list, check=lambda v: v and all(isinstance(r, (int, float)) and 0 < r <= 10
-                                                                 for r in v),
-                          hint="a non-empty list of numbers in (0, 10]")
-    conditioning: str = _field("balance_density", str, choices=CONDITIONING_POLICIES)
-    sample_seed: int = _field(1234, int)
+    arms: list = setting(["none", "classic", "physics"], ARMS)
+    ratios: list = setting([0.5], RATIOS)
+    conditioning: str = setting("balance_density", Rule((str,), choices=CONDITIONING_POLICIES))
+    sample_seed: int = setting(1234, SEED)
 
 
 @dataclass(frozen=True)
 class MetricsSpec:
-    primary: str = _field("auc", str, choices=PRIMARY_METRICS)
-    target_specificity: float = _field(0.9, (int, float), check=lambda v: 0 < v < 1, hint="between 0 and 1")
-    prevalence: float | None = _field(None, (int, float, type(None)), check=lambda v: v is None or 0 < v < 1,
-                                      hint="null (use the training split's) or a number between 0 and 1")
+    primary: str = setting("auc", P.PRIMARY_METRIC)
+    target_specificity: float = setting(0.9, P.TARGET_SPECIFICITY)
+    prevalence: float | None = setting(None, optional(P.PREVALENCE, "null (use the training split's) or a "
+                                                                    "number between 0 and 1"))
 
 
 @dataclass(frozen=True)
 class SubgroupSpec:
-    attributes: list = _field(["density", "age_band", "lesion_type", "vendor"], list,
-                              check=lambda v: set(v) <= set(SUBGROUP_COLUMNS), hint=f"columns from {SUBGROUP_COLUMNS}")
-    intersections: list = _field([["density", "age_band"]], list,
-                                 check=lambda v: all(isinstance(p, list) and len(p) == 2
-                                                     and set(p) <= set(SUBGROUP_COLUMNS) for p in v),
-                                 hint=f"a list of pairs of columns from {SUBGROUP_COLUMNS}")
-    min_group_size: int = _field(20, int, check=_positive, hint="a positive integer")
+    attributes: list = setting(["density", "age_band", "lesion_type", "vendor"], P.SUBGROUPS)
+    intersections: list = setting([["density", "age_band"]], P.INTERSECTIONS)
+    min_group_size: int = setting(20, P.MIN_GROUP_SIZE)
 
 
 @dataclass(frozen=True)
 class AnalysisSpec:
-    control_arm: str = _field("none", str)
-    n_boot: int = _field(1000, int, check=lambda v: v >= 50, hint="at least 50")
-    alpha: float = _field(0.05, (int, float), check=lambda v: 0 < v < 0.5, hint="between 0 and 0.5")
-    multiplicity: str = _field("holm", str, choices=MULTIPLICITY)
-    seed: int = _field(0, int)
+    control_arm: str = setting("none", Rule((str,), check=bool, hint="an arm name"))
+    n_boot: int = setting(1000, N_BOOT)
+    alpha: float = setting(0.05, P.ALPHA)
+    multiplicity: str = setting("holm", P.MULTIPLICITY_RULE)
+    seed: int = setting(0, SEED)
+    acceptance_criteria: list = setting([], P.ACCEPTANCE_CRITERIA)
+
+
+def _unset_or(rule: Rule) -> Rule:
+    """``rule``, also accepting null (= not set at this layer); the hint stays the rule's own."""
+    return optional(rule, say_null=False)
+
+
+@dataclass(frozen=True)
+class ProfileOverrides:
+    """One profile's settings (``tasks/profiles.yaml``) or a task's override of them (``profiles:``).
+
+    ``None`` = not set here. Each key shares its rule with the task key it overrides.
+    """
+
+    n_patients: int | None = setting(None, _unset_or(N_PATIENTS))
+    cohort_size: int | None = setting(None, _unset_or(COHORT_SIZE))
+    image_size: int | None = setting(None, _unset_or(IMAGE_SIZE))
+    epochs: int | None = setting(None, _unset_or(EPOCHS))
+    batch_size: int | None = setting(None, _unset_or(BATCH_SIZE))
+    seeds: list | None = setting(None, _unset_or(SEEDS))
+    n_boot: int | None = setting(None, _unset_or(N_BOOT))
+    min_group_size: int | None = setting(None, _unset_or(P.MIN_GROUP_SIZE))
+    arms: list | None = setting(None, _unset_or(ARMS))
+    ratios: list | None = setting(None, _unset_or(RATIOS))
+    encoder_epochs: int | None = setting(None, _unset_or(EPOCHS))
+    audit: dict | None = setting(None, _unset_or(AUDIT))
+
+    def given(self) -> dict[str, Any]:
+        """The keys set here (not ``None``)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
 
 
 @dataclass(frozen=True)
 class TaskConfig:
     """One benchmark task (see ``tasks/_template/task.yaml``)."""
 
-    task: str = _field("", str, check=lambda v: bool(_NAME_RE.match(v)),
-                       hint="lowercase letters, digits and '_', starting with a letter")
-    version: int = _field(1, int, check=_positive, hint="a positive integer")
-    description: str = _field("", str)
-    dataset: DatasetSpec = field(default_factory=DatasetSpec)
-    target: TargetSpec = field(default_factory=TargetSpec)
-    splits: SplitSpec = field(default_factory=SplitSpec)
-    preprocessing: PreprocessingSpec = field(default_factory=PreprocessingSpec)
-    detector: DetectorSpec = field(default_factory=DetectorSpec)
-    detection: DetectionSpec = field(default_factory=DetectionSpec)
-    augmentation: AugmentationSpec = field(default_factory=AugmentationSpec)
-    seeds: list = _field([0, 1, 2], list, check=lambda v: v and all(type(s) is int and s >= 0 for s in v)
-                         and len(set(v)) == len(v), hint="a non-empty list of distinct non-negative integers")
-    metrics: MetricsSpec = field(default_factory=MetricsSpec)
-    subgroups: SubgroupSpec = field(default_factory=SubgroupSpec)
-    analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
-    profiles: dict = _field({}, dict, check=lambda v: set(v) <= set(PROFILE_NAMES),
-                            hint=f"keys from {list(PROFILE_NAMES)}")
+    task: str = setting("", Rule((str,), check=lambda v: bool(_NAME_RE.match(v)),
+                                 hint="lowercase letters, digits and '_', starting with a letter"))
+    version: int = setting(1, between(1, 1_000_000))
+    description: str = setting("", Rule((str,)))
+    dataset: DatasetSpec = section(DatasetSpec)
+    target: TargetSpec = section(TargetSpec)
+    splits: SplitSpec = section(SplitSpec)
+    preprocessing: PreprocessingSpec = section(PreprocessingSpec)
+    detector: DetectorSpec = section(DetectorSpec)
+    detection: DetectionSpec = section(DetectionSpec)
+    augmentation: AugmentationSpec = section(AugmentationSpec)
+    seeds: list = setting([0, 1, 2], SEEDS)
+    metrics: MetricsSpec = section(MetricsSpec)
+    subgroups: SubgroupSpec = section(SubgroupSpec)
+    analysis: AnalysisSpec = section(AnalysisSpec)
+    profiles: dict = section_map(ProfileOverrides, PROFILE_NAMES)
     source: str = ""  # file the task was read from (not a YAML key)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (the config hash is taken over this, without ``source``)."""
+        """Plain-data form (the config hash is taken over this, without ``source``; unset overrides omitted)."""
         data = dataclasses.asdict(self)
         data.pop("source")
+        data["profiles"] = {name: over.given() for name, over in self.profiles.items()}
         return data
 
 
-_SECTIONS = {f.name: f.type for f in dataclasses.fields(TaskConfig)}
-_SECTION_CLASSES = {"dataset": DatasetSpec, "target": TargetSpec, "splits": SplitSpec,
-                    "preprocessing": PreprocessingSpec, "detector": DetectorSpec, "detection": DetectionSpec,
-                    "augmentation": AugmentationSpec,
-                    "metrics": MetricsSpec, "subgroups": SubgroupSpec, "analysis": AnalysisSpec}
+def _check_cohort_options(cfg: TaskConfig, source: str) -> None:
+    """The virtual-cohort maker options (``dataset.cohort``) must build a CohortComposition."""
+    from mammobench.cohort import CohortComposition
 
-
-def _type_name(types: type | tuple[type, ...]) -> str:
-    types = types if isinstance(types, tuple) else (types,)
-    return " or ".join("null" if t is type(None) else t.__name__ for t in types)
-
-
-def _passes(check: Any, value: Any) -> bool:
-    """Run a field check; a value the check cannot even inspect (e.g. nested lists) fails it."""
+    options = dict(cfg.dataset.cohort)
+    if "seed" in options:
+        check_value(options.pop("seed"), SEED, f"{source}: dataset.cohort.seed")
+    valid = ["seed", *(f.name for f in dataclasses.fields(CohortComposition))]
+    unknown = sorted(str(k) for k in options if k not in valid)
+    if unknown:
+        raise ConfigError(f"{source}: dataset.cohort: unknown key(s) {unknown}; valid keys: {valid}")
     try:
-        return bool(check(value))
-    except (TypeError, ValueError, AttributeError):
-        return False
+        CohortComposition(**options)
+    except (ConfigError, TypeError, ValueError, AttributeError) as err:
+        raise ConfigError(f"{source}: dataset.cohort: {err}; see tasks/_template/task.yaml") from None
 
 
-def _check_value(value: Any, f: dataclasses.Field, where: str) -> Any:
-    meta = f.metadata
-    types = meta["types"] if isinstance(meta["types"], tuple) else (meta["types"],)
-    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-        raise ConfigError(f"{where}: expected {_type_name(types)}, got {type(value).__name__} {value!r}")
-    if meta["choices"] and value not in meta["choices"]:
-        raise ConfigError(f"{where}: {value!r} is not a valid choice; valid choices: {list(meta['choices'])}")
-    if meta["check"] is not None and not _passes(meta["check"], value):
-        raise ConfigError(f"{where}: {value!r} is not allowed; expected {meta['hint']}")
-    return value
+def check_task(cfg: TaskConfig, source: str) -> None:
+    """Cross-field checks of a task (each one would otherwise fail or mislead mid-run).
 
-
-def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
-    """Build dataclass ``cls`` from mapping ``data``, validating every key."""
-    label = f"{source}: {prefix}" if prefix else source
-    if not isinstance(data, dict):
-        raise ConfigError(f"{label.rstrip('. ')}: expected a mapping, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"{source}: unknown key '{prefix}{key}'{hint}; valid keys: {sorted(fields)}")
-        if key in _SECTION_CLASSES and cls is TaskConfig:
-            kwargs[key] = _build(_SECTION_CLASSES[key], value if value is not None else {}, source, f"{key}.")
-        else:
-            kwargs[key] = _check_value(value, fields[key], f"{source}: {prefix}{key}")
-    return cls(**kwargs)
+    Raises:
+        ConfigError: control arm not among the arms (of the task or of a profile override), a label in
+            both target lists, no negative label left, or invalid virtual-cohort options.
+    """
+    control = cfg.analysis.control_arm
+    for where, arms in [("augmentation.arms", cfg.augmentation.arms),
+                        *((f"profiles.{n}.arms", o.arms) for n, o in cfg.profiles.items() if o.arms is not None)]:
+        if control not in arms:
+            raise ConfigError(f"{source}: analysis.control_arm {control!r} is not one of {where} {list(arms)}; "
+                              "add it to the arms or choose another control arm")
+    both = sorted(set(cfg.target.positive) & set(cfg.target.negative or []))
+    if both:
+        raise ConfigError(f"{source}: target: label(s) {both} are in both target.positive and target.negative; "
+                          "each label must be either positive or negative")
+    if not cfg.target.negatives():
+        raise ConfigError(f"{source}: target.positive {cfg.target.positive} leaves no negative label; "
+                          "a detector needs both classes")
+    if cfg.dataset.adapter == "virtual_cohort" and cfg.dataset.cohort:
+        _check_cohort_options(cfg, source)
 
 
 def task_from_dict(data: Any, *, source: str = "task.yaml") -> TaskConfig:
     """Validate a parsed task mapping and return a :class:`TaskConfig`.
 
     Raises:
-        ConfigError: unknown key, wrong type or impossible value (file, key and choices named).
+        ConfigError: unknown key, wrong type, impossible value or inconsistent keys (file, key and choices named).
     """
     if not isinstance(data, dict) or "task" not in data:
         raise ConfigError(f"{source}: a task file must be a mapping with at least a 'task' name "
                           "(copy tasks/_template/task.yaml)")
-    cfg = _build(TaskConfig, data, source, "")
-    if cfg.analysis.control_arm not in cfg.augmentation.arms:
-        raise ConfigError(f"{source}: analysis.control_arm {cfg.analysis.control_arm!r} is not one of "
-                          f"augmentation.arms {cfg.augmentation.arms}")
-    for prof, over in cfg.profiles.items():
-        from mammobench.pipeline.profiles import check_overrides
-
-        check_overrides(over, where=f"{source}: profiles.{prof}")
+    cfg = build(TaskConfig, data, source=source)
+    check_task(cfg, source)
     return dataclasses.replace(cfg, source=source)
-
-
-def read_yaml(path: str | os.PathLike) -> Any:
-    """``yaml.safe_load`` a file, turning I/O and syntax problems into :class:`ConfigError`."""
-    path = Path(path)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path}: file not found") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from err
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from err
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read ({type(err).__name__}: {err}); give the path of a YAML file") from err
 
 
 def load_task(path: str | os.PathLike) -> TaskConfig:
@@ -296,7 +311,7 @@ def load_task(path: str | os.PathLike) -> TaskConfig:
     path = Path(path)
     if path.is_dir():
         path = path / "task.yaml"
-    cfg = task_from_dict(read_yaml(path), source=str(path))
+    cfg = task_from_dict(load_yaml(path, what="task file"), source=str(path))
     if path.parent.name not in (cfg.task, "_template"):
         raise ConfigError(f"{path}: task name {cfg.task!r} must match its folder name {path.parent.name!r}")
     return cfg

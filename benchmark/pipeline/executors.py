@@ -10,51 +10,62 @@ With Ray the run folder must be on a file system every node can read and write (
 ``data/`` and write ``cells/`` there).
 
 Example:
-    >>> execute([], executor="local", log=print)
+    >>> execute([], executor="local")
     []
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing as mp
 import os
-import time
-from typing import Any, Callable
+from typing import Any
 
 from mammobench.errors import ConfigError
 from mammobench.pipeline.cells import CellSpec, is_done, run_cell
+from mammobench.progress import Progress, forward_worker_logs, progress, worker_logging
 
 EXECUTORS = ("local", "process", "ray")
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
-def _report(log: Log, spec: CellSpec, record: dict[str, Any], done: int, total: int, start: float) -> None:
-    log(f"cell {spec.cell_id} done in {record['seconds']:.1f}s (best epoch {record['best_epoch']}, "
-        f"{record['images_per_second']:.0f} img/s) [{done}/{total}, {time.perf_counter() - start:.0f}s]")
+def _report(bar: Progress, spec: CellSpec, record: dict[str, Any]) -> None:
+    """One line per finished cell (on a terminal the bar adds rate and ETA)."""
+    bar.update(line=f"cell {spec.cell_id} done in {record['seconds']:.1f}s (best epoch {record['best_epoch']}, "
+                    f"{record['images_per_second']:.0f} img/s) [{bar.done + 1}/{bar.total}, {bar.elapsed():.0f}s]")
 
 
-def _local(todo: list[CellSpec], log: Log) -> list[dict]:
-    out, start = [], time.perf_counter()
-    for i, spec in enumerate(todo, 1):
+def _local(todo: list[CellSpec], bar: Progress) -> list[dict]:
+    out = []
+    for spec in todo:
         record = run_cell(spec)
-        _report(log, spec, record, i, len(todo), start)
+        _report(bar, spec, record)
         out.append(record)
     return out
 
 
-def _process(todo: list[CellSpec], log: Log, workers: int) -> list[dict]:
+def _process(todo: list[CellSpec], bar: Progress, workers: int) -> list[dict]:
+    """A spawn pool; the workers' log records (epoch lines) are forwarded to this process's handlers."""
     out: dict[str, dict] = {}
-    start = time.perf_counter()
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    context = mp.get_context("spawn")
+    with forward_worker_logs(context) as (queue, level), cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=worker_logging, initargs=(queue, level)) as pool:
         futures = {pool.submit(run_cell, spec): spec for spec in todo}
-        for i, fut in enumerate(cf.as_completed(futures), 1):
+        for fut in cf.as_completed(futures):
             spec = futures[fut]
             out[spec.cell_id] = fut.result()
-            _report(log, spec, out[spec.cell_id], i, len(todo), start)
+            _report(bar, spec, out[spec.cell_id])
     return [out[s.cell_id] for s in todo]
 
 
-def _ray(todo: list[CellSpec], log: Log, address: str | None) -> list[dict]:
+def _curve_lines(spec: CellSpec, record: dict[str, Any]) -> None:
+    """Ray workers do not share our log handlers: their cells' epoch lines are logged when they finish."""
+    for point in record.get("curve", []):
+        logger.info(f"cell {spec.cell_id} epoch {point['epoch']}/{spec.epochs}: loss {point['train_loss']:.4f}, "
+                    f"val AUC {point['val_auc']:.3f}")
+
+
+def _ray(todo: list[CellSpec], bar: Progress, address: str | None) -> list[dict]:
     try:
         import ray
     except ImportError as err:  # pragma: no cover - ray is a declared optional dependency
@@ -65,25 +76,28 @@ def _ray(todo: list[CellSpec], log: Log, address: str | None) -> list[dict]:
     remote = ray.remote(num_cpus=threads, max_retries=2)(run_cell)
     refs = {remote.remote(spec): spec for spec in todo}
     out: dict[str, dict] = {}
-    start, pending = time.perf_counter(), list(refs)
+    pending = list(refs)
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         spec = refs[ready[0]]
         out[spec.cell_id] = ray.get(ready[0])
-        _report(log, spec, out[spec.cell_id], len(out), len(todo), start)
+        _curve_lines(spec, out[spec.cell_id])
+        _report(bar, spec, out[spec.cell_id])
     return [out[s.cell_id] for s in todo]
 
 
-def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1, address: str | None = None,
-            log: Log = print) -> list[dict]:
+def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1,
+            address: str | None = None) -> list[dict]:
     """Run every cell not yet done; return the records of the cells computed now.
+
+    Logs ``skip <cell> (done)`` per finished cell, then one line per cell as it finishes (a progress
+    bar with rate and ETA on a terminal; :mod:`mammobench.progress`), and each cell's epochs.
 
     Args:
         specs: the grid.
         executor: ``local`` (sequential), ``process`` (a pool of ``workers`` processes) or ``ray``.
         workers: process-pool size.
         address: Ray cluster address (``None`` starts a local one; ``auto`` joins a running one).
-        log: receives one line per skipped or finished cell.
 
     Raises:
         ConfigError: unknown executor.
@@ -93,16 +107,17 @@ def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1,
     todo = []
     for spec in specs:
         if is_done(spec):
-            log(f"skip {spec.cell_id} (done)")
+            logger.info(f"skip {spec.cell_id} (done)")
         else:
             todo.append(spec)
     if not todo:
         return []
-    if executor == "process" and workers > 1:
-        return _process(todo, log, workers)
-    if executor == "ray":
-        return _ray(todo, log, address)
-    return _local(todo, log)
+    with progress(len(todo), "cells", unit="cell", logger=logger) as bar:
+        if executor == "process" and workers > 1:
+            return _process(todo, bar, workers)
+        if executor == "ray":
+            return _ray(todo, bar, address)
+        return _local(todo, bar)
 
 
 def resolve_executor(executor: str, workers: int | None, device: str) -> tuple[str, int]:
@@ -117,11 +132,8 @@ def resolve_executor(executor: str, workers: int | None, device: str) -> tuple[s
     cores = os.cpu_count() or 1
     if executor != "auto":
         return executor, int(workers or (min(cores, 4) if executor == "process" else 1))
-    if device == "cuda":
-        return "local", 1
-    if device == "auto":
-        import torch
+    from mammobench.torchutil import resolve_device
 
-        if torch.cuda.is_available():
-            return "local", 1
+    if resolve_device(device).type == "cuda":
+        return "local", 1
     return ("process", int(workers or min(cores, 4))) if cores > 1 else ("local", 1)

@@ -1,67 +1,134 @@
-"""Run profiles: how big a run is (smoke for tests, quick for the default job, full for papers).
+"""Run profiles and the resolved settings of one run: :class:`RunSettings`.
 
-A profile scales a task without changing what it measures: cohort size, image size, epochs,
-seeds, bootstrap resamples, arms and ratios. A task may override any of these per profile under
-its ``profiles:`` key; values absent from both fall back to the task's own settings.
+A profile (smoke for tests, quick for the default job, full for papers) scales a task without
+changing what it measures. The profiles are data, ``tasks/profiles.yaml`` beside ``suites.yaml``.
+One run's settings are resolved once, in this order (later wins):
+
+1. the profile's values (``tasks/profiles.yaml``);
+2. the task's override for that profile (``profiles: {quick: {...}}`` in ``task.yaml``);
+3. command-line overrides (``mammobench run --set epochs=2``);
+4. for keys still unset (``arms``, ``ratios``), the task's own value.
+
+Every layer is checked by the same rules (:class:`~mammobench.pipeline.config.ProfileOverrides`),
+then the result is checked as a whole (the control arm among the arms).
 
 Example:
-    >>> settings = profile_settings("smoke")
-    >>> settings["n_patients"], settings["image_size"], settings["epochs"]
-    (40, 64, 1)
+    >>> from mammobench.pipeline.suites import find_task
+    >>> s = resolve_settings(find_task("vc_lesion"), "smoke", {"epochs": 2})
+    >>> s.n_patients, s.image_size, s.epochs, s.arms
+    (40, 64, 2, ('none', 'classic', 'physics'))
 """
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
 
 from mammobench.errors import ConfigError
+from mammobench.fields import build
+from mammobench.pipeline.config import PROFILE_NAMES, ProfileOverrides, TaskConfig
+from mammobench.pipeline.suites import BUILTIN_TASKS
+from mammobench.yamlio import load_yaml, parse_yaml
 
-#: profile name -> settings; ``None`` means "use the task's own value"
-PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {"n_patients": 40, "cohort_size": 128, "image_size": 64, "epochs": 1, "seeds": [0, 1],
-              "n_boot": 200, "arms": None, "ratios": [0.5], "batch_size": 32, "min_group_size": 5,
-              "encoder_epochs": 2, "audit": {"n_boot": 100, "n_boot_fd": 5, "ms_ssim_pairs": 20}},
-    "quick": {"n_patients": 480, "cohort_size": 256, "image_size": 96, "epochs": 4, "seeds": [0, 1, 2],
-              "n_boot": 1000, "arms": None, "ratios": [0.5], "batch_size": 64, "min_group_size": 20,
-              "encoder_epochs": 6, "audit": {"n_boot": 200, "n_boot_fd": 30, "ms_ssim_pairs": 60}},
-    "full": {"n_patients": 4000, "cohort_size": 768, "image_size": 256, "epochs": 20, "seeds": [0, 1, 2, 3, 4],
-             "n_boot": 2000, "arms": None, "ratios": [0.25, 0.5, 1.0], "batch_size": 64, "min_group_size": 30,
-             "encoder_epochs": 15, "audit": {}},
-}
-_TYPES: dict[str, type | tuple[type, ...]] = {
-    "n_patients": int, "cohort_size": int, "image_size": int, "epochs": int, "seeds": list, "n_boot": int,
-    "arms": list, "ratios": list, "batch_size": int, "min_group_size": int, "encoder_epochs": int,
-    "audit": dict,
-}
+PROFILES_FILE = BUILTIN_TASKS / "profiles.yaml"  # beside suites.yaml, found the same way
+#: keys every profile in profiles.yaml must set (they have no task-level fallback)
+_COMPLETE = ("n_patients", "cohort_size", "image_size", "epochs", "batch_size", "seeds", "n_boot", "min_group_size",
+             "ratios", "encoder_epochs", "audit")
 
 
-def check_overrides(overrides: Any, *, where: str) -> dict[str, Any]:
-    """Validate a profile-override mapping (keys and types).
+@dataclass(frozen=True)
+class RunSettings:
+    """How big one run of a task is: the profile resolved against the task and the command line."""
 
-    Raises:
-        ConfigError: unknown key or wrong type, naming ``where`` and the valid keys.
-    """
-    if overrides is None:
-        return {}
-    if not isinstance(overrides, dict):
-        raise ConfigError(f"{where}: expected a mapping of profile settings, got {type(overrides).__name__}")
-    for key, value in overrides.items():
-        if key not in _TYPES:
-            raise ConfigError(f"{where}: unknown key '{key}'; valid keys: {sorted(_TYPES)}")
-        if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
-            raise ConfigError(f"{where}.{key}: expected {_TYPES[key].__name__}, got {value!r}")
-        if isinstance(value, int) and value <= 0:
-            raise ConfigError(f"{where}.{key}: must be positive, got {value}")
-    return dict(overrides)
+    profile: str
+    n_patients: int
+    cohort_size: int
+    image_size: int
+    epochs: int
+    batch_size: int
+    seeds: tuple[int, ...]
+    n_boot: int
+    min_group_size: int
+    arms: tuple[str, ...]
+    ratios: tuple[float, ...]
+    encoder_epochs: int
+    audit: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (``result.json["profile_settings"]``, part of the config hash)."""
+        data = dataclasses.asdict(self)
+        data.pop("profile")
+        return {k: list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v
+                for k, v in data.items()}
 
 
-def profile_settings(name: str, task_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The settings of profile ``name``, with a task's overrides for that profile applied.
+def load_profiles(path: str | Path | None = None) -> dict[str, ProfileOverrides]:
+    """Read ``tasks/profiles.yaml`` (or ``path``): profile name → its complete settings.
 
     Raises:
-        ConfigError: unknown profile name (the valid names are listed).
+        ConfigError: a missing or unknown profile, a key missing from a profile, or a value its rule refuses.
     """
-    if name not in PROFILES:
-        raise ConfigError(f"unknown profile '{name}'; valid profiles: {list(PROFILES)}")
-    settings = dict(PROFILES[name])
-    settings.update(check_overrides((task_overrides or {}).get(name), where=f"profiles.{name}"))
+    path = Path(path) if path else PROFILES_FILE
+    data = load_yaml(path, what="profiles file")
+    if not isinstance(data, dict) or sorted(data) != sorted(PROFILE_NAMES):
+        found = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
+        raise ConfigError(f"{path}: must define exactly the profiles {list(PROFILE_NAMES)}, found {found}")
+    profiles = {}
+    for name, body in data.items():
+        profiles[name] = build(ProfileOverrides, body if body is not None else {}, source=str(path),
+                               prefix=f"{name}.")
+        missing = [k for k in _COMPLETE if getattr(profiles[name], k) is None]
+        if missing:
+            raise ConfigError(f"{path}: profile '{name}' must set {missing} (they have no task-level default)")
+    return profiles
+
+
+def check_overrides(overrides: Mapping[str, Any] | ProfileOverrides | None, *, source: str) -> ProfileOverrides:
+    """Validate a mapping of profile keys (``--set`` values, a ``profiles:`` entry) with the shared rules.
+
+    Raises:
+        ConfigError: unknown key (with "did you mean") or a value its rule refuses, naming ``source``.
+    """
+    if isinstance(overrides, ProfileOverrides):
+        return overrides
+    return build(ProfileOverrides, dict(overrides or {}), source=source)
+
+
+def parse_overrides(items: list[str], *, source: str = "command line") -> ProfileOverrides:
+    """``["epochs=2", "seeds=[0, 1]"]`` (``--set KEY=VALUE``) → validated overrides; values are YAML.
+
+    Example:
+        >>> parse_overrides(["epochs=2", "seeds=[3, 4]"]).given()
+        {'epochs': 2, 'seeds': [3, 4]}
+    """
+    data: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{source}: --set {item!r}: expected KEY=VALUE, e.g. --set epochs=2")
+        data[key.strip()] = parse_yaml(value, source=f"{source}: --set {key.strip()}", what="value")
+    return check_overrides(data, source=f"{source}: --set")
+
+
+def resolve_settings(task: TaskConfig, profile: str, overrides: Mapping[str, Any] | ProfileOverrides | None = None,
+                     *, profiles: dict[str, ProfileOverrides] | None = None) -> RunSettings:
+    """The settings of ``task`` at ``profile`` with the task's and the command line's overrides applied.
+
+    Raises:
+        ConfigError: unknown profile, an invalid override, or a control arm missing from the resolved arms.
+    """
+    profiles = profiles or load_profiles()
+    if profile not in profiles:
+        raise ConfigError(f"unknown profile '{profile}'; valid profiles: {list(PROFILE_NAMES)}")
+    cli = check_overrides(overrides, source="command line: --set")
+    merged: dict[str, Any] = {}
+    for layer in (profiles[profile], task.profiles.get(profile), cli):
+        merged.update(layer.given() if layer is not None else {})
+    merged.setdefault("arms", list(task.augmentation.arms))
+    merged.setdefault("ratios", list(task.augmentation.ratios))
+    settings = RunSettings(profile=profile, **{k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()})
+    if task.analysis.control_arm not in settings.arms:
+        raise ConfigError(f"{task.source}: analysis.control_arm {task.analysis.control_arm!r} is not one of the "
+                          f"arms {list(settings.arms)} of profile '{profile}'; add it to the arms")
     return settings

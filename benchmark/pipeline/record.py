@@ -1,77 +1,44 @@
 """Provenance of a run and the assembly of ``result.json`` (schema in :mod:`mammobench.results`).
 
+The code version and environment come from :mod:`mammobench.environment` (the one collector).
+
 Example:
-    >>> env = environment("cpu")
-    >>> sorted(k for k in env if k in ("python", "torch", "device"))
-    ['device', 'python', 'torch']
+    >>> timer = StageTimer()
+    >>> with timer.stage("fit"):
+    ...     pass
+    >>> list(timer.timings)
+    ['fit']
 """
 from __future__ import annotations
 
-import os
-import platform
-import subprocess
+import logging
 import time
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-from mammobench import __version__
+from mammobench.environment import code_version, environment
 from mammobench.io import sha256_file
 
-PACKAGES = ("torch", "timm", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "fairlearn", "pydicom",
-            "ray")
-
-
-def git_sha() -> str:
-    """The checkout's commit (``''`` outside a git checkout), with ``-dirty`` when files changed."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return f"{sha}-dirty" if sha and dirty else sha
-
-
-def environment(device: str) -> dict[str, Any]:
-    """Python, platform, package versions, device and CPU count."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    env = {"python": platform.python_version(), "platform": platform.platform(), "device": device,
-           "cpu_count": os.cpu_count() or 1, "packages": versions,
-           "torch": versions.get("torch", ""), "timm": versions.get("timm", "")}
-    if device == "cuda":
-        import torch
-
-        env["gpu"] = torch.cuda.get_device_name(0)
-    return env
+logger = logging.getLogger(__name__)
 
 
 class StageTimer:
-    """Times named stages and prints progress lines (``[12.3s] stage: message``) to a log function."""
+    """Times named stages and logs their start and end (``stage: message`` / ``stage: done in 1.2s``).
 
-    def __init__(self, log: Callable[[str], None]):
-        self.log = log
-        self.start = time.perf_counter()
+    The CLI's log format prefixes every line with the elapsed time (:mod:`mammobench.progress`).
+    """
+
+    def __init__(self) -> None:
         self.timings: dict[str, float] = {}
-
-    def say(self, message: str) -> None:
-        self.log(f"[{time.perf_counter() - self.start:6.1f}s] {message}")
 
     @contextmanager
     def stage(self, name: str, message: str = "") -> Iterator[None]:
-        self.say(f"{name}: {message or 'start'}")
+        logger.info(f"{name}: {message or 'start'}")
         t0 = time.perf_counter()
         yield
         self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 3)
-        self.say(f"{name}: done in {self.timings[name]:.1f}s")
+        logger.info(f"{name}: done in {self.timings[name]:.1f}s")
 
 
 def cohort_record(task_adapter: str, root: Path, manifest, flow: list, splits: dict) -> dict[str, Any]:
@@ -85,23 +52,25 @@ def cohort_record(task_adapter: str, root: Path, manifest, flow: list, splits: d
             "flow": flow, "splits": splits}
 
 
-def build_result(*, run_id: str, task, config_sha: str, profile: str, seeds: list[int], arms: list[dict],
-                 cohort: dict, plan_sha: str, evaluation: dict, audits: list[dict], timings: dict,
-                 predictions: dict, device: str, settings: dict) -> dict[str, Any]:
-    """Assemble a schema-1.0 result mapping (validated by the caller through ``write_result``)."""
+def build_result(spec, *, config_sha: str, seeds: list[int], arms: list[dict], cohort: dict, plan_sha: str,
+                 evaluation: dict, audits: list[dict], timings: dict, predictions: dict) -> dict[str, Any]:
+    """Assemble a result mapping of the current schema for a :class:`~mammobench.pipeline.spec.RunSpec`
+    (validated by the caller through ``write_result``)."""
     from mammobench.results import minimal_result
 
-    result = minimal_result(run_id)
+    task = spec.task
+    result = minimal_result(spec.run_dir.name)
     result.update({
         "simulated": task.dataset.adapter == "virtual_cohort",
-        "benchmark": {"version": __version__, "git_sha": git_sha()},
+        "benchmark": code_version(),
         "task": {"name": task.task, "version": task.version, "config_sha256": config_sha, "kind": "image_label",
                  "positive": list(task.target.positive), "description": task.description,
                  "primary_metric": task.metrics.primary},
         "cohort": cohort,
         "analysis_plan": {"sha256": plan_sha, "path": "analysis_plan.json", "written_before_test_read": True},
-        "profile": profile, "profile_settings": settings, "seeds": list(seeds), "arms": arms,
-        "environment": environment(device), "audits": audits, "timings": timings, "predictions": predictions,
+        "profile": spec.profile, "profile_settings": spec.settings.to_dict(), "seeds": list(seeds), "arms": arms,
+        "environment": environment(spec.execution.device), "audits": audits, "timings": timings,
+        "predictions": predictions,
     })
     for key in ("metrics", "comparisons", "fairness", "interactions"):
         result[key] = list(evaluation.get(key, []))

@@ -16,6 +16,7 @@ Example:
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -29,8 +30,10 @@ from mammobench.errors import ConfigError, DataError
 from mammobench.io import RunLock, atomic_write_bytes, atomic_write_text, sha256_json
 from mammobench.pipeline.cells import SUBGROUP_COLUMNS
 from mammobench.pipeline.config import TaskConfig
+from mammobench.pipeline.profiles import RunSettings
 from mammobench.protocols import TrainView
 
+logger = logging.getLogger(__name__)
 CASE_COLUMNS = ("row", "image_id", "patient_id", "split", "label", "y_true", *SUBGROUP_COLUMNS)
 
 
@@ -45,7 +48,7 @@ def cohort_key(params: dict[str, Any]) -> str:
 
 
 def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[str, Any]:
-    """Maker parameters of the task's virtual cohort at a profile's size (patients, pixels)."""
+    """Maker parameters of the task's virtual cohort at a profile's size (patients, side in pixels)."""
     from mammobench.cohort.writer import MAKER_VERSION
 
     options = dict(task.dataset.cohort)
@@ -55,8 +58,10 @@ def cohort_params(task: TaskConfig, n_patients: int, size: int = 256) -> dict[st
             "maker": MAKER_VERSION}
 
 
-def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: str | None, log) -> tuple[Path, bool]:
+def ensure_cohort(task: TaskConfig, settings: RunSettings, *, cohort_dir: str | None) -> tuple[Path, bool]:
     """Return the dataset root: the task's ``dataset.root`` or the (made or reused) virtual cohort.
+
+    The cohort is made at the settings' ``n_patients`` and ``cohort_size``.
 
     Returns:
         (root, made_now)
@@ -71,7 +76,7 @@ def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: s
     if task.dataset.adapter != "virtual_cohort":
         raise ConfigError(f"{task.source}: dataset.root is null but adapter is {task.dataset.adapter!r}; "
                           "only the virtual_cohort adapter can make its own data")
-    params = cohort_params(task, n_patients, size)
+    params = cohort_params(task, settings.n_patients, settings.cohort_size)
     root = Path(cohort_dir).expanduser() if cohort_dir else cache_home() / "cohorts" / f"vc-{cohort_key(params)[:16]}"
     if (root / "cohort.json").is_file():
         return root, False
@@ -79,11 +84,11 @@ def ensure_cohort(task: TaskConfig, *, n_patients: int, size: int, cohort_dir: s
     with RunLock(root.parent / f".{root.name}.lockdir"):
         if (root / "cohort.json").is_file():
             return root, False
-        _make_cohort_atomically(root, params, log)
+        _make_cohort_atomically(root, params)
     return root, True
 
 
-def _make_cohort_atomically(root: Path, params: dict[str, Any], log) -> None:
+def _make_cohort_atomically(root: Path, params: dict[str, Any]) -> None:
     from mammobench.cohort import CohortComposition, make_cohort
 
     if root.exists() and any(root.iterdir()):
@@ -91,7 +96,7 @@ def _make_cohort_atomically(root: Path, params: dict[str, Any], log) -> None:
                         "another --cohort folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     try:
-        log(f"making virtual cohort: {params['n_patients']} patients, seed {params['seed']} → {root}")
+        logger.info(f"making virtual cohort: {params['n_patients']} patients, seed {params['seed']} → {root}")
         make_cohort(tmp, n_patients=params["n_patients"], seed=params["seed"], size=params["size"],
                     composition=CohortComposition(**params["composition"]), workers=min(4, os.cpu_count() or 1))
         if root.exists():
@@ -140,7 +145,7 @@ def add_targets(manifest: pd.DataFrame, task: TaskConfig) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, log, patch: dict | None = None):
+def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, patch: dict | None = None):
     """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry."""
     from mammobench.data.cache import build_cache
     from mammobench.data.preprocess import PREPROCESS_VERSION
@@ -148,7 +153,7 @@ def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, lo
 
     tag = f"-f{patch['field_mm']:g}j{patch['jitter']:g}" if patch else ""
     out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}{tag}-p{PREPROCESS_VERSION}"
-    return build_cache(manifest, root, out, size=size, workers=workers, progress=False, patch=patch)
+    return build_cache(manifest, root, out, size=size, workers=workers, progress=True, patch=patch)
 
 
 def train_view(manifest: pd.DataFrame, cache) -> TrainView:

@@ -1,6 +1,6 @@
 """Finding tasks and suites: the ``tasks/`` folder, extra folders, and ``tasks/suites.yaml``.
 
-Task folders are discovered under the repository's ``tasks/`` and under every folder listed in the
+Task folders are discovered under the built-in tasks (``mammobench.tasks``, the repository's ``tasks/``) and under every folder listed in the
 ``MAMMOBENCH_TASKS_PATH`` environment variable (``os.pathsep``-separated). A name that is a path to a
 ``task.yaml`` (or its folder) is loaded directly.
 
@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mammobench.errors import ConfigError
-from mammobench.pipeline.config import PROFILE_NAMES, TaskConfig, load_task, read_yaml
+from mammobench.pipeline.config import PROFILE_NAMES, TaskConfig, load_task
+from mammobench.resources import builtin_tasks_dir
+from mammobench.yamlio import load_yaml
 
-BUILTIN_TASKS = Path(__file__).resolve().parents[2] / "tasks"
+BUILTIN_TASKS = builtin_tasks_dir()
 _SUITE_KEYS = ("version", "description", "tasks", "profile")
 
 
@@ -92,7 +94,7 @@ def suite_from_dict(name: str, data: object, *, source: str) -> SuiteConfig:
 def load_suites(path: str | os.PathLike | None = None) -> dict[str, SuiteConfig]:
     """Read ``tasks/suites.yaml`` (or ``path``) into validated suites."""
     path = Path(path) if path else BUILTIN_TASKS / "suites.yaml"
-    data = read_yaml(path) or {}
+    data = load_yaml(path, what="suites file") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of suite name → suite")
     return {name: suite_from_dict(name, body, source=str(path)) for name, body in data.items()}

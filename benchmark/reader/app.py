@@ -29,6 +29,7 @@ from typing import Any
 from mammobench.errors import DataError
 from mammobench.reader.store import AnswerStore
 from mammobench.reader.study import DEFAULT_DB, IMAGES_DIR, load_study, reading_order
+from mammobench.resources import resource_path
 
 _READER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _IMAGE_RE = re.compile(r"^/images/([A-Za-z0-9_-]{1,64})\.png$")
@@ -44,7 +45,7 @@ class ReaderApp:
         self.case_ids = {c["case_id"] for c in self.study["cases"]}
         self.ai_scores = {c["case_id"]: c.get("ai_score") for c in self.study["cases"]}
         self.store = AnswerStore(db_path or self.study_dir / DEFAULT_DB)
-        self.page = (Path(__file__).parent / "static" / "index.html").read_bytes()
+        self.page = resource_path("mammobench.reader", "static", "index.html").read_bytes()
 
     def next_case(self, reader: str) -> dict[str, Any]:
         """The reader's next unanswered case (resume point) with position and total."""

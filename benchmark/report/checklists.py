@@ -26,11 +26,11 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mammobench.errors import ConfigError
+from mammobench.resources import checklists_dir
+from mammobench.yamlio import load_yaml
 
-CHECKLIST_DIR = Path(__file__).resolve().parents[2] / "reports" / "checklists"
+CHECKLIST_DIR = checklists_dir()
 RULES = ("result", "records", "figure", "file", "plan")
 RECORD_LISTS = ("metrics", "comparisons", "fairness", "interactions", "audits", "selftest")
 ITEM_KEYS = {"id", "source", "text", "evidence"}
@@ -57,10 +57,7 @@ def _validate_item(item: Any, source: str) -> dict:
 def load_checklist(path: str | Path) -> dict:
     """Load and validate one checklist YAML (safe loader)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read checklist ({err}); save it as UTF-8 YAML") from err
+    data = load_yaml(path, what="checklist")
     for key in ("id", "title", "source", "reports", "items"):
         if not isinstance(data, dict) or key not in data:
             raise ConfigError(f"{path}: missing key '{key}'; a checklist needs id, title, source, reports, items")
@@ -90,10 +87,7 @@ def load_answers(path: str | Path, valid_ids: list[str]) -> dict[str, str]:
         ConfigError: unreadable file, a non-text answer, or an unknown item id (named, with the valid ids).
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read answers file ({err}); save it as UTF-8 YAML") from err
+    data = load_yaml(path, what="answers file") or {}
     if isinstance(data, dict) and set(data) == {"answers"}:
         data = data["answers"] or {}
     if not isinstance(data, dict):

@@ -5,8 +5,8 @@ the templates render and ``report.json`` stores. Every metric row carries ``n``,
 CI; every comparison its raw and adjusted p-value and the adjustment used.
 
 Example:
-    >>> fmt_ci(0.81234, 0.75, 0.86)
-    '0.812 [0.750, 0.860]'
+    >>> comparison_rows({"comparisons": []})
+    []
 """
 from __future__ import annotations
 
@@ -16,33 +16,12 @@ from typing import Any
 from mammobench.io import sha256_file
 from mammobench.report.evidence import RunData
 from mammobench.report.figure_set import control_arm, primary_metric
+from mammobench.report.formatting import fmt, fmt_ci, fmt_p
+from mammobench.report.gaps import gap_rows
 
 REPORT_OUTPUTS = ("report.html", "report.md", "report.json", "manifest.json", "manifest.sig", "signing_key.pub",
                   ".lock")
 KIND_TITLES = {"predeployment": "Pre-deployment validation report", "submission": "Generator submission report"}
-
-
-def fmt(x: Any, digits: int = 3) -> str:
-    """A number for a table cell ('–' when missing)."""
-    if x is None:
-        return "–"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        return f"{x:.{digits}g}" if abs(x) < 1e-3 and x != 0 else f"{x:.{digits}f}"
-    return str(x)
-
-
-def fmt_ci(value: Any, lo: Any, hi: Any) -> str:
-    """``value [lo, hi]``."""
-    return f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]"
-
-
-def fmt_p(p: Any) -> str:
-    """p-value with a floor of <0.001."""
-    return "–" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _group_label(rec: dict) -> str:
@@ -121,7 +100,7 @@ def worst_group_change(result: dict, arm: str, metric: str, control: str | None 
         return {"attribute": f["attribute"], "group": f["group"], "delta": f["delta_vs_control"],
                 "ci_low": f.get("delta_ci_low"), "ci_high": f.get("delta_ci_high")}
     comps = {(c.get("attribute"), c.get("group")): c for c in result["comparisons"] if c["arm"] == arm
-             and c["metric"] == metric and c.get("attribute") and c.get("estimate") is not None}
+             and c["metric"] == metric and c.get("primary") and c.get("attribute") and c.get("estimate") is not None}
     base = [m for m in result["metrics"] if m["metric"] == metric and m.get("split") == "test"
             and m.get("seed") is None and m.get("attribute") and m.get("value") is not None
             and (control is None or m["arm"] == control) and (m.get("attribute"), m.get("group")) in comps]
@@ -170,8 +149,6 @@ def verdict(data: RunData) -> dict:
     result, metric, control = data.result, primary_metric(data), control_arm(data)
     arms = [a["arm"] for a in result["arms"] if a["arm"] != control]
     statuses = [a["status"] for a in result["audits"]]
-    from mammobench.report.gaps import gap_rows
-
     return {"metric": metric, "control": control, "arms": [_verdict_for_arm(result, a, metric, control) for a in arms],
             "gaps": gap_rows(result, metric, control),
             "criteria": _criteria(result, data.plan.get("plan", {})),

@@ -93,19 +93,6 @@ def forest_plot(rows: Sequence[dict], title: str, value_label: str, ref: float |
     return fig
 
 
-def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], title: str) -> Figure:
-    """ROC curves: ``{label: (fpr, tpr, auc)}``."""
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
-    for k, (label, (fpr, tpr, auc)) in enumerate(curves.items()):
-        ax.plot(fpr, tpr, lw=1.3, color=plt.cm.tab10(k % 10), label=f"{label} (AUC {auc:.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=0.8)
-    ax.set_xlabel("1 − specificity")
-    ax.set_ylabel("sensitivity")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6, loc="lower right")
-    return fig
-
-
 def roc_panels(panels: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]], title: str) -> Figure:
     """One ROC panel per key of ``panels`` (e.g. per arm), curves ``{label: (fpr, tpr, auc)}``."""
     n = max(len(panels), 1)

@@ -17,7 +17,7 @@ Example:
 """
 from __future__ import annotations
 
-from mammobench.report.context import fmt, fmt_ci, fmt_p
+from mammobench.report.formatting import fmt, fmt_ci, fmt_p
 
 
 def _group_values(result: dict, metric: str, arm: str, attribute: str) -> list[dict]:

@@ -20,39 +20,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mammobench.errors import ConfigError, IntegrityError
+from mammobench.errors import IntegrityError
+from mammobench.evaluation.plan import AnalysisPlan
 from mammobench.io import atomic_write_text, read_json, sha256_file, to_json_text
 
 PLAN_FILE = "analysis_plan.json"
-REQUIRED = {"primary_metric": str, "control_arm": str, "subgroups": list, "alpha": float, "multiplicity": str}
-MULTIPLICITY = ("holm", "bonferroni", "fdr_bh", "hochberg", "gatekeeping", "none")
 
 
 def validate_plan(plan: Any, *, source: str = PLAN_FILE) -> dict:
-    """Check the keys every plan needs (other Contract-4 keys pass through unchanged).
+    """The plan's JSON form after checking every key (:class:`~mammobench.evaluation.plan.AnalysisPlan`).
 
     Raises:
         ConfigError: naming the key, the value and what is allowed.
     """
-    if not isinstance(plan, dict):
-        raise ConfigError(f"{source}: the analysis plan must be a mapping, got {type(plan).__name__}")
-    for key, typ in REQUIRED.items():
-        if key not in plan:
-            raise ConfigError(f"{source}: missing key '{key}'; a plan needs {sorted(REQUIRED)}")
-        value = plan[key]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) if typ is float else isinstance(value, typ)
-        if not ok:
-            raise ConfigError(f"{source}: '{key}' must be {typ.__name__}, got {value!r}")
-    if not 0 < float(plan["alpha"]) < 1:
-        raise ConfigError(f"{source}: alpha {plan['alpha']!r} must lie strictly between 0 and 1")
-    if plan["multiplicity"] not in MULTIPLICITY:
-        raise ConfigError(f"{source}: multiplicity {plan['multiplicity']!r} not in {list(MULTIPLICITY)}")
-    if not all(isinstance(s, str) for s in plan["subgroups"]):
-        raise ConfigError(f"{source}: 'subgroups' must be a list of attribute names, got {plan['subgroups']!r}")
-    return plan
+    return AnalysisPlan.from_mapping(plan, source=source).to_dict()
 
 
-def write_analysis_plan(run_dir: str | Path, plan: dict) -> str:
+def write_analysis_plan(run_dir: str | Path, plan: AnalysisPlan | dict) -> str:
     """Write ``analysis_plan.json`` (canonical JSON) and return its SHA-256.
 
     Idempotent for an identical plan, so resumed runs keep the hash.
@@ -76,12 +60,6 @@ def check_analysis_plan(run_dir: str | Path, expected_sha: str) -> bool:
     """True when ``analysis_plan.json`` exists and still hashes to ``expected_sha``."""
     path = Path(run_dir) / PLAN_FILE
     return bool(expected_sha) and path.is_file() and sha256_file(path) == expected_sha
-
-
-def load_analysis_plan(run_dir: str | Path) -> dict:
-    """Read and validate the frozen plan of a run."""
-    path = Path(run_dir) / PLAN_FILE
-    return validate_plan(read_json(path), source=str(path))
 
 
 def plan_status(run_dir: str | Path, result: dict) -> dict:

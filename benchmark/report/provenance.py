@@ -24,17 +24,14 @@ Example:
 from __future__ import annotations
 
 import os
-import platform
-import subprocess
-import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from mammobench.environment import environment, git_sha
 from mammobench.errors import IntegrityError, SchemaError
 from mammobench.io import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file, to_json_text
 
@@ -44,9 +41,6 @@ PUBLIC_KEY = "signing_key.pub"
 PROVENANCE_FILES = (MANIFEST, SIGNATURE, PUBLIC_KEY)
 IGNORED = (".lock",)  # the run lock is process state, not an artefact
 KEY_ENV = "MAMMOBENCH_SIGNING_KEY"
-PACKAGES = ("mammobench", "numpy", "scipy", "pandas", "scikit-learn", "torch", "timm", "torchmetrics",
-            "fairlearn", "statsmodels", "matplotlib", "pydicom", "jinja2", "cryptography", "pyyaml")
-
 
 @dataclass
 class VerifyReport:
@@ -123,24 +117,11 @@ def list_artefacts(run_dir: str | Path, exclude: tuple[str, ...] = ()) -> dict[s
     return out
 
 
-def _git_sha() -> str:
-    try:
-        root = Path(__file__).resolve().parents[2]
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=False)
-        return done.stdout.strip() if done.returncode == 0 else ""
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+def _signer() -> dict:
+    """Who signed: the code's commit and the signing machine (the same collector as result.json)."""
+    env = environment("cpu")
+    return {"git_sha": git_sha(), "python": env["python"], "platform": env["platform"], "machine": env["machine"],
+            "cpu_count": env["cpu_count"], "packages": env["packages"]}
 
 
 def build_manifest(run_dir: str | Path, key: Ed25519PrivateKey) -> dict:
@@ -151,8 +132,7 @@ def build_manifest(run_dir: str | Path, key: Ed25519PrivateKey) -> dict:
         "manifest_version": "1.0",
         "run_id": result.get("run_id", run_dir.name),
         "benchmark": result.get("benchmark", {}),
-        "signer": {"git_sha": _git_sha(), "python": sys.version.split()[0], "platform": platform.platform(),
-                   "machine": platform.machine(), "cpu_count": os.cpu_count(), "packages": _versions()},
+        "signer": _signer(),
         "task_config_sha256": result.get("task", {}).get("config_sha256", ""),
         "cohort_manifest_sha256": result.get("cohort", {}).get("manifest_sha256", ""),
         "analysis_plan_sha256": result.get("analysis_plan", {}).get("sha256", ""),

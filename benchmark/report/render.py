@@ -22,8 +22,8 @@ from mammobench.report.checklists import fill_checklists, load_answers, load_che
 from mammobench.report.context import build_context, checklist_context, report_kind
 from mammobench.report.evidence import load_run
 from mammobench.report.figure_set import build_figures
+from mammobench.resources import template_loader
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "reports" / "templates"
 KINDS = ("auto", "predeployment", "submission")
 
 
@@ -34,8 +34,8 @@ def _md_escape(value: object) -> str:
 
 
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """Jinja2 environment over ``reports/templates`` with autoescape on for HTML."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir or TEMPLATE_DIR)),
+    """Jinja2 environment over the packaged templates (``reports/templates``) or ``template_dir``; autoescape on for HTML."""
+    env = jinja2.Environment(loader=template_loader(template_dir),
                              autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                                                  default_for_string=True, default=False),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,

@@ -12,18 +12,13 @@ Example:
 """
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from pathlib import Path
-from typing import Callable
 
 from scipy import stats
 
-Log = Callable[[str], None]
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -53,16 +48,17 @@ def summarise_null_fpr(false_positives: list[bool], *, alpha: float, runs: list[
 
 
 def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os.PathLike = "runs/selftest/null",
-                     cohort_dir: str | None = None, device: str = "auto", log: Log = _stderr) -> dict:
+                     execution=None) -> dict:
     """Run the null trial ``repeats`` times (seeds differ per repeat) and return the FPR record.
 
     Raises:
         ConfigError: ``repeats`` < 1 or an unknown profile.
     """
     from mammobench.errors import ConfigError
-    from mammobench.pipeline.run import run_task
+    from mammobench.pipeline.runner import run_task
+    from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
-    from mammobench.selftest.runner import _register, selftest_task, trial_cohort_dir
+    from mammobench.selftest.runner import _register, _trial_execution, selftest_task
     from mammobench.selftest.trials import TRIALS
 
     if repeats < 1:
@@ -72,10 +68,11 @@ def run_null_repeats(repeats: int = 20, *, profile: str = "smoke", out: str | os
     for r in range(repeats):
         task = selftest_task(seeds=[1000 + 2 * r, 1001 + 2 * r], sample_seed=5000 + r)
         alpha = float(task.analysis.alpha)
-        run_dir = run_task(task, profile=profile, out=Path(out) / f"repeat{r:03d}", generators=["planted_null"],
-                           cohort_dir=trial_cohort_dir(cohort_dir, True), device=device, log=lambda _line: None)
+        spec = plan_run(task, profile, out=Path(out) / f"repeat{r:03d}", generators=["planted_null"],
+                        execution=_trial_execution(execution, True))
+        run_dir = run_task(spec)
         verdict, evidence = TRIALS["null"].observe(load_result(run_dir / "result.json"), task.metrics.primary)
         flags.append(verdict != "no significant effect")
         runs.append(str(run_dir))
-        log(f"null repeat {r + 1}/{repeats}: {verdict} (min p_adjusted {evidence['min_p_adjusted']:.3g})")
+        logger.info(f"null repeat {r + 1}/{repeats}: {verdict} (min p_adjusted {evidence['min_p_adjusted']:.3g})")
     return summarise_null_fpr(flags, alpha=alpha, runs=runs)

@@ -1,6 +1,6 @@
 """``run_selftest``: planted generators through the pipeline, one shared run, a verdict table.
 
-One pipeline run (:func:`mammobench.pipeline.run.run_task`) on the task's cohort trains the control
+One pipeline run (:func:`mammobench.pipeline.runner.run_task`) on the task's cohort trains the control
 arm and the comparison trials' arms (helpful, harmful, null) — so they share one cohort, one image
 cache and the control arm's cells. The audit trials (memoriser, leaker, biased, off-condition) need
 no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
@@ -17,27 +17,25 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
-import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
 from mammobench.protocols import HoldoutView
 from mammobench.selftest.trials import Trial, select_trials, trial_record
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 SELFTEST_TASK = "vc_lesion"
 COMPARISON_TRAIN_DENSITY = {"A": 1.0, "B": 1.0, "C": 0.0, "D": 0.0}  # training lacks dense breasts (see selftest_task)
 COMPARISON_TEST_FRACTION = 0.6  # 3.5x the default test part (same training part): see selftest_task
 MIN_TRAIN_PATIENTS = 80  # smoke: 28 A/B-only training patients left a validation split without a lesion
 SELFTEST_ATTRIBUTES = ("density",)  # the pre-specified subgroup family of the self-test (see selftest_task)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None,
@@ -90,19 +88,20 @@ def _size_cohort(data: dict, *, comparison: bool) -> None:
     lesion and too few synthetic images for the adherence audit to establish a deficit).
     """
     from mammobench.cohort import CohortComposition
-    from mammobench.pipeline.profiles import PROFILES, profile_settings
+    from mammobench.pipeline.profiles import load_profiles
 
     cohort = dict(data["dataset"].get("cohort") or {})
     test_fraction = float(cohort.get("test_fraction", CohortComposition().test_fraction))
     new_fraction = COMPARISON_TEST_FRACTION if comparison else test_fraction
     profiles = dict(data.get("profiles") or {})
-    for name in PROFILES:
-        settings = profile_settings(name, profiles)
-        n_train = max(int(settings["n_patients"]) * (1 - test_fraction), MIN_TRAIN_PATIENTS)
-        n_patients = int(round(n_train / (1 - new_fraction)))
-        profiles[name] = {**(profiles.get(name) or {}), "n_patients": max(n_patients, int(settings["n_patients"]))}
+    for name, base in load_profiles().items():
+        over = dict(profiles.get(name) or {})
+        n_now = int(over.get("n_patients") or base.n_patients)
+        n_train = max(n_now * (1 - test_fraction), MIN_TRAIN_PATIENTS)
+        over["n_patients"] = max(int(round(n_train / (1 - new_fraction))), n_now)
         if comparison:
-            profiles[name]["audit"] = {**(settings.get("audit") or {}), **AUDIT_CONFIG}
+            over["audit"] = {**(over["audit"] if over.get("audit") is not None else base.audit), **AUDIT_CONFIG}
+        profiles[name] = over
     data["profiles"] = profiles
     if comparison:
         data["dataset"] = {**data["dataset"], "cohort": {**cohort, "train_density_weights": dict(COMPARISON_TRAIN_DENSITY),
@@ -122,20 +121,17 @@ def _register() -> None:
     register()
 
 
-def _data(task, profile: str, cohort_dir: str | None, log: Log):
-    """Manifest and image cache of the run (both cached by the pipeline, so this only re-reads them)."""
+def _data(spec):
+    """Manifest and image cache of a planned run (both cached by the pipeline, so this only re-reads them)."""
     from mammobench.pipeline import stages
-    from mammobench.pipeline.profiles import profile_settings
 
-    settings = profile_settings(profile, task.profiles)
-    root, _ = stages.ensure_cohort(task, n_patients=int(settings["n_patients"]), size=int(settings["cohort_size"]),
-                                   cohort_dir=cohort_dir, log=log)
+    task, settings = spec.task, spec.settings
+    root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir)
     manifest = stages.add_targets(stages.ingest(task, root)[0], task)
-    size = int(settings.get("image_size") or task.preprocessing.image_size)
-    cache = stages.build_images(manifest, root, size, workers=min(4, os.cpu_count() or 1), log=log,
+    cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1),
                                 patch=task.preprocessing.patch())
     keep = manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))
-    return manifest[keep].reset_index(drop=True), cache, settings
+    return manifest[keep].reset_index(drop=True), cache
 
 
 def _leak_view(manifest: pd.DataFrame, cache):
@@ -158,50 +154,62 @@ def _leaked_batch(arm, leak_view, policy: str, seed: int):
     return batch, set(leaker.training_patients_)
 
 
-def _audit_trial(trial: Trial, run_dir: Path, task, manifest, cache, view, encoder, log: Log) -> list[dict]:
+@dataclass(frozen=True)
+class _AuditData:
+    """What every audit trial shares: the run folder, the audit task and its cohort's data and encoder."""
+
+    run_dir: Path
+    task: Any
+    manifest: pd.DataFrame
+    cache: Any
+    view: Any
+    encoder: Any
+
+
+def _audit_trial(trial: Trial, data: _AuditData) -> list[dict]:
     from mammobench.audits import run_audits
+    from mammobench.generators import get_generator
     from mammobench.io import atomic_write_json
     from mammobench.pipeline import stages
     from mammobench.pipeline.arms import ArmSpec
     from mammobench.pipeline.augment import synthesize
 
+    task, manifest, cache, view = data.task, data.manifest, data.cache, data.view
     arm = ArmSpec(trial.generator, trial.generator, float(task.augmentation.ratios[0]))
     seed = task.augmentation.sample_seed
     if trial.name == "leaker":
         batch, fitted_on = _leaked_batch(arm, _leak_view(manifest, cache), task.augmentation.conditioning, seed)
         requested = batch.provenance.get("requested_shares")
     else:
-        batch, record = synthesize(run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
-                                   positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators",
-                                   log=log)
+        batch, record = synthesize(data.run_dir, arm, view, policy=task.augmentation.conditioning, seed=seed,
+                                   positive=list(task.target.positive), cache_dir=stages.cache_home() / "generators")
         fitted_on, requested = view.patient_ids, record.get("requested_shares")
-    from mammobench.generators import get_generator
-
     holdout = HoldoutView(*stages.holdout_images(manifest, cache, "val"))
     test = HoldoutView(*stages.holdout_images(manifest, cache, "test"))
     patients = {s: set(manifest.loc[manifest["split"] == s, "patient_id"].astype(str)) for s in ("val", "test")}
-    log(f"selftest: auditing {trial.generator} ({len(batch)} images)")
+    logger.info(f"selftest: auditing {trial.generator} ({len(batch)} images)")
     records = run_audits(generator_name=trial.generator, train=view, holdout=holdout, synthetic=batch,
                          generator_training_patients=fitted_on, val_patients=patients["val"],
-                         test_patients=patients["test"], encoder=encoder, card=get_generator(trial.generator).card,
-                         test=test, config={**AUDIT_CONFIG, "seed": seed}, out_dir=run_dir / "audits",
+                         test_patients=patients["test"], encoder=data.encoder, card=get_generator(trial.generator).card,
+                         test=test, config={**AUDIT_CONFIG, "seed": seed}, out_dir=data.run_dir / "audits",
                          requested=requested or None)
-    atomic_write_json(run_dir / "audits" / f"{trial.generator}.json", records)
+    atomic_write_json(data.run_dir / "audits" / f"{trial.generator}.json", records)
     return records
 
 
-def _audit_trials(trials: list[Trial], run_dir: Path, task, profile: str, cohort_dir, log: Log) -> list[dict]:
+def _audit_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
+    """Run the audit trials on ``spec`` (the audit task's planned run; its cohort, not the comparison one)."""
     from mammobench.audits.encoder import load_or_train_domain_encoder
     from mammobench.pipeline import stages
 
     if not trials:
         return []
-    manifest, cache, settings = _data(task, profile, cohort_dir, log)
+    manifest, cache = _data(spec)
     view = stages.train_view(manifest, cache)
-    encoder = load_or_train_domain_encoder(view, seed=task.augmentation.sample_seed,
-                                           epochs=int(settings["encoder_epochs"]),
-                                           cache_dir=stages.cache_home() / "encoders")
-    return [r for t in trials for r in _audit_trial(t, run_dir, task, manifest, cache, view, encoder, log)]
+    encoder = load_or_train_domain_encoder(view, seed=spec.task.augmentation.sample_seed,
+                                           epochs=spec.settings.encoder_epochs, cache_dir=stages.cache_home() / "encoders")
+    data = _AuditData(run_dir=run_dir, task=spec.task, manifest=manifest, cache=cache, view=view, encoder=encoder)
+    return [r for t in trials for r in _audit_trial(t, data)]
 
 
 def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]) -> None:
@@ -220,34 +228,40 @@ def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]
     sign_run(run_dir)
 
 
+def _trial_execution(execution, comparison: bool):
+    """The run's execution settings with the self-test cohort's own sub-folder (see :func:`trial_cohort_dir`)."""
+    from mammobench.pipeline.spec import Execution
+
+    execution = execution or Execution()
+    return dataclasses.replace(execution, cohort_dir=trial_cohort_dir(execution.cohort_dir, comparison))
+
+
 def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selftest", trials: Sequence[str] | None = None,
-                 cohort_dir: str | None = None, device: str = "auto", log: Log = _stderr,
-                 task_name: str = SELFTEST_TASK) -> list[dict]:
+                 execution=None, task_name: str = SELFTEST_TASK) -> list[dict]:
     """Run the known-answer trials and return their ``selftest`` records (also written to result.json).
 
     Args:
         profile: ``quick`` (default) or ``smoke``.
         out: parent folder of the self-test run.
         trials: trial names (default: all, see :data:`mammobench.selftest.trials.TRIALS`).
-        cohort_dir: where the virtual cohort is made/reused.
+        execution: :class:`~mammobench.pipeline.spec.Execution` (device, cohort folder …; default auto).
 
     Raises:
         ConfigError: unknown trial or profile.
     """
-    from mammobench.pipeline.executors import resolve_executor
-    from mammobench.pipeline.run import run_task
+    from mammobench.pipeline.runner import run_task
+    from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
 
     _register()
     chosen = select_trials(list(trials or []))
     task = selftest_task(task_name, comparison=True)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
-    executor, workers = resolve_executor("auto", None, device)
-    run_dir = run_task(task, profile=profile, out=out, generators=comparison,
-                       cohort_dir=trial_cohort_dir(cohort_dir, True), device=device, executor=executor, workers=workers,
-                       log=log)
-    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, selftest_task(task_name, comparison=False),
-                          profile, trial_cohort_dir(cohort_dir, False), log)
+    spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution, True))
+    audit_spec = plan_run(selftest_task(task_name, comparison=False), profile, out=out,
+                          execution=_trial_execution(execution, False))
+    run_dir = run_task(spec)
+    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, audit_spec)
     result = load_result(run_dir / "result.json")
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
     result["audits"] += extra

@@ -3,14 +3,14 @@
 A trial reads the run's own result records (``comparisons``, ``fairness``, ``audits``); nothing is
 recomputed here, so the self-test checks exactly what a user's report would say. Verdicts:
 
-* comparison trials (``helpful``, ``harmful``, ``null``) use the primary-metric comparisons of the
-  planted arm vs the control, in the multiplicity family of the paired DeLong test when the primary
-  metric is AUC (else the paired bootstrap), judged at the corrected level (``significant``);
+* comparison trials (``helpful``, ``harmful``, ``null``) use the planted arm's comparisons vs the
+  control that the evaluator marked ``primary`` (the primary metric in its primary family, see
+  :mod:`mammobench.evaluation.primary`), judged at the corrected level (``significant``);
 * audit trials (``memoriser``, ``leaker``, ``biased``, ``off_condition``) read the status of the
   audit that must catch them.
 
 Example:
-    >>> comps = [{"arm": "planted_harmful", "metric": "auc", "method": "paired DeLong (seed-averaged scores)",
+    >>> comps = [{"arm": "planted_harmful", "metric": "auc", "family": "delong_conditional", "primary": True,
     ...           "attribute": None, "group": None, "estimate": -0.1, "p_adjusted": 0.001, "significant": True}]
     >>> TRIALS["harmful"].observe({"comparisons": comps, "fairness": [], "audits": []}, "auc")[0]
     'loss'
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from mammobench.evaluation.primary import primary_comparisons  # noqa: F401  (re-exported: trials read the primary family)
+from mammobench.evaluation.primary import primary_comparisons
 
 DENSE_GROUPS = ("C", "D")
 Observation = tuple[str, dict]
@@ -49,7 +49,7 @@ class Trial:
 
 def _brief(c: dict) -> dict:
     return {k: c.get(k) for k in ("attribute", "group", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
-                                  "significant", "method", "n", "n_pos")}
+                                  "significant", "method", "family", "n", "n_pos")}
 
 
 def _is_overall(c: dict) -> bool:
@@ -91,7 +91,7 @@ def observe_null(result: dict, primary: str, arm: str = "planted_null") -> Obser
     smallest = min((float(c["p_adjusted"]) for c in comps if c.get("p_adjusted") == c.get("p_adjusted")),
                    default=float("nan"))
     return verdict, {"n_comparisons": len(comps), "n_significant": len(hits), "min_p_adjusted": smallest,
-                     "significant": [_brief(c) for c in hits], "family": comps[0]["method"] if comps else None}
+                     "significant": [_brief(c) for c in hits], "family": comps[0]["family"] if comps else None}
 
 
 def audit_observer(arm: str, audit: str, checks: tuple[str, ...] | None, flagged: tuple[str, ...]):

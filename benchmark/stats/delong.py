@@ -140,9 +140,9 @@ def paired_delong_test(y_true: Any, s1: Any, s2: Any, alpha: float = 0.05) -> Pa
     the difference is 0 and ``z = 0, p = 1`` (as pROC reports for identical curves).
 
     Example:
-        >>> t = paired_delong_test([0, 0, 1, 1, 0, 1], [.1, .3, .2, .9, .4, .8], [.2, .1, .4, .6, .5, .3])
-        >>> round(t.difference, 4)
-        0.2222
+        >>> t = paired_delong_test([0, 0, 1, 1, 0, 1], [.1, .3, .2, .9, .4, .8], [.5, .1, .4, .6, .3, .2])
+        >>> round(t.auc1, 4), round(t.auc2, 4), round(t.difference, 4)  # sklearn roc_auc_score: 7/9, 6/9
+        (0.7778, 0.6667, 0.1111)
     """
     _check_alpha(alpha)
     aucs, cov = delong_auc_cov(y_true, np.vstack([np.asarray(s1, float), np.asarray(s2, float)]))

@@ -28,9 +28,10 @@ import numpy as np
 import torch
 
 from mammobench.errors import ConfigError
+from mammobench.torchutil import resolve_device
 from mammobench.training.detection_model import decode_marks
 from mammobench.training.detection_targets import detection_loss, render_targets
-from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, lr_scheduler, select_device,
+from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, lr_scheduler,
                                        set_determinism)
 
 Boxes = list[list[list[float]]]
@@ -196,7 +197,7 @@ def train_lesion_detector(train_x: np.ndarray, train_boxes: Boxes, val_x: np.nda
 
     _check_inputs(train_x, train_boxes, "training set")
     _check_inputs(val_x, val_boxes, "validation set")
-    device = select_device(config.device)
+    device = str(resolve_device(config.device))
     set_determinism(seed, device, config.threads)
     model = DETECTORS.get(config.recipe)().build(arch=arch, weights=config.weights)
     model = model.to(device, memory_format=torch.channels_last)  # NHWC: ~1.4-1.7x faster convolutions on CPU

@@ -31,8 +31,37 @@ class _Squeeze(nn.Module):
         return self.body(x).squeeze(1)
 
 
+def read_state_dict(path: str | Path, *, where: str = "detector.weights") -> dict:
+    """Read a local ``.pth``/``.pt``/``.safetensors`` state dict (tensors only: ``weights_only=True``).
+
+    Raises:
+        ConfigError: the file is missing, is not a tensor archive, or holds no mapping of names to tensors.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{where}: {path} does not exist; give a local weights file or null "
+                          "(MammoBench never downloads weights)")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # unpickling errors, zip errors, safetensors header errors: all "not a state dict"
+        raise ConfigError(f"{where}: cannot load {path} as a state dict ({type(err).__name__}: "
+                          f"{str(err).splitlines()[0][:160] if str(err) else 'unreadable'}); give a file saved "
+                          "with torch.save(model.state_dict(), ...) or safetensors") from None
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise ConfigError(f"{where}: {path} does not hold a state dict (a mapping of parameter names to tensors); "
+                          "give a file saved with torch.save(model.state_dict(), ...)")
+    return state
+
+
 def load_local_weights(model: nn.Module, path: str | Path) -> list[str]:
-    """Load a local ``.pth``/``.pt``/``.safetensors`` state dict into ``model`` where shapes match.
+    """Load a local state dict (:func:`read_state_dict`) into ``model`` where shapes match.
 
     Returns the names of parameters left at their initial values (e.g. the 1-channel stem or the
     new classifier head).
@@ -40,19 +69,7 @@ def load_local_weights(model: nn.Module, path: str | Path) -> list[str]:
     Raises:
         ConfigError: the file is missing or is not a state dict.
     """
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"detector.weights: {path} does not exist; give a local weights file or null "
-                          "(MammoBench never downloads weights)")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        state = load_file(str(path))
-    else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    state = state.get("state_dict", state) if isinstance(state, dict) else state
-    if not isinstance(state, dict):
-        raise ConfigError(f"detector.weights: {path} does not hold a state dict")
+    state = read_state_dict(path)
     own = model.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     model.load_state_dict(usable, strict=False)

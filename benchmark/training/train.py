@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ import torch
 from torch import nn
 
 from mammobench.errors import ConfigError
+from mammobench.torchutil import amp_dtype, resolve_device
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,26 +63,11 @@ class TrainResult:
     images_per_second: float = 0.0
 
 
-def select_device(requested: str = "auto") -> str:
-    """Resolve ``auto|cpu|cuda`` to an available device.
-
-    Raises:
-        ConfigError: ``cuda`` requested but not available, or an unknown value.
-    """
-    if requested not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"--device {requested!r}: valid choices are auto, cpu, cuda")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is visible to torch; use --device cpu or auto")
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested
-
-
 def set_determinism(seed: int, device: str, threads: int) -> None:
     """Seed torch, fix the CPU thread count and request deterministic kernels."""
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.manual_seed(seed)
-    if device == "cpu":
+    if torch.device(device).type == "cpu":
         torch.set_num_threads(max(1, threads))
     else:
         torch.cuda.manual_seed_all(seed)
@@ -111,11 +100,9 @@ def _cuda_loader(x: np.ndarray, y: np.ndarray, idx: list[np.ndarray], workers: i
 
 
 def _amp(device: str, enabled: bool) -> tuple[Any, torch.amp.GradScaler | None]:
-    if device != "cuda" or not enabled:
-        return None, None
-    if torch.cuda.is_bf16_supported():
-        return torch.bfloat16, None
-    return torch.float16, torch.amp.GradScaler("cuda")
+    """Autocast type on CUDA; float16 (no bfloat16 on this GPU) needs a loss scaler."""
+    dtype = amp_dtype(device, enabled)
+    return dtype, torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
 
 
 def lr_scheduler(opt: torch.optim.Optimizer, schedule: str, total_steps: int):
@@ -145,7 +132,7 @@ def _epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module, bat
     for xb, yb in batches:
         xb = xb.to(device, non_blocking=True)
         yb = yb.to(device, non_blocking=True)
-        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+        with torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype is not None):
             loss = loss_fn(model(xb).float(), yb)
         opt.zero_grad(set_to_none=True)
         if scaler is not None:
@@ -181,8 +168,10 @@ def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
 
 
 def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
-                   arch: str, seed: int, config: TrainConfig = TrainConfig()) -> TrainResult:
+                   arch: str, seed: int, config: TrainConfig = TrainConfig(), label: str = "") -> TrainResult:
     """Train a detector; keep the epoch with the best validation AUC (ties: the earlier epoch).
+
+    Logs one line per epoch (``<label> epoch 2/8: loss 0.4812, val AUC 0.781, 1.9s``) at INFO.
 
     Args:
         train_x, val_x: float32 images ``[N, 1, H, W]`` in [0, 1].
@@ -190,11 +179,11 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         arch: architecture name passed to the recipe (e.g. a timm name).
         seed: the only source of randomness (init, batch order).
         config: hyper-parameters and device settings.
+        label: what the epoch lines name (e.g. ``cell none__r0__s1``).
     """
-    from mammobench.registry import DETECTORS
-    import mammobench.training  # noqa: F401  (registers the built-in recipes)
+    from mammobench.registry import DETECTORS  # built-in recipes: registered by this package's __init__
 
-    device = select_device(config.device)
+    device = str(resolve_device(config.device))
     set_determinism(seed, device, config.threads)
     model = DETECTORS.get(config.recipe)().build(arch=arch, weights=config.weights).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -206,14 +195,18 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     tx, ty = torch.from_numpy(np.ascontiguousarray(train_x)), torch.from_numpy(train_y.astype(np.float32))
     best, best_auc, best_epoch, curve = None, -1.0, 0, []
     sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-len(train_y) // config.batch_size))
+    on_cuda = torch.device(device).type == "cuda"
     start = time.perf_counter()
     for epoch in range(config.epochs):
         idx = _batches(len(train_y), config.batch_size, rng)
-        batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if device == "cuda"
+        batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if on_cuda
                    else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
+        epoch_start = time.perf_counter()
         loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
         auc = _val_auc(val_y, predict_scores(model, val_x, device=device))
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
+        logger.info(f"{label or 'training'} epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
+                    f"{time.perf_counter() - epoch_start:.1f}s")
         if best is None or (auc == auc and auc > best_auc):
             best, best_auc, best_epoch = copy.deepcopy(model.state_dict()), auc, epoch + 1
     model.load_state_dict(best)

@@ -7,8 +7,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from tests.helpers.audits import make_view
-from mammobench.audits.encoder import (DomainEncoder, load_or_train_domain_encoder, load_timm_encoder,
-                                      train_domain_encoder)
+from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder, train_domain_encoder
+from mammobench.audits.timm_encoder import load_timm_encoder
 from mammobench.errors import ConfigError, DataError
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower

@@ -63,3 +63,31 @@ def test_unpaired_cells_and_bad_plan_raise():
     drop = df.index[(df["arm"] == "augmented") & (df["split"] == "test")][0]
     with pytest.raises(StatisticsError, match="same"):
         evaluate_run(df.drop(index=drop), {"n_boot": 10})
+
+
+def test_every_comparison_names_its_family_and_one_family_is_primary(result):
+    """The primary test is a field of the record (schema 1.1), set by the evaluator, not found in the method text."""
+    from mammobench.evaluation.primary import primary_comparisons
+
+    families = {c["family"] for c in result["comparisons"]}
+    assert families == {"patient_bootstrap", "delong_conditional", "seeds_as_readers"}
+    primary = primary_comparisons(result, "augmented", "auc")
+    # 3 seeds: the seeds-as-readers test counts training randomness, so it is the primary family (B-1.4)
+    assert primary and {c["family"] for c in primary} == {"seeds_as_readers"} and all(c["metric"] == "auc" for c in primary)
+    assert all(not c["primary"] for c in result["comparisons"] if c["family"] != "seeds_as_readers")
+    # one multiplicity family per (arm, family): the Holm family size is the number of records in it
+    sizes = {(c["arm"], c["family"], c["family_size"]) for c in result["comparisons"]}
+    counts = {(a, f): sum(1 for c in result["comparisons"] if (c["arm"], c["family"]) == (a, f)) for a, f, _ in sizes}
+    assert all(counts[(a, f)] == n for a, f, n in sizes)
+
+
+def test_one_seed_makes_delong_primary_and_other_metrics_bootstrap():
+    from mammobench.evaluation.primary import primary_comparisons
+
+    df = make_predictions(n_patients=120, seeds=(0,), seed=2)
+    out = evaluate_run(df, {"n_boot": 50, "subgroups": ["density"]})
+    assert {c["family"] for c in primary_comparisons(out, "augmented", "auc")} == {"delong_conditional"}
+    out = evaluate_run(df, {"n_boot": 50, "subgroups": ["density"], "primary_metric": "sensitivity"})
+    primary = primary_comparisons(out, "augmented", "sensitivity")
+    assert primary and {c["family"] for c in primary} == {"patient_bootstrap"}
+    assert not primary_comparisons(out, "augmented", "auc")

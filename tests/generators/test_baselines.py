@@ -87,7 +87,7 @@ def test_folder_rejects_npy_out_of_range(tmp_path, view):
 @pytest.mark.parametrize("name", ["cgan", "ddpm"])
 def test_learned_baselines_record_curves_and_insert_requested_lesions(name, view):
     from mammobench.generators import generator_class
-    from mammobench.generators.torchutil import torch_threads
+    from mammobench.torchutil import torch_threads
 
     cls = generator_class(name)
     with torch_threads(1):

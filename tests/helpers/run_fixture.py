@@ -30,7 +30,7 @@ SUBGROUPS = ("density", "age_band", "lesion_type", "vendor")
 ARMS = (("real_only", "none", 0.0), ("ddpm_r0.5", "ddpm", 0.5), ("ddpm_r1", "ddpm", 1.0))
 CONTROL = "real_only"
 PLAN = {"primary_metric": "auc", "control_arm": CONTROL, "subgroups": list(SUBGROUPS), "intersections": [],
-        "min_group_size": 10, "n_boot": 100, "alpha": 0.05, "multiplicity": "holm", "prevalence": None,
+        "min_group_size": 10, "n_boot": 100, "alpha": 0.05, "multiplicity": "holm", "prevalence": 0.005,
         "target_specificity": 0.9, "seed": 7}
 
 
@@ -155,6 +155,7 @@ def _records(pred: pd.DataFrame) -> tuple[list, list, list]:
                             "estimate": value - c_value, "ci_low": float(np.nanpercentile(diff, 2.5)),
                             "ci_high": float(np.nanpercentile(diff, 97.5)), "p_value": p, "p_adjusted": None,
                             "adjustment": "holm", "significant": False, "method": "paired patient bootstrap",
+                            "family": "patient_bootstrap", "primary": True,
                             "n": n_rec["n"], "n_pos": n_rec["n_pos"]})
     for arm in {c["arm"] for c in comparisons}:
         recs = [c for c in comparisons if c["arm"] == arm]

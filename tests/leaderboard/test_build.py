@@ -8,9 +8,10 @@ import pytest
 
 from mammobench.commands import leaderboard as leaderboard_cmd
 from mammobench.commands import submit as submit_cmd
-from mammobench.errors import IntegrityError
+from mammobench.errors import IntegrityError, LeakageError
 from mammobench.io import read_json
 from mammobench.leaderboard.build import build_leaderboard, check_up_to_date
+from mammobench.leaderboard import bundle as bundle_module
 from mammobench.leaderboard.bundle import submit
 from mammobench.report.provenance import sign_run
 from tests.helpers.browser import open_page, require_chromium
@@ -105,8 +106,13 @@ def test_added_file_and_stale_output(board):
     assert "added: extra.csv" in report.rejected[0][1]
 
 
-def test_generator_trained_on_test_split_rejected(tmp_path, key_env):
+def test_generator_trained_on_test_split_refused_at_submit_and_rejected_at_build(tmp_path, key_env, monkeypatch):
     run = _signed_rendered_run(tmp_path, training_data=("virtual_cohort:train", "virtual_cohort:test"))
+    with pytest.raises(LeakageError, match="virtual_cohort:test"):
+        submit(run, tmp_path / "lb")
+    assert not (tmp_path / "lb" / "results").exists()
+    # a bundle made without that check (by hand, or by an older harness) is still rejected by the build
+    monkeypatch.setattr(bundle_module, "training_data_problem", lambda card, result: "")
     submit(run, tmp_path / "lb")
     report = build_leaderboard(tmp_path / "lb")
     assert report.rows == [] and "virtual_cohort:test" in report.rejected[0][1]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from mammobench.perf.generator_bench import bench_generator
-from mammobench.perf.machine import git_sha, machine_info, peak_memory_mb
+from mammobench.environment import git_sha
+from mammobench.perf.machine import machine_info, peak_memory_mb
 from mammobench.perf.training_bench import bench_detector_training
 
 
@@ -29,7 +30,7 @@ def test_machine_info_and_memory():
     info = machine_info()
     assert info["cpu_count"] >= 1 and info["torch_threads"] >= 1 and info["device"] in ("cpu", "cuda")
     assert info["load_average"] is None or len(info["load_average"]) == 3
-    sha = git_sha()
-    assert sha is None or len(sha.split("-")[0]) == 40
+    assert info["git_sha"] == git_sha()
+    assert info["git_sha"] == "" or len(info["git_sha"].removesuffix("-dirty")) == 40
     mem = peak_memory_mb()
     assert mem["self_peak_rss_mb"] >= mem["current_rss_mb"] * 0.5 > 0

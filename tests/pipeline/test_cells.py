@@ -1,8 +1,11 @@
-"""Grid cells: purity/determinism for a seed, atomic done markers, skip on resume, executor equality."""
+"""Grid cells: purity/determinism for a seed, atomic done markers, skip on resume, executor equality,
+progress lines (one per cell, one per epoch) forwarded from worker processes."""
 from __future__ import annotations
 
 import dataclasses
 import io
+import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,17 +57,24 @@ def test_cell_is_pure_function_of_inputs(tmp_path: Path):
     assert other["predictions_sha256"] != rec_a["predictions_sha256"]  # the seed matters
 
 
-def test_done_marker_and_skip(tmp_path: Path):
+def _lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("mammobench")]
+
+
+def test_done_marker_and_skip(tmp_path: Path, caplog):
+    caplog.set_level(logging.INFO, logger="mammobench")
     run = make_run_inputs(tmp_path / "r")
     spec = _spec(run)
     assert not is_done(spec)
-    lines: list[str] = []
-    execute([spec], executor="local", log=lines.append)
+    execute([spec], executor="local")
+    lines = _lines(caplog)
     assert is_done(spec) and any(line.startswith("cell none__r0__s0 done") for line in lines)
+    assert [line.split(":")[0] for line in lines if ": loss " in line] == ["cell none__r0__s0 epoch 1/2",
+                                                                         "cell none__r0__s0 epoch 2/2"]
     before = (spec.out_dir / "cell.json").stat().st_mtime_ns
-    lines.clear()
-    execute([spec], executor="local", log=lines.append)
-    assert lines == ["skip none__r0__s0 (done)"]
+    caplog.clear()
+    execute([spec], executor="local")
+    assert _lines(caplog) == ["skip none__r0__s0 (done)"]
     assert (spec.out_dir / "cell.json").stat().st_mtime_ns == before
     # a marker naming other inputs (changed epochs) does not count as done
     assert not is_done(dataclasses.replace(spec, epochs=3))
@@ -73,13 +83,27 @@ def test_done_marker_and_skip(tmp_path: Path):
     assert not is_done(spec)
 
 
+def test_worker_processes_forward_epoch_lines_to_the_parent(tmp_path: Path, caplog):
+    """Cells in a spawn pool log through a queue: the parent sees every cell's epochs and one line per cell."""
+    caplog.set_level(logging.INFO, logger="mammobench")
+    run = make_run_inputs(tmp_path / "p", n=24, size=16)
+    specs = [dataclasses.replace(_spec(run, seed=s), epochs=1) for s in (0, 1)]
+    execute(specs, executor="process", workers=2)
+    lines = _lines(caplog)
+    for spec in specs:
+        assert sum(line.startswith(f"cell {spec.cell_id} epoch 1/1: loss ") for line in lines) == 1, lines
+        assert sum(line.startswith(f"cell {spec.cell_id} done in") for line in lines) == 1, lines
+    epochs = [r for r in caplog.records if ": loss " in r.getMessage()]
+    assert epochs and all(r.name == "mammobench.training.train" and r.process != os.getpid() for r in epochs)
+
+
 @pytest.mark.slow
 def test_process_pool_matches_local(tmp_path: Path):
     a, b = make_run_inputs(tmp_path / "a"), make_run_inputs(tmp_path / "b")
     specs_a = [_spec(a, seed=s) for s in (0, 1)]
     specs_b = [_spec(b, seed=s) for s in (0, 1)]
-    execute(specs_a, executor="local", log=lambda _: None)
-    execute(specs_b, executor="process", workers=2, log=lambda _: None)
+    execute(specs_a, executor="local")
+    execute(specs_b, executor="process", workers=2)
     pa, pb = collect_predictions(specs_a), collect_predictions(specs_b)
     pd.testing.assert_frame_equal(pa, pb)
 
@@ -90,10 +114,10 @@ def test_ray_matches_local(tmp_path: Path):
     a, b = make_run_inputs(tmp_path / "a"), make_run_inputs(tmp_path / "b")
     specs_a = [_spec(a, seed=s) for s in (0, 1)]
     specs_b = [_spec(b, seed=s) for s in (0, 1)]
-    execute(specs_a, executor="local", log=lambda _: None)
+    execute(specs_a, executor="local")
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        execute(specs_b, executor="ray", log=lambda _: None)
+        execute(specs_b, executor="ray")
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(collect_predictions(specs_a), collect_predictions(specs_b))

@@ -11,7 +11,7 @@ import yaml
 from mammobench.errors import ConfigError
 from mammobench.pipeline.arms import arm_name, draw_conditions, plan_arms, synthetic_count
 from mammobench.pipeline.config import load_task, task_from_dict
-from mammobench.pipeline.profiles import profile_settings
+from mammobench.pipeline.profiles import resolve_settings
 from mammobench.pipeline.suites import BUILTIN_TASKS, find_task, list_tasks, load_suites, resolve
 
 
@@ -36,7 +36,7 @@ def test_builtin_tasks_and_template_validate():
     ({"analysis": {"control_arm": "classic"}, "augmentation": {"arms": ["none", "physics"]}}, "control_arm"),
     ({"subgroups": {"attributes": ["race"]}}, "subgroups.attributes"),
     ({"detector": {"lr_schedule": "cosin"}}, "valid choices: ['cosine', 'constant']"),
-    ({"profiles": {"smoke": {"epochz": 1}}}, "profiles.smoke: unknown key 'epochz'"),
+    ({"profiles": {"smoke": {"epochz": 1}}}, "unknown key 'profiles.smoke.epochz' (did you mean 'epochs'?)"),
     ({"seeds": [True]}, "seeds"),
     ({"dataset": ["virtual_cohort"]}, "expected a mapping"),
 ])
@@ -61,10 +61,13 @@ def test_load_task_names_file_and_folder(tmp_path: Path):
 
 
 def test_profiles_and_overrides():
-    assert profile_settings("smoke")["epochs"] == 1
-    assert profile_settings("quick", {"quick": {"epochs": 7}})["epochs"] == 7
+    task = find_task("vc_lesion")
+    assert resolve_settings(task, "smoke").epochs == 1
+    assert resolve_settings(task, "quick").epochs == 8  # the task's override of the quick profile
+    assert resolve_settings(task, "quick", {"epochs": 7}).epochs == 7  # the command line wins
+    assert resolve_settings(task, "full").arms == ("none", "classic", "physics", "cgan", "ddpm")
     with pytest.raises(ConfigError, match="valid profiles"):
-        profile_settings("huge")
+        resolve_settings(task, "huge")
 
 
 def test_plan_arms_and_names():

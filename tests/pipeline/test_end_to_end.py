@@ -78,6 +78,25 @@ def test_smoke_run_produces_valid_result(smoke_run):
         assert (run_dir / name).is_file(), name
 
 
+def test_smoke_run_reports_progress_per_unit_and_each_epoch(smoke_run):
+    """Not a terminal: one line per finished cell, generator and audited arm; each cell's epochs (from the
+    process-pool workers, forwarded to the parent) with loss and validation AUC."""
+    _, done = smoke_run
+    lines = done.stderr.splitlines()
+    cells = [f"{arm}__r{0 if arm == 'none' else 0.5}__s{seed}" for arm in sorted(SMOKE_ARMS) for seed in (0, 1)]
+    for cell in cells:
+        assert sum(f"] cell {cell} done in" in x for x in lines) == 1, cell
+        assert sum(f"] cell {cell} epoch 1/1: loss " in x and "val AUC" in x for x in lines) == 1, cell
+    for arm in ("classic", "physics"):
+        assert sum(f"] generator {arm}: " in x for x in lines) == 1 and sum(f"] audits {arm}: " in x for x in lines) == 1
+
+
+def test_quiet_run_prints_nothing_but_the_report_path(smoke_run, mb_cache):
+    run_dir, _ = smoke_run
+    done = _run(run_dir.parent, mb_cache, "--quiet")
+    assert done.stderr == "" and done.stdout == f"report: {run_dir / 'report.html'}\n"
+
+
 def test_rerun_skips_finished_cells_and_reproduces(smoke_run, mb_cache):
     run_dir, _ = smoke_run
     before = _metrics(run_dir)

@@ -21,7 +21,7 @@ AUDIT_TRIALS = ["memoriser", "leaker", "biased", "off_condition"]
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("selftest")
-    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS, log=lambda _line: None)
+    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS)
 
 
 def test_audit_trials_agree_at_smoke(smoke_run):

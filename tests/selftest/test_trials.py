@@ -6,14 +6,16 @@ from statsmodels.stats.proportion import proportion_confint
 
 from mammobench.commands.selftest import format_table, main
 from mammobench.errors import ConfigError
+from mammobench.results import mark_primary
 from mammobench.selftest.null_fpr import clopper_pearson, summarise_null_fpr
 from mammobench.selftest.trials import TRIALS, primary_comparisons, select_trials, trial_record
 
 DELONG, BOOT = "paired DeLong (seed-averaged scores)", "paired patient bootstrap (seed-averaged metric)"
+FAMILY = {DELONG: "delong_conditional", BOOT: "patient_bootstrap"}
 
 
 def comp(arm, attribute, group, estimate, significant, method=DELONG, metric="auc", p=0.01):
-    return {"arm": arm, "metric": metric, "method": method, "attribute": attribute, "group": group,
+    return {"arm": arm, "metric": metric, "method": method, "family": FAMILY[method], "attribute": attribute, "group": group,
             "estimate": estimate, "ci_low": estimate - 0.05, "ci_high": estimate + 0.05, "p_value": p,
             "p_adjusted": p if significant else 0.5, "significant": significant, "n": 100, "n_pos": 30}
 
@@ -23,8 +25,9 @@ def gap(arm, delta):
             "delta_vs_control": delta, "delta_ci_low": delta - 0.05, "delta_ci_high": delta + 0.05}
 
 
-def result(comparisons=(), fairness=(), audits=()):
-    return {"comparisons": list(comparisons), "fairness": list(fairness), "audits": list(audits)}
+def result(comparisons=(), fairness=(), audits=(), primary="auc"):
+    """A result whose comparisons are marked primary by the evaluator's rule (results.mark_primary)."""
+    return {"comparisons": mark_primary(list(comparisons), primary), "fairness": list(fairness), "audits": list(audits)}
 
 
 def test_helpful_needs_a_dense_gain_and_a_narrower_gap():
@@ -59,7 +62,8 @@ def test_null_fires_on_any_significant_primary_comparison():
 def test_primary_family_falls_back_to_bootstrap_for_other_metrics():
     comps = [comp("a", None, None, 0.1, True, method=BOOT, metric="sensitivity"),
              comp("a", None, None, 0.1, True, method=DELONG, metric="auc")]
-    assert [c["method"] for c in primary_comparisons(result(comps), "a", "sensitivity")] == [BOOT]
+    assert [c["method"] for c in primary_comparisons(result(comps, primary="sensitivity"), "a", "sensitivity")] == [BOOT]
+    assert [c["method"] for c in primary_comparisons(result(comps), "a", "auc")] == [DELONG]
 
 
 @pytest.mark.parametrize("trial,audit,check,status,verdict", [
@@ -111,7 +115,7 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
     family (overall + density); audit trials: the task's own cohort. A user's --cohort folder gets
     one sub-folder per cohort so the two never overwrite each other."""
     from mammobench.pipeline.suites import find_task
-    from mammobench.pipeline.profiles import profile_settings
+    from mammobench.pipeline.profiles import resolve_settings
     from mammobench.selftest.runner import (COMPARISON_TEST_FRACTION, COMPARISON_TRAIN_DENSITY, MIN_TRAIN_PATIENTS,
                                            selftest_task, trial_cohort_dir)
 
@@ -121,11 +125,11 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
     assert COMPARISON_TRAIN_DENSITY["C"] == COMPARISON_TRAIN_DENSITY["D"] == 0
     assert comparison.dataset.cohort["test_fraction"] == COMPARISON_TEST_FRACTION
     for profile in ("smoke", "quick"):  # the training part keeps its size; the test part grows
-        n_task = profile_settings(profile, task.profiles)["n_patients"]
-        n_cmp = profile_settings(profile, comparison.profiles)["n_patients"]
+        n_task = resolve_settings(task, profile).n_patients
+        n_cmp = resolve_settings(comparison, profile).n_patients
         want = max(n_task * 0.7, MIN_TRAIN_PATIENTS)
         assert abs(n_cmp * (1 - COMPARISON_TEST_FRACTION) - want) <= 1
-    assert selftest_task(comparison=True, seeds=[7, 8]).profiles["quick"]["seeds"] == [7, 8]
+    assert selftest_task(comparison=True, seeds=[7, 8]).profiles["quick"].seeds == [7, 8]
     assert audit.dataset.cohort == task.dataset.cohort
     for t in (comparison, audit):
         assert t.subgroups.attributes == ["density"] and t.subgroups.intersections == []

@@ -33,3 +33,5 @@ def register_builtin() -> None:
 
 
 register_builtin()
+
+__all__ = ["BUILTIN_ADAPTERS", "register_builtin"]

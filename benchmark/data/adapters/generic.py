@@ -36,12 +36,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mammobench.data.adapters.base import BaseAdapter, IngestLog, findings_json, read_table
 from mammobench.data.dicom import parse_patient_age
 from mammobench.data.manifest import LABELS, LATERALITIES, LESION_TYPES, SPLITS, VIEWS, harmonise_density
 from mammobench.errors import ConfigError
+from mammobench.yamlio import load_yaml
 
 MAPPING_KEYS = {"table", "separator", "columns", "values", "constants", "box", "dataset"}
 REQUIRED_COLUMNS = ("patient_id", "image_path", "laterality")
@@ -54,10 +53,7 @@ def load_mapping(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"manifest adapter: mapping file {path} not found; pass mapping=... or create "
                           "mammobench_mapping.yaml in the dataset root (see benchmark/data/adapters/generic.py)")
-    try:
-        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    mapping = load_yaml(path, what="dataset mapping")
     if not isinstance(mapping, dict):
         raise ConfigError(f"{path}: must be a mapping with keys {sorted(MAPPING_KEYS)}")
     unknown = set(mapping) - MAPPING_KEYS

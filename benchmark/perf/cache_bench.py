@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mammobench.data.adapters.base import IngestLog
+from mammobench.data.cache import build_cache
 from mammobench.data.dicom import read_dicom
 from mammobench.data.dicom_write import phantom, write_dicom
 from mammobench.data.preprocess import preprocess_image
 
 
 def _write_dataset(root: Path, n: int, size: int, seed: int, syntax: str) -> pd.DataFrame:
-    from mammobench.data.adapters.base import IngestLog
-
     log = IngestLog("cache_benchmark")
     for i in range(n):
         side = "L" if i % 2 == 0 else "R"
@@ -53,8 +53,6 @@ def benchmark_cache(workdir: str | os.PathLike, *, n_images: int = 200, source_s
         ``decode_images_per_s`` (single process, read + preprocess), ``cache_images_per_s``,
         ``speedup`` and ``build_seconds`` (first-epoch cost with ``workers`` processes).
     """
-    from mammobench.data.cache import build_cache
-
     root = Path(workdir)
     manifest = _write_dataset(root / "dicom", n_images, source_size, seed, syntax)
     t0 = time.perf_counter()

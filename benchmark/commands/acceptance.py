@@ -1,4 +1,4 @@
-"""Acceptance measurement for the learned baselines on the virtual cohort.
+"""``mammobench generators acceptance``: acceptance measurement of the learned baselines on the virtual cohort.
 
 Fits ``cgan`` and ``ddpm`` (quick settings) on the virtual cohort's training split, trains the
 domain-encoder oracle on the same training split, asks each generator for a balanced set of lesion
@@ -7,8 +7,12 @@ validation images), plus fit/sample minutes. A second oracle trained on the real
 judges the generated lesion alone (:func:`train_lesion_oracle`). Saves sample grids and training
 curves.
 
+It drives the pipeline's data stages, the generators and the audits, so it is a command (the top layer),
+not a library helper.
+
 Example:
-    $ python -m mammobench.generators.acceptance --out docs/img --json docs/generators_acceptance.json
+    $ mammobench generators acceptance --out docs/img --json docs/generators_acceptance.json
+    $ python -m mammobench.commands.acceptance --generators cgan --per-class 10   # the same
 """
 from __future__ import annotations
 
@@ -22,15 +26,20 @@ import pandas as pd
 from mammobench.io import atomic_write_json
 
 
-def cohort_views(task_path: str, n_patients: int, cohort_size: int, image_size: int):
-    """(train view, val rows, val images, val findings) of the task's virtual cohort (pipeline stages' caches)."""
-    from mammobench.pipeline import stages
-    from mammobench.pipeline.config import load_task
+def cohort_views(task_name: str, n_patients: int, cohort_size: int, image_size: int):
+    """(train view, val rows, val images, val findings) of the task's virtual cohort (pipeline stages' caches).
 
-    task = load_task(task_path)
-    root, _ = stages.ensure_cohort(task, n_patients=n_patients, size=cohort_size, cohort_dir=None, log=print)
+    ``task_name`` is a built-in task name or a path to a ``task.yaml``."""
+    from mammobench.pipeline import stages
+    from mammobench.pipeline.profiles import resolve_settings
+    from mammobench.pipeline.suites import find_task
+
+    task = find_task(task_name)
+    settings = resolve_settings(task, "quick", {"n_patients": n_patients, "cohort_size": cohort_size,
+                                                "image_size": image_size})
+    root, _ = stages.ensure_cohort(task, settings, cohort_dir=None)
     manifest, _ = stages.ingest(task, root)
-    cache = stages.build_images(manifest, root, image_size, workers=2, log=print, patch=task.preprocessing.patch())
+    cache = stages.build_images(manifest, root, image_size, workers=2, patch=task.preprocessing.patch())
     view = stages.train_view(manifest, cache)
     val_rows, val_images = stages.holdout_images(manifest, cache, "val")
     return view, val_rows, val_images, [cache.findings(i) for i in val_rows["image_id"]]
@@ -86,7 +95,7 @@ def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> di
     from scipy.stats import binomtest
 
     wanted = wanted.astype(str)
-    classes = sorted(set(wanted))
+    classes = sorted(map(str, set(wanted)))
     proba = oracle.predict_proba(images)[attr]
     pred = proba.loc[:, [c for c in classes if c in proba.columns]].idxmax(axis=1).to_numpy().astype(str)
     hits = int((pred == wanted).sum())
@@ -157,9 +166,11 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", default="tasks/vc_lesion/task.yaml")
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The command's options (added to ``parser`` when given, e.g. a sub-command parser)."""
+    parser = parser or argparse.ArgumentParser(prog="mammobench generators acceptance",
+                                               description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", default="vc_lesion", help="task name or path to a task.yaml (virtual cohort)")
     parser.add_argument("--n-patients", type=int, default=480)
     parser.add_argument("--cohort-size", type=int, default=256)
     parser.add_argument("--image-size", type=int, default=64)
@@ -169,9 +180,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="override training steps of every generator")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    parser.add_argument("--out", default="docs/img")
-    parser.add_argument("--json", default="docs/generators_acceptance.json")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default="runs/acceptance", help="folder for the sample grids and training curves")
+    parser.add_argument("--json", default="runs/acceptance/acceptance.json", help="where the figures are written")
+    return parser
+
+
+def _summary(name: str, res: dict) -> str:
+    pick = lambda d, keys: {k: (round(d[k], 3) if isinstance(d[k], float) else d[k]) for k in keys}  # noqa: E731
+    return (f"{name} {pick(res, ('fit_minutes', 'sample_minutes_per_100'))} "
+            f"{pick(res['synthetic'], ('accuracy', 'chance', 'p_value', 'per_class'))} "
+            f"real val: {pick(res['real_val'], ('accuracy', 'per_class'))} "
+            f"lesion crops: {pick(res['synthetic_lesion_crops'], ('accuracy', 'p_value', 'per_class'))} "
+            f"real val crops: {pick(res['real_val_lesion_crops'], ('accuracy', 'per_class'))} "
+            f"memorisation: { {k: (v['status'], round(v['value'], 3)) for k, v in res['memorisation'].items()} }")
+
+
+def run_acceptance(args: argparse.Namespace) -> int:
+    """Train the oracles once, then fit, sample, score and audit each generator; write the JSON after each."""
     import torch
 
     from mammobench.audits.encoder import train_domain_encoder
@@ -193,16 +218,15 @@ def main(argv: list[str] | None = None) -> int:
         params = {"steps": args.steps} if args.steps else {}
         res = measure(name, view, val_rows, val_images, oracle, out, args.per_class, args.seed, params,
                       lesion_oracle=lesion_oracle, val_findings=val_findings)
-        print(name, {k: res[k] for k in ("fit_minutes", "sample_minutes_per_100")},
-              {k: res["synthetic"][k] for k in ("accuracy", "chance", "p_value", "per_class")},
-              "real val:", {k: res["real_val"][k] for k in ("accuracy", "per_class")},
-              "lesion crops:", {k: res["synthetic_lesion_crops"][k] for k in ("accuracy", "p_value", "per_class")},
-              "real val crops:", {k: res["real_val_lesion_crops"][k] for k in ("accuracy", "per_class")},
-              "memorisation:", {k: (v["status"], round(v["value"], 3)) for k, v in res["memorisation"].items()},
-              flush=True)
+        print(_summary(name, res), flush=True)
         results["generators"].append(res)
         atomic_write_json(args.json, results)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m mammobench.commands.acceptance`` (same options as the sub-command)."""
+    return run_acceptance(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,14 @@
-"""The acceptance measurement's oracles: recognition statistics and the lesion-window oracle."""
+"""The acceptance measurement (``mammobench generators acceptance``): its oracles, statistics and command line."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from scipy.stats import binomtest
 
-from mammobench.generators.acceptance import CROP_SIZE, lesion_crops, recognition, train_lesion_oracle
+from mammobench import cli
+from mammobench.commands.acceptance import CROP_SIZE, lesion_crops, recognition, train_lesion_oracle
 from mammobench.generators.fixtures import make_tiny_train_view
 
 torch.set_num_threads(1)
@@ -38,3 +40,14 @@ def test_lesion_crops_cut_the_finding_window_and_the_oracle_reads_it():
     oracle = train_lesion_oracle(view, seed=0, epochs=3)
     proba = oracle.predict_proba(crops)["lesion_type"]
     assert len(proba) == n_lesions and np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_acceptance_is_a_subcommand_of_generators_with_the_module_options(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["generators", "acceptance", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "--per-class" in text and "--oracle-epochs" in text and "--task" in text
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["generators", "acceptence"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
