@@ -183,9 +183,13 @@ def evaluate_detection(predictions: pd.DataFrame, marks: pd.DataFrame, lesions: 
     Raises:
         StatisticsError: an arm or seed without validation marks, or a test split without lesions or normals.
     """
-    from mammobench.evaluation.evaluate import _plan
+    from mammobench.errors import ConfigError
+    from mammobench.evaluation.plan import AnalysisPlan
 
-    plan = _plan(plan)
+    try:  # the one plan validator; evaluate.py hands over the same plan
+        plan = AnalysisPlan.from_mapping(plan).to_dict()
+    except ConfigError as err:
+        raise StatisticsError(str(err)) from None
     det = {**DETECTION_DEFAULTS, **(plan["detection"] or {})}
     rule = {"criterion": det["hit_criterion"], "iou_threshold": float(det["iou_threshold"])}
     test = detection_cube(marks[marks["split"] == "test"], lesions, _images(predictions, "test"), **rule)

@@ -119,10 +119,6 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
 
     if is_done(spec):
         return read_json(spec.out_dir / "cell.json")
-    if spec.detection:
-        from mammobench.pipeline.detection_cells import run_detection_cell
-
-        return run_detection_cell(spec)
     start = time.perf_counter()
     cases, images, synthetic = _load_inputs(spec)
     _, train_x, train_y = _split_arrays(cases, images, "train")
