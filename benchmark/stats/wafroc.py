@@ -61,8 +61,8 @@ def wafroc(normal_fp: Any, lesion_scores: Any, lesion_weights: Any = None, weigh
             takes its case's weight); then a ``[B]`` array is returned.
 
     Example:
-        >>> wafroc([0.1, 0.3], [0.2, 0.4])
-        0.625
+        >>> wafroc([0.1, 0.3], [0.2, 0.4])   # 3 of the 4 (normal, lesion) pairs ranked right
+        0.75
     """
     fp, ll, w = _arrays(normal_fp, lesion_scores, np.ones(np.size(lesion_scores)) if lesion_weights is None
                         else lesion_weights)
