@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from mammobench.evaluation.evaluate import adjust_in_families
 from mammobench.evaluation.seed_variance import METHOD as SEED_METHOD, paired_or_hillis
 from mammobench.evaluation.stratify import Subgroup
 from mammobench.results import mark_primary
 from mammobench.stats.bootstrap import bootstrap_p_value, percentile_ci
-from mammobench.stats.multiplicity import adjust_p_values
 from mammobench.stats.wafroc import jackknife_covariance, wafroc, wafroc_jackknife
 
 BOOT_METHOD = "paired patient bootstrap (seed-averaged metric)"
@@ -92,19 +92,7 @@ def detection_comparisons(ctx, groups: list[Subgroup], metrics: list[dict], cont
                 out.append(_comparison(rec, base, test["difference"], (test["ci_low"], test["ci_high"]),
                                        test["p_value"], SEED_METHOD, df2=test["df2"], se=test["se"],
                                        n_seeds=test["n_seeds"]))
-    return mark_primary(_adjust(out, ctx.plan), ctx.plan["primary_metric"])
-
-
-def _adjust(records: list[dict], plan: dict) -> list[dict]:
-    families: dict[tuple, list[int]] = {}
-    for i, r in enumerate(records):
-        families.setdefault((r["arm"], r["metric"], r["family"]), []).append(i)
-    for idx in families.values():
-        adjusted = adjust_p_values([records[i]["p_value"] for i in idx], plan["multiplicity"])
-        for i, q in zip(idx, adjusted):
-            records[i].update(p_adjusted=float(q), adjustment=plan["multiplicity"], family_size=len(idx),
-                              significant=bool(np.isfinite(q) and q < plan["alpha"]))
-    return records
+    return mark_primary(adjust_in_families(out, ctx.plan, ("arm", "metric", "family")), ctx.plan["primary_metric"])
 
 
 __all__ = ["detection_comparisons", "paired_bootstrap"]

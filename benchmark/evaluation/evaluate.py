@@ -161,13 +161,22 @@ def _comparisons(cube, groups, control, plan, boots, metric_recs) -> list[dict]:
                         out.append(_comparison(metric, arm, control, sg, sv["difference"],
                                                (sv["ci_low"], sv["ci_high"]), sv["p_value"], SEED_METHOD,
                                                FAMILY_SEEDS, rec["n"], rec["n_pos"], rec["status"]))
-    return mark_primary(_adjust(out, plan), plan["primary_metric"])
+    return mark_primary(adjust_in_families(out, plan), plan["primary_metric"])
 
 
-def _adjust(records: list[dict], plan: dict) -> list[dict]:
+def adjust_in_families(records: list[dict], plan: dict, keys: tuple[str, ...] = ("arm", "family")) -> list[dict]:
+    """Adjust p-values (``plan["multiplicity"]``) within each family of records sharing ``keys``; in place.
+
+    Adds ``p_adjusted``, ``adjustment``, ``family_size`` and ``significant`` (``p_adjusted < plan["alpha"]``).
+
+    Example:
+        >>> recs = [{"arm": "a", "family": "f", "p_value": p} for p in (0.01, 0.04)]
+        >>> [r["p_adjusted"] for r in adjust_in_families(recs, {"multiplicity": "holm", "alpha": 0.05})]
+        [0.02, 0.04]
+    """
     families: dict[tuple, list[int]] = {}
     for i, r in enumerate(records):
-        families.setdefault((r["arm"], r["family"]), []).append(i)
+        families.setdefault(tuple(r[k] for k in keys), []).append(i)
     for idx in families.values():
         adjusted = adjust_p_values([records[i]["p_value"] for i in idx], plan["multiplicity"])
         for i, q in zip(idx, adjusted):

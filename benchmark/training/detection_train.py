@@ -31,7 +31,7 @@ from mammobench.errors import ConfigError
 from mammobench.torchutil import resolve_device
 from mammobench.training.detection_model import decode_marks
 from mammobench.training.detection_targets import detection_loss, render_targets
-from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, lr_scheduler,
+from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, lr_scheduler, optimizer_step,
                                        set_determinism)
 
 Boxes = list[list[list[float]]]
@@ -124,14 +124,7 @@ def _epoch(model, opt, batches, device: str, dtype: Any, scaler, sched) -> float
         with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
             out = model(xb)
         loss = detection_loss(out, targets)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
+        optimizer_step(opt, loss, scaler)
         sched.step()
         total += float(loss.detach()) * len(xb)
         count += len(xb)

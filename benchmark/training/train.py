@@ -125,6 +125,25 @@ def lr_scheduler(opt: torch.optim.Optimizer, schedule: str, total_steps: int):
     raise ConfigError(f"lr_schedule={schedule!r}: expected 'cosine' or 'constant'")
 
 
+def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None) -> None:
+    """One optimiser step on ``loss`` (gradients zeroed first), through the AMP grad scaler when there is one.
+
+    Example:
+        >>> w = torch.nn.Parameter(torch.ones(1))
+        >>> optimizer_step(torch.optim.SGD([w], lr=0.5), (w ** 2).sum(), None)
+        >>> float(w.detach())
+        0.0
+    """
+    opt.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        opt.step()
+
+
 def _epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module, batches, device: str,
            dtype: Any, scaler: torch.amp.GradScaler | None, sched=None) -> float:
     model.train()
@@ -134,14 +153,7 @@ def _epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module, bat
         yb = yb.to(device, non_blocking=True)
         with torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype is not None):
             loss = loss_fn(model(xb).float(), yb)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
+        optimizer_step(opt, loss, scaler)
         if sched is not None:
             sched.step()
         total += float(loss.detach()) * len(yb)
