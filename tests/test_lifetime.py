@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from mammobench.lifetime import OWNER_FILE, owned_temp_dir, owner_alive, remove_stale_temp_dirs
 from mammobench.pipeline.stages import ensure_cohort
 from mammobench.pipeline.suites import find_task
@@ -66,13 +68,14 @@ ensure_cohort(find_task("vc_lesion"), n_patients=24, size=64, cohort_dir=os.envi
 """
 
 
-def test_killed_cohort_maker_leaves_no_worker_and_its_temp_folder_is_cleaned(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_killed_cohort_maker_leaves_no_worker_and_its_temp_folder_is_cleaned(tmp_path, sig):
     root = tmp_path / "cohorts" / "vc-test"
     child = start_python(COHORT_CHILD, env={"MB_COHORT": str(root)})
     temps = lambda: [p for p in root.parent.glob(".vc-test.*") if p.name != ".vc-test.lockdir"]  # noqa: E731
     wait_until(lambda: temps() and len(pool_workers(child.pid)) >= 2, timeout=240,
                what="a cohort temp folder and two simulator workers", child=child)
-    assert signal_and_reap(child, signal.SIGKILL, descendants(child.pid)) == []
+    assert signal_and_reap(child, sig, descendants(child.pid)) == []
     left = temps()
     assert left and not (root / "cohort.json").exists()
     lines: list[str] = []
