@@ -3,13 +3,17 @@ folders of dead owners are removed, those of live owners kept; a killed cohort m
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
+
 from mammobench.lifetime import OWNER_FILE, owned_temp_dir, owner_alive, remove_stale_temp_dirs
+from mammobench.pipeline.profiles import resolve_settings
 from mammobench.pipeline.stages import ensure_cohort
 from mammobench.pipeline.suites import find_task
 from tests.helpers.processes import descendants, pool_workers, signal_and_reap, start_python, wait_until
@@ -60,23 +64,29 @@ def test_stale_temp_dirs_removed_only_when_owner_dead(tmp_path):
 
 COHORT_CHILD = """
 import os
+from mammobench.pipeline.profiles import resolve_settings
 from mammobench.pipeline.stages import ensure_cohort
 from mammobench.pipeline.suites import find_task
-ensure_cohort(find_task("vc_lesion"), n_patients=24, size=64, cohort_dir=os.environ["MB_COHORT"], log=print)
+from mammobench.pipeline.profiles import resolve_settings
+task = find_task("vc_lesion")
+ensure_cohort(task, resolve_settings(task, "smoke", {"n_patients": 24, "cohort_size": 64}),
+              cohort_dir=os.environ["MB_COHORT"])
 """
 
 
-def test_killed_cohort_maker_leaves_no_worker_and_its_temp_folder_is_cleaned(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_killed_cohort_maker_leaves_no_worker_and_its_temp_folder_is_cleaned(tmp_path, caplog, sig):
     root = tmp_path / "cohorts" / "vc-test"
     child = start_python(COHORT_CHILD, env={"MB_COHORT": str(root)})
     temps = lambda: [p for p in root.parent.glob(".vc-test.*") if p.name != ".vc-test.lockdir"]  # noqa: E731
     wait_until(lambda: temps() and len(pool_workers(child.pid)) >= 2, timeout=240,
                what="a cohort temp folder and two simulator workers", child=child)
-    assert signal_and_reap(child, signal.SIGKILL, descendants(child.pid)) == []
+    assert signal_and_reap(child, sig, descendants(child.pid)) == []
     left = temps()
     assert left and not (root / "cohort.json").exists()
-    lines: list[str] = []
-    made_root, made = ensure_cohort(find_task("vc_lesion"), n_patients=4, size=64, cohort_dir=str(root),
-                                    log=lines.append)
+    task = find_task("vc_lesion")
+    with caplog.at_level(logging.WARNING, logger="mammobench.pipeline.stages"):
+        made_root, made = ensure_cohort(task, resolve_settings(task, "smoke", {"n_patients": 10, "cohort_size": 64}),
+                                        cohort_dir=str(root))
     assert made and (made_root / "cohort.json").is_file() and not (made_root / OWNER_FILE).exists()
-    assert temps() == [] and any("left by a cohort maker that was killed" in line for line in lines)
+    assert temps() == [] and "left by a cohort maker that was killed" in caplog.text

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from mammobench.errors import ConfigError
 from mammobench.report.trust import TrustList, parse_trusted_keys
+from mammobench.yamlio import load_yaml
 
 PROJECT_LEADERBOARD = Path(__file__).resolve().parents[2] / "leaderboard"
 DEFAULT_DISPLAY = {"title": "MammoBench leaderboard", "description": "", "metric_labels": {"auc": "AUC"},
@@ -30,10 +29,7 @@ def load_display(leaderboard_dir: str | Path) -> dict:
     path = Path(leaderboard_dir) / "display.yaml"
     data = {}
     if path.is_file():
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from err
+        data = load_yaml(path, what="leaderboard display file") or {}  # aliases, depth and size bounded
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of display settings")
     unknown = sorted(set(data) - set(DEFAULT_DISPLAY))

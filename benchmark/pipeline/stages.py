@@ -96,7 +96,7 @@ def _make_cohort_atomically(root: Path, params: dict[str, Any]) -> None:
         raise DataError(f"{root}: exists and is not a finished cohort (no cohort.json); remove it or pick "
                         "another --cohort folder")
     for stale in remove_stale_temp_dirs(root.parent, f".{root.name}.", keep=(f".{root.name}.lockdir",)):
-        log(f"removed {stale} (left by a cohort maker that was killed)")
+        logger.warning(f"removed {stale} (left by a cohort maker that was killed)")
     tmp = owned_temp_dir(root.parent, prefix=f".{root.name}.")
     try:
         logger.info(f"making virtual cohort: {params['n_patients']} patients, seed {params['seed']} → {root}")

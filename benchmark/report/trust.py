@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from mammobench.errors import ConfigError
 from mammobench.report.keys import default_key_path, fingerprint_of, load_key
+from mammobench.yamlio import load_yaml
 
 TRUST_ENV = "MAMMOBENCH_TRUSTED_KEYS"
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
@@ -81,10 +80,7 @@ def load_trusted_keys_file(path: str | os.PathLike) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    data = load_yaml(path, what="trusted-keys file") or {}  # aliases, depth and size bounded
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with a 'trusted_keys' list")
     return parse_trusted_keys(data.get("trusted_keys"), where=str(path))

@@ -84,6 +84,12 @@ def _display(path: Path) -> None:
     load_display(path.parent)
 
 
+def _trusted_keys(path: Path) -> None:
+    from mammobench.report.trust import load_trusted_keys_file
+
+    load_trusted_keys_file(path)
+
+
 def _audit_config(path: Path) -> None:
     from mammobench.commands.audit import _read_config
 
@@ -101,6 +107,7 @@ LOADERS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "mapping": ("mammobench_mapping.yaml", _mapping),
     "display": ("display.yaml", _display),
     "audit_config": ("audit.yaml", _audit_config),
+    "trusted_keys": ("trusted_keys.yaml", _trusted_keys),
 }
 
 
