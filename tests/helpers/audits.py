@@ -68,7 +68,7 @@ def make_view(n_patients: int = 40, *, size: int = 32, seed: int = 0, split: str
     images = render(manifest, size=size, seed=seed + 1)
     if split != "train":
         return HoldoutView(manifest, images)
-    return TrainView(manifest, images, manifest_hash=f"tiny-{seed}-{n_patients}-{size}")
+    return TrainView(manifest, images, manifest_hash=f"tiny-{data_seed(seed)}-{n_patients}-{size}")
 
 
 def batch_from(manifest: pd.DataFrame, images: np.ndarray) -> SyntheticBatch:
