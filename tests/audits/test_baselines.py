@@ -10,6 +10,7 @@ from mammobench.audits.encoder import train_domain_encoder
 from mammobench.audits.run import run_audits
 from mammobench.generators.fixtures import make_tiny_train_view
 from mammobench.registry import GENERATORS
+from tests.helpers.seeds import data_seed
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)
@@ -18,8 +19,8 @@ threadpool_limits(1)
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["physics"])
 def test_baseline_not_flagged_beyond_calibrated_rate(name):
-    train = make_tiny_train_view(n=120, size=32, seed=0)
-    held = make_tiny_train_view(n=200, size=32, seed=1)
+    train = make_tiny_train_view(n=120, size=32, seed=data_seed(0))
+    held = make_tiny_train_view(n=200, size=32, seed=data_seed(1))
     holdout = HoldoutView(held.manifest.assign(split="val", patient_id="h" + held.manifest["patient_id"]),
                           held.images)
     encoder = train_domain_encoder(train, seed=0, epochs=10)

@@ -12,6 +12,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 from mammobench.audits.fidelity import (fd_with_baseline, frechet_distance, intensity_moments, kernel_distance,
                                        mmd2_unbiased, moment_differences, ms_ssim_diversity, prdc)
 from mammobench.errors import DataError
+from tests.helpers.seeds import data_seed
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscription makes small kernels 10x slower
 threadpool_limits(1)
@@ -30,7 +31,7 @@ class _Identity(nn.Module):
 
 def _features(seed: int, n: int = 120, d: int = 16, shift: float = 0.0, scale: float = 1.0) -> np.ndarray:
     mix = np.random.default_rng(999).normal(size=(d, d)) / np.sqrt(d)  # one shared distribution
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(data_seed(seed))
     return rng.normal(size=(n, d)) @ mix * scale + shift
 
 

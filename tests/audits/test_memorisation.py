@@ -7,10 +7,11 @@ from scipy import stats
 
 from mammobench.audits.memorisation import (_z_u, calibrated_threshold, copy_detection, data_copying_ct,
                                            membership_inference, nn_distances, pixel_embedding, tpr_at_fpr)
+from tests.helpers.seeds import data_seed
 
 
 def _cloud(seed: int, n: int, d: int = 6) -> np.ndarray:
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(data_seed(seed))
     centres = np.random.default_rng(99).normal(scale=4, size=(5, d))
     return centres[rng.integers(0, 5, n)] + rng.normal(size=(n, d))
 

@@ -134,10 +134,32 @@ def test_near_duplicate_across_splits_detected(world):
                                 pixel_embedding(train.images), train.manifest["patient_id"],
                                 train.manifest["image_id"])
     assert rec["status"] == "fail" and rec["evidence"]["n_exact"] == 5
-    clean = near_duplicate_record("g", "val", pixel_embedding(holdout.images), holdout.manifest["image_id"],
-                                  pixel_embedding(train.images), train.manifest["patient_id"],
-                                  train.manifest["image_id"])
-    assert clean["status"] == "pass" and clean["value"] <= 0.05
+
+
+def test_clean_split_not_flagged_as_leaking_over_seeds():
+    """Independent splits: a rate over 30 seeds against a binomial bound, not one seed's decision.
+
+    The clean-split verdict is a single binomial test at α = 0.05 on a threshold estimated from 120
+    training images, so one seed says "warn" (or "fail") too often to assert "pass" (issue #17). Measured
+    over 200 seeds (60 train / 100 holdout patients, 32 px): "fail" 7/200 = 3.5 % (95 % CI 1.4–7.1 %),
+    not "pass" 42/200 = 21 % (CI 15.6–27.3 %). Bounds over 30 seeds, at the upper CI end:
+    P(fails > 7 | 7.1 %) = 0.0008 and P(not pass > 16 | 27.3 %) = 0.0007; a regression to a 40 % fail
+    rate or 80 % not-pass is caught with P = 0.96 / 0.999. No exact duplicate is allowed on any seed.
+    """
+    from mammobench.audits.leakage import near_duplicate_record
+    from mammobench.audits.memorisation import pixel_embedding
+
+    statuses = []
+    for s in range(30):
+        train = make_view(60, size=32, seed=100 + 2 * s)
+        holdout = make_view(100, size=32, seed=101 + 2 * s, split="val", prefix="v")
+        clean = near_duplicate_record("g", "val", pixel_embedding(holdout.images), holdout.manifest["image_id"],
+                                      pixel_embedding(train.images), train.manifest["patient_id"],
+                                      train.manifest["image_id"])
+        assert clean["evidence"]["n_exact"] == 0, clean["message"]
+        statuses.append(clean["status"])
+    assert statuses.count("fail") <= 7, statuses
+    assert sum(st != "pass" for st in statuses) <= 16, statuses
 
 
 def test_unknown_config_key_is_rejected(world):

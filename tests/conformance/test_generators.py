@@ -6,8 +6,9 @@ import tempfile
 from mammobench.generators import BUILTIN_GENERATORS, get_generator
 from mammobench.generators.fixtures import write_tiny_folder_submission
 from mammobench.testing import parametrize_with_checks
+from tests.helpers.seeds import data_seed
 
-_FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folder-"), n=32, size=32, seed=0)
+_FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folder-"), n=32, size=32, seed=data_seed(0))
 
 GENERATORS = [name for name in BUILTIN_GENERATORS if name != "folder"] + [get_generator("folder", path=str(_FOLDER))]
 

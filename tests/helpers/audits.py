@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 from mammobench.protocols import HoldoutView, SyntheticBatch, TrainView
+from tests.helpers.seeds import data_seed
 
 DENSITY_LEVEL = {"A": 0.15, "B": 0.35, "C": 0.6, "D": 0.85}
 
@@ -37,8 +38,8 @@ def draw_image(rng: np.random.Generator, size: int, density: str, lesion_type: s
 
 def make_manifest(n_patients: int, *, seed: int, split: str = "train", prefix: str = "p",
                   density_p: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)) -> pd.DataFrame:
-    """Manifest rows: 2 images per patient, density per patient, lesion per image."""
-    rng = np.random.default_rng(seed)
+    """Manifest rows: 2 images per patient, density per patient, lesion per image (seed + test offset)."""
+    rng = np.random.default_rng(data_seed(seed))
     rows = []
     for p in range(n_patients):
         density = str(rng.choice(list("ABCD"), p=density_p))
@@ -55,8 +56,8 @@ def make_manifest(n_patients: int, *, seed: int, split: str = "train", prefix: s
 
 
 def render(manifest: pd.DataFrame, *, size: int, seed: int) -> np.ndarray:
-    """Images for the manifest rows."""
-    rng = np.random.default_rng(seed)
+    """Images for the manifest rows (seed + test offset)."""
+    rng = np.random.default_rng(data_seed(seed))
     return np.stack([draw_image(rng, size, r.density, r.lesion_type) for r in manifest.itertuples()])
 
 
@@ -67,7 +68,7 @@ def make_view(n_patients: int = 40, *, size: int = 32, seed: int = 0, split: str
     images = render(manifest, size=size, seed=seed + 1)
     if split != "train":
         return HoldoutView(manifest, images)
-    return TrainView(manifest, images, manifest_hash=f"tiny-{seed}-{n_patients}-{size}")
+    return TrainView(manifest, images, manifest_hash=f"tiny-{data_seed(seed)}-{n_patients}-{size}")
 
 
 def batch_from(manifest: pd.DataFrame, images: np.ndarray) -> SyntheticBatch:

@@ -13,6 +13,7 @@ from mammobench.audits.run import resolve_config
 from mammobench.generators import get_generator
 from mammobench.generators.fixtures import make_tiny_train_view
 from mammobench.protocols import Generator
+from tests.helpers.seeds import data_seed
 
 SIZE = 32
 register()
@@ -20,7 +21,7 @@ register()
 
 @pytest.fixture(scope="module")
 def view():
-    return make_tiny_train_view(n=48, size=SIZE, seed=0)
+    return make_tiny_train_view(n=48, size=SIZE, seed=data_seed(0))
 
 
 def _source_index(view, images: np.ndarray) -> np.ndarray:
@@ -89,7 +90,7 @@ def test_leaker_reports_the_patients_it_was_fitted_on(view):
 
 def test_memoriser_fails_memorisation_and_fresh_images_pass(view):
     cfg = resolve_config({"n_boot": 50})
-    train, holdout = make_tiny_train_view(n=64, size=SIZE, seed=0), make_tiny_train_view(n=64, size=SIZE, seed=1)
+    train, holdout = make_tiny_train_view(n=64, size=SIZE, seed=data_seed(0)), make_tiny_train_view(n=64, size=SIZE, seed=data_seed(1))
     px = lambda x: pixel_embedding(np.asarray(x), cfg["pixel_size"])  # noqa: E731
 
     def statuses(images):
@@ -98,7 +99,7 @@ def test_memoriser_fails_memorisation_and_fresh_images_pass(view):
         return {r["check"]: r["status"] for r in recs}
 
     copies = get_generator("planted_memoriser").fit(train, seed=0).sample(40, seed=8).images[:, 0]
-    fresh = make_tiny_train_view(n=40, size=SIZE, seed=2).images
+    fresh = make_tiny_train_view(n=40, size=SIZE, seed=data_seed(2)).images
     assert "fail" in statuses(copies).values()
     assert "fail" not in statuses(fresh).values()
 

@@ -6,10 +6,11 @@ import pytest
 from fairlearn.metrics import MetricFrame, equalized_odds_difference as fl_eod, false_positive_rate, true_positive_rate
 
 from mammobench.stats.fairness import equalized_odds_difference, group_rates
+from tests.helpers.seeds import data_seed
 
 
 def _data(seed: int, n: int = 400, groups: str = "abcd"):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(data_seed(seed))
     y = rng.integers(0, 2, n)
     g = rng.choice(list(groups), n)
     pred = (rng.random(n) < 0.3 + 0.4 * y + 0.05 * (g == "a")).astype(int)
