@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from mammobench import __version__
 from mammobench.errors import ConfigError, IntegrityError
 from mammobench.io import atomic_write_json, atomic_write_text, read_json
 from mammobench.pipeline.reproduce_compare import compare_records, compare_verdicts, per_seed_spread
@@ -99,10 +98,10 @@ def load_source(path: str | os.PathLike) -> Source:
 
 
 def _code_problems(result: dict) -> list[str]:
-    from mammobench.pipeline.record import git_sha
+    from mammobench.environment import code_version
 
     recorded = result.get("benchmark") or {}
-    here = {"version": __version__, "git_sha": git_sha()}
+    here = code_version()  # what `run` records in result.json["benchmark"]
     return [f"code version differs: the run has {name} {recorded.get(name) or '(unknown)'}, this checkout "
             f"{here[name] or '(unknown)'}" for name in ("version", "git_sha") if recorded.get(name) != here[name]
             or (name == "git_sha" and str(here[name]).endswith("-dirty"))]
