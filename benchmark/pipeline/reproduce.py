@@ -108,9 +108,9 @@ def _code_problems(result: dict) -> list[str]:
 
 
 def _extra_generators(result: dict, task) -> list[str]:
-    from mammobench.pipeline.profiles import profile_settings
+    from mammobench.pipeline.profiles import resolve_settings
 
-    arms = profile_settings(result["profile"], task.profiles).get("arms") or task.augmentation.arms
+    arms = resolve_settings(task, result["profile"]).arms
     return sorted({a["generator"] for a in result["arms"] if a["generator"] not in arms and a["generator"] != "none"})
 
 
@@ -130,7 +130,7 @@ def _input_differences(original: dict, reproduced: dict) -> list[str]:
 
 
 def _calls(result: dict, plan: dict) -> dict[str, str]:
-    from mammobench.report.context import verdict
+    from mammobench.report.summary import verdict
     from mammobench.report.evidence import RunData
 
     data = RunData(run_dir=Path("."), result=result, predictions=pd.DataFrame(), plan={"plan": plan})
