@@ -119,7 +119,8 @@ def validate_result(result: Any, *, source: str = "result.json") -> dict:
 
 def _primary_family(records: list[dict], metric: str) -> str | None:
     present = {r["family"] for r in records}
-    return next((f for f in (FAMILIES if metric == "auc" else ("patient_bootstrap",)) if f in present), None)
+    # wAFROC (detection): the same OR-Hillis seeds-as-readers design as the AUC (evaluation/detection_compare.py)
+    return next((f for f in (FAMILIES if metric in ("auc", "wafroc") else ("patient_bootstrap",)) if f in present), None)
 
 
 def mark_primary(records: list[dict], primary_metric: str) -> list[dict]:

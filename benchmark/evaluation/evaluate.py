@@ -182,13 +182,17 @@ def _default_control(df: pd.DataFrame, arms: list[str]) -> str:
     return real[0] if len(real) == 1 else arms[0]
 
 
-def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
+def evaluate_run(predictions: pd.DataFrame, plan: dict, *, marks: pd.DataFrame | None = None,
+                 lesions: pd.DataFrame | None = None) -> dict:
     """Evaluate every arm × seed on the test split; see the module docstring for the records.
 
     Args:
         predictions: Contract-4 predictions table (val and test rows).
         plan: the frozen :class:`~mammobench.evaluation.plan.AnalysisPlan` (or a mapping of its keys;
             missing keys take the plan's defaults).
+        marks, lesions: a detection run's marks and lesion boxes; their records (wAFROC, FROC, lesion
+            sensitivity; :mod:`mammobench.evaluation.detection`) are added and the result gets a
+            ``detection`` summary.
 
     Returns:
         ``dict(metrics, comparisons, fairness, interactions, operating_point)``.
@@ -226,5 +230,13 @@ def evaluate_run(predictions: pd.DataFrame, plan: dict) -> dict:
                        "thresholds": {a: {str(s): t for s, t in v.items()} for a, v in taus.items()},
                        "bootstrap": {"n_boot": plan["n_boot"], "seed": plan["seed"], "unit": "patient",
                                      "strata": "patients with >= 1 positive image vs all-negative patients"}}
-    return {"metrics": metrics, "comparisons": comparisons, "fairness": fairness,
-            "interactions": interactions, "operating_point": operating_point}
+    out = {"metrics": metrics, "comparisons": comparisons, "fairness": fairness,
+           "interactions": interactions, "operating_point": operating_point}
+    if marks is not None:
+        from mammobench.evaluation.detection import evaluate_detection
+
+        detection = evaluate_detection(predictions, marks, lesions, {k: v for k, v in plan.items() if not k.startswith("_")})
+        out["metrics"] += detection["metrics"]
+        out["comparisons"] += detection["comparisons"]
+        out["detection"] = detection["detection"]
+    return out

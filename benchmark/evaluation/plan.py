@@ -31,7 +31,7 @@ from mammobench.fields import SEED, Rule, between, build, optional, setting
 
 __all__ = ["AnalysisPlan", "MULTIPLICITY", "PRIMARY_METRICS"]
 
-PRIMARY_METRICS = ("auc", "sensitivity", "specificity", "balanced_accuracy")
+PRIMARY_METRICS = ("auc", "sensitivity", "specificity", "balanced_accuracy", "wafroc")  # wafroc: detection tasks
 MULTIPLICITY = ("holm", "bonferroni", "fdr_bh", "none")
 
 # rules shared with the task file's `analysis:`, `metrics:` and `subgroups:` keys (pipeline/config.py)
@@ -86,6 +86,8 @@ class AnalysisPlan:
     seed: int = setting(0, SEED)
     metrics: tuple[str, ...] = setting(BOOTSTRAPPED, METRICS)
     acceptance_criteria: tuple[dict, ...] = setting((), ACCEPTANCE_CRITERIA)
+    #: lesion-detection runs only: hit rule and FPI points (pipeline/config.py DetectionSpec.plan; evaluation/detection.py)
+    detection: dict | None = setting(None, optional(Rule((dict,)), "null or a mapping of detection settings"))
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

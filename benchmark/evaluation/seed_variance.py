@@ -79,10 +79,30 @@ def seeds_as_readers_test(y, arm_scores, control_scores, *, patients, alpha: flo
         raise StatisticsError(f"seeds-as-readers test needs >= 2 paired seeds; got shapes {a.shape} and {c.shape}")
     if y.all() or (~y).all():
         raise StatisticsError("seeds-as-readers test needs both classes")
-    s = a.shape[0]
     scores = np.vstack([a, c])  # index = treatment * S + seed
     theta = np.array([[_loo_patient_aucs(y, row, *_groups(patients))[0] for row in block] for block in (a, c)])
-    comp, ms = or_components(patient_jackknife_cov(y, scores, patients), 2, s), mean_squares(theta)
+    return paired_or_hillis(theta, patient_jackknife_cov(y, scores, patients), alpha)
+
+
+def paired_or_hillis(theta: np.ndarray, cov: np.ndarray, alpha: float = 0.05) -> dict:
+    """OR–Hillis RRRC comparison of two treatments from their ``[2, S]`` FOM table and its case covariance.
+
+    ``cov`` is the ``2S × 2S`` covariance of the FOMs over case (patient) sampling, index = treatment·S + seed
+    (e.g. a jackknife). Any figure of merit works: the AUC here, the wAFROC FOM in
+    :mod:`mammobench.evaluation.detection_compare`. The test itself is
+    :func:`mammobench.stats.obuchowski_rockette.rrrc_test`.
+
+    Returns:
+        dict with ``difference`` (treatment 0 − 1), ``ci_low, ci_high, p_value, f, df2, se, n_seeds`` and
+        ``note`` when no seed-to-seed and no case variance leaves the CI inestimable.
+
+    Example:
+        >>> r = paired_or_hillis(np.array([[0.8, 0.82, 0.81], [0.75, 0.76, 0.74]]), np.eye(6) * 1e-4)
+        >>> round(r["difference"], 3), r["p_value"] < 0.05
+        (0.06, True)
+    """
+    s = theta.shape[1]
+    comp, ms = or_components(cov, 2, s), mean_squares(theta)
     rrrc = rrrc_test(theta, ms, comp, ["arm", "control"], alpha)
     diff = rrrc["differences"][0]
     out = {"difference": diff["estimate"], "ci_low": diff["ci_low"], "ci_high": diff["ci_high"],

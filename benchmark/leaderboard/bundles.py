@@ -9,7 +9,7 @@ Sign with the project's results key (docs/leaderboard.md, key custody):
 
 Example:
     >>> virtual_cohort_tasks()
-    ['vc_lesion']
+    ['vc_lesion', 'vc_lesion_detect']
 """
 from __future__ import annotations
 

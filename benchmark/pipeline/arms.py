@@ -166,8 +166,9 @@ def _check_batch(arm: ArmSpec, batch: SyntheticBatch, n: int, size: tuple[int, i
 
 
 def save_synthetic(path: Path, batch: SyntheticBatch, positive: list[str]) -> None:
-    """Write a batch as ``.npz`` (images, 0/1 targets, condition columns) atomically."""
+    """Write a batch as ``.npz`` (images, 0/1 targets, findings as JSON, condition columns) atomically."""
     import io
+    import json
 
     from mammobench.io import atomic_write_bytes
 
@@ -175,6 +176,9 @@ def save_synthetic(path: Path, batch: SyntheticBatch, positive: list[str]) -> No
     cols = {c: labels[c].fillna("").astype(str).to_numpy() if c in labels else np.full(len(labels), "")
             for c in CONDITION_COLUMNS}
     y = labels["label"].astype(str).isin(positive).to_numpy(np.float32)
+    findings = np.array([json.dumps(f if isinstance(f, list) else [], default=float) for f in
+                         (labels["findings"] if "findings" in labels else [[]] * len(labels))], dtype=str)
     buf = io.BytesIO()
-    np.savez(buf, images=batch.images.astype(np.float32), y=y, **{f"cond_{k}": v.astype(str) for k, v in cols.items()})
+    np.savez(buf, images=batch.images.astype(np.float32), y=y, findings=findings,  # boxes: detection cells
+             **{f"cond_{k}": v.astype(str) for k, v in cols.items()})
     atomic_write_bytes(path, buf.getvalue())

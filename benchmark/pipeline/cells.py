@@ -57,6 +57,7 @@ class CellSpec:
     lr_schedule: str = "cosine"
     device: str = "cpu"
     threads: int = 1
+    detection: str = ""  # detection recipes: JSON of the hit rule, mark budget and crop (pipeline/detection_cells.py)
 
     @property
     def cell_id(self) -> str:
@@ -76,6 +77,8 @@ class CellSpec:
         """The inputs that determine the cell's numbers (``run_dir`` excluded)."""
         data = dataclasses.asdict(self)
         data.pop("run_dir")
+        if not data["detection"]:  # classifier cells keep the identity they had before detection existed
+            data.pop("detection")
         return data
 
 

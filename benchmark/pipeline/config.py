@@ -135,6 +135,32 @@ class DetectorSpec:
 
 
 @dataclass(frozen=True)
+class DetectionSpec:
+    """Lesion-detection settings (read when ``detector.recipe`` is a detection recipe; docs/detection.md)."""
+
+    hit_criterion: str = setting("centre", Rule((str,), choices=("centre", "iou")))
+    iou_threshold: float = setting(0.1, between(0, 1, float, low_open=True))
+    max_marks: int = setting(10, between(1, 100))
+    fpi: float = setting(1.0, between(0, 100, float, low_open=True))
+    fpi_points: list = setting([0.25, 0.5, 1.0, 2.0, 4.0], Rule((list,), check=lambda v: bool(v) and all(
+        isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0 for f in v),
+        hint="a non-empty list of positive numbers of false marks per image"))
+    train_crop: int | None = setting(None, optional(between(16, 4096, unit="pixels"),
+                                                    "null (whole images) or a crop side of at least 16 pixels"))
+
+    def options(self) -> dict[str, Any]:
+        """What a detection cell needs (hit rule for checkpoint choice, mark budget, crop)."""
+        return {"criterion": self.hit_criterion, "iou_threshold": float(self.iou_threshold),
+                "max_marks": int(self.max_marks), "train_crop": self.train_crop}
+
+    def plan(self) -> dict[str, Any]:
+        """What the analysis plan freezes (evaluation/detection.py)."""
+        return {"hit_criterion": self.hit_criterion, "iou_threshold": float(self.iou_threshold),
+                "fpi": float(self.fpi), "fpi_points": [float(f) for f in self.fpi_points],
+                "max_marks": int(self.max_marks)}
+
+
+@dataclass(frozen=True)
 class AugmentationSpec:
     arms: list = setting(["none", "classic", "physics"], ARMS)
     ratios: list = setting([0.5], RATIOS)
@@ -210,6 +236,7 @@ class TaskConfig:
     splits: SplitSpec = section(SplitSpec)
     preprocessing: PreprocessingSpec = section(PreprocessingSpec)
     detector: DetectorSpec = section(DetectorSpec)
+    detection: DetectionSpec = section(DetectionSpec)
     augmentation: AugmentationSpec = section(AugmentationSpec)
     seeds: list = setting([0, 1, 2], SEEDS)
     metrics: MetricsSpec = section(MetricsSpec)

@@ -24,6 +24,7 @@ import os
 from typing import Any
 
 from mammobench.errors import ConfigError
+from mammobench.io import read_json
 from mammobench.lifetime import WorkerInit, stop_pool
 from mammobench.pipeline.cells import CellSpec, is_done, run_cell
 from mammobench.progress import Progress, forward_worker_logs, progress, worker_logging
@@ -31,6 +32,18 @@ from mammobench.progress import Progress, forward_worker_logs, progress, worker_
 EXECUTORS = ("local", "process", "ray")
 logger = logging.getLogger(__name__)
 
+
+
+def execute_cell(spec: CellSpec) -> dict:
+    """Run one cell with its recipe's runner: lesion-detection cells (``spec.detection`` set) write marks
+    (:mod:`mammobench.pipeline.detection_cells`), the others :func:`~mammobench.pipeline.cells.run_cell`."""
+    if not spec.detection:
+        return run_cell(spec)
+    if is_done(spec):
+        return read_json(spec.out_dir / "cell.json")
+    from mammobench.pipeline.detection_cells import run_detection_cell
+
+    return run_detection_cell(spec)
 
 def _report(bar: Progress, spec: CellSpec, record: dict[str, Any]) -> None:
     """One line per finished cell (on a terminal the bar adds rate and ETA)."""
@@ -41,7 +54,7 @@ def _report(bar: Progress, spec: CellSpec, record: dict[str, Any]) -> None:
 def _local(todo: list[CellSpec], bar: Progress) -> list[dict]:
     out = []
     for spec in todo:
-        record = run_cell(spec)
+        record = execute_cell(spec)
         _report(bar, spec, record)
         out.append(record)
     return out
@@ -56,7 +69,7 @@ def _process(todo: list[CellSpec], bar: Progress, workers: int) -> list[dict]:
         pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                       initializer=WorkerInit(functools.partial(worker_logging, queue, level)))
         try:
-            futures = {pool.submit(run_cell, spec): spec for spec in todo}
+            futures = {pool.submit(execute_cell, spec): spec for spec in todo}
             for fut in cf.as_completed(futures):
                 spec = futures[fut]
                 out[spec.cell_id] = fut.result()
@@ -83,7 +96,7 @@ def _ray(todo: list[CellSpec], bar: Progress, address: str | None) -> list[dict]
     if not ray.is_initialized():
         ray.init(address=address or "local", include_dashboard=False, log_to_driver=False)
     threads = max(s.threads for s in todo)
-    remote = ray.remote(num_cpus=threads, max_retries=2)(run_cell)
+    remote = ray.remote(num_cpus=threads, max_retries=2)(execute_cell)
     refs = {remote.remote(spec): spec for spec in todo}
     out: dict[str, dict] = {}
     pending = list(refs)

@@ -92,4 +92,7 @@ def build_result(spec, *, config_sha: str, seeds: list[int], arms: list[dict], c
     })
     for key in ("metrics", "comparisons", "fairness", "interactions"):
         result[key] = list(evaluation.get(key, []))
+    if "detection" in evaluation:  # lesion detection: hit rule, FPI points, validation thresholds
+        result["task"]["kind"] = "lesion_detection"
+        result["detection"] = evaluation["detection"]
     return result

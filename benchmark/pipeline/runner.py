@@ -18,6 +18,7 @@ Example:
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -36,7 +37,7 @@ from mammobench.pipeline.cells import CellSpec, collect_predictions
 from mammobench.pipeline.config import ProfileOverrides
 from mammobench.pipeline.executors import execute
 from mammobench.pipeline.record import StageTimer, build_result, cohort_record
-from mammobench.pipeline.spec import Execution, RunSpec, analysis_plan, plan_run
+from mammobench.pipeline.spec import Execution, RunSpec, analysis_plan, is_detection_task, plan_run
 from mammobench.pipeline.suites import find_task, resolve  # noqa: F401  (find_task used in the doctest)
 from mammobench.progress import progress
 from mammobench.protocols import HoldoutView
@@ -49,7 +50,9 @@ def _cells(spec: RunSpec, arms: list[ArmSpec]) -> list[CellSpec]:
     return [CellSpec(run_dir=str(spec.run_dir), task=spec.task.task, generator=a.generator, arm=a.arm, ratio=a.ratio,
                      seed=s, arch=det.arch, recipe=det.recipe, weights=spec.weights, epochs=settings.epochs,
                      batch_size=settings.batch_size, lr=float(det.lr), weight_decay=float(det.weight_decay),
-                     lr_schedule=det.lr_schedule, device=ex.device, threads=ex.threads)
+                     lr_schedule=det.lr_schedule, device=ex.device, threads=ex.threads,
+                     detection=json.dumps(spec.task.detection.options(), sort_keys=True)
+                     if is_detection_task(spec.task) else "")
             for a in arms for s in settings.seeds]
 
 
@@ -87,6 +90,10 @@ def _data_stages(spec: RunSpec, timer: StageTimer):
         manifest = manifest.reset_index(drop=True)
     with timer.stage("inputs", "cell inputs (cases.csv, images.npy)"):
         splits = stages.write_cell_inputs(spec.run_dir, manifest, cache)
+        if is_detection_task(task):  # lesion boxes for the detection cells and evaluation
+            from mammobench.pipeline.detection_cells import write_lesions
+
+            write_lesions(spec.run_dir, manifest, cache)
     cohort = cohort_record(task.dataset.adapter, root, manifest, list(getattr(adapter_result, "flow", [])), splits)
     return manifest, cache, plan, plan_sha, cohort
 
@@ -173,7 +180,13 @@ def _finish(spec: RunSpec, cells: list[CellSpec], plan, plan_sha: str, cohort: d
     with timer.stage("evaluate", "metrics, CIs, paired comparisons, fairness"):
         preds = collect_predictions(cells)
         atomic_write_text(run_dir / "predictions.csv", preds.to_csv(index=False, float_format="%.17g"))
-        evaluation = evaluate_run(preds, plan)
+        marks = lesions = None
+        if any(c.detection for c in cells):
+            from mammobench.pipeline.detection_cells import collect_marks, read_lesions
+
+            marks, lesions = collect_marks(cells), read_lesions(run_dir)
+            atomic_write_text(run_dir / "marks.csv", marks.to_csv(index=False, float_format="%.17g"))
+        evaluation = evaluate_run(preds, plan, marks=marks, lesions=lesions)
     config_sha = sha256_json({"task": spec.task.to_dict(), "profile": spec.profile,
                               "settings": spec.settings.to_dict(), "arms": [(s.arm, s.generator, s.ratio) for s in cells]})
     predictions = {"path": "predictions.csv", "sha256": sha256_file(run_dir / "predictions.csv"),

@@ -127,5 +127,13 @@ def analysis_plan(spec: RunSpec, train_prevalence: float) -> AnalysisPlan:
         "min_group_size": settings.min_group_size, "n_boot": settings.n_boot, "alpha": float(task.analysis.alpha),
         "multiplicity": task.analysis.multiplicity, "prevalence": float(task.metrics.prevalence or train_prevalence),
         "target_specificity": float(task.metrics.target_specificity), "seed": int(task.analysis.seed),
-        "acceptance_criteria": list(task.analysis.acceptance_criteria)},
+        "acceptance_criteria": list(task.analysis.acceptance_criteria),
+        **({"detection": task.detection.plan()} if is_detection_task(task) else {})},
         source=f"{task.source}: analysis plan")
+
+
+def is_detection_task(task) -> bool:
+    """A task whose detector recipe produces marks (lesion detection; pipeline/detection_cells.py)."""
+    from mammobench.pipeline.detection_cells import is_detection_recipe
+
+    return is_detection_recipe(task.detector.recipe)

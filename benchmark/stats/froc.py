@@ -51,6 +51,34 @@ def _hits(mark: np.ndarray, boxes: np.ndarray, criterion: str, iou_threshold: fl
     raise StatisticsError(f"hit criterion {criterion!r} unknown; use 'centre' or 'iou'")
 
 
+def match_image(mark_boxes: np.ndarray, mark_scores: np.ndarray, lesion_boxes: np.ndarray, *,
+                criterion: str = "centre", iou_threshold: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Match one image's marks to its lesions: ``(lesion_scores [l], mark_is_fp [m])``.
+
+    A lesion's score is the highest score of the marks that hit it (``-inf`` when none does); a mark
+    that hits no lesion is a false positive; a mark hitting several lesions counts for each of them.
+
+    Example:
+        >>> ls, fp = match_image(np.array([[0, 0, 4, 4], [20, 20, 24, 24]]), np.array([0.9, 0.4]),
+        ...                      np.array([[1, 1, 3, 3]]))
+        >>> ls.tolist(), fp.tolist()
+        ([0.9], [False, True])
+    """
+    mark_boxes = np.asarray(mark_boxes, dtype=float).reshape(-1, 4)
+    mark_scores = np.asarray(mark_scores, dtype=float).ravel()
+    lesion_boxes = np.asarray(lesion_boxes, dtype=float).reshape(-1, 4)
+    lesion_scores = np.full(len(lesion_boxes), -np.inf)
+    mark_is_fp = np.ones(len(mark_boxes), dtype=bool)
+    if len(lesion_boxes) == 0:
+        return lesion_scores, mark_is_fp
+    for i, box in enumerate(mark_boxes):
+        hit = _hits(box, lesion_boxes, criterion, iou_threshold)
+        if hit.any():
+            mark_is_fp[i] = False
+            lesion_scores[hit] = np.maximum(lesion_scores[hit], mark_scores[i])
+    return lesion_scores, mark_is_fp
+
+
 def match_marks(marks: pd.DataFrame, lesions: pd.DataFrame, *, criterion: str = "centre",
                 iou_threshold: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Score each lesion (max score of the marks hitting it, −inf if none) and flag false-positive marks.
@@ -68,17 +96,14 @@ def match_marks(marks: pd.DataFrame, lesions: pd.DataFrame, *, criterion: str = 
     _need(lesions, ["image_id", *BOX], "lesions")
     lesion_scores = np.full(len(lesions), -np.inf)
     mark_is_fp = np.ones(len(marks), dtype=bool)
-    lesion_pos = {img: np.flatnonzero(lesions["image_id"].to_numpy() == img) for img in lesions["image_id"].unique()}
-    gt = lesions[BOX].to_numpy(float)
-    scores = marks["score"].to_numpy(float)
-    for i, (img, box) in enumerate(zip(marks["image_id"].to_numpy(), marks[BOX].to_numpy(float))):
-        idx = lesion_pos.get(img)
+    lesion_rows = lesions.groupby(lesions["image_id"].to_numpy(), sort=False).indices
+    gt, boxes, scores = lesions[BOX].to_numpy(float), marks[BOX].to_numpy(float), marks["score"].to_numpy(float)
+    for img, rows in marks.groupby(marks["image_id"].to_numpy(), sort=False).indices.items():
+        idx = lesion_rows.get(img)
         if idx is None:
             continue
-        hit = idx[_hits(box, gt[idx], criterion, iou_threshold)]
-        if hit.size:
-            mark_is_fp[i] = False
-            lesion_scores[hit] = np.maximum(lesion_scores[hit], scores[i])
+        lesion_scores[idx], mark_is_fp[rows] = match_image(boxes[rows], scores[rows], gt[idx], criterion=criterion,
+                                                           iou_threshold=iou_threshold)
     return lesion_scores, mark_is_fp
 
 
@@ -162,3 +187,48 @@ def image_level_auc(marks: pd.DataFrame, image_ids: list[str], positive_ids: set
     floor = (best.min() - 1.0) if len(best) else 0.0
     scores = [float(best.get(i, floor)) for i in image_ids]
     return roc_auc([int(i in positive_ids) for i in image_ids], scores)
+
+
+def froc_replicates(lesion_scores: np.ndarray, lesion_image: np.ndarray, fp_scores: np.ndarray, fp_image: np.ndarray,
+                    weights: np.ndarray, fps: tuple[float, ...] | np.ndarray, chunk: int = 250) -> np.ndarray:
+    """Sensitivity at each FPI in ``fps`` under each row of image weights (patient bootstrap), ``[B, len(fps)]``.
+
+    The FROC curve of a replicate counts every lesion and false mark with its image's weight:
+    ``LLF(t) = Σ w·[lesion score ≥ t] / Σ w (lesions)`` and ``FPI(t) = Σ w·[false mark ≥ t] / Σ w (images)``;
+    sensitivity at f is read off it as :func:`sensitivity_at_fps` does (linear interpolation from (0, 0),
+    the last sensitivity carried beyond the curve's end). With ``weights = np.ones((1, n_images))`` this is
+    the test-set curve itself.
+
+    Args:
+        lesion_scores: ``[L]`` (``-inf`` = missed); lesion_image: ``[L]`` index of each lesion's image.
+        fp_scores: ``[F]`` scores of the false marks; fp_image: ``[F]`` their images' indices.
+        weights: ``[B, n_images]`` replicate weights (copies of each image).
+        fps: false positives per image at which to read the sensitivity.
+
+    Example:
+        >>> froc_replicates(np.array([0.9, 0.3]), np.array([0, 1]), np.array([0.5]), np.array([1]),
+        ...                 np.ones((1, 2)), (0.25, 0.5)).tolist()
+        [[0.5, 1.0]]
+    """
+    ls, li = np.asarray(lesion_scores, float), np.asarray(lesion_image, int)
+    fs, fi = np.asarray(fp_scores, float), np.asarray(fp_image, int)
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    finite = np.isfinite(ls)
+    scores = np.r_[ls[finite], fs]
+    order = np.argsort(-scores, kind="mergesort")
+    is_lesion = np.r_[np.ones(finite.sum(), bool), np.zeros(fs.size, bool)][order]
+    image = np.r_[li[finite], fi][order]
+    ends = np.flatnonzero(np.r_[scores[order][1:] != scores[order][:-1], True]) if scores.size else np.zeros(0, int)
+    grid = np.asarray(fps, dtype=float)
+    out = np.empty((w.shape[0], grid.size))
+    for start in range(0, w.shape[0], chunk):
+        wb = w[start:start + chunk]
+        ev = wb[:, image]
+        tp = np.cumsum(np.where(is_lesion, ev, 0.0), axis=1)[:, ends]
+        fp = np.cumsum(np.where(is_lesion, 0.0, ev), axis=1)[:, ends]
+        n_les, n_img = wb[:, li].sum(axis=1), wb.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            llf, fpi = tp / n_les[:, None], fp / n_img[:, None]
+        for r in range(wb.shape[0]):
+            out[start + r] = np.interp(grid, np.r_[0.0, fpi[r]], np.r_[0.0, llf[r]])
+    return out

@@ -16,6 +16,7 @@ from mammobench._lazy import lazy_exports
 from mammobench.registry import DETECTORS
 
 DETECTORS.register("timm_classifier", "mammobench.training.detectors:TimmClassifier")
+DETECTORS.register("timm_centernet", "mammobench.training.detection_model:HeatmapDetector")
 
 _EXPORTS = {
     "train_detector": "mammobench.training.train",

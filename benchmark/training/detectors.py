@@ -76,6 +76,22 @@ def load_local_weights(model: nn.Module, path: str | Path) -> list[str]:
     return sorted(set(own) - set(usable))
 
 
+def check_timm_arch(arch: str) -> None:
+    """Raise a :class:`ConfigError` with close names when ``arch`` is not a timm architecture.
+
+    Example:
+        >>> check_timm_arch("test_resnet")
+    """
+    import timm
+
+    if not timm.is_model(arch):
+        import difflib
+
+        close = difflib.get_close_matches(arch, timm.list_models(), n=3)
+        raise ConfigError(f"detector.arch: unknown timm architecture '{arch}'"
+                          + (f"; did you mean {close}?" if close else "; see timm.list_models()"))
+
+
 class TimmClassifier:
     """A timm backbone with one input channel and one logit (``pretrained=False`` always).
 
@@ -84,16 +100,13 @@ class TimmClassifier:
 
     name = "timm_classifier"
 
+    kind = "classification"
+
     def build(self, *, arch: str, weights: str | None = None) -> nn.Module:
         """Create the model; ``weights`` is an optional local file."""
         import timm
 
-        if not timm.is_model(arch):
-            import difflib
-
-            close = difflib.get_close_matches(arch, timm.list_models(), n=3)
-            raise ConfigError(f"detector.arch: unknown timm architecture '{arch}'"
-                              + (f"; did you mean {close}?" if close else "; see timm.list_models()"))
+        check_timm_arch(arch)
         body = timm.create_model(arch, pretrained=False, in_chans=1, num_classes=1)
         if weights:
             load_local_weights(body, weights)
