@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from mammobench import __version__
 from mammobench.errors import ConfigError, IntegrityError
 from mammobench.io import atomic_write_json, atomic_write_text, read_json
 from mammobench.pipeline.reproduce_compare import compare_records, compare_verdicts, per_seed_spread
@@ -99,19 +98,19 @@ def load_source(path: str | os.PathLike) -> Source:
 
 
 def _code_problems(result: dict) -> list[str]:
-    from mammobench.pipeline.record import git_sha
+    from mammobench.environment import code_version
 
     recorded = result.get("benchmark") or {}
-    here = {"version": __version__, "git_sha": git_sha()}
+    here = code_version()  # what `run` records in result.json["benchmark"]
     return [f"code version differs: the run has {name} {recorded.get(name) or '(unknown)'}, this checkout "
             f"{here[name] or '(unknown)'}" for name in ("version", "git_sha") if recorded.get(name) != here[name]
             or (name == "git_sha" and str(here[name]).endswith("-dirty"))]
 
 
 def _extra_generators(result: dict, task) -> list[str]:
-    from mammobench.pipeline.profiles import profile_settings
+    from mammobench.pipeline.profiles import resolve_settings
 
-    arms = profile_settings(result["profile"], task.profiles).get("arms") or task.augmentation.arms
+    arms = resolve_settings(task, result["profile"]).arms
     return sorted({a["generator"] for a in result["arms"] if a["generator"] not in arms and a["generator"] != "none"})
 
 
@@ -131,7 +130,7 @@ def _input_differences(original: dict, reproduced: dict) -> list[str]:
 
 
 def _calls(result: dict, plan: dict) -> dict[str, str]:
-    from mammobench.report.context import verdict
+    from mammobench.report.summary import verdict
     from mammobench.report.evidence import RunData
 
     data = RunData(run_dir=Path("."), result=result, predictions=pd.DataFrame(), plan={"plan": plan})
