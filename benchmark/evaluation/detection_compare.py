@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mammobench.evaluation.evaluate import adjust_in_families
+from mammobench.evaluation.families import adjust_in_families
 from mammobench.evaluation.seed_variance import METHOD as SEED_METHOD, paired_or_hillis
 from mammobench.evaluation.stratify import Subgroup
 from mammobench.results import mark_primary

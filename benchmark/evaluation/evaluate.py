@@ -28,6 +28,7 @@ import pandas as pd
 
 from mammobench.errors import ConfigError, StatisticsError
 from mammobench.evaluation.degenerate import bootstrap_ci, degenerate_warnings, log_warnings
+from mammobench.evaluation.families import adjust_in_families
 from mammobench.evaluation.fairness_records import fairness_records, interaction_records
 from mammobench.evaluation.plan import AnalysisPlan
 from mammobench.evaluation.replicates import group_replicates
@@ -39,7 +40,6 @@ from mammobench.stats.bootstrap import PatientBootstrap, bootstrap_p_value
 from mammobench.stats.clustered_auc import paired_clustered_test
 from mammobench.stats.delong import paired_delong_test
 from mammobench.stats.metrics import EnrichedCohortWarning, calibration_slope_intercept, ppv_npv_at_prevalence
-from mammobench.stats.multiplicity import adjust_p_values
 
 BOOT_METHOD = "paired patient bootstrap (seed-averaged metric)"
 #: comparison families (the ``family`` field of a comparison record); see evaluation/primary.py
@@ -162,27 +162,6 @@ def _comparisons(cube, groups, control, plan, boots, metric_recs) -> list[dict]:
                                                (sv["ci_low"], sv["ci_high"]), sv["p_value"], SEED_METHOD,
                                                FAMILY_SEEDS, rec["n"], rec["n_pos"], rec["status"]))
     return mark_primary(adjust_in_families(out, plan), plan["primary_metric"])
-
-
-def adjust_in_families(records: list[dict], plan: dict, keys: tuple[str, ...] = ("arm", "family")) -> list[dict]:
-    """Adjust p-values (``plan["multiplicity"]``) within each family of records sharing ``keys``; in place.
-
-    Adds ``p_adjusted``, ``adjustment``, ``family_size`` and ``significant`` (``p_adjusted < plan["alpha"]``).
-
-    Example:
-        >>> recs = [{"arm": "a", "family": "f", "p_value": p} for p in (0.01, 0.04)]
-        >>> [r["p_adjusted"] for r in adjust_in_families(recs, {"multiplicity": "holm", "alpha": 0.05})]
-        [0.02, 0.04]
-    """
-    families: dict[tuple, list[int]] = {}
-    for i, r in enumerate(records):
-        families.setdefault(tuple(r[k] for k in keys), []).append(i)
-    for idx in families.values():
-        adjusted = adjust_p_values([records[i]["p_value"] for i in idx], plan["multiplicity"])
-        for i, q in zip(idx, adjusted):
-            records[i].update(p_adjusted=float(q), adjustment=plan["multiplicity"], family_size=len(idx),
-                              significant=bool(np.isfinite(q) and q < plan["alpha"]))
-    return records
 
 
 def _default_control(df: pd.DataFrame, arms: list[str]) -> str:

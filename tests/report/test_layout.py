@@ -9,6 +9,7 @@ from mammobench.report import sections as S
 from mammobench.report.forest import forest_rows
 from mammobench.report.render import render_report
 from mammobench.report.sample_grids import grid_panels, sample_figures
+from mammobench.results import mark_primary
 from tests.helpers.run_fixture import fake_run_copy, rendered_run_copy
 
 
@@ -42,9 +43,10 @@ def test_worst_subgroup_is_the_smallest_primary_delta(report):
 def test_primary_family_first_other_families_on_request(tmp_path):
     run = fake_run_copy(tmp_path)
     result = read_json(run / "result.json")
-    extra = [{**c, "method": "paired Obuchowski clustered DeLong (seed-averaged scores)", "estimate": 0.5}
-             for c in result["comparisons"]]
-    result["comparisons"] = extra + result["comparisons"]
+    extra = [{**c, "method": "paired Obuchowski clustered DeLong (seed-averaged scores)", "estimate": 0.5,
+              "family": "delong_conditional"} for c in result["comparisons"]]
+    # schema 1.1: the family is a field and the evaluator flags the primary one (one seed per arm → DeLong)
+    result["comparisons"] = mark_primary(extra + result["comparisons"], "auc")
     (run / "result.json").write_text(__import__("json").dumps(result))
     render_report(run)
     rep = read_json(run / "report.json")
