@@ -8,8 +8,7 @@ of the run being judged: reading power off the result would excuse exactly the f
 self-test exists to catch.
 
 * ``helpful``, ``harmful``, ``null`` (paired comparisons): the ``smoke`` profile trains one epoch
-  with two seeds — a seeds-as-readers test with one degree of freedom for the reader term, on 40
-  virtual patients; its null trial fired 3/20 times (exact 95 % CI 0.032–0.379) and a planted gain of
+  with two seeds — a seeds-as-readers test with one degree of freedom for the reader term; its null trial fired 3/20 times (exact 95 % CI 0.032–0.379) and a planted gain of
   +0.026 is far below what it can resolve. Powered at ``quick`` (3 seeds, 4 epochs, 840 test images
   per density group; all three agreed, docs/selftest.md) and ``full`` (larger in every dimension).
 * ``memoriser``, ``leaker``, ``biased`` (audits of exact copies, patient overlap, a density shift
@@ -34,7 +33,7 @@ _COMPARISON = ("quick", "full")
 _EVERY = ("smoke", "quick", "full")
 #: trial → (profiles that power it, why smoke does not / does); see the module docstring
 POWER_DESIGN: dict[str, tuple[tuple[str, ...], str]] = {
-    "helpful": (_COMPARISON, "smoke: 2 seeds × 1 epoch on 40 patients cannot resolve the planted dense-group gain"),
+    "helpful": (_COMPARISON, "smoke: 2 training seeds × 1 epoch (1 reader df) cannot resolve the planted dense-group gain"),
     "harmful": (_COMPARISON, "smoke: 2 seeds × 1 epoch (1 reader df) cannot resolve the planted loss reliably"),
     "null": (_COMPARISON, "smoke: false-positive rate measured 3/20 (95% CI 0.03–0.38), not controlled at α"),
     "memoriser": (_EVERY, "exact copies: far beyond the fail line at every profile"),
