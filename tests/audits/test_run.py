@@ -74,13 +74,15 @@ def test_perturbed_copies_are_flagged(world, tmp_path):
 def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
     records = _run(world, _fresh_batch(100, seed=77), cfg={"cas": True, "cas_epochs": 8}, out_dir=tmp_path)
     checks = _by_check(records)
-    # Margins (#17.1). Copy detection: 200 fresh images, each flagged with P ≈ α = 0.01 (threshold calibrated
-    # on the holdout); "pass" is a binomial test at 0.05 (k ≤ 5 of 200), which a correct audit misses 1.6 % of
-    # the time — seen over 30 batch seeds: k = 0–5, i.e. up to the edge. Asserted instead, far from any
-    # threshold: not "fail" (needs k > 10: P(Bin(200, 0.01) > 10) = 1.4e-4 per space; seen rate 0.009).
+    # Margins (#17.1). Copy detection: 200 fresh images, each flagged with probability U = the held-out NN
+    # distribution's mass below the calibrated threshold (the 2nd smallest of 200 held-out distances:
+    # U ~ Beta(2, 199), mean α = 0.01). "pass" is a binomial test at 0.05 (k ≤ 5 of 200) — seen over 30 batch
+    # seeds: k = 0–5, up to its edge — and even "not fail" (k ≤ 10) is missed with P = 0.0028 once the
+    # threshold's own noise counts. Asserted instead: the flag rate stays within 10 α (k ≤ 20):
+    # P(Bin(200, U) > 20) = 3e-6 per space (Monte Carlo over U).
     for space in ("pixel", "feature"):
         rec = checks[f"copy_detection_{space}"]
-        assert rec["value"] <= 0.05 and rec["status"] != "fail", rec["message"]
+        assert rec["value"] <= 0.10, rec["message"]
         assert rec["evidence"]["holdout_flag_rate"] <= 0.01 and rec["alpha"] == 0.05 and "borderline" in rec
     assert checks["membership_inference"]["value"] < 0.65
     assert abs(checks["data_copying_ct"]["value"]) < 3
