@@ -27,8 +27,25 @@ def load_average() -> list[float] | None:
         return None
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, ``platform.processor()`` elsewhere; '' if unknown).
+
+    Example:
+        >>> isinstance(cpu_model(), str)
+        True
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def machine_info() -> dict[str, Any]:
-    """CPU count, torch threads, device, platform, versions, git sha and the current load average."""
+    """CPU model and count, torch threads, device, platform, versions, git sha and the current load average."""
     import torch
 
     from mammobench.torchutil import resolve_device
@@ -39,7 +56,8 @@ def machine_info() -> dict[str, Any]:
     except AttributeError:  # pragma: no cover - not Linux
         usable = os.cpu_count() or 1
     return {"hostname": platform.node(), "platform": platform.platform(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "usable_cpus": usable, "torch_threads": torch.get_num_threads(),
+            "cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "usable_cpus": usable,
+            "torch_threads": torch.get_num_threads(),
             "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
             "memory_gb": _total_memory_gb(), "versions": {"python": platform.python_version(), **package_versions()},
             "git_sha": git_sha(), "python_executable": sys.executable, "load_average": load_average()}

@@ -116,7 +116,13 @@ def _now() -> str:
     return utc_now()
 
 
-def _fmt(value: float | None) -> str:
+def format_value(value: float | None) -> str:
+    """A figure as printed: 3 significant digits, thousands separators, exponent for tiny/huge values.
+
+    Example:
+        >>> format_value(1234.5), format_value(0.000123), format_value(None)
+        ('1,234.5', '1.23e-04', '—')
+    """
     if value is None:
         return "—"
     if value == 0 or 0.01 <= abs(value) < 1e5:
@@ -132,8 +138,8 @@ def format_table(result: dict) -> str:
         ['benchmark', 'figure', 'value', 'unit', 'ratio', 'baseline']
     """
     rows = [("benchmark", "figure", "value", "unit", "ratio", "baseline")]
-    rows += [(f["benchmark"], f["figure"], _fmt(f["value"]), f["unit"], _fmt(f["ratio"]) if f["ratio"] else "",
-              f["baseline"] or "") for f in result["figures"]]
+    rows += [(f["benchmark"], f["figure"], format_value(f["value"]), f["unit"],
+              format_value(f["ratio"]) if f["ratio"] else "", f["baseline"] or "") for f in result["figures"]]
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
     lines.insert(1, "-" * (sum(widths) + 10 + 8))

@@ -80,10 +80,10 @@ def _training_figures(d: dict) -> list[Figure]:
             figure("detector_training", "harness_loop_images_per_s", d["harness_loop_images_per_s"], "images/s",
                    baseline=base + " (harness, 2-image val)", ratio=d["loop_ratio"]),
             figure("detector_training", "bare_images_per_s", d["bare_images_per_s"], "images/s"),
-            figure("detector_training", "cpu_time_ratio", d["cpu_ratio"], "bare/harness",
+            figure("detector_training", "cpu_time_ratio", d["cpu_ratio"], "bare/harness", ratio=d["cpu_ratio"],
                    baseline="process CPU seconds, bare loop ÷ harness (incl. val); load-insensitive"),
             figure("detector_training", "loop_cpu_time_ratio", d["loop_cpu_ratio"], "bare/harness",
-                   baseline="process CPU seconds, bare loop ÷ harness (2-image val)")]
+                   ratio=d["loop_cpu_ratio"], baseline="process CPU seconds, bare loop ÷ harness (2-image val)")]
 
 
 def _generator(name: str) -> tuple[Callable, Callable]:
