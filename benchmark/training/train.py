@@ -172,6 +172,37 @@ def predict_scores(model: nn.Module, x: np.ndarray, *, device: str = "cpu", batc
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
+def validation_scores(model: nn.Module, x: np.ndarray, *, device: str = "cpu", batch_size: int = 256) -> np.ndarray:
+    """:func:`predict_scores` for the per-epoch validation, faster on CPU.
+
+    On CPU the model runs in ``channels_last`` memory format for this call only (PyTorch's CPU
+    max-pooling and convolutions are several times faster on that layout) under ``inference_mode``,
+    then goes back to its own layout, so training continues exactly as before. Scores may differ
+    from :func:`predict_scores` in the last float32 bit (different convolution kernels), so only
+    scores equal to that precision can swap ranks; they only pick the checkpoint (the test
+    predictions use :func:`predict_scores`). Elsewhere (CUDA) it is :func:`predict_scores`.
+
+    Example:
+        >>> m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 1), nn.Flatten(0))
+        >>> x = np.random.default_rng(0).random((4, 1, 8, 8), dtype=np.float32)
+        >>> bool(np.allclose(validation_scores(m, x), predict_scores(m, x), atol=1e-6))
+        True
+    """
+    if torch.device(device).type != "cpu":
+        return predict_scores(model, x, device=device)
+    model.eval()
+    model.to(memory_format=torch.channels_last)
+    out = []
+    try:
+        with torch.inference_mode():
+            for i in range(0, len(x), batch_size):
+                xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size]))
+                out.append(torch.sigmoid(model(xb.contiguous(memory_format=torch.channels_last)).float()).numpy())
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+    return np.concatenate(out).reshape(-1).astype(np.float64) if out else np.zeros(0)
+
+
 def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
     """Rank AUC used only to pick the checkpoint on validation data."""
     from sklearn.metrics import roc_auc_score
@@ -215,7 +246,7 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
                    else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
         epoch_start = time.perf_counter()
         loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
-        auc = _val_auc(val_y, predict_scores(model, val_x, device=device))
+        auc = _val_auc(val_y, validation_scores(model, val_x, device=device))
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
         logger.info(f"{label or 'training'} epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
                     f"{time.perf_counter() - epoch_start:.1f}s")
