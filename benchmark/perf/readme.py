@@ -15,7 +15,7 @@ Example:
     ...        "figures": [{"benchmark": "delong", "figure": "fast_s", "value": 0.01, "unit": "s",
     ...                     "ratio": 12.0, "baseline": "pairwise"}]}
     >>> print(perf_table([("2026-12-05-abc1234-default.json", rec)]).splitlines()[3])
-    | delong | fast_s | 0.01 s | 12× | pairwise | idle (load 0.1 → 0.9) | `2026-12-05-abc1234-default.json` |
+    | delong | fast_s | 0.01 s | 12.0× | pairwise | idle (load 0.1 → 0.9) | `2026-12-05-abc1234-default.json` |
 """
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def test_readme_table_rows_and_update(tmp_path):
     records.save_record(idle_late, tmp_path / "recs")
     block = readme.generated_block(tmp_path / "recs")
     rows = [ln for ln in block.splitlines() if ln.startswith("| bootstrap")]
-    assert rows == ["| bootstrap | x | 1 s | 250× | base | under load (load 3.0 → 0.8) | "
+    assert rows == ["| bootstrap | x | 1 s | 250.0× | base | under load (load 3.0 → 0.8) | "
                     "`2026-12-06-abcdef0-selected.json` |"]
     assert "Test CPU, 2 usable CPUs" in block
     doc = tmp_path / "README.md"
