@@ -14,8 +14,8 @@ Example:
     ...        "load_average_end": [0.9, 0.2, 0.1], "benchmarks": [{"name": "delong", "status": "ok"}],
     ...        "figures": [{"benchmark": "delong", "figure": "fast_s", "value": 0.01, "unit": "s",
     ...                     "ratio": 12.0, "baseline": "pairwise"}]}
-    >>> print(perf_table([("2026-12-05-abc1234-default.json", rec)]).splitlines()[3])
-    | delong | fast_s | 0.01 s | 12.0× | pairwise | idle (load 0.1 → 0.9) | `2026-12-05-abc1234-default.json` |
+    >>> print(perf_table([("2026-12-05-abc1234-default.json", rec)]).splitlines()[2])
+    | delong | fast_s | 0.01 s | 12.0× | pairwise | idle [1] |
 """
 from __future__ import annotations
 
@@ -42,33 +42,37 @@ def _newest_per_benchmark(records: list[tuple[str, dict]]) -> list[tuple[str, di
     return [(name, rec, key[1]) for key, (name, rec) in sorted(chosen.items())]
 
 
-def _condition(rec: dict) -> str:
-    start = (rec.get("machine") or {}).get("load_average") or ["?"]
+def _machine_line(number: int, name: str, rec: dict) -> str:
+    m = rec.get("machine") or {}
+    start = m.get("load_average") or ["?"]
     end = rec.get("load_average_end") or ["?"]
-    return f"{load_condition(rec)} (load {start[0]} → {end[0]})"
+    return (f"[{number}] `{name}`: {load_condition(rec)} (1-min load average {start[0]} → {end[0]}), "
+            f"{m.get('cpu_model') or m.get('processor') or 'unknown CPU'}, {m.get('usable_cpus')} usable CPUs, "
+            f"device {m.get('device')}, commit {str(m.get('git_sha'))[:7]}, scale {rec.get('scale')}, "
+            f"{rec.get('created')}")
 
 
 def perf_table(records: list[tuple[str, dict]]) -> str:
-    """The markdown table (with its machine lines) for ``records`` given oldest first as (name, record)."""
-    rows = ["| benchmark | figure | value | ratio | baseline | taken | record |", "|---|---|---|---|---|---|---|"]
-    machines: dict[str, str] = {}
+    """The markdown table and its numbered record lines for ``records`` given oldest first as (name, record)."""
+    rows = ["| benchmark | figure | value | ratio | baseline | taken |", "|---|---|---|---|---|---|"]
+    numbers: dict[str, int] = {}
+    notes = []
     for name, rec, bench in _newest_per_benchmark(records):
-        m = rec.get("machine") or {}
-        machines[name] = (f"`{name}`: {m.get('cpu_model') or m.get('processor') or 'unknown CPU'}, "
-                          f"{m.get('usable_cpus')} usable CPUs, device {m.get('device')}, commit "
-                          f"{str(m.get('git_sha'))[:7]}, scale {rec.get('scale')}, {rec.get('created')}")
+        if name not in numbers:
+            numbers[name] = len(numbers) + 1
+            notes.append(_machine_line(numbers[name], name, rec))
         for f in rec.get("figures", []):
             if f["benchmark"] != bench:
                 continue
             ratio = f"{format_value(f['ratio'])}×" if f.get("ratio") else ""
             baseline = str(f.get("baseline") or "").replace("|", "/")
-            rows.append(f"| {bench} | {f['figure']} | {format_value(f['value'])} {f['unit']} | {ratio} | "
-                        f"{baseline} | {_condition(rec)} | `{name}` |")
+            value = f"{format_value(f['value'])} {f['unit']}".strip()
+            rows.append(f"| {bench} | {f['figure']} | {value} | {ratio} | {baseline} | "
+                        f"{load_condition(rec)} [{numbers[name]}] |")
     if len(rows) == 2:
         raise SchemaError("no default/selected perf record with a successful benchmark; "
                           "make one with `mammobench perf --quick-only --save-record`")
-    notes = [f"- {line}" for line in machines.values()]
-    return "\n".join(rows + ["", "Records:"] + notes)
+    return "\n".join(rows + [""] + [line + "  " if i < len(notes) - 1 else line for i, line in enumerate(notes)])
 
 
 def generated_block(directory: str | os.PathLike = RECORDS_DIR) -> str:

@@ -165,7 +165,7 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
                "tiny": {"n_images": 4, "source_size": 64, "cache_size": 32, "workers": 1, "epochs": 1}}),
     Benchmark("detector_training", "train_detector vs bare PyTorch loop on the same tensors (target ratio ≥ 0.95)",
               _training, _training_figures,
-              {"default": {"n_train": 256, "image_size": 96, "batch_size": 64, "epochs": 2, "repeats": 2},
+              {"default": {"n_train": 256, "image_size": 96, "batch_size": 64, "epochs": 2, "repeats": 3},
                "tiny": {"n_train": 16, "image_size": 32, "batch_size": 8, "epochs": 1, "repeats": 1}}),
     Benchmark("cgan", "cgan baseline: training patches/s and sampling images/s", *_CGAN,
               {"default": _gen_default("cgan"), "tiny": _GEN_TINY}),

@@ -108,9 +108,9 @@ def test_readme_table_rows_and_update(tmp_path):
     records.save_record(idle_late, tmp_path / "recs")
     block = readme.generated_block(tmp_path / "recs")
     rows = [ln for ln in block.splitlines() if ln.startswith("| bootstrap")]
-    assert rows == ["| bootstrap | x | 1 s | 250.0× | base | under load (load 3.0 → 0.8) | "
-                    "`2026-12-06-abcdef0-selected.json` |"]
-    assert "Test CPU, 2 usable CPUs" in block
+    assert rows == ["| bootstrap | x | 1 s | 250.0× | base | under load [1] |"]
+    assert ("[1] `2026-12-06-abcdef0-selected.json`: under load (1-min load average 3.0 → 0.8), Test CPU, "
+            "2 usable CPUs") in block
     doc = tmp_path / "README.md"
     doc.write_text(f"# T\n\n{readme.START}\nold\n{readme.END}\ntail\n")
     assert perf_cmd.main(["--readme", str(doc)]) == 0  # from the committed records
