@@ -7,7 +7,8 @@ error and the others still run), records the peak memory after each, and returns
     {"schema_version", "kind": "mammobench-perf", "created", "command", "scale", "machine": {...,
      "load_average"}, "load_average_end", "benchmarks": [{"name", "params", "status", "error",
      "seconds", "details", "memory"}], "figures": [{benchmark, figure, value, unit, baseline, ratio,
-     higher_is_better}], "memory": {self_peak_rss_mb, children_peak_rss_mb, current_rss_mb}}
+     higher_is_better}], "memory": {self_peak_rss_mb, children_peak_rss_mb, current_rss_mb},
+     "condition": "idle" | "under load" (mammobench.perf.records.load_condition)}
 
 Example:
     >>> import tempfile
@@ -26,6 +27,7 @@ from typing import Any, Callable
 
 from mammobench.errors import ConfigError, SchemaError
 from mammobench.perf.machine import load_average, machine_info, peak_memory_mb
+from mammobench.perf.records import load_condition
 from mammobench.perf.suite import BENCHMARKS, figure
 
 SCHEMA_VERSION = "1.0"
@@ -107,6 +109,7 @@ def run_perf(names: list[str] | None = None, *, scale: str = "default", quick_on
     memory = peak_memory_mb()
     result["figures"] += [figure("memory", k, v, "MiB", higher_is_better=False) for k, v in memory.items()]
     result["memory"], result["load_average_end"] = memory, load_average()
+    result["condition"] = load_condition(result)
     return result
 
 
