@@ -9,8 +9,9 @@ count, and nothing else. ``ratio = harness images/s รท bare images/s`` (target โ
 
 Two harness figures are given: with a validation split of ``val_fraction`` of the training size
 (what a cell really does) and with a two-image validation split (the loop's own overhead).
-Each configuration is timed ``repeats`` times, alternating, and the fastest run is kept, which
-damps the noise of a shared machine. The process CPU time of each run is recorded too
+Both loops are warmed up once on one batch first (imports such as scikit-learn's AUC, first-call
+kernel set-up), then each configuration is timed ``repeats`` times, alternating, and the fastest run
+is kept, which damps the noise of a shared machine. The process CPU time of each run is recorded too
 (``cpu_ratio``, ``loop_cpu_ratio``): with one torch thread it measures the work done and is far less
 sensitive to other processes competing for the cores than the wall-clock ratio.
 
@@ -104,6 +105,8 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
     val_x, val_y = _data(n_val, image_size, seed + 1)
     bare_training_seconds(x[:batch_size], y[:batch_size], arch=arch, seed=seed,
                           config=TrainConfig(epochs=1, batch_size=batch_size, threads=threads))  # warm-up
+    harness_training_seconds(x[:batch_size], y[:batch_size], val_x[:2], val_y[:2], arch=arch, seed=seed,
+                             config=TrainConfig(epochs=1, batch_size=batch_size, device="cpu", threads=threads))
     runs = {"bare": lambda: bare_training_seconds(x, y, arch=arch, seed=seed, config=config),
             "harness": lambda: harness_training_seconds(x, y, val_x, val_y, arch=arch, seed=seed, config=config),
             "loop": lambda: harness_training_seconds(x, y, val_x[:2], val_y[:2], arch=arch, seed=seed,
