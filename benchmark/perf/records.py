@@ -27,6 +27,7 @@ from mammobench.errors import ConfigError, SchemaError
 
 RECORDS_DIR = Path(__file__).resolve().parent / "records"
 DEFAULT_MAX_DROP = 2.0
+CI_BENCHMARKS = ("cache", "detector_training", "bootstrap", "delong")  # the ratio figures CI checks at --tiny
 IDLE_LOAD_PER_CPU = 0.5  # a 1-min load average below half a process per usable CPU counts as idle
 
 
