@@ -18,6 +18,8 @@ from typing import Any
 
 from mammobench.environment import git_sha, package_versions
 
+IDLE_LOAD_PER_CPU = 0.5  # a 1-min load average below half a process per usable CPU counts as idle
+
 
 def load_average() -> list[float] | None:
     """1-, 5- and 15-minute load averages (None where the OS has none)."""
@@ -91,3 +93,24 @@ def peak_memory_mb() -> dict[str, float]:
     except ImportError:  # pragma: no cover
         pass
     return out
+
+
+def load_condition(result: dict) -> str:
+    """``"idle"`` or ``"under load"`` from the load average at the start and end of the run.
+
+    Idle means both 1-minute load averages were below :data:`IDLE_LOAD_PER_CPU` × usable CPUs plus
+    the one process the perf run itself keeps busy at the end.
+
+    Example:
+        >>> load_condition({"machine": {"usable_cpus": 2, "load_average": [0.3, 0.2, 0.2]},
+        ...                 "load_average_end": [1.1, 0.5, 0.3]})
+        'idle'
+    """
+    machine = result.get("machine") or {}
+    cpus = machine.get("usable_cpus") or machine.get("cpu_count") or 1
+    start, end = machine.get("load_average"), result.get("load_average_end")
+    if not start:
+        return "unknown load"
+    limit = IDLE_LOAD_PER_CPU * cpus
+    idle = start[0] < limit and (not end or end[0] < limit + 1.0)
+    return "idle" if idle else "under load"

@@ -4,7 +4,7 @@ A *record* is a ``mammobench perf --json`` result of the main branch saved under
 :data:`RECORDS_DIR` (``benchmark/perf/records/<date>-<sha7>-<scale>.json``, shipped with the
 package) by ``mammobench perf --save-record``. It carries the machine description (CPU model,
 cores, load average at start and end), so each figure can be labelled *idle* or *under load*
-(:func:`load_condition`).
+(:func:`mammobench.perf.machine.load_condition`).
 
 :func:`ratio_regressions` compares two results by their **ratios** (ours ÷ baseline speed, measured
 in the same process, so they transfer between machines far better than absolute times) and lists
@@ -24,32 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from mammobench.errors import ConfigError, SchemaError
+from mammobench.perf.compare import load_perf
+from mammobench.perf.machine import load_condition
+
+__all__ = ["CI_BENCHMARKS", "DEFAULT_MAX_DROP", "RECORDS_DIR", "check_ratios", "list_records", "load_condition",
+           "newest_record", "ratio_regressions", "record_name", "save_record"]
 
 RECORDS_DIR = Path(__file__).resolve().parent / "records"
 DEFAULT_MAX_DROP = 2.0
 CI_BENCHMARKS = ("cache", "detector_training", "bootstrap", "delong")  # the ratio figures CI checks at --tiny
-IDLE_LOAD_PER_CPU = 0.5  # a 1-min load average below half a process per usable CPU counts as idle
-
-
-def load_condition(result: dict) -> str:
-    """``"idle"`` or ``"under load"`` from the load average at the start and end of the run.
-
-    Idle means both 1-minute load averages were below :data:`IDLE_LOAD_PER_CPU` × usable CPUs plus
-    the one process the perf run itself keeps busy at the end.
-
-    Example:
-        >>> load_condition({"machine": {"usable_cpus": 2, "load_average": [0.3, 0.2, 0.2]},
-        ...                 "load_average_end": [1.1, 0.5, 0.3]})
-        'idle'
-    """
-    machine = result.get("machine") or {}
-    cpus = machine.get("usable_cpus") or machine.get("cpu_count") or 1
-    start, end = machine.get("load_average"), result.get("load_average_end")
-    if not start:
-        return "unknown load"
-    limit = IDLE_LOAD_PER_CPU * cpus
-    idle = start[0] < limit and (not end or end[0] < limit + 1.0)
-    return "idle" if idle else "under load"
 
 
 def record_name(result: dict) -> str:
@@ -87,8 +70,6 @@ def list_records(directory: str | os.PathLike = RECORDS_DIR, *, scale: str | Non
     Raises:
         SchemaError: a file in the folder is not a perf result (the message names it).
     """
-    from mammobench.perf.compare import load_perf
-
     out = []
     for path in sorted(Path(directory).glob("*.json")):
         data = load_perf(path)

@@ -8,7 +8,7 @@ error and the others still run), records the peak memory after each, and returns
      "load_average"}, "load_average_end", "benchmarks": [{"name", "params", "status", "error",
      "seconds", "details", "memory"}], "figures": [{benchmark, figure, value, unit, baseline, ratio,
      higher_is_better}], "memory": {self_peak_rss_mb, children_peak_rss_mb, current_rss_mb},
-     "condition": "idle" | "under load" (mammobench.perf.records.load_condition)}
+     "condition": "idle" | "under load" (mammobench.perf.machine.load_condition)}
 
 Example:
     >>> import tempfile
@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mammobench.errors import ConfigError, SchemaError
-from mammobench.perf.machine import load_average, machine_info, peak_memory_mb
-from mammobench.perf.records import load_condition
+from mammobench.perf.machine import load_average, load_condition, machine_info, peak_memory_mb
 from mammobench.perf.suite import BENCHMARKS, figure
 
 SCHEMA_VERSION = "1.0"
