@@ -77,7 +77,13 @@ def perf_table(records: list[tuple[str, dict]]) -> str:
 
 
 def generated_block(directory: str | os.PathLike = RECORDS_DIR) -> str:
-    """START marker, table from the records in ``directory``, END marker."""
+    """START marker, table from the records in ``directory``, END marker.
+
+    Example:
+        >>> block = generated_block()
+        >>> block.startswith(START) and block.endswith(END)
+        True
+    """
     records = [(path.name, data) for path, data in list_records(directory)]
     return f"{START}\n{perf_table(records)}\n{END}"
 
@@ -87,6 +93,13 @@ def update_readme(readme: str | os.PathLike = "README.md", directory: str | os.P
 
     Raises:
         SchemaError: the file lacks the START/END markers (the message names them).
+
+    Example:
+        >>> import tempfile
+        >>> doc = Path(tempfile.mkdtemp()) / "README.md"
+        >>> _ = doc.write_text(f"intro\\n{START}\\n{END}\\n")
+        >>> "| benchmark | figure |" in update_readme(doc).read_text()
+        True
     """
     from mammobench.io import atomic_write_text
 
@@ -101,7 +114,15 @@ def update_readme(readme: str | os.PathLike = "README.md", directory: str | os.P
 
 
 def readme_block(readme: str | os.PathLike = "README.md") -> str:
-    """The block currently between the markers (markers included); '' when there is none."""
+    """The block currently between the markers (markers included); '' when there is none.
+
+    Example:
+        >>> import tempfile
+        >>> doc = Path(tempfile.mkdtemp()) / "README.md"
+        >>> _ = doc.write_text(f"a\\n{START}\\nrow\\n{END}\\nb")
+        >>> readme_block(doc) == f"{START}\\nrow\\n{END}"
+        True
+    """
     text = Path(readme).read_text(encoding="utf-8")
     if START not in text or END not in text:
         return ""

@@ -69,6 +69,10 @@ def list_records(directory: str | os.PathLike = RECORDS_DIR, *, scale: str | Non
 
     Raises:
         SchemaError: a file in the folder is not a perf result (the message names it).
+
+    Example:
+        >>> [p.name for p, _ in list_records(scale="tiny")][-1].endswith("-tiny.json")
+        True
     """
     out = []
     for path in sorted(Path(directory).glob("*.json")):
@@ -83,11 +87,16 @@ def newest_record(scale: str, directory: str | os.PathLike = RECORDS_DIR) -> tup
 
     Raises:
         ConfigError: no record of that scale (the message says how to make one).
+
+    Example:
+        >>> newest_record("tiny")[1]["scale"]
+        'tiny'
     """
     found = list_records(directory, scale=scale)
     if not found:
         raise ConfigError(f"no perf record of scale {scale!r} in {directory}; make one on main with "
-                          f"`mammobench perf{' --tiny' if scale == 'tiny' else ''} --save-record`")
+                          f"`mammobench perf{' --tiny --only ' + ','.join(CI_BENCHMARKS) if scale == 'tiny' else ''} "
+                          "--save-record`")
     return found[-1]
 
 
@@ -98,6 +107,11 @@ def ratio_regressions(old: dict, new: dict, *, max_drop: float = DEFAULT_MAX_DRO
 
     Raises:
         ConfigError: ``max_drop`` not above 1.
+
+    Example:
+        >>> f = lambda r: {"figures": [{"benchmark": "b", "figure": "f", "ratio": r}]}
+        >>> ratio_regressions(f(10.0), f(6.0)), len(ratio_regressions(f(10.0), f(4.0)))
+        ([], 1)
     """
     if not max_drop > 1.0:
         raise ConfigError(f"--max-drop {max_drop}: must be > 1 (the factor a ratio may fall by)")
@@ -120,6 +134,12 @@ def check_ratios(old: dict, new: dict, *, max_drop: float = DEFAULT_MAX_DROP, la
 
     Raises:
         SchemaError: with ``require``, the results share no figure with a ratio (nothing would be checked).
+
+    Example:
+        >>> f = lambda r: {"figures": [{"benchmark": "b", "figure": "f", "ratio": r}]}
+        >>> ok, text = check_ratios(f(10.0), f(4.0), label="old.json")
+        >>> ok, text.splitlines()[-1]
+        (False, 'ratio check: 1 regression(s)')
     """
     old_r = {(f["benchmark"], f["figure"]): f.get("ratio") for f in old["figures"] if f.get("ratio")}
     shared = [f for f in new["figures"] if f.get("ratio") and (f["benchmark"], f["figure"]) in old_r]
