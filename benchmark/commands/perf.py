@@ -58,20 +58,29 @@ def _compare_files(old: str, new: str, max_drop: float) -> int:
     return 0 if ok else 1
 
 
-def _after_run(result: dict, args: argparse.Namespace, max_drop: float) -> int:
-    """--save-record and --compare FILE / --compare (newest record): 1 on a ratio regression."""
-    from mammobench.perf.compare import compare_results, format_comparison, load_perf
-    from mammobench.perf.records import RECORDS_DIR, check_ratios, newest_record, save_record
+def _compare_baseline(args: argparse.Namespace, names: list[str] | None) -> tuple[str, dict] | None:
+    """The result ``--compare`` measures against, loaded before measuring (a bad file fails at once)."""
+    from mammobench.perf.compare import load_perf
+    from mammobench.perf.records import newest_record
+
+    if args.compare is None:
+        return None
+    if args.compare:
+        return args.compare[0], load_perf(args.compare[0])
+    path, old = newest_record("tiny" if args.tiny else "selected" if names else "default")
+    return str(path), old
+
+
+def _after_run(result: dict, args: argparse.Namespace, baseline: tuple[str, dict] | None, max_drop: float) -> int:
+    """--save-record, then the ratio check against ``baseline``: 1 on a ratio regression."""
+    from mammobench.perf.compare import compare_results, format_comparison
+    from mammobench.perf.records import RECORDS_DIR, check_ratios, save_record
 
     if args.save_record is not None:
         print(f"record saved: {save_record(result, args.save_record or RECORDS_DIR)}")
-    if args.compare is None:
+    if baseline is None:
         return 0
-    if args.compare:
-        label, old = args.compare[0], load_perf(args.compare[0])
-    else:
-        path, old = newest_record(result["scale"])
-        label = str(path)
+    label, old = baseline
     print(format_comparison(compare_results(old, result)))
     ok, text = check_ratios(old, result, max_drop=max_drop, label=label)
     print(text)
@@ -112,6 +121,7 @@ def main(argv: list[str]) -> int:
         quick_only = args.quick_only
     if names is None and args.run_dir and args.quick_only:
         raise ConfigError("--run-dir with --quick-only: --quick-only skips the end-to-end figures; drop one")
+    baseline = _compare_baseline(args, names)
     result = run_perf(names, scale="tiny" if args.tiny else "default", quick_only=quick_only, overrides=overrides,
                       workdir=args.workdir, command=["mammobench", "perf", *argv],
                       progress=lambda line: logging.getLogger("mammobench.perf").info(f"perf: {line}"))
@@ -122,4 +132,4 @@ def main(argv: list[str]) -> int:
         atomic_write_json(args.json, result)
         print(f"written: {args.json}")
     failed = any(b["status"] != "ok" for b in result["benchmarks"])
-    return max(int(failed), _after_run(result, args, max_drop))
+    return max(int(failed), _after_run(result, args, baseline, max_drop))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mammobench.commands import perf as perf_cmd
-from mammobench.errors import ConfigError, SchemaError
+from mammobench.errors import ConfigError, MammoBenchError, SchemaError
 from mammobench.io import atomic_write_json
 from mammobench.perf import readme, records
 from mammobench.perf.compare import load_perf
@@ -52,6 +52,10 @@ def test_planted_ratio_drop_fails_and_small_changes_pass(tmp_path, capsys):
         records.ratio_regressions(old, new, max_drop=0.5)
     with pytest.raises(SchemaError, match="no figure with a ratio"):
         records.check_ratios(old, _result({"other": 1.0}))
+    with pytest.raises(MammoBenchError, match="missing.json"):  # checked before minutes of measuring
+        perf_cmd.main(["--only", "bootstrap", "--compare", str(tmp_path / "missing.json")])
+    with pytest.raises(ConfigError, match="0, 1 or 2 files"):
+        perf_cmd.main(["--compare", "a", "b", "c"])
 
 
 def test_measured_run_fails_against_a_record_with_a_planted_higher_ratio(tmp_path, capsys):
