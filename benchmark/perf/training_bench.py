@@ -81,7 +81,7 @@ def harness_training_seconds(x: np.ndarray, y: np.ndarray, val_x: np.ndarray, va
 
 def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_size: int = 64, epochs: int = 2,
                             arch: str = "test_resnet", threads: int = 1, val_fraction: float = 0.25,
-                            repeats: int = 2, seed: int = 0) -> dict:
+                            repeats: int = 2, seed: int = 0, channels_last: bool = False) -> dict:
     """Training images/s inside the harness and of the bare loop; their ratio (target ≥ 0.95).
 
     Args:
@@ -91,6 +91,8 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
         val_fraction: validation images per training image in the realistic harness figure.
         repeats: timed repetitions of each configuration; the fastest is kept.
         seed: data, initialisation and batch order.
+        channels_last: the harness trains with ``TrainConfig(channels_last=True)`` (the bare loop stays
+            the plain NCHW loop a user would write).
 
     Returns:
         ``harness_images_per_s``, ``harness_loop_images_per_s``, ``bare_images_per_s``, ``ratio``,
@@ -99,7 +101,8 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
     """
     from mammobench.training.train import TrainConfig
 
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, device="cpu", threads=threads)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, device="cpu", threads=threads,
+                         channels_last=channels_last)
     x, y = _data(n_train, image_size, seed)
     n_val = max(2, int(round(n_train * val_fraction)))
     val_x, val_y = _data(n_val, image_size, seed + 1)
@@ -122,7 +125,7 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
     rates = {name: images / min(times) for name, times in wall.items()}
     cpu_best = {name: min(times) for name, times in cpu.items()}
     return {"arch": arch, "n_train": n_train, "n_val": n_val, "image_size": image_size, "batch_size": batch_size,
-            "epochs": epochs, "threads": threads, "repeats": repeats,
+            "epochs": epochs, "threads": threads, "repeats": repeats, "channels_last": channels_last,
             "bare_images_per_s": rates["bare"], "harness_images_per_s": rates["harness"],
             "harness_loop_images_per_s": rates["loop"], "ratio": rates["harness"] / rates["bare"],
             "loop_ratio": rates["loop"] / rates["bare"], "cpu_ratio": cpu_best["bare"] / cpu_best["harness"],

@@ -49,6 +49,7 @@ class TrainConfig:
     workers: int = 4          # DataLoader workers on CUDA only
     recipe: str = "timm_classifier"
     weights: str | None = None
+    channels_last: bool = False  # CPU: train in channels_last (≈1.5× faster for timm ResNets; other rounding)
 
 
 @dataclass
@@ -191,6 +192,7 @@ def validation_scores(model: nn.Module, x: np.ndarray, *, device: str = "cpu", b
     if torch.device(device).type != "cpu":
         return predict_scores(model, x, device=device)
     model.eval()
+    own_format = torch.channels_last if _is_channels_last(model) else torch.contiguous_format
     model.to(memory_format=torch.channels_last)
     out = []
     try:
@@ -199,8 +201,16 @@ def validation_scores(model: nn.Module, x: np.ndarray, *, device: str = "cpu", b
                 xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size]))
                 out.append(torch.sigmoid(model(xb.contiguous(memory_format=torch.channels_last)).float()).numpy())
     finally:
-        model.to(memory_format=torch.contiguous_format)
+        model.to(memory_format=own_format)
     return np.concatenate(out).reshape(-1).astype(np.float64) if out else np.zeros(0)
+
+
+def _is_channels_last(model: nn.Module) -> bool:
+    """Whether the model's first 4-D weight with several input channels is stored channels_last."""
+    for p in model.parameters():
+        if p.dim() == 4 and p.shape[1] > 1:
+            return p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+    return False
 
 
 def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -229,6 +239,9 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     device = str(resolve_device(config.device))
     set_determinism(seed, device, config.threads)
     model = DETECTORS.get(config.recipe)().build(arch=arch, weights=config.weights).to(device)
+    channels_last = config.channels_last and torch.device(device).type == "cpu"
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     n_pos = float(train_y.sum())
     pos_weight = torch.tensor([(len(train_y) - n_pos) / max(n_pos, 1.0)], device=device)
@@ -236,6 +249,8 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     dtype, scaler = _amp(device, config.amp)
     rng = np.random.default_rng(seed)
     tx, ty = torch.from_numpy(np.ascontiguousarray(train_x)), torch.from_numpy(train_y.astype(np.float32))
+    if channels_last:
+        tx = tx.contiguous(memory_format=torch.channels_last)
     best, best_auc, best_epoch, curve = None, -1.0, 0, []
     sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-len(train_y) // config.batch_size))
     on_cuda = torch.device(device).type == "cuda"
@@ -253,6 +268,7 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         if best is None or (auc == auc and auc > best_auc):
             best, best_auc, best_epoch = copy.deepcopy(model.state_dict()), auc, epoch + 1
     model.load_state_dict(best)
+    model.to(memory_format=torch.contiguous_format)  # callers get the usual layout
     seconds = time.perf_counter() - start
     return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,
                        images_per_second=len(train_y) * config.epochs / max(seconds, 1e-9))

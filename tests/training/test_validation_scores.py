@@ -40,3 +40,16 @@ def test_training_with_fast_validation_equals_the_previous_path(monkeypatch):
     assert [c["train_loss"] for c in fast.curve] == [c["train_loss"] for c in before.curve]
     for a, b in zip(fast.model.state_dict().values(), before.model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_channels_last_training_is_deterministic_and_returns_the_usual_layout():
+    x, y = _data(24, 4)
+    cfg = TrainConfig(epochs=2, batch_size=8, channels_last=True)
+    a = train_detector(x, y, x[:12], y[:12], arch="test_resnet", seed=1, config=cfg)
+    b = train_detector(x, y, x[:12], y[:12], arch="test_resnet", seed=1, config=cfg)
+    assert a.curve == b.curve
+    assert all(torch.equal(p, q) for p, q in zip(a.model.state_dict().values(), b.model.state_dict().values()))
+    assert all(p.is_contiguous() for p in a.model.parameters())
+    a.model.to(memory_format=torch.channels_last)
+    validation_scores(a.model, x[:4])
+    assert train_mod._is_channels_last(a.model)  # scoring restores the layout it found
