@@ -82,11 +82,17 @@ def _training_figures(d: dict) -> list[Figure]:
                    baseline=base + f" (harness incl. val scoring of {d['n_val']} images/epoch)", ratio=d["ratio"]),
             figure("detector_training", "harness_loop_images_per_s", d["harness_loop_images_per_s"], "images/s",
                    baseline=base + " (harness, 2-image val)", ratio=d["loop_ratio"]),
+            figure("detector_training", "harness_channels_last_images_per_s",
+                   d["harness_channels_last_images_per_s"], "images/s", ratio=d["channels_last_ratio"],
+                   baseline=base + " (harness with TrainConfig(channels_last=True), incl. val; opt-in)"),
             figure("detector_training", "bare_images_per_s", d["bare_images_per_s"], "images/s"),
             figure("detector_training", "cpu_time_ratio", d["cpu_ratio"], "bare/harness", ratio=d["cpu_ratio"],
                    baseline="process CPU seconds, bare loop ÷ harness (incl. val); load-insensitive"),
             figure("detector_training", "loop_cpu_time_ratio", d["loop_cpu_ratio"], "bare/harness",
-                   ratio=d["loop_cpu_ratio"], baseline="process CPU seconds, bare loop ÷ harness (2-image val)")]
+                   ratio=d["loop_cpu_ratio"], baseline="process CPU seconds, bare loop ÷ harness (2-image val)"),
+            figure("detector_training", "channels_last_cpu_time_ratio", d["channels_last_cpu_ratio"], "bare/harness",
+                   ratio=d["channels_last_cpu_ratio"],
+                   baseline="process CPU seconds, bare NCHW loop ÷ harness in channels_last (incl. val)")]
 
 
 def _generator(name: str) -> tuple[Callable, Callable]:
