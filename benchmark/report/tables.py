@@ -114,7 +114,7 @@ def audit_table(rows: list[dict]) -> dict:
 def selftest_table(rows: list[dict]) -> dict:
     """Known-answer trials; a row's ``status`` (e.g. ``underpowered``) wins over agree yes/NO."""
     shown = [{**t, "status": t.get("status") or ("pass" if t.get("agree") else "fail"),
-              "agree": "yes" if t.get("agree") else "NO"} for t in rows]
+              "agree": "yes" if t.get("agree") else "–" if t.get("status") == "underpowered" else "NO"} for t in rows]
     return table("selftest-table", "Self-test: known-answer trials",
                  [("trial", "trial", False), ("expected", "expected", False), ("observed", "observed", False),
                   ("agree", "agree", False), ("status", "status", False), ("power", "power", False),
