@@ -32,9 +32,10 @@ browser-deps:
 	  else echo "warning: chromium not installed and not root; browser tests will be skipped"; fi; }
 
 ## test: the default suite (smoke profile, every feature, no GPU, offline) in TEST_WORKERS pytest-xdist
-## workers of 1 BLAS/torch thread each, then the perturbation pass
+## workers of 1 BLAS/torch thread each (--dist loadfile: a module's tests and module fixtures stay on one
+## worker; the session's smoke run is made once for all workers, tests/conftest.py), then the perturbation pass
 test: $(STAMP) browser-deps
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) test-perturbed
 
 ## test-perturbed: the statistics/audit/conformance/self-test tests again in one process with 2 BLAS/torch

@@ -57,22 +57,41 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.perturbed)
 
 
+def _shared_root(tmp_path_factory) -> Path:
+    """A folder every pytest-xdist worker of this session sees (the workers' common base temp)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def mb_cache(tmp_path_factory) -> Path:
-    """One ``MAMMOBENCH_CACHE`` per test session: cohort, image cache and generator fits made once."""
-    return tmp_path_factory.mktemp("mammobench-cache")
+    """One ``MAMMOBENCH_CACHE`` per test session (shared by its xdist workers): cohort, image cache and fits."""
+    path = _shared_root(tmp_path_factory) / "mammobench-cache"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory, mb_cache):
     """One finished ``mammobench run --profile smoke`` per session: ``(run folder, CompletedProcess)``.
 
-    Shared by the pipeline end-to-end tests and the report's browser test (mark such modules
-    ``pytest.mark.xdist_group("smoke_run")`` so that, under ``pytest -n``, they share one worker and one run).
-    Tests that change the folder must work on a copy.
+    Shared by the pipeline end-to-end tests and the report's browser test, and by the session's xdist
+    workers: the first worker that needs it makes it under a file lock, the others wait and reuse it (a
+    session fixture is otherwise made once per worker). Tests that change the folder must work on a copy,
+    except the re-runs of tests/pipeline/test_end_to_end.py, which re-write it atomically with equal content.
     """
+    import json
+    import subprocess
+
+    from filelock import FileLock
+
     from tests.helpers.pipeline_run import run_smoke
 
-    out = tmp_path_factory.mktemp("runs")
-    done = run_smoke(out, mb_cache)
-    return out / "vc_lesion-smoke", done
+    out = _shared_root(tmp_path_factory) / "smoke-runs"
+    record = out / "smoke-run.json"
+    with FileLock(str(out) + ".lock"):
+        if not record.is_file():
+            done = run_smoke(out, mb_cache)
+            record.write_text(json.dumps({"args": done.args, "stdout": done.stdout, "stderr": done.stderr}))
+    saved = json.loads(record.read_text())
+    return out / "vc_lesion-smoke", subprocess.CompletedProcess(saved["args"], 0, saved["stdout"], saved["stderr"])

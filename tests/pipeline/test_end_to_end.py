@@ -25,7 +25,6 @@ SMOKE_ARMS = {"none", "classic", "physics"}
 
 _env = cli_env
 _run = run_smoke
-pytestmark = pytest.mark.xdist_group("smoke_run")
 
 
 def _metrics(run_dir: Path) -> pd.DataFrame:

@@ -95,7 +95,6 @@ def test_without_javascript_everything_is_expanded(fake_report):
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("smoke_run")
 def test_smoke_report_first_screen(smoke_report_run):
     """The report of a real smoke run: answer and headline forest plot on the first screen, all figures load."""
     require_chromium()
