@@ -44,7 +44,8 @@ def test_resolution_order_profile_then_task_then_command_line():
     quick = resolve_settings(task, "quick")
     assert quick.n_patients == 800 and quick.epochs == 8  # task overrides of the quick profile
     assert quick.batch_size == profiles["quick"].batch_size  # profile value, no override
-    assert quick.arms == tuple(task.augmentation.arms) and quick.ratios == (0.5,)  # profile null -> task
+    assert quick.arms == ("none", "classic", "physics", "cgan", "ddpm") and quick.ratios == (0.5,)  # task override
+    assert resolve_settings(task, "smoke").arms == tuple(task.augmentation.arms)  # profile null -> task
     cli = resolve_settings(task, "quick", parse_overrides(["epochs=2", "arms=[none, physics]"]))
     assert cli.epochs == 2 and cli.arms == ("none", "physics") and cli.n_patients == 800
     assert dataclasses.asdict(cli)["seeds"] == (0, 1, 2)
