@@ -169,12 +169,25 @@ def glandular_fraction(z: np.ndarray, prior: np.ndarray, modulation: np.ndarray,
     gain = (1.0 + 0.35 * modulation[inside]).astype(np.float32)
     floor = (0.04 * fat_texture[inside]).astype(np.float32)
 
-    def g_of(tau: float) -> np.ndarray:
-        core = 1.0 / (1.0 + np.exp((np.float32(tau) - drive) / np.float32(SIGMOID_WIDTH)))
-        return np.clip(core * gain + floor, 0.0, 1.0)
+    buf = np.empty_like(drive)
+    width = np.float32(SIGMOID_WIDTH)
+    memo: dict[float, float] = {}
 
-    def excess(tau: float) -> float:
-        return float(np.dot(g_of(tau), weights)) / total - target_vbd
+    def g_of(tau: float) -> np.ndarray:
+        """σ((drive − τ)/w)·gain + floor, clipped to [0, 1], computed in place in ``buf``."""
+        np.subtract(np.float32(tau), drive, out=buf)
+        np.divide(buf, width, out=buf)
+        np.exp(buf, out=buf)
+        np.add(buf, 1.0, out=buf)
+        np.divide(1.0, buf, out=buf)
+        np.multiply(buf, gain, out=buf)
+        np.add(buf, floor, out=buf)
+        return np.clip(buf, 0.0, 1.0, out=buf)
+
+    def excess(tau: float) -> float:   # memoised: brentq re-evaluates the bracket ends checked below
+        if tau not in memo:
+            memo[tau] = float(np.dot(g_of(tau), weights)) / total - target_vbd
+        return memo[tau]
 
     lo, hi = float(drive.min()) - 12.0, float(drive.max()) + 12.0
     if excess(hi) >= 0:      # even with no gland the fat texture alone reaches the target
@@ -185,7 +198,7 @@ def glandular_fraction(z: np.ndarray, prior: np.ndarray, modulation: np.ndarray,
         tau = optimize.brentq(excess, lo, hi, xtol=1e-7)
     g = np.zeros(tissue.shape, dtype=np.float32)
     g[inside] = g_of(tau)
-    return g, float(np.dot(g[inside], weights)) / total
+    return g, float(np.dot(buf, weights)) / total   # buf holds g on the tissue pixels
 
 
 def texture_field(rng: np.random.Generator, size: int, pixel_mm: float) -> dict[str, np.ndarray]:
