@@ -97,12 +97,29 @@ def _tissue_maps(spec, size, rng):
     return geo, tissue, gland_tissue, fields, g, vbd
 
 
+def _warp(image: np.ndarray, warp: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``ndimage.map_coordinates(image, warp, order=1, mode="nearest")``, interpolated only where it moves.
+
+    A pull-in warp leaves most pixels on their own grid position, where linear interpolation
+    returns the pixel itself exactly; only the bounding box of the moved pixels is interpolated
+    (4–20 % of the image), with the same per-pixel arithmetic, so the result is bit-identical.
+    """
+    rows, cols = warp
+    n_rows, n_cols = image.shape
+    moved = (rows != np.arange(n_rows, dtype=rows.dtype)[:, None]) | (cols != np.arange(n_cols, dtype=cols.dtype)[None, :])
+    out = image.copy()
+    if moved.any():
+        ys, xs = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+        box = (slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
+        out[box] = ndimage.map_coordinates(image, (rows[box], cols[box]), order=1, mode="nearest")
+    return out
+
+
 def _apply_lesion(lesion, g, lig):
     if lesion is None:
         return g, lig
     if lesion.warp is not None:
-        g = ndimage.map_coordinates(g, lesion.warp, order=1, mode="nearest")
-        lig = ndimage.map_coordinates(lig, lesion.warp, order=1, mode="nearest")
+        g, lig = _warp(g, lesion.warp), _warp(lig, lesion.warp)
     if lesion.delta_g is not None:
         g = np.clip(g + lesion.delta_g, 0.0, 1.0)
     return g.astype(np.float32), lig.astype(np.float32)
