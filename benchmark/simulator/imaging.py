@@ -39,6 +39,9 @@ def line_integral(*, t_adipose, t_glandular, skin, t_muscle, t_mass, mu_backgrou
                   mu_tumour=MU["tumour"]) -> np.ndarray:
     """Attenuation line integral A = Σ μ_i·t_i; lesions displace background (μ_les − μ_bg)·t_les.
 
+    ``t_mass`` and ``t_calc`` may be ``None`` (no such lesion): the term is skipped, which is the
+    same result as passing zeros, to the bit.
+
     Example:
         >>> z = np.zeros(1, np.float32)
         >>> round(float(line_integral(t_adipose=z + 10, t_glandular=z, skin=z, t_muscle=z, t_mass=z,
@@ -46,8 +49,11 @@ def line_integral(*, t_adipose, t_glandular, skin, t_muscle, t_mass, mu_backgrou
         0.485
     """
     a = MU["adipose"] * t_adipose + MU["glandular"] * t_glandular + MU["skin"] * skin + MU["muscle"] * t_muscle
-    a = a + (mu_tumour - mu_background) * t_mass + np.maximum(mu_calc - mu_background, 0.0) * t_calc
-    return a.astype(np.float32)
+    if t_mass is not None:
+        a = a + (mu_tumour - mu_background) * t_mass
+    if t_calc is not None:
+        a = a + np.maximum(mu_calc - mu_background, 0.0) * t_calc
+    return a.astype(np.float32, copy=False)
 
 
 @functools.lru_cache(maxsize=8)
@@ -98,21 +104,27 @@ def form_image(rng: np.random.Generator, attenuation: np.ndarray, breast: np.nda
     """
     n = attenuation.shape[0]
     heel = np.linspace(1.0, rng.uniform(0.85, 0.95), n, dtype=np.float32)[None, :]  # one row, broadcast
-    transmission = np.exp(-attenuation).astype(np.float32)
+    transmission = np.exp(-attenuation).astype(np.float32, copy=False)
     n_ref = PHOTONS_PER_MM2_PER_UGY * DETECTOR_KERMA_UGY * pixel_mm ** 2 * QUANTUM_EFFICIENCY
     mean_t = float(transmission[breast].mean()) if breast.any() else 1.0
     n0 = n_ref / mean_t                                       # automatic exposure control
-    primary = n0 * heel * transmission
+    primary = np.multiply(n0 * heel, transmission, out=transmission)   # in place: the same values, no temporaries
     spr = 0.15 + 0.02 * thickness_mm / 10.0
-    scatter = spr * _scatter(primary, breast, pixel_mm, rng.uniform(10.0, 20.0))
-    signal = primary + scatter
+    signal = _scatter(primary, breast, pixel_mm, rng.uniform(10.0, 20.0))
+    signal *= spr
+    signal += primary                                         # primary + spr·scatter
     sigma_e = 0.02 * n_ref * (NATIVE_PIXEL_MM / pixel_mm)
-    noisy = signal + np.sqrt(np.maximum(signal, 0)) * rng.standard_normal(signal.shape, dtype=np.float32)
-    noisy = noisy + sigma_e * rng.standard_normal(signal.shape, dtype=np.float32)
+    noisy = np.sqrt(np.maximum(signal, 0))
+    noisy *= rng.standard_normal(signal.shape, dtype=np.float32)
+    noisy += signal                                           # Poisson (Gaussian approximation)
+    electronic = rng.standard_normal(signal.shape, dtype=np.float32)
+    electronic *= sigma_e
+    noisy += electronic
     blur = np.sqrt(PSF_SIGMA_MM ** 2 + pixel_mm ** 2 / 12.0) / pixel_mm
     noisy = ndimage.gaussian_filter(noisy, blur)
     gain = 0.85 * RAW_MAX / float(n0 * (1 + spr))
-    counts = np.clip(noisy * gain, 0, RAW_MAX).astype(np.float32)
+    noisy *= gain
+    counts = np.clip(noisy, 0, RAW_MAX, out=noisy)
     air = np.repeat((n0 * heel * gain).astype(np.float32), n, axis=0)
     return RawImage(counts=counts, air_counts=air,
                     params={"n0": n0, "spr": spr, "gain": gain, "sigma_e": sigma_e, "aec_mean_transmission": mean_t})
