@@ -57,7 +57,12 @@ def _ellipse(xx, yy, cx, cy, a, b, phi):
     dx, dy = xx - cx, yy - cy
     u = dx * np.cos(phi) + dy * np.sin(phi)
     v = -dx * np.sin(phi) + dy * np.cos(phi)
-    return (u / a) ** 2 + (v / b) ** 2 <= 1.0, u, v
+    r2 = np.divide(u, a)
+    r2 *= r2                      # (u/a)² as x·x, which is what ** 2 computes
+    rv = np.divide(v, b)
+    rv *= rv
+    r2 += rv
+    return r2 <= 1.0, u, v
 
 
 def _outline_params(rng: np.random.Generator, view: str, fov: float, scale: float) -> dict:
