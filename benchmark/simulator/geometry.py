@@ -156,7 +156,7 @@ def thickness_and_skin(dist_mm: np.ndarray, t0: float, skin_mm: float = SKIN_MM)
     inner = 2.0 * np.sqrt(np.maximum((r - skin_mm) ** 2 - (r - dd) ** 2, 0.0))
     thick = np.where(dist_mm > 0, thick, 0.0)
     skin = np.where(dist_mm > 0, thick - inner, 0.0)
-    return thick.astype(np.float32), skin.astype(np.float32)
+    return thick.astype(np.float32, copy=False), skin.astype(np.float32, copy=False)
 
 
 def build_geometry(rng: np.random.Generator, *, view: str, size: int, fov_mm: float,

@@ -100,13 +100,13 @@ def _box(mask: np.ndarray) -> list[int]:
 def _tissue_maps(spec, size, rng):
     geo = build_geometry(rng, view=spec.view, size=size, fov_mm=FOV_MM,
                          thickness_mm=spec.compressed_thickness_mm, breast_scale=spec.breast_scale)
-    tissue = np.where(geo.breast, geo.thickness - geo.skin, 0.0).astype(np.float32)
-    gland_tissue = np.where(geo.muscle, 0.0, tissue).astype(np.float32)
+    tissue = np.where(geo.breast, geo.thickness - geo.skin, 0.0).astype(np.float32, copy=False)
+    gland_tissue = np.where(geo.muscle, 0.0, tissue).astype(np.float32, copy=False)
     fields = texture_field(rng, size, geo.pixel_mm)
     x_mm = ((np.arange(size, dtype=np.float32) + 0.5) * geo.pixel_mm)[None, :]   # a row, broadcast in the prior
     prior = glandular_prior(geo.depth, geo.lateral, geo.dist_mm, x_mm, geo.muscle_gap_px, rng, geo.params["b"])
     g, vbd = glandular_fraction(fields["z"], prior, fields["modulation"], fields["fat"], gland_tissue, spec.vbd)
-    g = np.where(gland_tissue > 0, g, 0.0).astype(np.float32)
+    g = np.where(gland_tissue > 0, g, 0.0).astype(np.float32, copy=False)
     return geo, tissue, gland_tissue, fields, g, vbd
 
 
@@ -199,4 +199,4 @@ def _finish(spec: CaseSpec, pixels, geo, lesion, extra: dict) -> SimulatedImage:
     }
     extra.pop("mask_sum", None)
     meta.update(extra)
-    return SimulatedImage(pixels=pixels.astype(np.float32), breast_mask=breast, findings=findings, meta=meta)
+    return SimulatedImage(pixels=pixels.astype(np.float32, copy=False), breast_mask=breast, findings=findings, meta=meta)

@@ -119,7 +119,7 @@ def clustered_lumpy_background(rng: np.random.Generator, size: int, pixel_mm: fl
     spectra = np.stack([sfft.rfft2(plane) for plane in impulses])   # a loop: ~1.7× faster than the batch at 256²
     spectra *= _blob_spectra(int(size), float(pixel_mm), n_bins)
     spectrum = spectra.sum(axis=0)
-    out = sfft.irfft2(spectrum, s=(size, size)).astype(np.float32)
+    out = sfft.irfft2(spectrum, s=(size, size)).astype(np.float32, copy=False)
     out -= out.mean()
     return out / (out.std() + 1e-12)
 
@@ -149,7 +149,7 @@ def glandular_prior(depth: np.ndarray, lateral: np.ndarray, dist_mm: np.ndarray,
     if muscle_gap is not None:
         gap_px = rng.uniform(2, 5) / max(float(x_mm[0, 1] - x_mm[0, 0]), 1e-6)
         prior = prior * np.clip((muscle_gap - 0.5) / max(gap_px, 1.0), 0, 1)
-    return prior.astype(np.float32)
+    return prior.astype(np.float32, copy=False)
 
 
 def glandular_fraction(z: np.ndarray, prior: np.ndarray, modulation: np.ndarray, fat_texture: np.ndarray,
@@ -223,11 +223,13 @@ def texture_field(rng: np.random.Generator, size: int, pixel_mm: float) -> dict[
     clb = clustered_lumpy_background(rng, size, pixel_mm)
     w1, w2, w3 = TEXTURE_WEIGHTS
     z = w1 * n3 + w2 * n2 + w3 * clb
-    z = (z - z.mean()) / (z.std() + 1e-12)
-    return {"z": z.astype(np.float32), "modulation": n2b, "fat": n25, "ligament": n35}
+    mean, std = z.mean(), z.std()
+    z -= mean                   # in place: (z − mean) / (std + 1e-12), the same values
+    z /= std + 1e-12
+    return {"z": z.astype(np.float32, copy=False), "modulation": n2b, "fat": n25, "ligament": n35}
 
 
 def ligament_thickness(field: np.ndarray, g: np.ndarray, rng: np.random.Generator, eps: float = 0.05) -> np.ndarray:
     """Cooper's ligaments: glandular-equivalent thickness (mm) along ridges of a smooth field, × (1 − g)."""
     ridge = np.exp(-(field / eps) ** 2)
-    return (rng.uniform(0.5, 1.5) * ridge * (1.0 - g)).astype(np.float32)
+    return (rng.uniform(0.5, 1.5) * ridge * (1.0 - g)).astype(np.float32, copy=False)
