@@ -100,21 +100,30 @@ def _distance_to_skin(breast: np.ndarray, view: str, pixel: float) -> np.ndarray
     if view == "MLO":
         padded[:pad, :] = padded[pad:pad + 1, :]             # and above the top edge (axilla)
     padded[:pad, :pad] = padded[pad, pad]
-    return (_edt_of_region(padded)[pad:-pad, pad:-pad] * pixel).astype(np.float32)
+    return _edt_of_region(padded, pixel, (slice(pad, -pad), slice(pad, -pad)))
 
 
-def _edt_of_region(region: np.ndarray) -> np.ndarray:
-    """``ndimage.distance_transform_edt(region)``, computed on the region's bounding box + 1 pixel.
+def _edt_of_region(region: np.ndarray, scale: float, crop: tuple[slice, slice]) -> np.ndarray:
+    """``(ndimage.distance_transform_edt(region) * scale)[crop]`` as float32, on the bounding box.
 
-    Exact: every pixel outside the box is background (distance 0), and a one-pixel background ring
-    around the box holds each region pixel's nearest background pixel or one at most as far.
+    The transform runs on the region's bounding box + 1 pixel. Exact: every pixel outside the box
+    is background (distance 0), and a one-pixel background ring around the box holds each region
+    pixel's nearest background pixel or one at most as far. Only the box's part inside ``crop`` is
+    scaled and stored (no full-size float64 intermediates).
     """
-    out = np.zeros(region.shape, dtype=np.float64)
+    rows_out = range(region.shape[0])[crop[0]]
+    cols_out = range(region.shape[1])[crop[1]]
+    out = np.zeros((len(rows_out), len(cols_out)), dtype=np.float32)
     rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
     if len(rows):
-        ys = slice(max(rows[0] - 1, 0), min(rows[-1] + 2, region.shape[0]))
-        xs = slice(max(cols[0] - 1, 0), min(cols[-1] + 2, region.shape[1]))
-        out[ys, xs] = ndimage.distance_transform_edt(region[ys, xs])
+        y0, y1 = max(rows[0] - 1, 0), min(rows[-1] + 2, region.shape[0])
+        x0, x1 = max(cols[0] - 1, 0), min(cols[-1] + 2, region.shape[1])
+        dist = ndimage.distance_transform_edt(region[y0:y1, x0:x1])
+        ya, yb = max(y0, rows_out.start), min(y1, rows_out.stop)   # the box ∩ the crop, in region coordinates
+        xa, xb = max(x0, cols_out.start), min(x1, cols_out.stop)
+        if ya < yb and xa < xb:
+            out[ya - rows_out.start:yb - rows_out.start, xa - cols_out.start:xb - cols_out.start] = \
+                dist[ya - y0:yb - y0, xa - x0:xb - x0] * scale
     return out
 
 
@@ -151,11 +160,19 @@ def thickness_and_skin(dist_mm: np.ndarray, t0: float, skin_mm: float = SKIN_MM)
         (50.0, 2.9)
     """
     r = t0 / 2.0
-    dd = np.minimum(dist_mm, r)
-    thick = 2.0 * np.sqrt(np.maximum(r * r - (r - dd) ** 2, 0.0))
-    inner = 2.0 * np.sqrt(np.maximum((r - skin_mm) ** 2 - (r - dd) ** 2, 0.0))
-    thick = np.where(dist_mm > 0, thick, 0.0)
-    skin = np.where(dist_mm > 0, thick - inner, 0.0)
+    inside = dist_mm > 0
+    gap2 = np.subtract(r, np.minimum(dist_mm, r))
+    gap2 *= gap2                                    # (r − d)², computed once (x·x, as ** 2 does)
+
+    def chord(radius2: float) -> np.ndarray:        # 2·sqrt(max(R² − (r − d)², 0)), in place
+        out = np.subtract(radius2, gap2)
+        np.maximum(out, 0.0, out=out)
+        np.sqrt(out, out=out)
+        out *= 2.0
+        return out
+
+    thick = np.where(inside, chord(r * r), 0.0)
+    skin = np.where(inside, thick - chord((r - skin_mm) ** 2), 0.0)
     return thick.astype(np.float32, copy=False), skin.astype(np.float32, copy=False)
 
 

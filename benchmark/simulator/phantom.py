@@ -119,7 +119,8 @@ def _warp(image: np.ndarray, warp: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """
     rows, cols = warp
     n_rows, n_cols = image.shape
-    moved = (rows != np.arange(n_rows, dtype=rows.dtype)[:, None]) | (cols != np.arange(n_cols, dtype=cols.dtype)[None, :])
+    moved = rows != np.arange(n_rows, dtype=rows.dtype)[:, None]
+    moved |= cols != np.arange(n_cols, dtype=cols.dtype)[None, :]
     out = image.copy()
     if moved.any():
         ys, xs = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))

@@ -141,3 +141,16 @@ def test_glandular_fraction_in_place_equals_the_former_sigmoid(target):
     g, vbd = texture.glandular_fraction(z, prior, mod, fat, tissue, target)
     g_ref, vbd_ref = _old_glandular_fraction(z, prior, mod, fat, tissue, target)
     assert np.array_equal(g, g_ref) and vbd == vbd_ref
+
+
+def test_cropped_distance_transform_equals_the_full_one():
+    from mammobench.simulator.geometry import _edt_of_region
+
+    rng = np.random.default_rng(5)
+    for k in range(8):
+        region = ndimage.gaussian_filter(rng.random((80, 72)), 4) > 0.5 + 0.01 * k
+        region[:, :6] = region[:, 6:7]
+        crop = (slice(6, -6), slice(6, -6))
+        expected = (ndimage.distance_transform_edt(region) * 0.75)[crop].astype(np.float32)
+        assert np.array_equal(_edt_of_region(region, 0.75, crop), expected)
+    assert not _edt_of_region(np.zeros((20, 20), bool), 1.0, crop).any()
