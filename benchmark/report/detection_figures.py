@@ -130,12 +130,12 @@ def _draw_panel(ax, image: np.ndarray, marks, lesions: np.ndarray, threshold: fl
     boxes = marks[list(BOX)].to_numpy(float)
     _, is_fp = match_image(boxes, marks["score"].to_numpy(float), lesions, **rule)
     for box, score, false in zip(boxes, marks["score"].to_numpy(float), is_fp):
-        featured = tuple(box) == pick.box
+        featured = tuple(box) == pick.box or (pick.kind == ROWS[1] and not false and score == pick.score)
         if score <= threshold and not featured:
             continue
         colour = FALSE_COLOUR if false else HIT_COLOUR
         ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, lw=1.8 if featured else 0.9,
-                               ec=colour))
+                               ec=colour, ls=":" if score <= threshold else "-"))
         ax.text(box[0], box[1] - 1, f"{score:.2g}", color=colour, fontsize=5.5, va="bottom")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -150,7 +150,7 @@ def gallery_figure(files: DetectionFiles, arm: str, seed: int, threshold: float,
     if not any(shown.values()):
         return None
     n_cols = max(len(v) for v in shown.values())
-    fig, axes = plt.subplots(len(ROWS), n_cols, figsize=(1.9 * n_cols, 2.1 * len(ROWS)), squeeze=False)
+    fig, axes = plt.subplots(len(ROWS), n_cols, figsize=(2.2 * n_cols, 2.5 * len(ROWS)), squeeze=False)
     lesions = {str(i): g[["x0", "y0", "x1", "y1"]].to_numpy(float) for i, g in files.lesions.groupby("image_id")}
     for r, row in enumerate(ROWS):
         for c in range(n_cols):
@@ -166,13 +166,13 @@ def gallery_figure(files: DetectionFiles, arm: str, seed: int, threshold: float,
                         lesions.get(pick.image_id, np.zeros((0, 4))), threshold, pick, rule)
             attrs = files.attributes(pick.image_id)
             score = "no mark on it" if not np.isfinite(pick.score) else f"score {pick.score:.2g}"
-            ax.set_title(f"{score} · density {attrs.get('density', '?')}"
-                         + (f" · {attrs['lesion_type']}" if attrs.get("lesion_type") not in (None, "", "none") else ""),
+            kind = attrs.get("lesion_type") if attrs.get("lesion_type") not in (None, "", "none") else None
+            ax.set_title(f"{score}\ndensity {attrs.get('density', '?')}" + (f" · {kind}".replace("_", " ") if kind else ""),
                          fontsize=6.5)
             if c == 0:
                 ax.set_ylabel(f"{row} ({len(shown[row])})", fontsize=8)
     fig.suptitle(f"{arm} (seed {seed}), threshold {threshold:.3g}\ngreen dashed: lesion box · yellow: mark on a lesion · "
-                 "red: false mark\n(marks above the threshold; the featured one thicker)", fontsize=7.5)
+                 "red: false mark\n(marks above the threshold; the featured one thicker; a miss's best mark dotted)", fontsize=7.5)
     fig.tight_layout()
     return fig
 
