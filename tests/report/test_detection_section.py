@@ -53,6 +53,13 @@ def test_section_has_every_figure_and_table(det_run):
         assert f'id="{t}"' in html, t
 
 
+def test_section_is_a_pure_function_of_the_run_files(det_run):
+    files = [det_run / "report.html", det_run / "report.json", *sorted((det_run / "figures").glob("det_*.png"))]
+    before = {p.name: p.read_bytes() for p in files}
+    render_report(det_run)
+    assert {p.name: p.read_bytes() for p in files} == before and len(before) == 2 + 4
+
+
 def test_wafroc_table_has_delta_p_holm_and_borderline_columns(det_run):
     table = read_json(det_run / "report.json")["tables"]["detection-wafroc"]
     labels = [c["label"] for c in table["columns"]]
