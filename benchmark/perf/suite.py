@@ -204,7 +204,7 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
                "tiny": {"n_train": 16, "image_size": 32, "batch_size": 8, "epochs": 1, "repeats": 3}}),
     Benchmark("lesion_detector", "train_lesion_detector vs bare loop (target ratio ≥ 0.9) and predict_marks images/s",
               _lesion_detector, _lesion_detector_figures,
-              {"default": {"n_train": 256, "image_size": 96, "crop": 48, "batch_size": 64, "epochs": 2, "repeats": 2},
+              {"default": {"n_train": 256, "image_size": 96, "crop": 48, "batch_size": 64, "epochs": 2, "repeats": 3},
                "tiny": {"n_train": 16, "image_size": 32, "crop": 16, "batch_size": 8, "epochs": 1, "repeats": 3}}),
     Benchmark("cgan", "cgan baseline: training patches/s and sampling images/s", *_CGAN,
               {"default": _gen_default("cgan"), "tiny": _GEN_TINY}),
