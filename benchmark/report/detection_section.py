@@ -123,7 +123,8 @@ def detection_reading(data: RunData, page: dict) -> list[str]:
         out.append(f"{arm}: Δ wAFROC {fmt_ci(c['estimate'], c.get('ci_low'), c.get('ci_high'))} vs {control} "
                    f"(p {fmt_p(c.get('p_value'))}, adjusted {fmt_p(c.get('p_adjusted'))}{flag}; {c.get('family')}).")
     if det.get("fpi") is not None:
-        out.append(f"Lesion sensitivity and false marks are read at {det['fpi']:g} false marks per image, the score "
+        fpi = f"{det['fpi']:g} false mark{'' if det['fpi'] == 1 else 's'} per image"
+        out.append(f"Lesion sensitivity and false marks are read at {fpi}, the score "
                    f"threshold chosen on the {det.get('chosen_on', 'val')} split per arm and seed; a mark hits a lesion "
                    + ("when its centre lies inside the lesion's box." if det.get("hit_criterion") == "centre" else
                       f"when its box overlaps the lesion's with IoU ≥ {fmt(det.get('iou_threshold'))}."))
