@@ -3,7 +3,9 @@
 Two front ends over the named checks in :mod:`mammobench.generators.checks` (scikit-learn's
 ``check_estimator`` / ``parametrize_with_checks`` pattern):
 
-* :func:`check_generator` returns one :class:`CheckResult` (name, ``pass|skip|fail``, reason) per check;
+* :func:`check_generator` returns one :class:`CheckResult` (name, ``pass|skip|fail|inconclusive``, reason)
+  per check — *inconclusive*: a statistical check whose sample cap cannot reach its stated power did not
+  pass (the reason gives the power it had); it is not a failure;
 * :func:`parametrize_with_checks` makes one pytest case per (generator, check).
 
 Example:
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
-    ALL_CHECKS, CheckContext, CheckFail, CheckSkip, check_card_valid, check_conditions_in_labels,
+    ALL_CHECKS, CheckContext, CheckFail, CheckInconclusive, CheckSkip, check_card_valid, check_conditions_in_labels,
     check_conditions_recognised_by_oracle, check_fit_returns_self, check_init_has_no_side_effects,
     check_labels_consistent, check_protocol, check_reads_only_the_train_view, check_sample_count,
     check_sample_shape_dtype_range, check_save_load_roundtrip, check_seed_determinism)
@@ -34,7 +36,7 @@ from mammobench.protocols import TrainView
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of one check: ``status`` is ``pass``, ``skip`` or ``fail``."""
+    """Outcome of one check: ``status`` is ``pass``, ``skip``, ``fail`` or ``inconclusive``."""
 
     name: str
     status: str
@@ -63,6 +65,8 @@ def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckCon
             return CheckResult(check.__name__, "pass", check(gen, ctx))
     except CheckSkip as err:
         return CheckResult(check.__name__, "skip", str(err))
+    except CheckInconclusive as err:
+        return CheckResult(check.__name__, "inconclusive", str(err))
     except CheckFail as err:
         return CheckResult(check.__name__, "fail", str(err))
     except Exception as err:  # the generator crashed: that is a failure of this check
@@ -72,14 +76,15 @@ def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckCon
 
 
 def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
-                    checks: Iterable[Callable] | None = None) -> list[CheckResult]:
+                    checks: Iterable[Callable] | None = None, max_oracle_n: int = 240) -> list[CheckResult]:
     """Run every conformance check on a generator (instance, registered name or ``module:Class``).
 
     A name is built with the class's ``tiny_config()`` when it has one. ``train_view`` defaults to
-    :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32).
+    :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32). ``max_oracle_n``
+    caps the sample of the statistical check (α = 0.01, power 0.99; see docs/generators.md).
     """
     gen = _as_generator(gen_or_name)
-    ctx = CheckContext(train_view)
+    ctx = CheckContext(train_view, max_oracle_n=max_oracle_n)
     try:
         return [run_check(check, gen, ctx) for check in (checks or ALL_CHECKS)]
     finally:
@@ -87,12 +92,22 @@ def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
 
 
 def format_results(results: list[CheckResult]) -> str:
-    """A plain-text pass/skip/fail table with reasons."""
+    """A plain-text pass/skip/fail/inconclusive table with reasons and a count line.
+
+    Example:
+        >>> print(format_results([CheckResult("check_x", "inconclusive", "underpowered")]).splitlines()[-1])
+        0 passed, 0 skipped, 0 failed, 1 inconclusive (not a failure: the check could not reach its stated power)
+    """
     width = max((len(r.name) for r in results), default=10)
-    lines = [f"{'check':<{width}}  status  reason", f"{'-' * width}  ------  ------"]
-    lines += [f"{r.name:<{width}}  {r.status:<6}  {r.reason}" for r in results]
-    counts = {s: sum(r.status == s for r in results) for s in ("pass", "skip", "fail")}
-    lines.append(f"\n{counts['pass']} passed, {counts['skip']} skipped, {counts['fail']} failed")
+    status = max([6] + [len(r.status) for r in results])
+    lines = [f"{'check':<{width}}  {'status':<{status}}  reason", f"{'-' * width}  {'-' * status}  ------"]
+    lines += [f"{r.name:<{width}}  {r.status:<{status}}  {r.reason}" for r in results]
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "skip", "fail", "inconclusive")}
+    line = f"\n{counts['pass']} passed, {counts['skip']} skipped, {counts['fail']} failed"
+    if counts["inconclusive"]:
+        line += (f", {counts['inconclusive']} inconclusive (not a failure: the check could not reach its "
+                 "stated power)")
+    lines.append(line)
     return "\n".join(lines)
 
 
@@ -103,6 +118,8 @@ def _pytest_case(check: Callable, ctx: CheckContext, expected_fail: str | None) 
         result = run_check(check, generator, ctx)
         if result.status == "skip":
             pytest.skip(result.reason)
+        if result.status == "inconclusive":
+            pytest.skip(f"inconclusive: {result.reason}")
         if expected_fail is not None:
             if result.status == "fail":
                 pytest.xfail(expected_fail)

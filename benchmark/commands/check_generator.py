@@ -1,7 +1,8 @@
 """``mammobench check-generator NAME|module:Class``: run the generator conformance suite.
 
-Prints a pass/skip/fail table with reasons (or JSON with ``--json``) and exits 1 when any check
-fails. Registered names and ``module:Class`` specs are built with the class's ``tiny_config()``
+Prints a pass/skip/fail/inconclusive table with reasons (or JSON with ``--json``) and exits 1 when
+any check fails. An *inconclusive* statistical check (its sample cap cannot reach the stated power and
+its test did not pass) is not a failure: exit 0, with a line saying so. Registered names and ``module:Class`` specs are built with the class's ``tiny_config()``
 (seconds-scale settings) unless ``--full`` is given; ``--param key=value`` sets constructor
 parameters (values parsed as YAML scalars).
 
@@ -35,11 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="constructor parameter")
     parser.add_argument("--full", action="store_true", help="use the default parameters, not tiny_config()")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--max-oracle-n", type=int, default=240, metavar="N",
+                        help="cap on the images the statistical check may request (default 240); a check whose "
+                             "sized sample exceeds it is inconclusive unless its test passes anyway")
     return parser
 
 
 def main(argv: list[str]) -> int:
-    """Run the checks; 0 when none fails, 1 otherwise."""
+    """Run the checks; 0 when none fails (inconclusive is not a failure), 1 otherwise."""
     args = build_parser().parse_args(argv)
     from mammobench.generators import generator_class, get_generator
     from mammobench.testing import check_generator, format_results
@@ -48,10 +52,14 @@ def main(argv: list[str]) -> int:
     tiny = getattr(cls, "tiny_config", None)
     params = {**(tiny() if callable(tiny) and not args.full else {}), **_parse_params(args.param)}
     gen = get_generator(args.generator, **params)
-    results = check_generator(gen)
+    if args.max_oracle_n < 1:
+        raise ConfigError(f"--max-oracle-n must be at least 1, got {args.max_oracle_n}")
+    results = check_generator(gen, max_oracle_n=args.max_oracle_n)
     if args.json:
         print(json.dumps({"generator": args.generator, "params": {k: repr(v) for k, v in params.items()},
-                          "results": [r.to_dict() for r in results]}, indent=2))
+                          "results": [r.to_dict() for r in results],
+                          "counts": {s: sum(r.status == s for r in results)
+                                     for s in ("pass", "skip", "fail", "inconclusive")}}, indent=2))
     else:
         print(f"conformance of '{args.generator}'\n")
         print(format_results(results))

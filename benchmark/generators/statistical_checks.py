@@ -1,0 +1,79 @@
+"""The statistical conformance check: requested conditions recognised by an oracle, with stated power.
+
+Unlike the other checks (pure properties of the code), this one decides from a sample, so its sample
+is sized before it is drawn (:mod:`mammobench.generators.binomial_design`): a generator that ignores
+the condition fails with probability ≥ 1 − α and one at the alternative passes with probability ≥ the
+stated power; a sample cap that cannot reach that power gives *inconclusive*, not *fail*.
+The power calculation is written out in docs/generators.md ("Conformance checks").
+
+Example:
+    >>> from mammobench.generators import get_generator
+    >>> check_conditions_recognised_by_oracle(get_generator("none"), CheckContext())
+    Traceback (most recent call last):
+    ...
+    mammobench.generators.check_context.CheckSkip: tags.adds_samples is False: the generator returns no samples by design
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip, declared_tags,
+                                                 needs_samples, sampled_batch)
+
+
+def _oracle_attribute(gen: Any) -> str:
+    attr = next((a for a in ("lesion_type", "label", "density") if a in declared_tags(gen).conditional_on), None)
+    if attr is None:
+        raise CheckSkip("the generator conditions on none of lesion_type, label, density")
+    return attr
+
+
+def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
+    """An oracle trained on real images recognises the requested class: a sized exact binomial test.
+
+    Judged on ``lesion_type`` when the generator conditions on it (else ``label``, else ``density``).
+    Every class of the fit view is requested equally often, so a generator whose images ignore the
+    request agrees with it at exactly chance ``p0 = 1 / classes``. The alternative ``p1`` lies half-way
+    from chance to the oracle's class-balanced agreement on held-out real images; ``n`` is the smallest
+    balanced sample at which the one-sided exact test at ``ctx.alpha`` has power ``ctx.power`` against
+    ``p1`` (:func:`~mammobench.generators.binomial_design.size_binomial_test`). When that ``n`` exceeds
+    ``ctx.max_oracle_n`` the check samples the cap and, unless the test passes anyway, is inconclusive.
+    """
+    from mammobench.generators.binomial_design import halfway_alternative, size_binomial_test
+    from mammobench.generators.oracle_judge import conformance_judge, restricted_prediction
+    from mammobench.stats.proportions import clopper_pearson
+
+    needs_samples(gen)
+    attr = _oracle_attribute(gen)
+    judge = conformance_judge(ctx.view, default_fixture=ctx.default_fixture)
+    if attr not in judge.classes:
+        raise CheckSkip(f"the oracle has no '{attr}' head (fewer than two classes in its training images)")
+    classes = [c for c in judge.classes[attr] if (ctx.view.manifest[attr].astype(str) == c).any()]
+    real, n_real = judge.real_agreement(attr, classes)
+    chance = 1 / len(classes)
+    if len(classes) < 2 or not real > chance:
+        raise CheckSkip(f"the oracle is not informative: {attr} agreement {real:.2f} on {n_real} held-out real "
+                        f"images, chance {chance:.2f}")
+    design = size_binomial_test(chance, halfway_alternative(chance, real), alpha=ctx.alpha, power=ctx.power,
+                                step=len(classes), n_max=max(ctx.max_oracle_n, len(classes)))
+    wanted = np.repeat(classes, design.n // len(classes))
+    batch = sampled_batch(gen, ctx, len(wanted), seed=11, conditions=pd.DataFrame({attr: wanted}))
+    hits = int(np.sum(restricted_prediction(judge.oracle, batch.images, attr, classes) == wanted))
+    low, high = clopper_pearson(hits, design.n)
+    summary = (f"{attr}: oracle agreement {hits}/{design.n} = {hits / design.n:.2f} [95% CI {low:.2f}–{high:.2f}] "
+               f"vs chance {chance:.2f}; pass needs ≥ {design.critical} (exact one-sided binomial, α = {design.alpha:g}, "
+               f"size {design.size:.3f}, p = {design.p_value(hits):.2g}); power {design.power:.3f} against "
+               f"{design.p1:.2f} = half-way to the oracle's {real:.2f} on {n_real} held-out real images")
+    ctx.designs[check_conditions_recognised_by_oracle.__name__] = {**design.to_dict(), "hits": hits}
+    if design.decide(hits) == "pass":
+        return summary
+    if not design.reached:
+        raise CheckInconclusive(f"underpowered: n = {design.n} is the cap (max_oracle_n) and reaches power "
+                                f"{design.power:.3f} < {design.target_power:g}; {summary}")
+    raise CheckFail(f"requested conditions not recognised: {summary}")
+
+
+__all__ = ["check_conditions_recognised_by_oracle"]
