@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
-    ALL_CHECKS, CheckContext, CheckFail, CheckInconclusive, CheckSkip, check_card_valid, check_conditions_in_labels,
+    ALL_CHECKS, STATISTICAL_CHECKS, CheckContext, CheckFail, CheckInconclusive, CheckSkip, check_card_valid, check_conditions_in_labels,
     check_conditions_recognised_by_oracle, check_fit_returns_self, check_init_has_no_side_effects,
     check_labels_consistent, check_protocol, check_reads_only_the_train_view, check_sample_count,
     check_sample_shape_dtype_range, check_save_load_roundtrip, check_seed_determinism)
@@ -123,6 +123,8 @@ def _pytest_case(check: Callable, ctx: CheckContext, expected_fail: str | None) 
         if expected_fail is not None:
             if result.status == "fail":
                 pytest.xfail(expected_fail)
+            if check in STATISTICAL_CHECKS:  # an expected statistical failure may pass by chance: not an error
+                return
             raise AssertionError(f"{check.__name__} was expected to fail ({expected_fail}) but passed")
         if result.status == "fail":
             raise AssertionError(f"{check.__name__}: {result.reason}")
@@ -137,7 +139,8 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
 
     Args:
         generators: instances (or registered names, built with ``tiny_config()``).
-        expected_failed_checks: ``{generator card name: {check name: reason}}`` — known failures xfail.
+        expected_failed_checks: ``{generator card name: {check name: reason}}`` — known failures xfail
+            (strictly: a deterministic check that then passes is an error; a statistical check may pass).
         train_view: training view for all checks (default: the tiny fixture).
     """
     import pytest
