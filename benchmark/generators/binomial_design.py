@@ -65,6 +65,20 @@ class BinomialDesign:
             raise ConfigError(f"hits must lie in [0, {self.n}], got {hits}")
         return "pass" if hits >= self.critical else "fail"
 
+    def verdict(self, hits: int) -> str:
+        """``"pass"``; ``"fail"`` when the design reached its power; else ``"inconclusive"`` (underpowered).
+
+        A pass is a valid rejection at ``alpha`` whatever the power; a non-pass only counts as a failure
+        when a generator at the alternative would have passed with the stated power.
+
+        Example:
+            >>> size_binomial_test(0.25, 0.3, step=4, n_max=40).verdict(0)
+            'inconclusive'
+        """
+        if self.decide(hits) == "pass":
+            return "pass"
+        return "fail" if self.reached else "inconclusive"
+
     def p_value(self, hits: int) -> float:
         """Exact one-sided p-value P(X ≥ hits | p0).
 
@@ -152,6 +166,23 @@ def size_binomial_test(p0: float, p1: float, *, alpha: float = DEFAULT_ALPHA, po
                           reached=bool(len(ok)))
 
 
+def design_at(n: int, p0: float, p1: float, *, alpha: float = DEFAULT_ALPHA,
+              power: float = DEFAULT_POWER) -> BinomialDesign:
+    """The exact test at a sample size fixed elsewhere (e.g. a command's ``--per-class``): its size and power.
+
+    Example:
+        >>> d = design_at(40, 0.25, 0.5)
+        >>> d.critical, round(d.power, 3), d.reached
+        (18, 0.785, False)
+    """
+    _check_inputs(p0, p1, alpha, power, 1, max(int(n), 1))
+    k = int(critical_hits(int(n), p0, alpha)[0])
+    achieved = float(binom.sf(k - 1, n, p1))
+    return BinomialDesign(n=int(n), critical=k, p0=float(p0), p1=float(p1), alpha=float(alpha),
+                          size=float(binom.sf(k - 1, n, p0)), power=achieved, target_power=float(power),
+                          reached=achieved >= power)
+
+
 def halfway_alternative(chance: float, real_agreement: float, fraction: float = 0.5) -> float:
     """The alternative ``chance + fraction × (real − chance)``: a conforming generator conveys at least
     ``fraction`` of what real images convey to the oracle.
@@ -165,5 +196,5 @@ def halfway_alternative(chance: float, real_agreement: float, fraction: float = 
     return round(chance + fraction * (real_agreement - chance), 10)
 
 
-__all__ = ["DEFAULT_ALPHA", "DEFAULT_POWER", "BinomialDesign", "critical_hits", "halfway_alternative",
+__all__ = ["DEFAULT_ALPHA", "DEFAULT_POWER", "BinomialDesign", "critical_hits", "design_at", "halfway_alternative",
            "size_binomial_test"]

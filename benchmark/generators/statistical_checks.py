@@ -68,9 +68,10 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
                f"size {design.size:.3f}, p = {design.p_value(hits):.2g}); power {design.power:.3f} against "
                f"{design.p1:.2f} = half-way to the oracle's {real:.2f} on {n_real} held-out real images")
     ctx.designs[check_conditions_recognised_by_oracle.__name__] = {**design.to_dict(), "hits": hits}
-    if design.decide(hits) == "pass":
+    verdict = design.verdict(hits)
+    if verdict == "pass":
         return summary
-    if not design.reached:
+    if verdict == "inconclusive":
         raise CheckInconclusive(f"underpowered: n = {design.n} is the cap (max_oracle_n) and reaches power "
                                 f"{design.power:.3f} < {design.target_power:g}; {summary}")
     raise CheckFail(f"requested conditions not recognised: {summary}")
