@@ -95,7 +95,13 @@ class CheckContext:
 
 
 def clone(gen: Any) -> Any:
-    """Unfitted copy: ``clone()`` / ``get_params()`` when available, else a deep copy."""
+    """Unfitted copy: ``clone()`` / ``get_params()`` when available, else a deep copy.
+
+    Example:
+        >>> from mammobench.generators import get_generator
+        >>> type(clone(get_generator("classic"))).__name__
+        'ClassicAugmentation'
+    """
     if hasattr(gen, "clone"):
         return gen.clone()
     if hasattr(gen, "get_params"):
@@ -104,17 +110,39 @@ def clone(gen: Any) -> Any:
 
 
 def declared_tags(gen: Any) -> GeneratorTags:
+    """The generator's ``tags`` when they are a GeneratorTags, else the defaults.
+
+    Example:
+        >>> declared_tags(object()).adds_samples
+        True
+    """
     tags = getattr(gen, "tags", None)
     return tags if isinstance(tags, GeneratorTags) else GeneratorTags()
 
 
 def needs_samples(gen: Any) -> None:
+    """Raise :class:`CheckSkip` when the generator declares that it returns no samples.
+
+    Example:
+        >>> from mammobench.generators import get_generator
+        >>> try:
+        ...     needs_samples(get_generator("none"))
+        ... except CheckSkip as err:
+        ...     print(err)
+        tags.adds_samples is False: the generator returns no samples by design
+    """
     if not declared_tags(gen).adds_samples:
         raise CheckSkip("tags.adds_samples is False: the generator returns no samples by design")
 
 
 def canary_view(ctx: CheckContext) -> tuple[TrainView, Path]:
-    """A training view whose images also exist on disk next to a canary 'test' split."""
+    """A training view whose images also exist on disk next to a canary 'test' split.
+
+    Example:
+        >>> view, test_dir = canary_view(CheckContext())
+        >>> test_dir.name, len(view)
+        ('test', 32)
+    """
     root = ctx.tmp / "canary_dataset"
     test_dir = root / "test"
     if not test_dir.exists():
@@ -137,11 +165,20 @@ def canary_view(ctx: CheckContext) -> tuple[TrainView, Path]:
                      patch=getattr(view, "patch", None)), test_dir
 
 
-def sampled_batch(gen: Any, ctx: CheckContext, n: int, seed: int = 0, conditions: pd.DataFrame | None = None) -> SyntheticBatch:
+def sampled_batch(gen: Any, ctx: CheckContext, n: int, seed: int = 0,
+                  conditions: pd.DataFrame | None = None) -> SyntheticBatch:
+    """``sample`` of the context's fitted clone of ``gen``; :class:`CheckFail` unless it is a SyntheticBatch.
+
+    Example:
+        >>> from mammobench.generators import get_generator
+        >>> len(sampled_batch(get_generator("classic"), CheckContext(), 3))
+        3
+    """
     batch = ctx.fitted(gen).sample(n, conditions=conditions, seed=seed)
     if not isinstance(batch, SyntheticBatch):
         raise CheckFail(f"sample() must return a SyntheticBatch, got {type(batch).__name__}")
     return batch
+
 
 __all__ = ["CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone", "declared_tags", "needs_samples",
            "sampled_batch"]

@@ -8,10 +8,11 @@ The power calculation is written out in docs/generators.md ("Conformance checks"
 
 Example:
     >>> from mammobench.generators import get_generator
-    >>> check_conditions_recognised_by_oracle(get_generator("none"), CheckContext())
-    Traceback (most recent call last):
-    ...
-    mammobench.generators.check_context.CheckSkip: tags.adds_samples is False: the generator returns no samples by design
+    >>> try:
+    ...     check_conditions_recognised_by_oracle(get_generator("none"), CheckContext())
+    ... except CheckSkip as err:
+    ...     print(err)
+    tags.adds_samples is False: the generator returns no samples by design
 """
 from __future__ import annotations
 
