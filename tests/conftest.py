@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover
 # statistics with one BLAS/torch thread and a second data seed (tests/helpers/seeds.py). They are
 # selected by the `perturbed` marker, given here by path; tests against published reference values
 # (fixed inputs, nothing to perturb) are left out.
-PERTURBED_PATHS = ("tests/stats/", "tests/audits/", "tests/conformance/", "tests/selftest/")
+PERTURBED_PATHS = ("tests/stats/", "tests/audits/", "tests/conformance/", "tests/selftest/",
+                   "tests/generators/test_statistical_checks.py", "tests/generators/test_binomial_design.py")
 PERTURBED_EXCLUDED = ("tests/stats/test_or_hillis_listings.py", "tests/stats/test_wafroc_rjafroc.py",
                       "tests/audits/test_bias_reference.py")
 

@@ -40,13 +40,15 @@ class CheckInconclusive(Exception):
 class CheckContext:
     """Shared state of one conformance run: training view, scratch folder, fitted copy, test design.
 
-    ``alpha``, ``power`` and ``max_oracle_n`` size the statistical checks (see
+    Without ``train_view`` the tiny fixture is drawn with ``fixture_seed`` (the oracle's images with the
+    next two seeds). ``alpha``, ``power`` and ``max_oracle_n`` size the statistical checks (see
     :mod:`mammobench.generators.binomial_design`); ``designs`` records each statistical check's design.
     """
 
     def __init__(self, train_view: TrainView | None = None, *, fit_seed: int = 0, n: int = 6,
-                 alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = 240):
+                 alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = 240, fixture_seed: int = 0):
         self._view = train_view
+        self.fixture_seed = fixture_seed
         self.default_fixture = train_view is None
         self.fit_seed = fit_seed
         self.n = n
@@ -58,7 +60,7 @@ class CheckContext:
     @property
     def view(self) -> TrainView:
         if self._view is None:
-            self._view = make_tiny_train_view(n=32, size=32, seed=0)
+            self._view = make_tiny_train_view(n=32, size=32, seed=self.fixture_seed)
         return self._view
 
     @property

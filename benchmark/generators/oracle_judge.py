@@ -105,8 +105,12 @@ class OracleJudge:
         return (float(np.mean(recalls)) if recalls else float("nan")), int(keep.sum())
 
 
-def conformance_judge(view: TrainView, *, default_fixture: bool, epochs: int = ORACLE_EPOCHS) -> OracleJudge:
+def conformance_judge(view: TrainView, *, default_fixture: bool, epochs: int = ORACLE_EPOCHS,
+                      seed: int = 0) -> OracleJudge:
     """Train (once per process and view) the oracle for ``view`` and keep its held-out real images.
+
+    ``seed`` picks the fixture draws (``seed + 1``, ``seed + 2``) or the patient split; the network is
+    always initialised with seed 0.
 
     Example:
         >>> judge = conformance_judge(make_tiny_train_view(), default_fixture=True)  # doctest: +SKIP
@@ -114,9 +118,9 @@ def conformance_judge(view: TrainView, *, default_fixture: bool, epochs: int = O
     """
     from mammobench.audits.encoder import train_domain_encoder
 
-    key = (view.manifest_hash or str(id(view)), default_fixture, int(view.image_size[0]), epochs)
+    key = (view.manifest_hash or str(id(view)), default_fixture, int(view.image_size[0]), epochs, seed)
     if key not in _JUDGES:
-        train, held_out = oracle_views(view, default_fixture=default_fixture)
+        train, held_out = oracle_views(view, default_fixture=default_fixture, seed=seed)
         side = min(64, max(view.image_size))
         oracle = train_domain_encoder(train, seed=0, epochs=epochs, resolution=side, width=8)
         source = ("fresh draws of the tiny fixture" if default_fixture

@@ -49,7 +49,7 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
 
     needs_samples(gen)
     attr = _oracle_attribute(gen)
-    judge = conformance_judge(ctx.view, default_fixture=ctx.default_fixture)
+    judge = conformance_judge(ctx.view, default_fixture=ctx.default_fixture, seed=ctx.fixture_seed)
     if attr not in judge.classes:
         raise CheckSkip(f"the oracle has no '{attr}' head (fewer than two classes in its training images)")
     classes = [c for c in judge.classes[attr] if (ctx.view.manifest[attr].astype(str) == c).any()]

@@ -77,7 +77,7 @@ class ConstantIgnorer(Conformer):
 
 @pytest.fixture(scope="module")
 def ctx():
-    context = CheckContext()
+    context = CheckContext(fixture_seed=data_seed(0))
     yield context
     context.close()
 
@@ -114,7 +114,7 @@ def test_ignorer_fails_and_would_fail_with_probability_at_least_0_99(ctx, ignore
 
 
 def test_underpowered_cap_gives_inconclusive_not_fail():
-    small = CheckContext(max_oracle_n=6)
+    small = CheckContext(max_oracle_n=6, fixture_seed=data_seed(0))
     try:
         result = run_check(check_conditions_recognised_by_oracle, Ignorer(), small)
     finally:
