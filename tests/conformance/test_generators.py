@@ -13,7 +13,7 @@ _FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folde
 GENERATORS = [name for name in BUILTIN_GENERATORS if name != "folder"] + [get_generator("folder", path=str(_FOLDER))]
 
 # Measured with the sized check (n = 51, pass needs ≥ 26 hits, power 0.993 against 0.67; classic 36/51):
-# physics 20/51, cgan 20/51, ddpm 19/51 — at chance 0.33 (docs/generators.md, "Conformance checks").
+# physics 19/51, cgan 20/51, ddpm 20/51 — at chance 0.33 (docs/generators.md, "Conformance checks").
 _TINY_UNTRAINED = ("tiny_config trains 30 steps on 32 images: the lesion patches are not yet recognisable "
                    "(oracle agreement at chance); recognition at quick settings is measured by "
                    "'mammobench generators acceptance' (docs/generators.md)")
