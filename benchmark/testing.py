@@ -23,7 +23,7 @@ In pytest::
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
@@ -36,14 +36,26 @@ from mammobench.protocols import TrainView
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of one check: ``status`` is ``pass``, ``skip``, ``fail`` or ``inconclusive``."""
+    """Outcome of one check: ``status`` is ``pass``, ``skip``, ``fail`` or ``inconclusive``.
+
+    ``evidence`` holds a statistical check's design and count (n, critical, alpha, size, power, p0, p1,
+    hits; :class:`~mammobench.generators.binomial_design.BinomialDesign`), empty for the other checks.
+
+    Example:
+        >>> CheckResult("check_x", "pass", "ok").to_dict()
+        {'name': 'check_x', 'status': 'pass', 'reason': 'ok'}
+    """
 
     name: str
     status: str
     reason: str
+    evidence: dict = field(default_factory=dict, compare=False)
 
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "status": self.status, "reason": self.reason}
+        if self.evidence:
+            out["evidence"] = dict(self.evidence)
+        return out
 
 
 def _as_generator(gen_or_name: Any) -> Any:
@@ -60,15 +72,17 @@ def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckCon
     """Run one check, turning its outcome (or any exception it provokes) into a CheckResult."""
     from mammobench.torchutil import torch_threads
 
+    ctx.designs.pop(check.__name__, None)
+    evidence = lambda: ctx.designs.get(check.__name__, {})  # noqa: E731  (recorded by statistical checks)
     try:
         with torch_threads(1):  # tiny workloads: one thread is fastest and avoids oversubscription
-            return CheckResult(check.__name__, "pass", check(gen, ctx))
+            return CheckResult(check.__name__, "pass", check(gen, ctx), evidence())
     except CheckSkip as err:
         return CheckResult(check.__name__, "skip", str(err))
     except CheckInconclusive as err:
-        return CheckResult(check.__name__, "inconclusive", str(err))
+        return CheckResult(check.__name__, "inconclusive", str(err), evidence())
     except CheckFail as err:
-        return CheckResult(check.__name__, "fail", str(err))
+        return CheckResult(check.__name__, "fail", str(err), evidence())
     except Exception as err:  # the generator crashed: that is a failure of this check
         where = traceback.extract_tb(err.__traceback__)[-1]
         return CheckResult(check.__name__, "fail", f"raised {type(err).__name__}: {err} "

@@ -144,6 +144,8 @@ def test_cli_reports_inconclusive_with_exit_code_0(capsys):
     payload = json.loads(capsys.readouterr().out)
     status = {r["name"]: r["status"] for r in payload["results"]}
     assert status[CHECK] == "inconclusive" and payload["counts"]["inconclusive"] == 1
+    evidence = next(r["evidence"] for r in payload["results"] if r["name"] == CHECK)
+    assert evidence["n"] <= 6 and evidence["reached"] is False and evidence["alpha"] == 0.01
     assert payload["counts"]["fail"] == 0, payload
     assert main([f"{__name__}:Ignorer"]) == 1
     assert " fail " in next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(CHECK))
