@@ -54,6 +54,7 @@ class CheckContext:
         self.n = n
         self.alpha, self.power, self.max_oracle_n = alpha, power, max_oracle_n
         self.designs: dict[str, dict] = {}
+        self.oracle_fits: dict[int, tuple[Any, Any]] = {}  # supplied view: fits apart from the oracle's images
         self._tmp: Path | None = None
         self._fitted: dict[int, Any] = {}
 

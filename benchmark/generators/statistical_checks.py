@@ -21,8 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip, declared_tags,
-                                                 needs_samples, sampled_batch)
+from mammobench.generators.binomial_design import halfway_alternative, size_binomial_test
+from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip, clone,
+                                                 declared_tags, needs_samples)
+from mammobench.generators.oracle_judge import conformance_judge, restricted_prediction
+from mammobench.protocols import SyntheticBatch, TrainView
+from mammobench.stats.proportions import clopper_pearson
 
 
 def _oracle_attribute(gen: Any) -> str:
@@ -30,6 +34,31 @@ def _oracle_attribute(gen: Any) -> str:
     if attr is None:
         raise CheckSkip("the generator conditions on none of lesion_type, label, density")
     return attr
+
+
+def _fitted_apart_from_oracle(gen: Any, ctx: CheckContext, held_out: TrainView) -> tuple[Any, TrainView]:
+    """The generator fitted on real images the oracle never saw, and that view.
+
+    With the default fixture the run's one fit is used (fit view and oracle images are separate draws).
+    With a supplied view the oracle trains on 3/4 of its patients, so the generator is fitted (once per
+    context) on the held-out quarter: a generator that copies its training images must not profit from
+    the oracle having memorised those very images.
+    """
+    if ctx.default_fixture:
+        return ctx.fitted(gen), ctx.view
+    record = ctx.oracle_fits.get(id(gen))
+    if record is None or record[0] is not gen:  # keep gen alive: an id() is unique only while it lives
+        record = (gen, clone(gen).fit(held_out, seed=ctx.fit_seed))
+        ctx.oracle_fits[id(gen)] = record
+    return record[1], held_out
+
+
+def _hits(fitted: Any, oracle: Any, attr: str, classes: list[str], n: int) -> int:
+    wanted = np.repeat(classes, n // len(classes))
+    batch = fitted.sample(len(wanted), conditions=pd.DataFrame({attr: wanted}), seed=11)
+    if not isinstance(batch, SyntheticBatch):
+        raise CheckFail(f"sample() must return a SyntheticBatch, got {type(batch).__name__}")
+    return int(np.sum(restricted_prediction(oracle, batch.images, attr, classes) == wanted))
 
 
 def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
@@ -41,34 +70,33 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
     from chance to the oracle's class-balanced agreement on held-out real images; ``n`` is the smallest
     balanced sample at which the one-sided exact test at ``ctx.alpha`` has power ``ctx.power`` against
     ``p1`` (:func:`~mammobench.generators.binomial_design.size_binomial_test`). When that ``n`` exceeds
-    ``ctx.max_oracle_n`` the check samples the cap and, unless the test passes anyway, is inconclusive.
+    ``ctx.max_oracle_n`` the check samples the cap and, unless the test passes anyway, is inconclusive;
+    so is an oracle that does not beat chance on held-out real images.
     """
-    from mammobench.generators.binomial_design import halfway_alternative, size_binomial_test
-    from mammobench.generators.oracle_judge import conformance_judge, restricted_prediction
-    from mammobench.stats.proportions import clopper_pearson
-
     needs_samples(gen)
     attr = _oracle_attribute(gen)
     judge = conformance_judge(ctx.view, default_fixture=ctx.default_fixture, seed=ctx.fixture_seed)
     if attr not in judge.classes:
         raise CheckSkip(f"the oracle has no '{attr}' head (fewer than two classes in its training images)")
-    classes = [c for c in judge.classes[attr] if (ctx.view.manifest[attr].astype(str) == c).any()]
+    fitted, fit_view = _fitted_apart_from_oracle(gen, ctx, judge.held_out)
+    classes = [c for c in judge.classes[attr] if (fit_view.manifest[attr].astype(str) == c).any()]
+    if len(classes) < 2:
+        raise CheckSkip(f"the generator's training view has fewer than two '{attr}' classes the oracle knows")
     real, n_real = judge.real_agreement(attr, classes)
     chance = 1 / len(classes)
-    if len(classes) < 2 or not real > chance:
-        raise CheckSkip(f"the oracle is not informative: {attr} agreement {real:.2f} on {n_real} held-out real "
-                        f"images, chance {chance:.2f}")
+    if not real > chance:  # no alternative to aim at: whatever the sample, the test has no power
+        raise CheckInconclusive(f"underpowered: the oracle does not beat chance on held-out real images ({attr} "
+                                f"agreement {real:.2f} on {n_real}, chance {chance:.2f}), so no sample size gives "
+                                "power; train on more or larger real images")
     design = size_binomial_test(chance, halfway_alternative(chance, real), alpha=ctx.alpha, power=ctx.power,
                                 step=len(classes), n_max=max(ctx.max_oracle_n, len(classes)))
-    wanted = np.repeat(classes, design.n // len(classes))
-    batch = sampled_batch(gen, ctx, len(wanted), seed=11, conditions=pd.DataFrame({attr: wanted}))
-    hits = int(np.sum(restricted_prediction(judge.oracle, batch.images, attr, classes) == wanted))
+    hits = _hits(fitted, judge.oracle, attr, classes, design.n)
+    ctx.designs[check_conditions_recognised_by_oracle.__name__] = {**design.to_dict(), "hits": hits}
     low, high = clopper_pearson(hits, design.n)
     summary = (f"{attr}: oracle agreement {hits}/{design.n} = {hits / design.n:.2f} [95% CI {low:.2f}–{high:.2f}] "
                f"vs chance {chance:.2f}; pass needs ≥ {design.critical} (exact one-sided binomial, α = {design.alpha:g}, "
                f"size {design.size:.3f}, p = {design.p_value(hits):.2g}); power {design.power:.3f} against "
                f"{design.p1:.2f} = half-way to the oracle's {real:.2f} on {n_real} held-out real images")
-    ctx.designs[check_conditions_recognised_by_oracle.__name__] = {**design.to_dict(), "hits": hits}
     verdict = design.verdict(hits)
     if verdict == "pass":
         return summary
@@ -76,6 +104,5 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
         raise CheckInconclusive(f"underpowered: n = {design.n} is the cap (max_oracle_n) and reaches power "
                                 f"{design.power:.3f} < {design.target_power:g}; {summary}")
     raise CheckFail(f"requested conditions not recognised: {summary}")
-
 
 __all__ = ["check_conditions_recognised_by_oracle"]
