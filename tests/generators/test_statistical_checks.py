@@ -95,7 +95,8 @@ def test_conformer_passes_with_stated_power(ctx):
     d, size, power = _design(ctx)
     assert size <= 0.01 and power >= 0.99, d          # the design, recomputed with scipy.stats.binom
     assert d["p0"] == pytest.approx(1 / 3) and d["n"] % 3 == 0
-    # margin: real images of the requested type agree far above the critical count (≈ n vs ≈ n / 2)
+    # margin: real images of the requested type agree far above the critical count (seen: 51/51 vs ≥ 26 at seeds
+    # 0, 1000, 2000)
     assert d["hits"] >= d["critical"] + d["n"] // 4, d
     # and a generator at this observed agreement passes a fresh sample with probability ≥ 0.999
     assert binom.sf(d["critical"] - 1, d["n"], d["hits"] / d["n"]) >= 0.999
@@ -109,7 +110,8 @@ def test_ignorer_fails_and_would_fail_with_probability_at_least_0_99(ctx, ignore
     assert "requested conditions not recognised" in result.reason
     d, size, _ = _design(ctx)
     assert 1 - size >= 0.99   # an image stream independent of the request agrees at exactly chance
-    # margin: the observed agreement sits near chance (n / 3), far below the critical count
+    # margin: the observed agreement sits at chance, far below the critical count (seen: 17/51 vs ≥ 26 for both
+    # ignorers at seeds 0, 1000, 2000)
     assert d["hits"] <= d["critical"] - d["n"] // 8, d
 
 
