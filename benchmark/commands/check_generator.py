@@ -2,9 +2,9 @@
 
 Prints a pass/skip/fail/inconclusive table with reasons (or JSON with ``--json``) and exits 1 when
 any check fails. An *inconclusive* statistical check (its sample cap cannot reach the stated power and
-its test did not pass) is not a failure: exit 0, with a line saying so. Registered names and ``module:Class`` specs are built with the class's ``tiny_config()``
-(seconds-scale settings) unless ``--full`` is given; ``--param key=value`` sets constructor
-parameters (values parsed as YAML scalars).
+its test did not pass) is not a failure: exit 0, with a line saying so. Registered names and
+``module:Class`` specs are built with the class's ``tiny_config()`` (seconds-scale settings) unless
+``--full`` is given; ``--param key=value`` sets constructor parameters (values parsed as YAML scalars).
 
 Example:
     $ mammobench check-generator ddpm
