@@ -214,4 +214,5 @@ ALL_CHECKS: tuple[Callable[[Any, CheckContext], str], ...] = (
 #: the checks whose outcome is a decision from a sample (sized; may be inconclusive)
 STATISTICAL_CHECKS: tuple[Callable[[Any, CheckContext], str], ...] = (check_conditions_recognised_by_oracle,)
 
-__all__ = ["ALL_CHECKS", "STATISTICAL_CHECKS", "CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone"] + [c.__name__ for c in ALL_CHECKS]
+__all__ = (["ALL_CHECKS", "STATISTICAL_CHECKS", "CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone"]
+           + [c.__name__ for c in ALL_CHECKS])
