@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterable
 from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
     ALL_CHECKS, STATISTICAL_CHECKS, CheckContext, CheckFail, CheckInconclusive, CheckSkip, check_card_valid,
     check_conditions_in_labels, check_conditions_recognised_by_oracle, check_fit_returns_self,
-    check_init_has_no_side_effects, check_labels_consistent, check_protocol, check_reads_only_the_train_view, check_sample_count,
-    check_sample_shape_dtype_range, check_save_load_roundtrip, check_seed_determinism)
+    check_init_has_no_side_effects, check_labels_consistent, check_protocol, check_reads_only_the_train_view,
+    check_sample_count, check_sample_shape_dtype_range, check_save_load_roundtrip, check_seed_determinism)
 from mammobench.protocols import TrainView
 
 
