@@ -96,7 +96,8 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
     summary = (f"{attr}: oracle agreement {hits}/{design.n} = {hits / design.n:.2f} [95% CI {low:.2f}–{high:.2f}] "
                f"vs chance {chance:.2f}; pass needs ≥ {design.critical} (exact one-sided binomial, "
                f"α = {design.alpha:g}, size {design.size:.3f}, p = {design.p_value(hits):.2g}); "
-               f"power {design.power:.3f} against {design.p1:.2f} = half-way to the oracle's {real:.2f} on {n_real} held-out real images")
+               f"power {design.power:.3f} against {design.p1:.2f} = half-way to the oracle's {real:.2f} "
+               f"on {n_real} held-out real images")
     verdict = design.verdict(hits)
     if verdict == "pass":
         return summary
