@@ -36,7 +36,7 @@ def _write_dataset(root: Path, n: int, size: int, seed: int, syntax: str) -> pd.
 
 def benchmark_cache(workdir: str | os.PathLike, *, n_images: int = 200, source_size: int = 256,
                     cache_size: int = 128, workers: int = 2, epochs: int = 3, batch_size: int = 32,
-                    seed: int = 0, syntax: str = "native") -> dict:
+                    seed: int = 0, syntax: str = "native", repeats: int = 1, best_epoch: bool = False) -> dict:
     """Time an epoch of DICOM decode + preprocess against an epoch of cache reads.
 
     Args:
@@ -48,6 +48,8 @@ def benchmark_cache(workdir: str | os.PathLike, *, n_images: int = 200, source_s
         epochs: cache epochs timed (random order, ``batch_size`` images per read).
         seed: seeds the phantoms and the epoch order.
         syntax: DICOM transfer syntax (``native``, ``rle``, ``jpegls``, ``j2k``).
+        repeats: decode passes timed; the fastest is kept (tiny sizes, where one pass is milliseconds).
+        best_epoch: keep the fastest cache epoch instead of the mean (tiny sizes, same reason).
 
     Returns:
         ``decode_images_per_s`` (single process, read + preprocess), ``cache_images_per_s``,
@@ -55,23 +57,27 @@ def benchmark_cache(workdir: str | os.PathLike, *, n_images: int = 200, source_s
     """
     root = Path(workdir)
     manifest = _write_dataset(root / "dicom", n_images, source_size, seed, syntax)
-    t0 = time.perf_counter()
-    for row in manifest.itertuples(index=False):
-        preprocess_image(read_dicom(root / "dicom" / row.image_path).pixels, laterality=row.laterality,
-                         size=cache_size)
-    decode_s = time.perf_counter() - t0
+    decode_s = float("inf")
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        for row in manifest.itertuples(index=False):
+            preprocess_image(read_dicom(root / "dicom" / row.image_path).pixels, laterality=row.laterality,
+                             size=cache_size)
+        decode_s = min(decode_s, time.perf_counter() - t0)
     t0 = time.perf_counter()
     cache = build_cache(manifest, root / "dicom", root / f"cache_{cache_size}", size=cache_size,
                         workers=workers, progress=False)
     build_s = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
     ids = cache.index["image_id"].to_numpy()
-    t0 = time.perf_counter()
+    epoch_s = []
     for _ in range(epochs):
         order = rng.permutation(len(ids))
+        t0 = time.perf_counter()
         for start in range(0, len(ids), batch_size):
             cache.images(ids[order[start:start + batch_size]])
-    read_s = (time.perf_counter() - t0) / epochs
+        epoch_s.append(time.perf_counter() - t0)
+    read_s = min(epoch_s) if best_epoch else float(np.mean(epoch_s))
     decode_rate, read_rate = n_images / decode_s, len(ids) / max(read_s, 1e-9)
     return {"n_images": n_images, "source_size": [source_size, source_size * 3 // 4], "cache_size": cache_size,
             "syntax": syntax, "decode_images_per_s": round(decode_rate, 1),

@@ -18,6 +18,8 @@ from typing import Any
 
 from mammobench.environment import git_sha, package_versions
 
+IDLE_LOAD_PER_CPU = 0.5  # a 1-min load average below half a process per usable CPU counts as idle
+
 
 def load_average() -> list[float] | None:
     """1-, 5- and 15-minute load averages (None where the OS has none)."""
@@ -27,8 +29,25 @@ def load_average() -> list[float] | None:
         return None
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, ``platform.processor()`` elsewhere; '' if unknown).
+
+    Example:
+        >>> isinstance(cpu_model(), str)
+        True
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def machine_info() -> dict[str, Any]:
-    """CPU count, torch threads, device, platform, versions, git sha and the current load average."""
+    """CPU model and count, torch threads, device, platform, versions, git sha and the current load average."""
     import torch
 
     from mammobench.torchutil import resolve_device
@@ -39,7 +58,8 @@ def machine_info() -> dict[str, Any]:
     except AttributeError:  # pragma: no cover - not Linux
         usable = os.cpu_count() or 1
     return {"hostname": platform.node(), "platform": platform.platform(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "usable_cpus": usable, "torch_threads": torch.get_num_threads(),
+            "cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "usable_cpus": usable,
+            "torch_threads": torch.get_num_threads(),
             "device": device, "cuda_device": torch.cuda.get_device_name(0) if device == "cuda" else None,
             "memory_gb": _total_memory_gb(), "versions": {"python": platform.python_version(), **package_versions()},
             "git_sha": git_sha(), "python_executable": sys.executable, "load_average": load_average()}
@@ -73,3 +93,24 @@ def peak_memory_mb() -> dict[str, float]:
     except ImportError:  # pragma: no cover
         pass
     return out
+
+
+def load_condition(result: dict) -> str:
+    """``"idle"`` or ``"under load"`` from the load average at the start and end of the run.
+
+    Idle means both 1-minute load averages were below :data:`IDLE_LOAD_PER_CPU` × usable CPUs plus
+    the one process the perf run itself keeps busy at the end.
+
+    Example:
+        >>> load_condition({"machine": {"usable_cpus": 2, "load_average": [0.3, 0.2, 0.2]},
+        ...                 "load_average_end": [1.1, 0.5, 0.3]})
+        'idle'
+    """
+    machine = result.get("machine") or {}
+    cpus = machine.get("usable_cpus") or machine.get("cpu_count") or 1
+    start, end = machine.get("load_average"), result.get("load_average_end")
+    if not start:
+        return "unknown load"
+    limit = IDLE_LOAD_PER_CPU * cpus
+    idle = start[0] < limit and (not end or end[0] < limit + 1.0)
+    return "idle" if idle else "under load"

@@ -7,7 +7,8 @@ error and the others still run), records the peak memory after each, and returns
     {"schema_version", "kind": "mammobench-perf", "created", "command", "scale", "machine": {...,
      "load_average"}, "load_average_end", "benchmarks": [{"name", "params", "status", "error",
      "seconds", "details", "memory"}], "figures": [{benchmark, figure, value, unit, baseline, ratio,
-     higher_is_better}], "memory": {self_peak_rss_mb, children_peak_rss_mb, current_rss_mb}}
+     higher_is_better}], "memory": {self_peak_rss_mb, children_peak_rss_mb, current_rss_mb},
+     "condition": "idle" | "under load" (mammobench.perf.machine.load_condition)}
 
 Example:
     >>> import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mammobench.errors import ConfigError, SchemaError
-from mammobench.perf.machine import load_average, machine_info, peak_memory_mb
+from mammobench.perf.machine import load_average, load_condition, machine_info, peak_memory_mb
 from mammobench.perf.suite import BENCHMARKS, figure
 
 SCHEMA_VERSION = "1.0"
@@ -107,6 +108,7 @@ def run_perf(names: list[str] | None = None, *, scale: str = "default", quick_on
     memory = peak_memory_mb()
     result["figures"] += [figure("memory", k, v, "MiB", higher_is_better=False) for k, v in memory.items()]
     result["memory"], result["load_average_end"] = memory, load_average()
+    result["condition"] = load_condition(result)
     return result
 
 
@@ -116,7 +118,13 @@ def _now() -> str:
     return utc_now()
 
 
-def _fmt(value: float | None) -> str:
+def format_value(value: float | None) -> str:
+    """A figure as printed: 3 significant digits, thousands separators, exponent for tiny/huge values.
+
+    Example:
+        >>> format_value(1234.5), format_value(0.000123), format_value(None)
+        ('1,234.5', '1.23e-04', '—')
+    """
     if value is None:
         return "—"
     if value == 0 or 0.01 <= abs(value) < 1e5:
@@ -132,8 +140,8 @@ def format_table(result: dict) -> str:
         ['benchmark', 'figure', 'value', 'unit', 'ratio', 'baseline']
     """
     rows = [("benchmark", "figure", "value", "unit", "ratio", "baseline")]
-    rows += [(f["benchmark"], f["figure"], _fmt(f["value"]), f["unit"], _fmt(f["ratio"]) if f["ratio"] else "",
-              f["baseline"] or "") for f in result["figures"]]
+    rows += [(f["benchmark"], f["figure"], format_value(f["value"]), f["unit"],
+              format_value(f["ratio"]) if f["ratio"] else "", f["baseline"] or "") for f in result["figures"]]
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
     lines.insert(1, "-" * (sum(widths) + 10 + 8))

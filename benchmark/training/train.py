@@ -49,6 +49,7 @@ class TrainConfig:
     workers: int = 4          # DataLoader workers on CUDA only
     recipe: str = "timm_classifier"
     weights: str | None = None
+    channels_last: bool = False  # CPU: train in channels_last (≈1.5× faster for timm ResNets; other rounding)
 
 
 @dataclass
@@ -172,6 +173,46 @@ def predict_scores(model: nn.Module, x: np.ndarray, *, device: str = "cpu", batc
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
+def validation_scores(model: nn.Module, x: np.ndarray, *, device: str = "cpu", batch_size: int = 256) -> np.ndarray:
+    """:func:`predict_scores` for the per-epoch validation, faster on CPU.
+
+    On CPU the model runs in ``channels_last`` memory format for this call only (PyTorch's CPU
+    max-pooling and convolutions are several times faster on that layout) under ``inference_mode``,
+    then goes back to its own layout, so training continues exactly as before. Scores may differ
+    from :func:`predict_scores` in the last float32 bit (different convolution kernels), so only
+    scores equal to that precision can swap ranks; they only pick the checkpoint (the test
+    predictions use :func:`predict_scores`). Elsewhere (CUDA) it is :func:`predict_scores`.
+
+    Example:
+        >>> m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 1), nn.Flatten(0))
+        >>> x = np.random.default_rng(0).random((4, 1, 8, 8), dtype=np.float32)
+        >>> bool(np.allclose(validation_scores(m, x), predict_scores(m, x), atol=1e-6))
+        True
+    """
+    if torch.device(device).type != "cpu":
+        return predict_scores(model, x, device=device)
+    model.eval()
+    own_format = torch.channels_last if _is_channels_last(model) else torch.contiguous_format
+    model.to(memory_format=torch.channels_last)
+    out = []
+    try:
+        with torch.inference_mode():
+            for i in range(0, len(x), batch_size):
+                xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size]))
+                out.append(torch.sigmoid(model(xb.contiguous(memory_format=torch.channels_last)).float()).numpy())
+    finally:
+        model.to(memory_format=own_format)
+    return np.concatenate(out).reshape(-1).astype(np.float64) if out else np.zeros(0)
+
+
+def _is_channels_last(model: nn.Module) -> bool:
+    """Whether the model's first 4-D weight with several input channels is stored channels_last."""
+    for p in model.parameters():
+        if p.dim() == 4 and p.shape[1] > 1:
+            return p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+    return False
+
+
 def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
     """Rank AUC used only to pick the checkpoint on validation data."""
     from sklearn.metrics import roc_auc_score
@@ -198,6 +239,9 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     device = str(resolve_device(config.device))
     set_determinism(seed, device, config.threads)
     model = DETECTORS.get(config.recipe)().build(arch=arch, weights=config.weights).to(device)
+    channels_last = config.channels_last and torch.device(device).type == "cpu"
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     n_pos = float(train_y.sum())
     pos_weight = torch.tensor([(len(train_y) - n_pos) / max(n_pos, 1.0)], device=device)
@@ -205,6 +249,8 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     dtype, scaler = _amp(device, config.amp)
     rng = np.random.default_rng(seed)
     tx, ty = torch.from_numpy(np.ascontiguousarray(train_x)), torch.from_numpy(train_y.astype(np.float32))
+    if channels_last:
+        tx = tx.contiguous(memory_format=torch.channels_last)
     best, best_auc, best_epoch, curve = None, -1.0, 0, []
     sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-len(train_y) // config.batch_size))
     on_cuda = torch.device(device).type == "cuda"
@@ -215,13 +261,14 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
                    else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
         epoch_start = time.perf_counter()
         loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
-        auc = _val_auc(val_y, predict_scores(model, val_x, device=device))
+        auc = _val_auc(val_y, validation_scores(model, val_x, device=device))
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
         logger.info(f"{label or 'training'} epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
                     f"{time.perf_counter() - epoch_start:.1f}s")
         if best is None or (auc == auc and auc > best_auc):
             best, best_auc, best_epoch = copy.deepcopy(model.state_dict()), auc, epoch + 1
     model.load_state_dict(best)
+    model.to(memory_format=torch.contiguous_format)  # callers get the usual layout
     seconds = time.perf_counter() - start
     return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,
                        images_per_second=len(train_y) * config.epochs / max(seconds, 1e-9))
