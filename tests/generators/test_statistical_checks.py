@@ -89,6 +89,15 @@ def _design(ctx):
     return d, size, power
 
 
+def _check_on(view, generator, **settings):
+    """Run the oracle check in a fresh context (own view or fixture settings); returns (result, context)."""
+    own = CheckContext(view, **settings)
+    try:
+        return run_check(check_conditions_recognised_by_oracle, generator, own), own
+    finally:
+        own.close()
+
+
 def test_conformer_passes_with_stated_power(ctx):
     result = run_check(check_conditions_recognised_by_oracle, Conformer(), ctx)
     assert result.status == "pass", result.reason
@@ -116,11 +125,7 @@ def test_ignorer_fails_and_would_fail_with_probability_at_least_0_99(ctx, ignore
 
 
 def test_underpowered_cap_gives_inconclusive_not_fail():
-    small = CheckContext(max_oracle_n=6, fixture_seed=data_seed(0))
-    try:
-        result = run_check(check_conditions_recognised_by_oracle, Ignorer(), small)
-    finally:
-        small.close()
+    result, small = _check_on(None, Ignorer(), max_oracle_n=6, fixture_seed=data_seed(0))
     assert result.status == "inconclusive", result.reason
     d = small.designs[CHECK]
     assert d["n"] <= 6 and not d["reached"] and d["power"] < 0.99
@@ -130,11 +135,7 @@ def test_underpowered_cap_gives_inconclusive_not_fail():
 
 def test_supplied_view_is_split_by_patient_for_the_oracle():
     view = make_tiny_train_view(n=160, size=32, seed=data_seed(3))
-    own = CheckContext(view)
-    try:
-        result = run_check(check_conditions_recognised_by_oracle, Conformer(), own)
-    finally:
-        own.close()
+    result, _ = _check_on(view, Conformer())
     assert result.status == "pass", result.reason
     assert "held-out real images" in result.reason
 
@@ -158,11 +159,7 @@ def test_oracle_that_cannot_beat_chance_gives_inconclusive_not_fail():
     manifest = view.manifest
     manifest["lesion_type"] = np.random.default_rng(0).permutation(manifest["lesion_type"].to_numpy())
     scrambled = type(view)(manifest, view.images, view.findings, manifest_hash=view.manifest_hash + ":scrambled")
-    own = CheckContext(scrambled)
-    try:
-        result = run_check(check_conditions_recognised_by_oracle, Conformer(), own)
-    finally:
-        own.close()
+    result, _ = _check_on(scrambled, Conformer())
     # labels unrelated to the pixels: held-out agreement ≈ chance, so either no alternative exists or the
     # n it needs exceeds the cap; the images asked for are then unrelated to the oracle's call (P(pass) ≤ 0.01)
     assert result.status == "inconclusive", result.reason
