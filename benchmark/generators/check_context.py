@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mammobench.errors import ConfigError
 from mammobench.generators.fixtures import make_tiny_train_view
 from mammobench.generators.watch import watch_paths
 from mammobench.protocols import GeneratorTags, SyntheticBatch, TrainView
@@ -40,13 +41,21 @@ class CheckInconclusive(Exception):
 class CheckContext:
     """Shared state of one conformance run: training view, scratch folder, fitted copy, test design.
 
-    Without ``train_view`` the tiny fixture is drawn with ``fixture_seed`` (the oracle's images with the
-    next two seeds). ``alpha``, ``power`` and ``max_oracle_n`` size the statistical checks (see
-    :mod:`mammobench.generators.binomial_design`); ``designs`` records each statistical check's design.
+    Without ``train_view`` the protocol checks use the tiny fixture drawn with ``fixture_seed``, and the
+    statistical check judges the domain named by ``oracle_domain``: ``"cohort"`` (default) fits the generator
+    on a slice of the built-in virtual cohort at the default task's geometry and trains the oracle on other
+    patients of it (:mod:`mammobench.generators.cohort_check_view`); ``"fixture"`` uses fresh fixture draws
+    (seeds ``fixture_seed + 1``, ``+ 2``; fast, for planted-generator tests). ``alpha``, ``power`` and
+    ``max_oracle_n`` size the statistical checks (see :mod:`mammobench.generators.binomial_design`);
+    ``designs`` records each statistical check's design.
     """
 
     def __init__(self, train_view: TrainView | None = None, *, fit_seed: int = 0, n: int = 6,
-                 alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = 240, fixture_seed: int = 0):
+                 alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = 240, fixture_seed: int = 0,
+                 oracle_domain: str = "cohort"):
+        if oracle_domain not in ("cohort", "fixture"):
+            raise ConfigError(f"CheckContext: oracle_domain must be 'cohort' or 'fixture', got {oracle_domain!r}")
+        self.oracle_domain = oracle_domain
         self._view = train_view
         self.fixture_seed = fixture_seed
         self.default_fixture = train_view is None

@@ -105,12 +105,14 @@ class OracleJudge:
         return (float(np.mean(recalls)) if recalls else float("nan")), int(keep.sum())
 
 
-def conformance_judge(view: TrainView, *, default_fixture: bool, epochs: int = ORACLE_EPOCHS,
-                      seed: int = 0) -> OracleJudge:
+def conformance_judge(view: TrainView, *, default_fixture: bool = False, epochs: int = ORACLE_EPOCHS,
+                      seed: int = 0, sources: tuple[TrainView, TrainView] | None = None) -> OracleJudge:
     """Train (once per process and view) the oracle for ``view`` and keep its held-out real images.
 
-    ``seed`` picks the fixture draws (``seed + 1``, ``seed + 2``) or the patient split; the network is
-    always initialised with seed 0.
+    ``seed`` picks the fixture draws (``seed + 1``, ``seed + 2``) or the patient split; ``sources`` (oracle
+    training view, held-out view) overrides both, as for the check cohort
+    (:func:`~mammobench.generators.cohort_check_view.cohort_check_views`). The network is always
+    initialised with seed 0.
 
     Example:
         >>> judge = conformance_judge(make_tiny_train_view(), default_fixture=True)  # doctest: +SKIP
@@ -118,12 +120,14 @@ def conformance_judge(view: TrainView, *, default_fixture: bool, epochs: int = O
     """
     from mammobench.audits.encoder import train_domain_encoder
 
-    key = (view.manifest_hash or str(id(view)), default_fixture, int(view.image_size[0]), epochs, seed)
+    key = (view.manifest_hash or str(id(view)), default_fixture, int(view.image_size[0]), epochs, seed,
+           None if sources is None else tuple(s.manifest_hash for s in sources))
     if key not in _JUDGES:
-        train, held_out = oracle_views(view, default_fixture=default_fixture, seed=seed)
+        train, held_out = sources or oracle_views(view, default_fixture=default_fixture, seed=seed)
         side = min(64, max(view.image_size))
         oracle = train_domain_encoder(train, seed=0, epochs=epochs, resolution=side, width=8)
-        source = ("fresh draws of the tiny fixture" if default_fixture
+        source = ("other patients of the same virtual cohort" if sources is not None
+                  else "fresh draws of the tiny fixture" if default_fixture
                   else "a 3:1 patient split of the training view")
         _JUDGES[key] = OracleJudge(oracle, held_out, f"oracle trained on {len(train)} real images ({source}), "
                                                      f"scored on {len(held_out)} held-out real images")

@@ -28,6 +28,10 @@ from mammobench.generators.oracle_judge import conformance_judge, restricted_pre
 from mammobench.protocols import SyntheticBatch, TrainView
 from mammobench.stats.proportions import clopper_pearson
 
+# a class is requested only when the generator saw at least this many training images of it: nobody can be
+# asked to learn what a lesion type looks like from one or two examples
+MIN_FIT_IMAGES_PER_CLASS = 6
+
 
 def _oracle_attribute(gen: Any) -> str:
     attr = next((a for a in ("lesion_type", "label", "density") if a in declared_tags(gen).conditional_on), None)
@@ -36,21 +40,33 @@ def _oracle_attribute(gen: Any) -> str:
     return attr
 
 
-def _fitted_apart_from_oracle(gen: Any, ctx: CheckContext, held_out: TrainView) -> tuple[Any, TrainView]:
-    """The generator fitted on real images the oracle never saw, and that view.
+def _judge_and_fit(gen: Any, ctx: CheckContext) -> tuple[Any, Any, TrainView]:
+    """The oracle judge, the generator fitted on real images the oracle never saw, and that fit view.
 
-    With the default fixture the run's one fit is used (fit view and oracle images are separate draws).
-    With a supplied view the oracle trains on 3/4 of its patients, so the generator is fitted (once per
-    context) on the held-out quarter: a generator that copies its training images must not profit from
-    the oracle having memorised those very images.
+    Default (no supplied view, ``oracle_domain="cohort"``): the generator is fitted (once per context) on the
+    check cohort's fit patients and the oracle on other patients of the same cohort. With
+    ``oracle_domain="fixture"`` the run's one fit on the fixture is used (fit view and oracle images are
+    separate draws). With a supplied view the oracle trains on 3/4 of its patients, so the generator is
+    fitted on the held-out quarter: a generator that copies its training images must not profit from the
+    oracle having memorised those very images.
     """
+    if ctx.default_fixture and ctx.oracle_domain == "fixture":
+        judge = conformance_judge(ctx.view, default_fixture=True, seed=ctx.fixture_seed)
+        return judge, ctx.fitted(gen), ctx.view
     if ctx.default_fixture:
-        return ctx.fitted(gen), ctx.view
+        from mammobench.generators.cohort_check_view import cohort_check_views
+
+        views = cohort_check_views()
+        judge = conformance_judge(views.fit, sources=(views.oracle_train, views.held_out))
+        fit_view = views.fit
+    else:
+        judge = conformance_judge(ctx.view, default_fixture=False, seed=ctx.fixture_seed)
+        fit_view = judge.held_out
     record = ctx.oracle_fits.get(id(gen))
     if record is None or record[0] is not gen:  # keep gen alive: an id() is unique only while it lives
-        record = (gen, clone(gen).fit(held_out, seed=ctx.fit_seed))
+        record = (gen, clone(gen).fit(fit_view, seed=ctx.fit_seed))
         ctx.oracle_fits[id(gen)] = record
-    return record[1], held_out
+    return judge, record[1], fit_view
 
 
 def _hits(fitted: Any, oracle: Any, attr: str, classes: list[str], n: int) -> int:
@@ -65,7 +81,8 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
     """An oracle trained on real images recognises the requested class: a sized exact binomial test.
 
     Judged on ``lesion_type`` when the generator conditions on it (else ``label``, else ``density``).
-    Every class of the fit view is requested equally often, so a generator whose images ignore the
+    Every class with ≥ ``MIN_FIT_IMAGES_PER_CLASS`` images in the fit view is requested equally often,
+    so a generator whose images ignore the
     request agrees with it at exactly chance ``p0 = 1 / classes``. The alternative ``p1`` lies half-way
     from chance to the oracle's class-balanced agreement on held-out real images; ``n`` is the smallest
     balanced sample at which the one-sided exact test at ``ctx.alpha`` has power ``ctx.power`` against
@@ -75,13 +92,14 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
     """
     needs_samples(gen)
     attr = _oracle_attribute(gen)
-    judge = conformance_judge(ctx.view, default_fixture=ctx.default_fixture, seed=ctx.fixture_seed)
+    judge, fitted, fit_view = _judge_and_fit(gen, ctx)
     if attr not in judge.classes:
         raise CheckSkip(f"the oracle has no '{attr}' head (fewer than two classes in its training images)")
-    fitted, fit_view = _fitted_apart_from_oracle(gen, ctx, judge.held_out)
-    classes = [c for c in judge.classes[attr] if (fit_view.manifest[attr].astype(str) == c).any()]
+    counts = fit_view.manifest[attr].astype(str).value_counts()
+    classes = [c for c in judge.classes[attr] if counts.get(c, 0) >= MIN_FIT_IMAGES_PER_CLASS]
     if len(classes) < 2:
-        raise CheckSkip(f"the generator's training view has fewer than two '{attr}' classes the oracle knows")
+        raise CheckSkip(f"the generator's training view has fewer than two '{attr}' classes the oracle knows "
+                        f"with ≥ {MIN_FIT_IMAGES_PER_CLASS} training images each")
     real, n_real = judge.real_agreement(attr, classes)
     chance = 1 / len(classes)
     if not real > chance:  # no alternative to aim at: whatever the sample, the test has no power

@@ -77,7 +77,7 @@ class ConstantIgnorer(Conformer):
 
 @pytest.fixture(scope="module")
 def ctx():
-    context = CheckContext(fixture_seed=data_seed(0))
+    context = CheckContext(fixture_seed=data_seed(0), oracle_domain="fixture")  # fast: fixture oracle
     yield context
     context.close()
 
@@ -125,7 +125,7 @@ def test_ignorer_fails_and_would_fail_with_probability_at_least_0_99(ctx, ignore
 
 
 def test_underpowered_cap_gives_inconclusive_not_fail():
-    result, small = _check_on(None, Ignorer(), max_oracle_n=6, fixture_seed=data_seed(0))
+    result, small = _check_on(None, Ignorer(), max_oracle_n=6, fixture_seed=data_seed(0), oracle_domain="fixture")
     assert result.status == "inconclusive", result.reason
     d = small.designs[CHECK]
     assert d["n"] <= 6 and not d["reached"] and d["power"] < 0.99
