@@ -7,14 +7,15 @@ the domain of the task it serves), so the statistical check's default images are
 (seeded) and cached under ``$MAMMOBENCH_CACHE/check`` (default ``~/.cache/mammobench/check``); later calls only
 re-read it. It is split by patient into three disjoint parts:
 
-* ``fit``: the generator's training view (``fit_patients`` training patients, four images each);
+* ``fit``: the generator's training view (``fit_patients`` training patients, four images each, half of
+  them patients with a finding, so that the generator sees lesions);
 * ``oracle_train``: the remaining training patients, on which the oracle is trained;
 * ``held_out``: the cohort's test patients, on which the oracle's real-image agreement is measured.
 
 Example:
     >>> views = cohort_check_views()  # doctest: +SKIP
     >>> views.fit.image_size, len(views.fit)  # doctest: +SKIP
-    ((64, 64), 64)
+    ((64, 64), 96)
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ import pandas as pd
 from mammobench.errors import ConfigError
 from mammobench.protocols import TrainView
 
-CHECK_COHORT_PATIENTS = 160
-CHECK_FIT_PATIENTS = 16
+CHECK_COHORT_PATIENTS = 480
+CHECK_FIT_PATIENTS = 24
 CHECK_PATCH = {"field_mm": 60.0, "jitter": 0.25}  # tasks/vc_lesion: preprocessing.patch_mm / patch_jitter
 CHECK_IMAGE_SIZE = 64
 _COHORT_SIZE = 256  # 240 mm field of view: a 60 mm window is 64 source pixels, so no detail is lost at 64 px
@@ -106,7 +107,12 @@ def cohort_check_views(*, seed: int = 0, n_patients: int = CHECK_COHORT_PATIENTS
     if len(train_patients) < 2 * fit_patients:
         raise ConfigError(f"cohort_check_views: {len(train_patients)} training patients cannot give {fit_patients} to "
                           f"the fit view and at least as many to the oracle; raise n_patients ({n_patients})")
-    fit_ids = np.random.default_rng(seed).permutation(train_patients)[:fit_patients]
+    train = manifest.loc[~is_test]
+    with_finding = set(train.loc[train["lesion_type"].astype(str) != "none", "patient_id"].astype(str))
+    rng = np.random.default_rng(seed)  # half the fit patients have a finding: a generator must see lesions
+    lesion_ids = rng.permutation([p for p in train_patients if p in with_finding])[: fit_patients // 2]
+    normal_ids = rng.permutation([p for p in train_patients if p not in with_finding])
+    fit_ids = np.concatenate([lesion_ids, normal_ids[: fit_patients - len(lesion_ids)]])
     in_fit = manifest["patient_id"].astype(str).isin(set(fit_ids))
     tag = f"n{n_patients}-s{seed}-f{fit_patients}"
     _VIEWS[key] = CohortCheckViews(fit=_view(manifest[in_fit & ~is_test], cache, f"{tag}:fit"),
