@@ -148,7 +148,7 @@ def _pytest_case(check: Callable, ctx: CheckContext, expected_fail: str | None) 
 
 
 def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: dict[str, dict[str, str]] | None = None,
-                            train_view: TrainView | None = None):
+                            train_view: TrainView | None = None, oracle_domain: str = "cohort"):
     """A ``pytest.mark.parametrize("generator, check", ...)`` over every (generator, check) pair.
 
     Args:
@@ -156,6 +156,8 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
         expected_failed_checks: ``{generator card name: {check name: reason}}`` — known failures xfail
             (strictly: a deterministic check that then passes is an error; a statistical check may pass).
         train_view: training view for all checks (default: the tiny fixture).
+        oracle_domain: without ``train_view``, what the oracle check judges: ``"cohort"`` (the default
+            task's domain, built and cached on first use) or ``"fixture"`` (fast); see ``CheckContext``.
     """
     import pytest
 
@@ -163,7 +165,7 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
     params, ids = [], []
     for item in generators:
         gen = _as_generator(item)
-        ctx = CheckContext(train_view)
+        ctx = CheckContext(train_view, oracle_domain=oracle_domain)
         name = gen.card.name if hasattr(gen, "card") else type(gen).__name__
         for check in ALL_CHECKS:
             params.append((gen, _pytest_case(check, ctx, expected.get(name, {}).get(check.__name__))))

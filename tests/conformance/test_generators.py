@@ -12,8 +12,10 @@ _FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folde
 
 GENERATORS = [name for name in BUILTIN_GENERATORS if name != "folder"] + [get_generator("folder", path=str(_FOLDER))]
 
-# Measured with the sized check (n = 51, pass needs ≥ 26 hits, power 0.993 against 0.67; classic 36/51):
-# physics 19/51, cgan 20/51, ddpm 20/51 — at chance 0.33 (docs/generators.md, "Conformance checks").
+# Judged on the fixture domain here (fast; the default cohort domain takes minutes to build): sized check
+# n = 51, pass needs ≥ 26 hits, power 0.993 against 0.67; classic 36/51; physics 19/51, cgan 20/51,
+# ddpm 20/51 — at chance 0.33. On the cohort domain (`mammobench check-generator physics`) physics and
+# classic pass but with a weak oracle (docs/generators.md, "Conformance checks"), so the marks stay.
 _TINY_UNTRAINED = ("tiny_config trains 30 steps on 32 images: the lesion patches are not yet recognisable "
                    "(oracle agreement at chance); recognition at quick settings is measured by "
                    "'mammobench generators acceptance' (docs/generators.md)")
@@ -27,6 +29,6 @@ EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks(GENERATORS, expected_failed_checks=EXPECTED_FAILURES)
+@parametrize_with_checks(GENERATORS, expected_failed_checks=EXPECTED_FAILURES, oracle_domain="fixture")
 def test_builtin_generator_conformance(generator, check):
     check(generator)
