@@ -94,7 +94,9 @@ def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
     """Run every conformance check on a generator (instance, registered name or ``module:Class``).
 
     A name is built with the class's ``tiny_config()`` when it has one. ``train_view`` defaults to
-    :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32). ``max_oracle_n``
+    :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32) for the protocol checks;
+    the oracle check then judges the default task's domain
+    (:mod:`mammobench.generators.cohort_check_view`). ``max_oracle_n``
     caps the sample of the statistical check (α = 0.01, power 0.99; see docs/generators.md).
     """
     gen = _as_generator(gen_or_name)
