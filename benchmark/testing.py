@@ -90,17 +90,18 @@ def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckCon
 
 
 def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
-                    checks: Iterable[Callable] | None = None, max_oracle_n: int = 240) -> list[CheckResult]:
+                    checks: Iterable[Callable] | None = None, max_oracle_n: int = 240,
+                    oracle_domain: str = "fixture") -> list[CheckResult]:
     """Run every conformance check on a generator (instance, registered name or ``module:Class``).
 
     A name is built with the class's ``tiny_config()`` when it has one. ``train_view`` defaults to
     :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32) for the protocol checks;
-    the oracle check then judges the default task's domain
-    (:mod:`mammobench.generators.cohort_check_view`). ``max_oracle_n``
+    ``oracle_domain="cohort"`` makes the oracle check judge the default task's domain
+    (:mod:`mammobench.generators.cohort_check_view`) instead. ``max_oracle_n``
     caps the sample of the statistical check (α = 0.01, power 0.99; see docs/generators.md).
     """
     gen = _as_generator(gen_or_name)
-    ctx = CheckContext(train_view, max_oracle_n=max_oracle_n)
+    ctx = CheckContext(train_view, max_oracle_n=max_oracle_n, oracle_domain=oracle_domain)
     try:
         return [run_check(check, gen, ctx) for check in (checks or ALL_CHECKS)]
     finally:
@@ -150,7 +151,7 @@ def _pytest_case(check: Callable, ctx: CheckContext, expected_fail: str | None) 
 
 
 def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: dict[str, dict[str, str]] | None = None,
-                            train_view: TrainView | None = None, oracle_domain: str = "cohort"):
+                            train_view: TrainView | None = None, oracle_domain: str = "fixture"):
     """A ``pytest.mark.parametrize("generator, check", ...)`` over every (generator, check) pair.
 
     Args:
@@ -158,8 +159,8 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
         expected_failed_checks: ``{generator card name: {check name: reason}}`` — known failures xfail
             (strictly: a deterministic check that then passes is an error; a statistical check may pass).
         train_view: training view for all checks (default: the tiny fixture).
-        oracle_domain: without ``train_view``, what the oracle check judges: ``"cohort"`` (the default
-            task's domain, built and cached on first use) or ``"fixture"`` (fast); see ``CheckContext``.
+        oracle_domain: without ``train_view``, what the oracle check judges: ``"fixture"`` (default, fast)
+            or ``"cohort"`` (the default task's domain, built and cached on first use); see ``CheckContext``.
     """
     import pytest
 

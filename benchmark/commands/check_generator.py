@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-oracle-n", type=int, default=240, metavar="N",
                         help="cap on the images the statistical check may request (default 240); a check whose "
                              "sized sample exceeds it is inconclusive unless its test passes anyway")
+    parser.add_argument("--oracle-domain", choices=("fixture", "cohort"), default="fixture",
+                        help="what the oracle check judges: the tiny fixture (default) or the default task's "
+                             "virtual-cohort patches (built and cached on first use; oracle still weak, see "
+                             "docs/generators.md)")
     return parser
 
 
@@ -54,7 +58,7 @@ def main(argv: list[str]) -> int:
     gen = get_generator(args.generator, **params)
     if args.max_oracle_n < 1:
         raise ConfigError(f"--max-oracle-n must be at least 1, got {args.max_oracle_n}")
-    results = check_generator(gen, max_oracle_n=args.max_oracle_n)
+    results = check_generator(gen, max_oracle_n=args.max_oracle_n, oracle_domain=args.oracle_domain)
     if args.json:
         print(json.dumps({"generator": args.generator, "params": {k: repr(v) for k, v in params.items()},
                           "results": [r.to_dict() for r in results],

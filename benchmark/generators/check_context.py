@@ -42,17 +42,17 @@ class CheckContext:
     """Shared state of one conformance run: training view, scratch folder, fitted copy, test design.
 
     Without ``train_view`` the protocol checks use the tiny fixture drawn with ``fixture_seed``, and the
-    statistical check judges the domain named by ``oracle_domain``: ``"cohort"`` (default) fits the generator
+    statistical check judges the domain named by ``oracle_domain``: ``"cohort"`` fits the generator
     on a slice of the built-in virtual cohort at the default task's geometry and trains the oracle on other
-    patients of it (:mod:`mammobench.generators.cohort_check_view`); ``"fixture"`` uses fresh fixture draws
-    (seeds ``fixture_seed + 1``, ``+ 2``; fast, for planted-generator tests). ``alpha``, ``power`` and
+    patients of it (:mod:`mammobench.generators.cohort_check_view`); ``"fixture"`` (default) uses fresh
+    fixture draws (seeds ``fixture_seed + 1``, ``+ 2``; fast). ``alpha``, ``power`` and
     ``max_oracle_n`` size the statistical checks (see :mod:`mammobench.generators.binomial_design`);
     ``designs`` records each statistical check's design.
     """
 
     def __init__(self, train_view: TrainView | None = None, *, fit_seed: int = 0, n: int = 6,
                  alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = 240, fixture_seed: int = 0,
-                 oracle_domain: str = "cohort"):
+                 oracle_domain: str = "fixture"):
         if oracle_domain not in ("cohort", "fixture"):
             raise ConfigError(f"CheckContext: oracle_domain must be 'cohort' or 'fixture', got {oracle_domain!r}")
         self.oracle_domain = oracle_domain

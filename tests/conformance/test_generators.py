@@ -12,9 +12,9 @@ _FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folde
 
 GENERATORS = [name for name in BUILTIN_GENERATORS if name != "folder"] + [get_generator("folder", path=str(_FOLDER))]
 
-# Judged on the fixture domain here (fast; the default cohort domain takes minutes to build): sized check
+# Judged on the fixture domain (the default; the cohort domain takes minutes to build): sized check
 # n = 51, pass needs ≥ 26 hits, power 0.993 against 0.67; classic 36/51; physics 19/51, cgan 20/51,
-# ddpm 20/51 — at chance 0.33. On the cohort domain (`mammobench check-generator physics`) physics and
+# ddpm 20/51 — at chance 0.33. On the cohort domain (`check-generator physics --oracle-domain cohort`) physics and
 # classic pass but with a weak oracle (docs/generators.md, "Conformance checks"), so the marks stay.
 _TINY_UNTRAINED = ("tiny_config trains 30 steps on 32 images: the lesion patches are not yet recognisable "
                    "(oracle agreement at chance); recognition at quick settings is measured by "
