@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PERTURB_SEED_OFFSET ?= 1000
+# pytest-xdist workers for the default suite: the CPU count, at most 4 (each worker imports torch)
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: run smoke test test-perturbed test-all fuzz perf browser-deps clean
 
@@ -29,15 +31,18 @@ browser-deps:
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "warning: chromium not installed and not root; browser tests will be skipped"; fi; }
 
-## test: the default suite (smoke profile, every feature, no GPU, offline)
+## test: the default suite (smoke profile, every feature, no GPU, offline) in TEST_WORKERS pytest-xdist
+## workers of 1 BLAS/torch thread each (--dist loadfile: a module's tests and module fixtures stay on one
+## worker; the session's smoke run is made once for all workers, tests/conftest.py), then the perturbation pass
 test: $(STAMP) browser-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) test-perturbed
 
-## test-perturbed: the statistics/audit/conformance/self-test tests again with 1 BLAS/torch thread and a
-## second data seed (issue #17): a result that flips with thread count or seed fails here, not elsewhere
+## test-perturbed: the statistics/audit/conformance/self-test tests again in one process with 2 BLAS/torch
+## threads (the default pass runs 1 per worker) and a second data seed (issue #17): a result that flips with
+## thread count or seed fails here, not on a reviewer's machine
 test-perturbed: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MAMMOBENCH_TEST_TORCH_THREADS=1 \
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MAMMOBENCH_TEST_TORCH_THREADS=2 \
 	  MAMMOBENCH_TEST_SEED_OFFSET=$(PERTURB_SEED_OFFSET) \
 	  $(PY) -m pytest -q -m 'perturbed and not slow and not gpu and not fuzz'
 

@@ -7,7 +7,7 @@ leaderboard are pure functions of these files.
 Top-level keys (all required unless marked optional):
 
 ================  ==========================================================================
-schema_version    "1.1" (1.0 files are still read: :func:`load_result` upgrades them in memory)
+schema_version    "1.2" (1.0 and 1.1 files are still read: :func:`load_result` upgrades them in memory)
 run_id            folder name of the run
 created           ISO-8601 UTC time the result was written
 simulated         true when the cohort is the built-in virtual cohort (always labelled)
@@ -22,27 +22,36 @@ environment       {python, platform, torch, timm, device, cpu_count, packages: {
 metrics           [{metric, split, arm, attribute, group, value, ci_low, ci_high, n, n_pos,
                     status, seed}]  attribute/group null = overall; seed null = pooled over seeds
 comparisons       [{metric, arm, control, attribute, group, estimate, ci_low, ci_high, p_value,
-                    p_adjusted, adjustment, significant, method, family, primary, n, n_pos}]
+                    p_adjusted, adjustment, significant, threshold, borderline, method, family,
+                    primary, n, n_pos}]
                     family: patient_bootstrap | delong_conditional | seeds_as_readers (the
-                    multiplicity family); primary: true for the primary test (:func:`mark_primary`)
+                    multiplicity family); primary: true for the primary test (:func:`mark_primary`);
+                    threshold: the α p_adjusted is compared with; borderline: p_adjusted within the
+                    machine-to-machine tolerance of it (mammobench.stats.margin)
 fairness          [{metric, arm, attribute, kind, value, ci_low, ci_high, group, delta_vs_control,
                     delta_ci_low, delta_ci_high}]
-interactions      [{metric, arm, attribute, kind (subgroup_gap | effect_modification), statistic, df, p_value, method}]
-audits            [{generator, audit, check, status, value, threshold, message, evidence}]
+interactions      [{metric, arm, attribute, kind (subgroup_gap | effect_modification), statistic, df, p_value,
+                    threshold, borderline, method}]
+audits            [{generator, audit, check, status, value, threshold, message, evidence}]; a check
+                    decided by a p-value adds p_value, alpha and borderline (its decision margin)
 timings           {stage: seconds}
 cpu_timings       optional: {stage: CPU seconds} (this process + its reaped workers; the budget proxy on a shared machine)
 predictions       {path, sha256, n_rows}
-selftest          optional: [{trial, expected, observed, agree, evidence}]
+selftest          optional: [{trial, expected, observed, agree, status, powered_at, evidence}]; status
+                    "underpowered" when the run's profile cannot power the trial (then it does not
+                    count as a disagreement), powered_at: the profiles that can
 ================  ==========================================================================
 
 Schema history: 1.1 adds ``family`` and ``primary`` to every comparison record (before, readers
 found the primary test by searching ``method`` for "random readers" or "DeLong"; that text search now
-survives only in :func:`upgrade_result`, for 1.0 files).
+survives only in :func:`upgrade_result`, for 1.0 files). 1.2 adds the decision margin ``threshold`` and
+``borderline`` to every comparison record; an upgraded 1.0/1.1 file gets them as null (not recorded:
+the file did not say which α it used, and no borderline flag is invented for it).
 
 Example:
     >>> r = minimal_result("demo")
     >>> validate_result(r)["schema_version"]
-    '1.1'
+    '1.2'
 """
 from __future__ import annotations
 
@@ -53,8 +62,8 @@ from typing import Any
 from mammobench.errors import SchemaError
 from mammobench.io import atomic_write_json, read_json
 
-SCHEMA_VERSION = "1.1"
-READABLE_VERSIONS = ("1.0", SCHEMA_VERSION)
+SCHEMA_VERSION = "1.2"
+READABLE_VERSIONS = ("1.0", "1.1", SCHEMA_VERSION)
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "schema_version": str, "run_id": str, "created": str, "simulated": bool, "benchmark": dict,
     "task": dict, "cohort": dict, "analysis_plan": dict, "profile": str, "seeds": list, "arms": list,
@@ -63,7 +72,7 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 METRIC_KEYS = ("metric", "split", "arm", "attribute", "group", "value", "ci_low", "ci_high", "n", "n_pos", "status")
 COMPARISON_KEYS = ("metric", "arm", "control", "attribute", "group", "estimate", "ci_low", "ci_high",
-                   "p_value", "p_adjusted", "method", "family", "primary")
+                   "p_value", "p_adjusted", "threshold", "borderline", "method", "family", "primary")
 #: comparison families, most to least preferred as the primary test of AUC (see evaluation/primary.py)
 FAMILIES = ("seeds_as_readers", "delong_conditional", "patient_bootstrap")
 AUDIT_KEYS = ("generator", "audit", "check", "status", "message")
@@ -111,6 +120,10 @@ def validate_result(result: Any, *, source: str = "result.json") -> dict:
         if rec["family"] not in FAMILIES or not isinstance(rec["primary"], bool):
             raise SchemaError(f"{source}: comparisons[{i}]: family {rec['family']!r} must be one of {list(FAMILIES)} "
                               f"and primary ({rec['primary']!r}) true or false")
+        if rec["borderline"] not in (True, False, None) or not (rec["threshold"] is None or (
+                isinstance(rec["threshold"], (int, float)) and 0 < rec["threshold"] < 1)):
+            raise SchemaError(f"{source}: comparisons[{i}]: borderline ({rec['borderline']!r}) must be true, false or "
+                              f"null and threshold ({rec['threshold']!r}) an alpha in (0, 1) or null")
     for i, rec in enumerate(result["audits"]):
         if rec["status"] not in AUDIT_STATUSES:
             raise SchemaError(f"{source}: audits[{i}].status {rec['status']!r} not in {list(AUDIT_STATUSES)}")
@@ -156,19 +169,25 @@ def _family_of_method(method: Any) -> str:
 
 
 def upgrade_result(result: Any) -> Any:
-    """A schema-1.0 result in the current schema (``family`` and ``primary`` added); others unchanged.
+    """A schema-1.0/1.1 result in the current schema; others unchanged.
 
-    The file on disk is not touched (its signature stays valid).
+    1.0 → 1.1: ``family`` and ``primary`` derived from the method text; 1.1 → 1.2: ``threshold`` and
+    ``borderline`` set to null (not recorded). The file on disk is not touched (its signature stays valid).
     """
-    if not isinstance(result, dict) or result.get("schema_version") != "1.0":
+    if not isinstance(result, dict) or result.get("schema_version") not in ("1.0", "1.1"):
         return result
+    version = result["schema_version"]
     comps = result.get("comparisons")
     if isinstance(comps, list) and all(isinstance(c, dict) and "metric" in c and "arm" in c for c in comps):
+        if version == "1.0":
+            for rec in comps:
+                rec["family"] = _family_of_method(rec.get("method"))
+            task = result.get("task") if isinstance(result.get("task"), dict) else {}
+            mark_primary(comps, str(task.get("primary_metric") or "auc"))
         for rec in comps:
-            rec["family"] = _family_of_method(rec.get("method"))
-        task = result.get("task") if isinstance(result.get("task"), dict) else {}
-        mark_primary(comps, str(task.get("primary_metric") or "auc"))
-    return {**result, "schema_version": SCHEMA_VERSION, "upgraded_from": "1.0"}
+            rec.setdefault("threshold", None)
+            rec.setdefault("borderline", None)
+    return {**result, "schema_version": SCHEMA_VERSION, "upgraded_from": version}
 
 
 def load_result(path: str | Path) -> dict:

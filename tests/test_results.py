@@ -135,12 +135,36 @@ def test_schema_1_0_results_are_upgraded_when_read(tmp_path):
     path.write_text(json.dumps(old), encoding="utf-8")
     before = path.read_bytes()
     new = load_result(path)
-    assert new["schema_version"] == "1.1" and new["upgraded_from"] == "1.0"
+    assert new["schema_version"] == "1.2" and new["upgraded_from"] == "1.0"
     assert [c["family"] for c in new["comparisons"]] == ["patient_bootstrap", "delong_conditional", "seeds_as_readers"]
     assert [c["primary"] for c in new["comparisons"]] == [False, False, True]
     assert path.read_bytes() == before
-    with pytest.raises(SchemaError, match="reads \\['1.0', '1.1'\\]"):
+    assert [(c["threshold"], c["borderline"]) for c in new["comparisons"]] == [(None, None)] * 3  # not recorded
+    with pytest.raises(SchemaError, match="reads \\['1.0', '1.1', '1.2'\\]"):
         path.write_text(json.dumps({**old, "schema_version": "2.0"}), encoding="utf-8")
         load_result(path)
     with pytest.raises(SchemaError, match="family"):
         validate_result({**minimal_result("x"), "comparisons": [{**new["comparisons"][0], "family": "vibes"}]})
+
+
+def test_schema_1_2_comparisons_need_their_margin(tmp_path):
+    """1.2 comparison records carry threshold + borderline; 1.1 files are read with both null."""
+    import json
+
+    from mammobench.results import load_result
+
+    rec = {"metric": "auc", "arm": "a", "control": "none", "attribute": None, "group": None, "estimate": 0.01,
+           "ci_low": -0.1, "ci_high": 0.1, "p_value": 0.04, "p_adjusted": 0.04, "method": "m",
+           "family": "delong_conditional", "primary": True}
+    ok = {**minimal_result("x"), "comparisons": [{**rec, "threshold": 0.05, "borderline": True}]}
+    assert validate_result(ok)["comparisons"][0]["borderline"] is True
+    with pytest.raises(SchemaError, match="lacks \\['threshold', 'borderline'\\]"):
+        validate_result({**minimal_result("x"), "comparisons": [rec]})
+    with pytest.raises(SchemaError, match="borderline .* must be true, false or null"):
+        validate_result({**minimal_result("x"), "comparisons": [{**rec, "threshold": 0.05, "borderline": "maybe"}]})
+    with pytest.raises(SchemaError, match="alpha in \\(0, 1\\)"):
+        validate_result({**minimal_result("x"), "comparisons": [{**rec, "threshold": 5, "borderline": False}]})
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({**minimal_result("old"), "schema_version": "1.1", "comparisons": [rec]}))
+    new = load_result(path)
+    assert new["upgraded_from"] == "1.1" and new["comparisons"][0]["borderline"] is None

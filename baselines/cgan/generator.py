@@ -54,7 +54,7 @@ class ConditionalGAN(GeneratorMixin):
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
     card_path = resource_path(__package__, "card.yaml")
 
-    def __init__(self, patch_size: int = 32, width: int = 32, z_dim: int = 64, steps: int = 800,
+    def __init__(self, patch_size: int = 32, width: int = 16, z_dim: int = 64, steps: int = 500,
                  batch_size: int = 64, lr: float = 2e-4, normals_per_image: int = 1, max_backgrounds: int = 256,
                  background: str = "synthetic", device: str = "auto"):
         self.patch_size = patch_size

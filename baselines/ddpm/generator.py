@@ -41,8 +41,8 @@ class ConditionalDDPM(GeneratorMixin):
     tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
     card_path = resource_path(__package__, "card.yaml")
 
-    def __init__(self, patch_size: int = 32, width: int = 24, timesteps: int = 1000, steps: int = 1000,
-                 batch_size: int = 64, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 20,
+    def __init__(self, patch_size: int = 32, width: int = 16, timesteps: int = 1000, steps: int = 500,
+                 batch_size: int = 48, lr: float = 1e-3, cond_drop: float = 0.15, sample_steps: int = 10,
                  guidance: float = 2.0, inpaint: bool = True, resample: int = 1, normals_per_image: int = 1,
                  max_backgrounds: int = 256, background: str = "synthetic", device: str = "auto"):
         self.patch_size = patch_size

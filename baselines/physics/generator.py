@@ -9,6 +9,8 @@ when the training view holds patches — same field of view, same centring rules
 resolution that gives the view's pixel size), so they live in the same domain as the cached real
 images; boxes are mapped with the same transform. Fitting learns nothing from pixels: it
 records the output resolution and the training condition mix (used when conditions are not given).
+Every image has its own random stream (drawn from ``seed``), so a batch is rendered in several
+processes when it is large (:func:`sample_workers`) and is the same whatever the number of processes.
 
 Example:
     >>> from mammobench.generators.fixtures import make_tiny_train_view
@@ -18,6 +20,9 @@ Example:
     (2, 1, 32, 32)
 """
 from __future__ import annotations
+
+import multiprocessing as mp
+import os
 
 import numpy as np
 import pandas as pd
@@ -55,35 +60,79 @@ class PhysicsGenerator(GeneratorMixin):
         self.conditions_ = {c: data.manifest[c].fillna("").astype(str).tolist() for c in CONDITION_COLUMNS}
         return self
 
-    def _simulate(self, row: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, list[dict], dict]:
-        from mammobench.generators.simulated import render_case
-        from mammobench.simulator import sample_case
-
-        lesion = str(row["lesion_type"])
-        lesion = lesion if lesion in SIM_LESION_TYPES + ("none",) else str(rng.choice(SIM_LESION_TYPES))
-        label = str(row["label"]) if lesion != "none" else "normal"
-        pathology = label if label in ("benign", "malignant") else ("normal" if lesion == "none" else "malignant")
-        lo, hi = AGE_RANGES.get(str(row["age_band"]), (40, 79))
-        spec = sample_case(rng, age=int(rng.integers(lo, hi + 1)), density=str(row["density"]) or None,
-                           lesion_type=lesion, pathology=pathology,
-                           view=str(row["view"]) if row["view"] in ("CC", "MLO") else None,
-                           laterality=str(rng.choice(["L", "R"])), population=self.population)
-        image, findings = render_case(spec, image_size=tuple(self.image_size_), patch=getattr(self, "patch_", None),
-                                      rng=rng, sim_size=self.sim_size)
-        image = np.clip(image, 0, 1) ** np.exp(rng.uniform(-self.gamma_jitter, self.gamma_jitter))
-        image = np.clip(image + rng.normal(0, self.noise_std, image.shape) * (image > 0), 0, 1)
-        truth = {"label": pathology, "lesion_type": lesion, "density": spec.density, "view": spec.view}
-        return image.astype(np.float32), findings, truth
+    def _render_params(self) -> dict:
+        return {"image_size": list(self.image_size_), "patch": getattr(self, "patch_", None), "sim_size": self.sim_size,
+                "gamma_jitter": self.gamma_jitter, "noise_std": self.noise_std, "population": self.population}
 
     def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
         rng = np.random.default_rng(seed)
         rows = resolve_conditions(n, conditions, pd.DataFrame(self.conditions_), rng)
+        seeds = rng.integers(2**63, size=n)  # one stream per image: the same batch whatever the process count
+        params = self._render_params()
+        jobs = [(params, rows.iloc[i].to_dict(), int(seeds[i])) for i in range(n)]
+        workers = sample_workers(n)
+        if workers == 1:
+            done = [_render_job(job) for job in jobs]
+        else:
+            from mammobench.lifetime import WorkerInit, stop_pool
+            from mammobench.simulator.throughput import limit_threads
+
+            pool = mp.get_context("spawn").Pool(workers, initializer=WorkerInit(limit_threads))
+            try:
+                done = pool.map(_render_job, jobs, chunksize=max(1, n // (4 * workers)))
+            except BaseException:  # Ctrl-C or an error: stop the workers now
+                stop_pool(pool)
+                raise
+            pool.close()
+            pool.join()
         h, w = self.image_size_
         images = np.zeros((n, 1, h, w), np.float32)
         findings = []
-        for i in range(n):
-            images[i, 0], fs, truth = self._simulate(rows.iloc[i], rng)
+        for i, (image, fs, truth) in enumerate(done):
+            images[i, 0] = image
             findings.append(fs)
             for key, value in truth.items():
                 rows.loc[i, key] = value
         return SyntheticBatch(images, labels_frame(rows, findings), {"generator": "physics", "seed": seed})
+
+
+def sample_workers(n: int, *, min_per_worker: int = 64, max_workers: int = 4) -> int:
+    """Processes for rendering ``n`` images: one per available core (at most ``max_workers``), at least
+    ``min_per_worker`` images each (a process costs seconds of imports), 1 inside a daemonic pool worker.
+
+    Example:
+        >>> sample_workers(10)
+        1
+    """
+    if mp.current_process().daemon:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, max_workers, n // min_per_worker))
+
+
+def _render_job(job: tuple[dict, dict, int]) -> tuple[np.ndarray, list[dict], dict]:
+    params, row, seed = job
+    return _simulate_row(params, pd.Series(row), np.random.default_rng(seed))
+
+
+def _simulate_row(params: dict, row: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, list[dict], dict]:
+    """One simulated, preprocessed image for a condition row: (image, findings, the conditions it has)."""
+    from mammobench.generators.simulated import render_case
+    from mammobench.simulator import sample_case
+
+    lesion = str(row["lesion_type"])
+    lesion = lesion if lesion in SIM_LESION_TYPES + ("none",) else str(rng.choice(SIM_LESION_TYPES))
+    label = str(row["label"]) if lesion != "none" else "normal"
+    pathology = label if label in ("benign", "malignant") else ("normal" if lesion == "none" else "malignant")
+    lo, hi = AGE_RANGES.get(str(row["age_band"]), (40, 79))
+    spec = sample_case(rng, age=int(rng.integers(lo, hi + 1)), density=str(row["density"]) or None,
+                       lesion_type=lesion, pathology=pathology,
+                       view=str(row["view"]) if row["view"] in ("CC", "MLO") else None,
+                       laterality=str(rng.choice(["L", "R"])), population=params["population"])
+    image, findings = render_case(spec, image_size=tuple(params["image_size"]), patch=params["patch"], rng=rng,
+                                  sim_size=params["sim_size"])
+    jitter, noise = params["gamma_jitter"], params["noise_std"]
+    image = np.clip(image, 0, 1) ** np.exp(rng.uniform(-jitter, jitter))
+    image = np.clip(image + rng.normal(0, noise, image.shape) * (image > 0), 0, 1)
+    truth = {"label": pathology, "lesion_type": lesion, "density": spec.density, "view": spec.view}
+    return image.astype(np.float32), findings, truth

@@ -1,12 +1,16 @@
 """Shared pieces of the audits: the record shape, exact binomial CIs, seeded percentile bootstrap.
 
 Every audit returns records of :data:`mammobench.results.AUDIT_KEYS` plus ``value``, ``threshold``
-and ``evidence`` (n, extractor, resolution, CIs, paths of figure data).
+and ``evidence`` (n, extractor, resolution, CIs, paths of figure data). A check whose status is
+decided by a p-value also carries its decision margin: ``p_value``, ``alpha`` (the level the p is
+compared with) and ``borderline`` (:mod:`mammobench.stats.margin`; pass ``p=``/``alpha=``).
 
 Example:
     >>> rec = audit_record("g", "fidelity", "fd_ratio", "pass", value=1.2, threshold=3.0, message="ok")
     >>> rec["status"], sorted(rec)[:3]
     ('pass', ['audit', 'check', 'evidence'])
+    >>> audit_record("g", "leakage", "near_duplicates_val", "warn", p=0.03, alpha=0.05)["borderline"]
+    True
     >>> round(clopper_pearson(0, 10)[1], 4)
     0.3085
 """
@@ -17,18 +21,25 @@ from typing import Any, Callable
 import numpy as np
 
 from mammobench.errors import DataError
+from mammobench.stats.margin import is_borderline
 from mammobench.stats.proportions import clopper_pearson  # noqa: F401  (the one copy; audits import it from here)
 
 STATUSES = ("pass", "warn", "fail", "skip")
 
 
 def audit_record(generator: str, audit: str, check: str, status: str, *, value: Any = None,
-                 threshold: Any = None, message: str = "", evidence: dict | None = None) -> dict:
-    """One audit result record (Contract 5)."""
+                 threshold: Any = None, message: str = "", evidence: dict | None = None,
+                 p: float | None = None, alpha: float | None = None) -> dict:
+    """One audit result record (Contract 5); with ``p`` and ``alpha``, the decision margin as well."""
     if status not in STATUSES:
         raise ValueError(f"audit status {status!r} not in {STATUSES}")
-    return {"generator": generator, "audit": audit, "check": check, "status": status, "value": value,
-            "threshold": threshold, "message": message, "evidence": dict(evidence or {})}
+    rec = {"generator": generator, "audit": audit, "check": check, "status": status, "value": value,
+           "threshold": threshold, "message": message, "evidence": dict(evidence or {})}
+    if (p is None) != (alpha is None):
+        raise ValueError(f"audit {audit}/{check}: a decision margin needs both p and alpha, got p={p!r}, alpha={alpha!r}")
+    if p is not None:
+        rec.update(p_value=float(p), alpha=float(alpha), borderline=is_borderline(p, alpha))
+    return rec
 
 
 def status_by_thresholds(value: float, warn: float | None, fail: float | None, *, higher_is_worse: bool = True) -> str:

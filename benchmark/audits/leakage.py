@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from mammobench.audits.common import audit_record, clopper_pearson
-from mammobench.audits.memorisation import calibrated_threshold, nearest
+from mammobench.audits.memorisation import P_LEVEL, calibrated_threshold, nearest
 
 _HELD_OUT_SPLITS = ("val", "valid", "validation", "test", "testing", "holdout", "all")
 EXACT_DUPLICATE_DISTANCE = float(np.sqrt(2 * (1 - 0.999)))  # correlation ≥ 0.999
@@ -107,11 +107,13 @@ def near_duplicate_record(generator: str, split: str, query_emb: np.ndarray, que
     order = np.argsort(dist)[:show]
     pairs = [{"query": str(np.asarray(query_ids)[i]), "train": str(np.asarray(train_ids)[idx[i]]),
               "distance": float(dist[i])} for i in order]
-    status = "fail" if exact.any() or (p_excess < 0.05 and k / max(n, 1) > fail_rate) else \
-        "warn" if p_excess < 0.05 else "pass"
+    status = "fail" if exact.any() or (p_excess < P_LEVEL and k / max(n, 1) > fail_rate) else \
+        "warn" if p_excess < P_LEVEL else "pass"
+    # exact copies fail whatever the p; otherwise the status is the p's decision and carries its margin
+    margin = {} if exact.any() else {"p": p_excess, "alpha": P_LEVEL}
     return audit_record(generator, "leakage", f"near_duplicates_{split}", status, value=k / max(n, 1),
-                        threshold=threshold, evidence={"n": n, "n_flagged": k, "n_exact": int(exact.sum()),
-                                                       "flag_ci": list(clopper_pearson(k, n)), "alpha": alpha,
-                                                       "p_excess": p_excess, "closest": pairs, "space": "pixel"},
+                        threshold=threshold, **margin, evidence={"n": n, "n_flagged": k, "n_exact": int(exact.sum()),
+                                                                 "flag_ci": list(clopper_pearson(k, n)), "alpha": alpha,
+                                                                 "p_excess": p_excess, "closest": pairs, "space": "pixel"},
                         message=(f"{k}/{n} {split} images are near-duplicates of training images "
                                  f"({int(exact.sum())} exact); ≈{100 * alpha:.0f}% expected by chance"))

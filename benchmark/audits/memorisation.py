@@ -226,7 +226,11 @@ def flag_rates_by_group(flags: np.ndarray, groups: Any) -> dict[str, dict[str, f
     return out
 
 
-def _copy_status(result: dict, fail_rate: float, p_level: float = 0.05) -> str:
+#: level of the one-sided binomial tests of the copy-detection and DCR checks (their decision margin's α)
+P_LEVEL = 0.05
+
+
+def _copy_status(result: dict, fail_rate: float, p_level: float = P_LEVEL) -> str:
     if result["p_excess"] >= p_level:
         return "pass"
     return "fail" if result["flag_rate"] > fail_rate else "warn"
@@ -265,7 +269,7 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
         status = _copy_status(res, config["copy_fail_rate"])
         records.append(audit_record(
             generator, "memorisation", f"copy_detection_{space}", status, value=res["flag_rate"],
-            threshold=res["threshold"], evidence=evidence,
+            threshold=res["threshold"], evidence=evidence, p=res["p_excess"], alpha=P_LEVEL,
             message=(f"{res['n_flagged']}/{res['n']} synthetic images closer to a training image than "
                      f"{100 * (1 - config['alpha']):.0f}% of held-out real images are ({space} space); "
                      f"expected about {100 * config['alpha']:.0f}% by chance (p={res['p_excess']:.2g})")))
@@ -278,9 +282,10 @@ def memorisation_audit(generator: str, *, spaces: dict[str, tuple[np.ndarray, np
                                     message=f"C_T = {ct['ct']:.2f} over {len(ct['cells_used'])} cells "
                                             "(≪ 0: data copying; ≫ 0: under-fitting)"))
     dcr = dcr_holdout_share(syn, train, held, seed=seed)
-    dcr_status = "pass" if dcr["p_value"] >= 0.05 else "fail" if dcr["share_train"] > config["dcr_share_fail"] else "warn"
+    dcr_status = "pass" if dcr["p_value"] >= P_LEVEL else "fail" if dcr["share_train"] > config["dcr_share_fail"] else "warn"
     records.append(audit_record(generator, "memorisation", "dcr_holdout_share", dcr_status, value=dcr["share_train"],
                                 threshold=config["dcr_share_fail"], evidence={**base, **dcr, "space": "feature"},
+                                p=dcr["p_value"], alpha=P_LEVEL,
                                 message=(f"{dcr['share_train']:.0%} of synthetic images have their nearest real "
                                          f"neighbour in the training set (≈50% expected; p={dcr['p_value']:.2g})")))
     mia = membership_inference(train, held, syn, n_boot=config["n_boot"], seed=seed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 EPILOG = """examples:
-  mammobench run                                   quick suite (default), ~10 min on 2 CPU cores
+  mammobench run                                   quick suite (default): arms none, classic, physics
   mammobench run --profile smoke                   tiny end-to-end run for tests
   mammobench run vc_lesion --generator cgan        add a generator as an extra arm
   mammobench run --executor process --workers 2    cells in a local process pool

@@ -3,7 +3,8 @@
 Runs the planted generators through the pipeline (one shared run), prints one row per trial
 (planted generator, expected verdict, observed verdict, evidence), optionally the null trial's
 false-positive rate over repeated smoke runs, writes the rows into the run's ``result.json``
-("selftest") and report, and exits 1 when any row disagrees.
+("selftest") and report, and exits 1 when any row disagrees — a row the profile cannot power is
+``underpowered`` (it names the profile that has the power) and does not count.
 
 Example:
     >>> main(["--trials", "nope"])  # doctest: +SKIP
@@ -33,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _evidence(rec: dict) -> str:
+    if rec.get("status") == "underpowered":
+        return f"{rec.get('power', '')}; {_observed_evidence(rec)}"
+    return _observed_evidence(rec)
+
+
+def _observed_evidence(rec: dict) -> str:
     ev = rec.get("evidence", {})
     if rec["trial"] == "null_fpr":
         return f"exact binomial CI, alpha {ev.get('alpha')}"
@@ -57,7 +64,9 @@ def format_table(records: list[dict]) -> str:
         ...                      "observed": "x", "agree": True, "evidence": {}}]).splitlines()[0].split())
         ['planted', 'generator', 'expected', 'observed', 'agree', 'evidence']
     """
-    rows = [(r["generator"], r["expected"], r["observed"], "yes" if r["agree"] else "NO", _evidence(r)) for r in records]
+    rows = [(r["generator"], r["expected"], r["observed"],
+             "underpowered" if r.get("status") == "underpowered" else "yes" if r["agree"] else "NO", _evidence(r))
+            for r in records]
     head = ("planted generator", "expected", "observed", "agree", "evidence")
     widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(4)]
     fmt = lambda row: "  ".join(str(v).ljust(w) for v, w in zip(row[:4], widths)) + "  " + str(row[4])  # noqa: E731
@@ -65,12 +74,12 @@ def format_table(records: list[dict]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point of ``mammobench selftest``; returns 0 when every row agrees, 1 otherwise, 2 on bad input."""
+    """Entry point of ``mammobench selftest``; 0 when every row agrees or is underpowered, 1 otherwise, 2 on bad input."""
     args = _parser().parse_args(argv)
     from mammobench.pipeline.spec import Execution
     from mammobench.selftest.null_fpr import run_null_repeats
     from mammobench.selftest.runner import attach_selftest, run_selftest
-    from mammobench.selftest.trials import select_trials
+    from mammobench.selftest.trials import counts_as_failure, select_trials
 
     names = [t.strip() for t in args.trials.split(",") if t.strip()]
     try:
@@ -91,4 +100,4 @@ def main(argv: list[str]) -> int:
     print(json.dumps(records, indent=2, default=str) if args.json else format_table(records))
     if records and "run" in records[0]["evidence"]:
         logging.getLogger("mammobench.selftest").info(f"report: {records[0]['evidence']['run']}/report.html")
-    return 0 if all(r["agree"] for r in records) else 1
+    return 1 if any(counts_as_failure(r) for r in records) else 0

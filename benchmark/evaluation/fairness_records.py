@@ -9,7 +9,8 @@ paired CI (same replicates). ``groups_excluded_reason`` says why each excluded g
 would count it as 0, see :mod:`mammobench.stats.fairness`) or ``insufficient_n (n_pos=…, n_neg=…)``. Interactions: per arm and attribute, two bootstrap Wald χ² tests on the
 primary metric — ``subgroup_gap`` (is the arm's metric the same in every group: does a gap exist, a
 pre-specified test that does not pick the worst group on test data) and ``effect_modification``
-(is the arm − control effect the same in every group, B-2).
+(is the arm − control effect the same in every group, B-2). Each test (and its trend contrast) carries
+its decision margin: ``threshold`` (α) and ``borderline`` (:mod:`mammobench.stats.margin`).
 
 Example:
     >>> from types import SimpleNamespace as G
@@ -23,6 +24,7 @@ import numpy as np
 from mammobench.errors import StatisticsError
 from mammobench.stats.bootstrap import percentile_ci, weighted_rate
 from mammobench.stats.fairness import equalized_odds_difference, rate_status
+from mammobench.stats.margin import is_borderline
 from mammobench.stats.multiplicity import heterogeneity_wald
 
 def _by_attribute(groups):
@@ -150,6 +152,11 @@ def _wald(points, replicates) -> tuple[float, int, float]:
         return float("nan"), 0, float("nan")
 
 
+def _margin(p: float, alpha: float) -> dict:
+    """``threshold`` (α, unadjusted: each test is reported on its own) and ``borderline`` of one p-value."""
+    return {"threshold": float(alpha), "borderline": is_borderline(p, alpha)}
+
+
 def interaction_records(cube, groups, control, plan, boots, metrics) -> list[dict]:
     """Bootstrap Wald tests per attribute: is each arm's metric equal across groups (``subgroup_gap``),
     and is each arm's effect vs control equal across groups (``effect_modification``)."""
@@ -170,6 +177,7 @@ def interaction_records(cube, groups, control, plan, boots, metrics) -> list[dic
                     slope, z, p = trend_test([points[(primary, attribute, g, arm)] for g in order],
                                              [boots[(primary, attribute, g, arm)] for g in order])
                     rec["trend"] = {"order": order, "slope_per_step": slope, "z": z, "p_value": p,
+                                    **_margin(p, plan["alpha"]),
                                     "method": "linear-trend contrast over ordered groups, bootstrap SE"}
             out.append(rec)
         for arm in [a for a in cube.arms if a != control]:
@@ -181,4 +189,6 @@ def interaction_records(cube, groups, control, plan, boots, metrics) -> list[dic
                     [points[(primary, attribute, g, arm)] - points[(primary, attribute, g, control)] for g in ok],
                     [boots[(primary, attribute, g, arm)] - boots[(primary, attribute, g, control)] for g in ok])
             out.append(rec)
+    for rec in out:
+        rec.update(_margin(rec["p_value"], plan["alpha"]))
     return out

@@ -80,9 +80,12 @@ def _evidence_text(evidence: Any) -> str:
 
 
 def audit_rows(result: dict) -> list[dict]:
-    """Audit records with status, value vs threshold, message and scalar evidence."""
+    """Audit records with status, value vs threshold, message, scalar evidence and (checks decided by a
+    p-value) the margin ``p vs α`` with its borderline flag."""
     return [{"generator": a["generator"], "audit": a["audit"], "check": a["check"], "status": a["status"],
              "value": fmt(a.get("value")), "threshold": fmt(a.get("threshold")), "message": a["message"],
+             "margin": f"{fmt_p(a['p_value'])} vs {fmt(a['alpha'], 2)}" if a.get("alpha") is not None else "",
+             "flag": "borderline" if a.get("borderline") else "",
              "evidence": _evidence_text(a.get("evidence"))} for a in result["audits"]]
 
 
@@ -168,7 +171,8 @@ def build_context(data: RunData, figures: dict[str, dict], checklists: list[dict
         "cohort": result["cohort"], "arms": arm_rows(result),
         "plan": data.plan, "metrics": metric_rows(result), "comparisons": comparison_rows(result),
         "fairness": fairness_rows(result), "interactions": [
-            {**i, "p": fmt_p(i.get("p_value")), "statistic": fmt(i.get("statistic"))} for i in result["interactions"]],
+            {**i, "p": fmt_p(i.get("p_value")), "statistic": fmt(i.get("statistic")),
+             "flag": "borderline" if i.get("borderline") else ""} for i in result["interactions"]],
         "audits": audit_rows(result), "cards": generator_cards(result), "checklists": checklists,
         "provenance": provenance(data), "selftest": result.get("selftest") or [],
         "reader_studies": sorted((k, _evidence_text(v)) for k, v in data.reader_studies.items()),

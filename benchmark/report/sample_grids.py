@@ -43,6 +43,8 @@ def _boxes(arrays: dict, kind: str, cond: str, k: int) -> list[np.ndarray] | Non
     raw = arrays.get(f"boxes_{kind}__{cond}")
     if raw is None:
         return None
+    if len(raw) == 0:  # a condition with no images drawn (e.g. a smoke run): no boxes, not a reshape error
+        return []
     raw = np.asarray(raw, dtype=float).reshape(len(raw), -1, 4)
     return [raw[i][~np.isnan(raw[i]).any(axis=1)] for i in range(min(k, len(raw)))]
 

@@ -27,7 +27,7 @@ def margin(comparison: dict, alpha: float) -> dict:
     """The decision margin: the p-value the decision used, its threshold and the borderline flag."""
     adjusted = comparison.get("p_adjusted") is not None
     p = comparison.get("p_adjusted") if adjusted else comparison.get("p_value", comparison.get("p"))
-    threshold = comparison.get("threshold", comparison.get("alpha", alpha))
+    threshold = next((t for t in (comparison.get("threshold"), comparison.get("alpha")) if t is not None), alpha)
     text = "–" if p is None else f"{'p (adj.)' if adjusted else 'p'} {fmt_p(p)} vs α {fmt(threshold, 2)}"
     return {"p": p, "threshold": threshold, "text": text, "borderline": bool(comparison.get("borderline"))}
 

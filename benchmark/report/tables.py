@@ -96,26 +96,30 @@ def interaction_table(rows: list[dict]) -> dict:
     return table("interactions", "Heterogeneity tests (subgroup gap; arm × subgroup)",
                  [("metric", "metric", False), ("arm", "arm", False), ("attribute", "attribute", False),
                   ("kind", "test", False), ("statistic", "statistic", True), ("df", "df", True), ("p", "p", True),
-                  ("method", "method", False)],
-                 [{**i, "kind": i.get("kind", "effect_modification")} for i in rows])
+                  ("flag", "flag", False), ("method", "method", False)],
+                 [{**i, "kind": i.get("kind", "effect_modification")} for i in rows], row_class="flag",
+                 optional=("flag",))
 
 
 def audit_table(rows: list[dict]) -> dict:
     return table("audit-table", f"Audit checks ({len(rows)})",
                  [("generator", "arm", False), ("audit", "audit", False), ("check", "check", False),
                   ("status", "status", False), ("value", "value", True), ("threshold", "threshold", True),
+                  ("margin", "p vs α", True), ("flag", "flag", False),
                   ("message", "message", False), ("evidence", "evidence", False)],
-                 [{**r, "arm": r["generator"], "attribute": r["audit"]} for r in rows], row_class="status")
+                 [{**r, "arm": r["generator"], "attribute": r["audit"]} for r in rows], row_class="status",
+                 optional=("margin", "flag"))
 
 
 def selftest_table(rows: list[dict]) -> dict:
     """Known-answer trials; a row's ``status`` (e.g. ``underpowered``) wins over agree yes/NO."""
     shown = [{**t, "status": t.get("status") or ("pass" if t.get("agree") else "fail"),
-              "agree": "yes" if t.get("agree") else "NO"} for t in rows]
+              "agree": "yes" if t.get("agree") else "–" if t.get("status") == "underpowered" else "NO"} for t in rows]
     return table("selftest-table", "Self-test: known-answer trials",
                  [("trial", "trial", False), ("expected", "expected", False), ("observed", "observed", False),
-                  ("agree", "agree", False), ("status", "status", False), ("evidence", "evidence", False)],
-                 shown, row_class="status",
+                  ("agree", "agree", False), ("status", "status", False), ("power", "power", False),
+                  ("evidence", "evidence", False)],
+                 shown, row_class="status", optional=("power",),
                  note="underpowered: the profile has too little power for this trial; the row names the profile "
                       "that has it and does not count as a failure.")
 

@@ -266,7 +266,7 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
     result["audits"] += extra
     primary = task.metrics.primary
-    records = [trial_record(t, result, primary) for t in chosen]
+    records = [trial_record(t, result, primary, profile) for t in chosen]
     for rec in records:
         rec["evidence"]["run"] = str(run_dir)
     attach_selftest(run_dir, records, extra)

@@ -49,7 +49,7 @@ class Trial:
 
 def _brief(c: dict) -> dict:
     return {k: c.get(k) for k in ("attribute", "group", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
-                                  "significant", "method", "family", "n", "n_pos")}
+                                  "significant", "threshold", "borderline", "method", "family", "n", "n_pos")}
 
 
 def _is_overall(c: dict) -> bool:
@@ -148,8 +148,25 @@ def select_trials(names: list[str] | None) -> list[Trial]:
     return [t for t in TRIALS.values() if t.name in names]
 
 
-def trial_record(trial: Trial, result: dict, primary: str) -> dict:
-    """The ``selftest`` record of one trial: ``{trial, generator, check, expected, observed, agree, evidence}``."""
+def trial_record(trial: Trial, result: dict, primary: str, profile: str | None = None) -> dict:
+    """The ``selftest`` record of one trial: ``{trial, generator, check, expected, observed, agree, evidence}``.
+
+    With ``profile`` (the run's), also ``status`` and ``powered_at`` from the power design table
+    (:func:`mammobench.selftest.design.apply_design`): ``underpowered`` at a profile that cannot power it.
+    """
+    from mammobench.selftest.design import apply_design
+
     observed, evidence = trial.observe(result, primary)
-    return {"trial": trial.name, "generator": trial.generator, "check": trial.check, "expected": trial.expected,
-            "observed": observed, "agree": observed == trial.expected, "evidence": evidence}
+    record = {"trial": trial.name, "generator": trial.generator, "check": trial.check, "expected": trial.expected,
+              "observed": observed, "agree": observed == trial.expected, "evidence": evidence}
+    return record if profile is None else apply_design(record, profile)
+
+
+def counts_as_failure(record: dict) -> bool:
+    """A row that disagrees and is not ``underpowered`` (what makes ``mammobench selftest`` exit 1).
+
+    Example:
+        >>> counts_as_failure({"agree": False, "status": "underpowered"}), counts_as_failure({"agree": False})
+        (False, True)
+    """
+    return not record.get("agree") and record.get("status") != "underpowered"

@@ -30,7 +30,9 @@ def test_baseline_not_flagged_beyond_calibrated_rate(name):
     records = run_audits(generator_name=name, train=train, holdout=holdout, synthetic=batch,
                          generator_training_patients=train.patient_ids, encoder=encoder,
                          config={"cas": False, "n_boot": 50, "n_boot_fd": 10})
+    # margin (#17.1): 100 samples against a threshold calibrated on 200 held-out images (U ~ Beta(2, 199), mean
+    # α = 0.01). "pass" (k ≤ 3) would be missed with P ≈ 0.044 by an independent generator; the flag rate within
+    # 10 α (k ≤ 10) is missed with P(Bin(100, U) > 10) = 3.3e-5 per space (Monte Carlo over U)
     for rec in records:
         if rec["check"].startswith("copy_detection"):
-            print(name, rec["check"], rec["message"])
-            assert rec["value"] <= 0.05 and rec["status"] == "pass", rec["message"]
+            assert rec["value"] <= 0.10, rec["message"]

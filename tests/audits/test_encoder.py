@@ -7,7 +7,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from tests.helpers.audits import make_view
-from mammobench.audits.encoder import DomainEncoder, load_or_train_domain_encoder, train_domain_encoder
+from mammobench.audits.encoder import DomainEncoder, as_image_stack, load_or_train_domain_encoder, train_domain_encoder
 from mammobench.audits.timm_encoder import load_timm_encoder
 from mammobench.errors import ConfigError, DataError
 
@@ -89,3 +89,22 @@ def test_timm_encoder_loads_local_file_only(tmp_path):
     assert feats.shape == (3, 512) and "resnet18" in enc.name
     with pytest.raises(ConfigError, match="do not fit"):
         load_timm_encoder(tmp_path / "r18.pth", "resnet34", resolution=32)
+
+
+def test_features_of_the_same_images_are_computed_once_per_encoder(views, monkeypatch):
+    """Every arm's audits embed the same training/held-out images: one forward pass per image set."""
+    enc = train_domain_encoder(views[0], seed=5, epochs=1, width=4)
+    calls = []
+    original_forward, original_descriptor = enc._forward_uncached, enc._descriptor_uncached
+    monkeypatch.setattr(enc, "_forward_uncached", lambda *a: calls.append("f") or original_forward(*a))
+    monkeypatch.setattr(enc, "_descriptor_uncached", lambda *a: calls.append("d") or original_descriptor(*a))
+    images = views[1].images
+    first = enc.features(images)
+    first[:] = 0.0  # a caller scribbling on its copy must not change what the next caller gets
+    again, labels = enc.features(np.array(images, copy=True)), enc.predict(images)
+    enc.descriptor(images), enc.descriptor(images)
+    assert calls == ["f", "d"]
+    assert np.array_equal(again, enc._forward_uncached(as_image_stack(images), 256)[0]) and again.any()
+    assert set(labels) == set(enc.classes)
+    enc.features(images[:-1])  # other images: computed
+    assert calls == ["f", "d", "f", "f"]

@@ -21,7 +21,9 @@ def test_copies_flagged_and_independent_samples_at_calibrated_rate():
     copies = train[np.random.default_rng(2).integers(0, 300, 200)] + 0.02
     assert copy_detection(copies, train, held, alpha=0.01)["flag_rate"] == 1.0
     rates = [copy_detection(_cloud(10 + s, 400), train, held, alpha=0.05)["flag_rate"] for s in range(5)]
-    assert 0.02 < np.mean(rates) < 0.09  # ≈ alpha = 0.05
+    # ≈ alpha = 0.05; margin (#17.1) over 200 data seeds: 0.049 ± 0.012 (the threshold's own noise dominates),
+    # range 0.018–0.086 — the former bounds (0.02, 0.09) were missed 1/200; these are 3.2 / 4.1 SD away
+    assert 0.01 < np.mean(rates) < 0.10
 
 
 def test_threshold_is_lower_quantile():
@@ -43,7 +45,7 @@ def test_ct_negative_for_copies_near_zero_for_fresh_samples():
     copies = train[:200] + np.random.default_rng(3).normal(scale=0.05, size=(200, 6))
     assert data_copying_ct(train, held, copies, n_cells=5)["ct"] < -5
     fresh = data_copying_ct(train, held, _cloud(4, 200), n_cells=5)["ct"]
-    assert abs(fresh) < 2.5
+    assert abs(fresh) < 2.5  # margin: 0.04 ± 0.46 over 200 data seeds (max |C_T| 1.21): 5.4 SD
     assert data_copying_ct(train, held, _cloud(5, 200) * 1.8, n_cells=5)["ct"] > 2  # under-fitting
 
 
@@ -52,7 +54,10 @@ def test_membership_inference_detects_copies_of_members():
     leaky = membership_inference(train, held, train[:150] + 0.01, n_boot=50)
     assert leaky["auc"] > 0.8 and leaky["tpr_at_fpr_1pct"] > 0.5
     fair = membership_inference(train, held, _cloud(7, 300), n_boot=50)
-    assert 0.4 < fair["auc"] < 0.6 and fair["auc_ci"][0] < 0.5 < fair["auc_ci"][1] + 0.05
+    # margins over 200 data seeds: AUC 0.501 ± 0.029 (range 0.417–0.579), so (0.38, 0.62) is 4.1 SD either way.
+    # "the CI covers 0.5" is a 95 % event (missed 8/200) — asserted: it lies within 0.05 of 0.5 (3.7 SD)
+    assert 0.38 < fair["auc"] < 0.62
+    assert fair["auc_ci"][0] < 0.55 and fair["auc_ci"][1] > 0.45
 
 
 def test_tpr_at_fpr_against_manual_count():

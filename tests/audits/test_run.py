@@ -22,7 +22,9 @@ threadpool_limits(1)
 def world():
     train = make_view(60, size=32, seed=0)
     holdout = make_view(100, size=32, seed=1, split="val", prefix="v")
-    test = make_view(40, size=32, seed=2, split="test", prefix="t")
+    # 160 test patients: the bias audit's target shares come from this split; with 40 its sampling noise alone
+    # put two same-law samples over the TV fail line 4/300 times (see the density margin below)
+    test = make_view(160, size=32, seed=2, split="test", prefix="t")
     encoder = train_domain_encoder(train, seed=0, epochs=15)
     return train, holdout, test, encoder
 
@@ -72,10 +74,16 @@ def test_perturbed_copies_are_flagged(world, tmp_path):
 def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
     records = _run(world, _fresh_batch(100, seed=77), cfg={"cas": True, "cas_epochs": 8}, out_dir=tmp_path)
     checks = _by_check(records)
+    # Margins (#17.1). Copy detection: 200 fresh images, each flagged with probability U = the held-out NN
+    # distribution's mass below the calibrated threshold (the 2nd smallest of 200 held-out distances:
+    # U ~ Beta(2, 199), mean α = 0.01). "pass" is a binomial test at 0.05 (k ≤ 5 of 200) — seen over 30 batch
+    # seeds: k = 0–5, up to its edge — and even "not fail" (k ≤ 10) is missed with P = 0.0028 once the
+    # threshold's own noise counts. Asserted instead: the flag rate stays within 10 α (k ≤ 20):
+    # P(Bin(200, U) > 20) = 3e-6 per space (Monte Carlo over U).
     for space in ("pixel", "feature"):
         rec = checks[f"copy_detection_{space}"]
-        assert rec["value"] <= 0.05 and rec["status"] == "pass", rec["message"]
-        assert rec["evidence"]["holdout_flag_rate"] <= 0.01
+        assert rec["value"] <= 0.10, rec["message"]
+        assert rec["evidence"]["holdout_flag_rate"] <= 0.01 and rec["alpha"] == 0.05 and "borderline" in rec
     assert checks["membership_inference"]["value"] < 0.65
     assert abs(checks["data_copying_ct"]["value"]) < 3
     # Not a single-sample decision at its threshold (#17.1): under independence the train share of the 200
@@ -86,8 +94,14 @@ def test_independent_samples_flagged_at_calibrated_rate(world, tmp_path):
     assert dcr["value"] <= 0.625 and dcr["evidence"]["n"] == 200, dcr["message"]
     assert 0.0 <= dcr["evidence"]["p_value"] <= 1.0 and dcr["threshold"] == 0.6
     assert checks["patient_overlap"]["status"] == "pass"
-    assert checks["density_distribution"]["status"] == "pass"
-    assert checks["density_agreement"]["status"] == "pass"
+    # density TV of two finite samples of one law (100 synthetic vs 160 test patients) against warn 0.15 /
+    # fail 0.3: over 300 label draws TV 0.089 ± 0.040, max 0.236, "warn" 8.7 % — so "pass" would be a coin
+    # near its threshold; "not fail" is 5.3 SD away (P ≈ 5e-8; 0/300 seen)
+    assert checks["density_distribution"]["value"] < 0.3 and checks["density_distribution"]["status"] != "fail"
+    # oracle agreement on honoured requests: over 12 batch seeds only 0.08–0.11 above the warn line (3 SD of a
+    # 200-image rate: "pass" is too close to call) but ≥ 0.23 above the fail line (`threshold`, > 8 SD): not "fail"
+    agreement = checks["density_agreement"]
+    assert agreement["status"] != "fail" and agreement["value"] > agreement["threshold"] + 0.1, agreement["message"]
     assert checks["frechet_distance"]["evidence"]["ratio"] < 3
     assert set(checks["frechet_distance"]["evidence"]["by_condition"]["lesion_type"]) == {"none", "mass", "calcification"}
     assert checks["classification_accuracy_score_label"]["value"] > 0.5
@@ -182,7 +196,10 @@ def test_adherence_fails_when_conditions_are_ignored(world):
     ignored = adherence_audit("g", encoder=encoder, synthetic_images=batch.images, requested=ignored_labels,
                               holdout_images=holdout.images, holdout_manifest=holdout.manifest,
                               conditioning=("density",), config=DEFAULT_CONFIG)[0]
-    assert honoured["status"] == "pass" and ignored["status"] == "fail", (honoured["message"], ignored["message"])
+    # margins (12 batch seeds of 100 patients): honoured agreement ≥ 0.23 above the fail line (only 0.08 above the
+    # warn line, so not asserted "pass"), ignored ≥ 0.36 below it; here 80 images, SD of the rate ≈ 0.045: ≥ 5 SD
+    assert honoured["status"] != "fail" and ignored["status"] == "fail", (honoured["message"], ignored["message"])
+    assert honoured["value"] > honoured["threshold"] + 0.1 and ignored["value"] < ignored["threshold"] - 0.2
     assert set(honoured["evidence"]["synthetic"]) == {"A", "B", "C", "D", "overall"}
 
 

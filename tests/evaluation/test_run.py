@@ -30,8 +30,10 @@ def test_record_keys_and_policy(result):
 
 
 def test_known_effect_detected_and_gap_visible(result):
+    # margin (#17.1): overall Δ AUC +0.072 (3 seeds, 500 patients); Holm p_adj 5e-15 (DeLong), 4e-20 (seeds as
+    # readers), bootstrap 0 of 200 replicates ≤ 0 — z(p) ≥ 7.8 against z(α) = 1.96: nowhere near the threshold
     overall = [c for c in result["comparisons"] if c["metric"] == "auc" and c["attribute"] is None]
-    assert overall and all(c["estimate"] > 0 and c["significant"] for c in overall)
+    assert overall and all(c["estimate"] > 0 and c["significant"] and not c["borderline"] for c in overall)
     auc = {(r["arm"], r["group"]): r["value"] for r in result["metrics"]
            if r["metric"] == "auc" and r["attribute"] == "density" and r["seed"] is None}
     assert auc[("real_only", "d")] < auc[("real_only", "b")]

@@ -59,5 +59,8 @@ def test_null_with_training_noise_holds_level_where_fixed_model_delong_does_not(
                       for a in range(2)])
         rej_seed += seeds_as_readers_test(y, s[0], s[1], patients=np.arange(n))["p_value"] < 0.05
         rej_delong += paired_delong_test(y, s[0].mean(0), s[1].mean(0)).p_value < 0.05
-    assert rej_seed / trials <= 0.10
-    assert rej_delong > rej_seed
+    # a rate over 150 simulated trials against a binomial bound (#17.1), not one decision: at the nominal level
+    # P(Bin(150, 0.05) > 18) = 1.9e-4 (seen: 6/150); a test at level 0.3 would pass with P(Bin(150, 0.3) <= 18) = 1.6e-7.
+    # The fixed-model DeLong test ignores training randomness (seen: 82/150 rejections; at its rate ≈ 0.55, P(<= 36) < 1e-12).
+    assert rej_seed <= 18, rej_seed
+    assert rej_delong > rej_seed + 30, (rej_delong, rej_seed)

@@ -108,6 +108,21 @@ def test_physics_samples_have_boxes_inside_and_requested_density(view):
             assert 0 <= x0 < x1 <= 32 and 0 <= y0 < y1 <= 32
 
 
+def test_physics_batch_is_the_same_in_one_or_several_processes(view, monkeypatch):
+    import mammobench.baselines.physics.generator as physics
+
+    gen = get_generator("physics", sim_size=64).fit(view, seed=0)
+    wanted = pd.DataFrame({"density": ["D", "A", "C", "B"], "lesion_type": ["mass", "none", "calcification", "mass"]})
+    monkeypatch.setattr(physics, "sample_workers", lambda n: 1)
+    alone = gen.sample(4, conditions=wanted, seed=2)
+    monkeypatch.setattr(physics, "sample_workers", lambda n: 2)
+    pooled = gen.sample(4, conditions=wanted, seed=2)
+    assert np.array_equal(alone.images, pooled.images) and alone.images.std() > 0
+    assert alone.labels["findings"].tolist() == pooled.labels["findings"].tolist()
+    monkeypatch.undo()
+    assert physics.sample_workers(10) == 1 and physics.sample_workers(1000, max_workers=1) == 1  # not worth a process
+
+
 def test_figures_return_matplotlib_figures(view):
     from matplotlib.figure import Figure
 

@@ -15,10 +15,26 @@ import sys
 from pathlib import Path
 
 
+def cli_env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
+    """The environment of a test's CLI run: its own cache folder, fixed hash seed, offline."""
+    env = dict(os.environ, MAMMOBENCH_CACHE=str(cache), PYTHONHASHSEED="0", MAMMOBENCH_OFFLINE="1")
+    if extra_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(extra_path), env.get("PYTHONPATH", "")])
+    return env
+
+
+def run_smoke(out: Path, cache: Path, *extra: str, extra_path: Path | None = None,
+              timeout: int = 900) -> subprocess.CompletedProcess:
+    """``mammobench run --profile smoke --out <out> <extra…>``; fails the test with the run's output on error."""
+    cmd = [sys.executable, "-m", "mammobench.cli", "run", "--profile", "smoke", "--out", str(out), *extra]
+    done = subprocess.run(cmd, env=cli_env(cache, extra_path), capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
+    return done
+
+
 def run_cli_profile(profile: str, out: Path, cache: Path, timeout: int = 1800) -> Path:
     """Run ``mammobench run --profile <profile> --out <out>`` and return ``out/vc_lesion-<profile>``."""
-    env = dict(os.environ, MAMMOBENCH_CACHE=str(cache), PYTHONHASHSEED="0", MAMMOBENCH_OFFLINE="1")
     cmd = [sys.executable, "-m", "mammobench.cli", "run", "--profile", profile, "--out", str(out)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(cmd, env=cli_env(cache), capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
     return Path(out) / f"vc_lesion-{profile}"

@@ -24,6 +24,7 @@ from statsmodels.stats.multitest import multipletests
 
 from mammobench.io import atomic_write_json, sha256_file
 from mammobench.results import minimal_result, write_result
+from mammobench.stats.margin import is_borderline
 
 FAKE_PATIENT_NAMES = ("DOE^JANE", "MUSTERMANN^ERIKA", "ROSSI^MARIA")
 SUBGROUPS = ("density", "age_band", "lesion_type", "vendor")
@@ -162,6 +163,7 @@ def _records(pred: pd.DataFrame) -> tuple[list, list, list]:
         reject, adj, _, _ = multipletests([c["p_value"] for c in recs], alpha=0.05, method="holm")
         for c, a, r in zip(recs, adj, reject):
             c["p_adjusted"], c["significant"] = float(a), bool(r)
+            c["threshold"], c["borderline"] = 0.05, is_borderline(float(a), 0.05)
     return metrics, comparisons, _fairness(metrics, comparisons)
 
 

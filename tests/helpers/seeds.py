@@ -1,7 +1,7 @@
 """Seed offset for the perturbation pass of the statistical tests (issue #17 point 2).
 
 ``make test-perturbed`` re-runs the statistics/audit/conformance/self-test tests with
-``MAMMOBENCH_TEST_SEED_OFFSET`` set (and one BLAS/torch thread). Test data built through
+``MAMMOBENCH_TEST_SEED_OFFSET`` set (and two BLAS/torch threads; the default pass uses one per worker). Test data built through
 :func:`data_seed` then comes from a second seed, so a test that only passes for one lucky draw fails
 in CI instead of on a reviewer's machine. Tests that compare with published reference values do not
 use it: their inputs are fixed by the reference.

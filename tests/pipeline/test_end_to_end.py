@@ -17,23 +17,14 @@ import pandas as pd
 import pytest
 
 from mammobench.results import load_result
+from tests.helpers.pipeline_run import cli_env, run_smoke
 
 MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
 SMOKE_ARMS = {"none", "classic", "physics"}
 
 
-def _env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
-    env = dict(os.environ, MAMMOBENCH_CACHE=str(cache), PYTHONHASHSEED="0")
-    if extra_path is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(extra_path), env.get("PYTHONPATH", "")])
-    return env
-
-
-def _run(out: Path, cache: Path, *extra: str, extra_path: Path | None = None) -> subprocess.CompletedProcess:
-    cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out), *extra]
-    done = subprocess.run(cmd, env=_env(cache, extra_path), capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
-    return done
+_env = cli_env
+_run = run_smoke
 
 
 def _metrics(run_dir: Path) -> pd.DataFrame:
@@ -42,18 +33,6 @@ def _metrics(run_dir: Path) -> pd.DataFrame:
     cols = ["metric", "split", "arm", "attribute", "group", "value", "ci_low", "ci_high", "n", "n_pos"]
     frame = pd.DataFrame(result["metrics"]).reindex(columns=cols)
     return frame.astype(str).sort_values(cols).reset_index(drop=True)
-
-
-@pytest.fixture(scope="session")
-def mb_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("mammobench-cache")
-
-
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory, mb_cache) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("runs")
-    done = _run(out, mb_cache)
-    return out / "vc_lesion-smoke", done
 
 
 def test_smoke_run_produces_valid_result(smoke_run):

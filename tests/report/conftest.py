@@ -1,13 +1,10 @@
-"""Report test fixtures: one real smoke run per session (the browser test loads its report)."""
+"""Report test fixtures: the session's real smoke run (the browser test loads its report)."""
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers.pipeline_run import run_cli_profile
-
 
 @pytest.fixture(scope="session")
-def smoke_report_run(tmp_path_factory):
-    """A finished ``mammobench run --profile smoke`` folder (report rendered and signed)."""
-    root = tmp_path_factory.mktemp("report-smoke")
-    return run_cli_profile("smoke", root / "runs", root / "cache")
+def smoke_report_run(smoke_run):
+    """A finished ``mammobench run --profile smoke`` folder (report rendered and signed): the session's one."""
+    return smoke_run[0]

@@ -3,8 +3,10 @@
 Part of the default suite (CI): about 2 minutes on 2 cores. It runs the audit trials (the
 comparison trials need the quick profile's statistical power). At smoke the domain-encoder oracle is
 trained for 2 epochs, so the adherence audit can establish a *deficit* but not always one beyond its
-fail margin: ``off_condition`` must be flagged or at least warned (at quick it fails: see
-docs/selftest.md); the other audit trials must agree.
+fail margin: the power design table (``selftest/design.py``) says smoke cannot power
+``off_condition``, so its row is ``underpowered`` and names ``quick`` — whatever it observed — and
+does not fail the command. The other audit trials are powered at smoke with wide margins (exact
+copies; a counted patient overlap; density TV ≈ 0.6–0.7 against a 0.3 fail line) and must agree.
 """
 from __future__ import annotations
 
@@ -29,9 +31,11 @@ def test_audit_trials_agree_at_smoke(smoke_run):
     by_trial = {r["trial"]: r for r in records}
     for name in AUDIT_TRIALS:
         if name == "off_condition":
-            assert by_trial[name]["observed"] in ("flagged", "warned"), by_trial[name]["evidence"]
+            assert by_trial[name]["status"] == "underpowered" and "use --profile quick" in by_trial[name]["power"]
+            assert by_trial[name]["observed"] in ("flagged", "warned", "quiet"), by_trial[name]["evidence"]
         else:
-            assert by_trial[name]["agree"], (name, by_trial[name]["observed"], by_trial[name]["evidence"])
+            rec = by_trial[name]
+            assert rec["agree"] and rec["status"] == "pass", (name, rec["observed"], rec["evidence"])
 
 
 def test_selftest_lands_in_result_report_and_signature(smoke_run):
@@ -48,8 +52,9 @@ def test_selftest_lands_in_result_report_and_signature(smoke_run):
 
 def test_cli_exit_code_and_table(smoke_run, capsys):
     out, _ = smoke_run  # resumes the same run folder: cells, audits and synthetic sets are reused
-    trials = [t for t in AUDIT_TRIALS if t != "off_condition"]
-    code = main(["--profile", "smoke", "--out", str(out), "--trials", ",".join(trials)])
+    code = main(["--profile", "smoke", "--out", str(out), "--trials", ",".join(AUDIT_TRIALS)])
     text = capsys.readouterr().out
-    assert code == 0, text
-    assert all(f"planted_{t}" in text for t in trials)
+    assert code == 0, text  # the underpowered off_condition row does not count as a disagreement
+    assert all(f"planted_{t}" in text for t in AUDIT_TRIALS)
+    row = next(line for line in text.splitlines() if line.startswith("planted_off_condition"))
+    assert "underpowered" in row and "use --profile quick" in row

@@ -117,6 +117,13 @@ def test_froc_hand_computed_example():
 
 
 def test_null_experiment_rejects_near_nominal_rate():
+    """Rates over 100 null trials (300 tests) against binomial bounds (#17.1), not one decision.
+
+    Seen here: family-wise 3/100, per test 6/300. Bounds at the rates measured over 1000 trials
+    (docs/statistics.md: family-wise 1.8 %, per test 3.7 %): P(> 10/100) = 2e-6, P(> 30/300) < 1e-6,
+    P(0/300) = 1.2e-5 (the lower bound only says the test is not dead). Were the procedure exactly at
+    its nominal 5 %, P(> 10/100) would be 0.011 — it is conservative at these subgroup sizes.
+    """
     r = null_rejection_rate(100, n_patients=150, seed=1)
     assert r["familywise_rate"] <= 0.10
-    assert 0.01 <= r["per_test_rate"] <= 0.10
+    assert 1 / 300 <= r["per_test_rate"] <= 0.10

@@ -1,0 +1,83 @@
+"""Which profile has the power for which known-answer trial: a design table stated beforehand.
+
+A trial run at a profile that cannot power it is reported as ``underpowered`` — its observed verdict
+is still shown, but it is not a disagreement (the command's exit status ignores it) and the row names
+the profiles that do have the power. The decision comes from this table, written from the
+measurements in ``docs/selftest.md`` ("Measured", "Design table"), **never from the observed p-value**
+of the run being judged: reading power off the result would excuse exactly the failures the
+self-test exists to catch.
+
+* ``helpful``, ``harmful``, ``null`` (paired comparisons): the ``smoke`` profile trains one epoch
+  with two seeds — a seeds-as-readers test with one degree of freedom for the reader term; its null trial fired 3/20 times (exact 95 % CI 0.032–0.379) and a planted gain of
+  +0.026 is far below what it can resolve. Powered at ``quick`` (3 seeds, 4 epochs, 840 test images
+  per density group; all three agreed, docs/selftest.md) and ``full`` (larger in every dimension).
+* ``memoriser``, ``leaker``, ``biased`` (audits of exact copies, patient overlap, a density shift
+  with TV ≈ 0.6–0.7 against a 0.3 fail line): far from their thresholds at every profile.
+* ``off_condition`` (adherence audit, fail margin 25 points of oracle agreement): at ``smoke`` the
+  oracle trains 2 epochs and reaches agreement 15 % [9, 22] vs 40 % on real images — a deficit, not
+  reliably beyond the fail margin; at ``quick`` it fails (0.192).
+
+Example:
+    >>> powered_profiles("helpful")
+    ('quick', 'full')
+    >>> apply_design({"trial": "helpful", "agree": False}, "smoke")["status"]
+    'underpowered'
+"""
+from __future__ import annotations
+
+from mammobench.errors import ConfigError
+
+__all__ = ["POWER_DESIGN", "apply_design", "powered_profiles"]
+
+_COMPARISON = ("quick", "full")
+_EVERY = ("smoke", "quick", "full")
+#: trial → (profiles that power it, why smoke does not / does); see the module docstring
+POWER_DESIGN: dict[str, tuple[tuple[str, ...], str]] = {
+    "helpful": (_COMPARISON, "smoke: 2 training seeds × 1 epoch (1 reader df) cannot resolve the planted dense-group gain"),
+    "harmful": (_COMPARISON, "smoke: 2 seeds × 1 epoch (1 reader df) cannot resolve the planted loss reliably"),
+    "null": (_COMPARISON, "smoke: false-positive rate measured 3/20 (95% CI 0.03–0.38), not controlled at α"),
+    "memoriser": (_EVERY, "exact copies: far beyond the fail line at every profile"),
+    "leaker": (_EVERY, "patient overlap is counted, not estimated"),
+    "biased": (_EVERY, "density TV ≈ 0.6–0.7 vs fail line 0.3 at every profile"),
+    "off_condition": (_COMPARISON, "smoke: 2-epoch oracle shows the deficit but not reliably beyond the fail margin"),
+}
+
+
+def powered_profiles(trial: str) -> tuple[str, ...]:
+    """The profiles with the power for ``trial`` (from :data:`POWER_DESIGN`).
+
+    Raises:
+        ConfigError: a trial the design table does not know (every trial must be in it).
+
+    Example:
+        >>> powered_profiles("leaker")
+        ('smoke', 'quick', 'full')
+    """
+    if trial not in POWER_DESIGN:
+        raise ConfigError(f"self-test trial {trial!r} has no entry in the power design table "
+                          f"(benchmark/selftest/design.py); known: {', '.join(POWER_DESIGN)}")
+    return POWER_DESIGN[trial][0]
+
+
+def apply_design(record: dict, profile: str) -> dict:
+    """Add ``status`` and ``powered_at`` to a trial record run at ``profile``; return the record.
+
+    ``status`` is ``underpowered`` when ``profile`` is not among the trial's powered profiles (then
+    ``power`` says why and which profile to use), else ``pass`` (agrees) / ``fail`` (disagrees).
+
+    Example:
+        >>> r = apply_design({"trial": "null", "agree": True}, "smoke")
+        >>> r["status"], r["powered_at"], r["power"].endswith("use --profile quick")
+        ('underpowered', ['quick', 'full'], True)
+        >>> apply_design({"trial": "null", "agree": False}, "quick")["status"]
+        'fail'
+    """
+    powered = powered_profiles(record["trial"])
+    record["powered_at"] = list(powered)
+    if profile in powered:
+        record["status"] = "pass" if record["agree"] else "fail"
+        return record
+    record["status"] = "underpowered"
+    record["power"] = (f"underpowered at {profile} ({POWER_DESIGN[record['trial']][1]}); "
+                       f"use --profile {powered[0]}")
+    return record
