@@ -10,9 +10,7 @@ Example:
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -20,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mammobench.errors import IntegrityError
-from mammobench.io import sha256_bytes
+from mammobench.io import atomic_create_bytes, sha256_bytes
 from mammobench.report.artefacts import read_regular_file
 
 KEY_ENV = "MAMMOBENCH_SIGNING_KEY"
@@ -62,32 +60,9 @@ def load_or_create_key(path: str | Path | None = None) -> Ed25519PrivateKey:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return key if _publish_new_key(path, pem) else load_key(path)
-
-
-def _publish_new_key(path: Path, pem: bytes) -> bool:
-    """Put ``pem`` at ``path`` unless a key appeared there meanwhile (two first runs at once).
-
-    The key is written completely to a private temporary file, then hard-linked into place: the link
-    fails when ``path`` exists, so one of two concurrent first runs wins and the other loads the winner's
-    key instead of replacing it (a replaced key would orphan the runs the loser already signed).
-    Returns True when ``pem`` became the key.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    # exclusive create: of two first runs at once, one key wins and the other run loads it (a replaced
+    # key would orphan the runs the loser already signed)
+    return key if atomic_create_bytes(path, pem, mode=0o600) else load_key(path)
 
 
 def public_pem(key: Ed25519PrivateKey) -> bytes:

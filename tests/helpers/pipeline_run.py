@@ -23,18 +23,21 @@ def cli_env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
     return env
 
 
-def run_smoke(out: Path, cache: Path, *extra: str, extra_path: Path | None = None,
-              timeout: int = 900) -> subprocess.CompletedProcess:
-    """``mammobench run --profile smoke --out <out> <extra…>``; fails the test with the run's output on error."""
-    cmd = [sys.executable, "-m", "mammobench.cli", "run", "--profile", "smoke", "--out", str(out), *extra]
+def run_profile(profile: str, out: Path, cache: Path, *extra: str, extra_path: Path | None = None,
+                timeout: int = 900) -> subprocess.CompletedProcess:
+    """``mammobench run --profile <profile> --out <out> <extra…>``; fails the test with the run's output on error."""
+    cmd = [sys.executable, "-m", "mammobench.cli", "run", "--profile", profile, "--out", str(out), *extra]
     done = subprocess.run(cmd, env=cli_env(cache, extra_path), capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
     return done
 
 
+def run_smoke(out: Path, cache: Path, *extra: str, extra_path: Path | None = None) -> subprocess.CompletedProcess:
+    """:func:`run_profile` at the smoke profile."""
+    return run_profile("smoke", out, cache, *extra, extra_path=extra_path)
+
+
 def run_cli_profile(profile: str, out: Path, cache: Path, timeout: int = 1800) -> Path:
     """Run ``mammobench run --profile <profile> --out <out>`` and return ``out/vc_lesion-<profile>``."""
-    cmd = [sys.executable, "-m", "mammobench.cli", "run", "--profile", profile, "--out", str(out)]
-    done = subprocess.run(cmd, env=cli_env(cache), capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
+    run_profile(profile, out, cache, timeout=timeout)
     return Path(out) / f"vc_lesion-{profile}"

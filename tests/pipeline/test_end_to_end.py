@@ -23,10 +23,6 @@ MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
 SMOKE_ARMS = {"none", "classic", "physics"}
 
 
-_env = cli_env
-_run = run_smoke
-
-
 def _metrics(run_dir: Path) -> pd.DataFrame:
     """The numbers of result.json (metrics + comparisons), sorted, for run-to-run comparison."""
     result = load_result(run_dir)
@@ -72,14 +68,14 @@ def test_smoke_run_reports_progress_per_unit_and_each_epoch(smoke_run):
 
 def test_quiet_run_prints_nothing_but_the_report_path(smoke_run, mb_cache):
     run_dir, _ = smoke_run
-    done = _run(run_dir.parent, mb_cache, "--quiet")
+    done = run_smoke(run_dir.parent, mb_cache, "--quiet")
     assert done.stderr == "" and done.stdout == f"report: {run_dir / 'report.html'}\n"
 
 
 def test_rerun_skips_finished_cells_and_reproduces(smoke_run, mb_cache):
     run_dir, _ = smoke_run
     before = _metrics(run_dir)
-    done = _run(run_dir.parent, mb_cache)
+    done = run_smoke(run_dir.parent, mb_cache)
     skipped = [line for line in done.stderr.splitlines() if "skip " in line and "(done)" in line]
     assert len([s for s in skipped if "__s" in s]) == 6  # 3 arms × 2 seeds
     pd.testing.assert_frame_equal(before, _metrics(run_dir))
@@ -90,7 +86,7 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     reference, _ = smoke_run
     out = tmp_path / "runs"
     cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out)]
-    proc = subprocess.Popen(cmd, env=_env(mb_cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, env=cli_env(mb_cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     cells = out / "vc_lesion-smoke" / "cells"
     deadline = time.time() + 600
@@ -102,7 +98,7 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     proc.wait()
     n_done = len(list(cells.glob("*/cell.json")))
     assert n_done >= 1
-    done = _run(out, mb_cache)
+    done = run_smoke(out, mb_cache)
     assert len([line for line in done.stderr.splitlines() if line.strip().endswith("(done)") and "__s" in line]) >= n_done
     pd.testing.assert_frame_equal(_metrics(reference), _metrics(out / "vc_lesion-smoke"))
     assert (reference / "predictions.csv").read_bytes() == (out / "vc_lesion-smoke" / "predictions.csv").read_bytes()
@@ -111,7 +107,7 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
 def test_ray_executor_matches_local(smoke_run, mb_cache, tmp_path):
     pytest.importorskip("ray")
     reference, _ = smoke_run
-    _run(tmp_path / "runs", mb_cache, "--executor", "ray")
+    run_smoke(tmp_path / "runs", mb_cache, "--executor", "ray")
     ray_dir = tmp_path / "runs" / "vc_lesion-smoke"
     assert (reference / "predictions.csv").read_bytes() == (ray_dir / "predictions.csv").read_bytes()
     pd.testing.assert_frame_equal(_metrics(reference), _metrics(ray_dir))
@@ -121,7 +117,7 @@ def test_entry_point_generator_runs_through_mammobench_run(mb_cache, tmp_path):
     from tests.helpers.generator_plugin import write_plugin_package
 
     name = write_plugin_package(tmp_path / "plugin")
-    _run(tmp_path / "runs", mb_cache, "--generator", name, extra_path=tmp_path / "plugin")
+    run_smoke(tmp_path / "runs", mb_cache, "--generator", name, extra_path=tmp_path / "plugin")
     result = load_result(tmp_path / "runs" / f"vc_lesion-smoke-{name}")
     assert name in {a["arm"] for a in result["arms"]}
     assert any(c["arm"] == name for c in result["comparisons"])
