@@ -26,6 +26,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from mammobench.generators.check_context import DEFAULT_MAX_ORACLE_N
 from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
     ALL_CHECKS, STATISTICAL_CHECKS, CheckContext, CheckFail, CheckInconclusive, CheckSkip, check_card_valid,
     check_conditions_in_labels, check_conditions_recognised_by_oracle, check_fit_returns_self,
@@ -90,15 +91,16 @@ def run_check(check: Callable[[Any, CheckContext], str], gen: Any, ctx: CheckCon
 
 
 def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
-                    checks: Iterable[Callable] | None = None, max_oracle_n: int = 240,
-                    oracle_domain: str = "fixture") -> list[CheckResult]:
+                    checks: Iterable[Callable] | None = None, max_oracle_n: int = DEFAULT_MAX_ORACLE_N,
+                    oracle_domain: str = "cohort") -> list[CheckResult]:
     """Run every conformance check on a generator (instance, registered name or ``module:Class``).
 
     A name is built with the class's ``tiny_config()`` when it has one. ``train_view`` defaults to
     :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32) for the protocol checks;
-    ``oracle_domain="cohort"`` makes the oracle check judge the default task's domain
-    (:mod:`mammobench.generators.cohort_check_view`) instead. ``max_oracle_n``
-    caps the sample of the statistical check (α = 0.01, power 0.99; see docs/generators.md).
+    the oracle check judges the default task's domain (``oracle_domain="cohort"``,
+    :mod:`mammobench.generators.cohort_check_view`; built and cached on first use) or, with
+    ``oracle_domain="fixture"``, fresh fixture draws (fast; what pytest's ``parametrize_with_checks`` uses).
+    ``max_oracle_n`` caps the sample of the statistical check (α = 0.01, power 0.99; see docs/generators.md).
     """
     gen = _as_generator(gen_or_name)
     ctx = CheckContext(train_view, max_oracle_n=max_oracle_n, oracle_domain=oracle_domain)

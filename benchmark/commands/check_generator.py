@@ -17,6 +17,7 @@ import argparse
 import json
 
 from mammobench.errors import ConfigError
+from mammobench.generators.check_context import DEFAULT_MAX_ORACLE_N
 from mammobench.yamlio import parse_yaml
 
 
@@ -36,13 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="constructor parameter")
     parser.add_argument("--full", action="store_true", help="use the default parameters, not tiny_config()")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--max-oracle-n", type=int, default=240, metavar="N",
-                        help="cap on the images the statistical check may request (default 240); a check whose "
-                             "sized sample exceeds it is inconclusive unless its test passes anyway")
-    parser.add_argument("--oracle-domain", choices=("fixture", "cohort"), default="fixture",
-                        help="what the oracle check judges: the tiny fixture (default) or the default task's "
-                             "virtual-cohort patches (built and cached on first use; oracle still weak, see "
-                             "docs/generators.md)")
+    parser.add_argument("--max-oracle-n", type=int, default=DEFAULT_MAX_ORACLE_N, metavar="N",
+                        help=f"cap on the images the statistical check may request (default {DEFAULT_MAX_ORACLE_N}); "
+                             "a check whose sized sample exceeds it is inconclusive unless its test passes anyway")
+    parser.add_argument("--oracle-domain", choices=("fixture", "cohort"), default="cohort",
+                        help="what the oracle check judges: the default task's virtual-cohort patches (default; "
+                             "built and cached on first use, about 3 min) or the tiny fixture's drawn blobs (fast, "
+                             "but out of domain for simulated mammograms; see docs/generators.md)")
     return parser
 
 

@@ -21,9 +21,14 @@ import numpy as np
 import pandas as pd
 
 from mammobench.errors import ConfigError
+from mammobench.generators.binomial_design import DEFAULT_ALTERNATIVE_FRACTION
 from mammobench.generators.fixtures import make_tiny_train_view
 from mammobench.generators.watch import watch_paths
 from mammobench.protocols import GeneratorTags, SyntheticBatch, TrainView
+
+# cap on the images the oracle check may request: the check cohort's oracle (class-balanced agreement 0.69,
+# two classes) needs n = 6,392 for power 0.99 against the default alternative (docs/generators.md)
+DEFAULT_MAX_ORACLE_N = 8000
 
 
 class CheckSkip(Exception):
@@ -42,17 +47,19 @@ class CheckContext:
     """Shared state of one conformance run: training view, scratch folder, fitted copy, test design.
 
     Without ``train_view`` the protocol checks use the tiny fixture drawn with ``fixture_seed``, and the
-    statistical check judges the domain named by ``oracle_domain``: ``"cohort"`` fits the generator
+    statistical check judges the domain named by ``oracle_domain``: ``"cohort"`` (default) fits the generator
     on a slice of the built-in virtual cohort at the default task's geometry and trains the oracle on other
-    patients of it (:mod:`mammobench.generators.cohort_check_view`); ``"fixture"`` (default) uses fresh
-    fixture draws (seeds ``fixture_seed + 1``, ``+ 2``; fast). ``alpha``, ``power`` and
-    ``max_oracle_n`` size the statistical checks (see :mod:`mammobench.generators.binomial_design`);
+    patients of it (:mod:`mammobench.generators.cohort_check_view`; built and cached on first use);
+    ``"fixture"`` uses fresh fixture draws (seeds ``fixture_seed + 1``, ``+ 2``; fast, for pytest).
+    ``alpha``, ``power``, ``alternative_fraction`` and ``max_oracle_n`` size the statistical checks (see
+    :mod:`mammobench.generators.binomial_design`);
     ``designs`` records each statistical check's design.
     """
 
     def __init__(self, train_view: TrainView | None = None, *, fit_seed: int = 0, n: int = 6,
-                 alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = 240, fixture_seed: int = 0,
-                 oracle_domain: str = "fixture"):
+                 alpha: float = 0.01, power: float = 0.99, max_oracle_n: int = DEFAULT_MAX_ORACLE_N,
+                 fixture_seed: int = 0, oracle_domain: str = "cohort",
+                 alternative_fraction: float = DEFAULT_ALTERNATIVE_FRACTION):
         if oracle_domain not in ("cohort", "fixture"):
             raise ConfigError(f"CheckContext: oracle_domain must be 'cohort' or 'fixture', got {oracle_domain!r}")
         self.oracle_domain = oracle_domain
@@ -62,6 +69,7 @@ class CheckContext:
         self.fit_seed = fit_seed
         self.n = n
         self.alpha, self.power, self.max_oracle_n = alpha, power, max_oracle_n
+        self.alternative_fraction = alternative_fraction
         self.designs: dict[str, dict] = {}
         self.oracle_fits: dict[int, tuple[Any, Any]] = {}  # supplied view: fits apart from the oracle's images
         self._tmp: Path | None = None

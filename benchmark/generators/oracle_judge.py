@@ -12,7 +12,7 @@ agreement is measured on real images it never saw:
 
 The held-out agreement is *class-balanced* (mean per-class recall over the classes asked for), because the
 check requests every class equally often; it sets the alternative of the sized test
-(:func:`mammobench.generators.binomial_design.halfway_alternative`).
+(:func:`mammobench.generators.binomial_design.conveyed_alternative`).
 
 Example:
     >>> from mammobench.generators.fixtures import make_tiny_train_view
@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,26 +107,32 @@ class OracleJudge:
 
 
 def conformance_judge(view: TrainView, *, default_fixture: bool = False, epochs: int = ORACLE_EPOCHS,
-                      seed: int = 0, sources: tuple[TrainView, TrainView] | None = None) -> OracleJudge:
+                      seed: int = 0, sources: tuple[TrainView, TrainView] | None = None,
+                      cache_dir: str | Path | None = None) -> OracleJudge:
     """Train (once per process and view) the oracle for ``view`` and keep its held-out real images.
 
     ``seed`` picks the fixture draws (``seed + 1``, ``seed + 2``) or the patient split; ``sources`` (oracle
     training view, held-out view) overrides both, as for the check cohort
     (:func:`~mammobench.generators.cohort_check_view.cohort_check_views`). The network is always
-    initialised with seed 0.
+    initialised with seed 0. With ``sources`` and ``cache_dir`` the trained oracle is saved there, keyed by
+    its training data's hash and settings, and later processes load it instead of retraining.
 
     Example:
         >>> judge = conformance_judge(make_tiny_train_view(), default_fixture=True)  # doctest: +SKIP
         >>> judge.real_agreement("density", list("ABCD"))  # doctest: +SKIP
     """
-    from mammobench.audits.encoder import train_domain_encoder
+    from mammobench.audits.encoder import load_or_train_domain_encoder, train_domain_encoder
 
     key = (view.manifest_hash or str(id(view)), default_fixture, int(view.image_size[0]), epochs, seed,
            None if sources is None else tuple(s.manifest_hash for s in sources))
     if key not in _JUDGES:
         train, held_out = sources or oracle_views(view, default_fixture=default_fixture, seed=seed)
         side = min(64, max(view.image_size))
-        oracle = train_domain_encoder(train, seed=0, epochs=epochs, resolution=side, width=8)
+        if sources is not None and cache_dir is not None:  # the check cohort's oracle: trained once per machine
+            oracle = load_or_train_domain_encoder(train, seed=0, epochs=epochs, cache_dir=cache_dir,
+                                                  resolution=side, width=8)
+        else:
+            oracle = train_domain_encoder(train, seed=0, epochs=epochs, resolution=side, width=8)
         source = ("other patients of the same virtual cohort" if sources is not None
                   else "fresh draws of the tiny fixture" if default_fixture
                   else "a 3:1 patient split of the training view")

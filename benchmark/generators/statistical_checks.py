@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mammobench.generators.binomial_design import halfway_alternative, size_binomial_test
+from mammobench.generators.binomial_design import conveyed_alternative, size_binomial_test
 from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip, clone,
                                                  declared_tags, needs_samples)
 from mammobench.generators.oracle_judge import conformance_judge, restricted_prediction
@@ -54,10 +54,11 @@ def _judge_and_fit(gen: Any, ctx: CheckContext) -> tuple[Any, Any, TrainView]:
         judge = conformance_judge(ctx.view, default_fixture=True, seed=ctx.fixture_seed)
         return judge, ctx.fitted(gen), ctx.view
     if ctx.default_fixture:
-        from mammobench.generators.cohort_check_view import cohort_check_views
+        from mammobench.generators.cohort_check_view import check_cache_home, cohort_check_views
 
         views = cohort_check_views()
-        judge = conformance_judge(views.fit, sources=(views.oracle_train, views.held_out))
+        judge = conformance_judge(views.fit, sources=(views.oracle_train, views.held_out),
+                                  cache_dir=check_cache_home() / "oracle")
         fit_view = views.fit
     else:
         judge = conformance_judge(ctx.view, default_fixture=False, seed=ctx.fixture_seed)
@@ -83,8 +84,11 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
     Judged on ``lesion_type`` when the generator conditions on it (else ``label``, else ``density``).
     Every class with ≥ ``MIN_FIT_IMAGES_PER_CLASS`` images in the fit view is requested equally often,
     so a generator whose images ignore the
-    request agrees with it at exactly chance ``p0 = 1 / classes``. The alternative ``p1`` lies half-way
-    from chance to the oracle's class-balanced agreement on held-out real images; ``n`` is the smallest
+    request agrees with it at exactly chance ``p0 = 1 / classes``. The alternative ``p1`` lies the fraction
+    ``ctx.alternative_fraction`` (default 0.15) of the way from chance to the oracle's class-balanced
+    agreement on held-out real images: the generator's images convey at least that share of what real
+    images convey (the check asks whether they depend on the request at all; how well they convey it is
+    the run's adherence audit); ``n`` is the smallest
     balanced sample at which the one-sided exact test at ``ctx.alpha`` has power ``ctx.power`` against
     ``p1`` (:func:`~mammobench.generators.binomial_design.size_binomial_test`). When that ``n`` exceeds
     ``ctx.max_oracle_n`` the check samples the cap and, unless the test passes anyway, is inconclusive;
@@ -106,7 +110,8 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
         raise CheckInconclusive(f"underpowered: the oracle does not beat chance on held-out real images ({attr} "
                                 f"agreement {real:.2f} on {n_real}, chance {chance:.2f}), so no sample size gives "
                                 "power; train on more or larger real images")
-    design = size_binomial_test(chance, halfway_alternative(chance, real), alpha=ctx.alpha, power=ctx.power,
+    alternative = conveyed_alternative(chance, real, ctx.alternative_fraction)
+    design = size_binomial_test(chance, alternative, alpha=ctx.alpha, power=ctx.power,
                                 step=len(classes), n_max=max(ctx.max_oracle_n, len(classes)))
     hits = _hits(fitted, judge.oracle, attr, classes, design.n)
     ctx.designs[check_conditions_recognised_by_oracle.__name__] = {**design.to_dict(), "hits": hits}
@@ -114,8 +119,8 @@ def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext) -> str:
     summary = (f"{attr}: oracle agreement {hits}/{design.n} = {hits / design.n:.2f} [95% CI {low:.2f}–{high:.2f}] "
                f"vs chance {chance:.2f}; pass needs ≥ {design.critical} (exact one-sided binomial, "
                f"α = {design.alpha:g}, size {design.size:.3f}, p = {design.p_value(hits):.2g}); "
-               f"power {design.power:.3f} against {design.p1:.2f} = half-way to the oracle's {real:.2f} "
-               f"on {n_real} held-out real images")
+               f"power {design.power:.3f} against {design.p1:.3f} = chance + {ctx.alternative_fraction:g} × "
+               f"(the oracle's {real:.2f} on {n_real} held-out real images − chance)")
     verdict = design.verdict(hits)
     if verdict == "pass":
         return summary

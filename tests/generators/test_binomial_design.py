@@ -6,7 +6,7 @@ import pytest
 from scipy.stats import binom, binomtest
 
 from mammobench.errors import ConfigError
-from mammobench.generators.binomial_design import critical_hits, halfway_alternative, size_binomial_test
+from mammobench.generators.binomial_design import critical_hits, conveyed_alternative, size_binomial_test
 
 
 def _upper_tails(n: int, p: float) -> np.ndarray:
@@ -74,7 +74,8 @@ def test_hits_outside_the_sample_are_refused():
         size_binomial_test(0.5, 0.9, step=2).decide(-1)
 
 
-def test_halfway_alternative():
-    assert halfway_alternative(1 / 3, 1.0) == pytest.approx(2 / 3)
+def test_conveyed_alternative():
+    assert conveyed_alternative(1 / 3, 1.0, fraction=0.5) == pytest.approx(2 / 3)
+    assert conveyed_alternative(0.5, 0.7) == pytest.approx(0.5 + 0.15 * 0.2)  # the default fraction, 0.15
     with pytest.raises(ConfigError):
-        halfway_alternative(0.3, 0.9, fraction=0)
+        conveyed_alternative(0.3, 0.9, fraction=0)
