@@ -115,7 +115,7 @@ def _warp(image: np.ndarray, warp: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
     A pull-in warp leaves most pixels on their own grid position, where linear interpolation
     returns the pixel itself exactly; only the bounding box of the moved pixels is interpolated
-    (4–20 % of the image), with the same per-pixel arithmetic, so the result is bit-identical.
+    (5–27 % of the image at 256², median 12 %), with the same per-pixel arithmetic: bit-identical.
     """
     rows, cols = warp
     n_rows, n_cols = image.shape
