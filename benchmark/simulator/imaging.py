@@ -10,6 +10,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,9 @@ def line_integral(*, t_adipose, t_glandular, skin, t_muscle, t_mass, mu_backgrou
                   mu_tumour=MU["tumour"]) -> np.ndarray:
     """Attenuation line integral A = Σ μ_i·t_i; lesions displace background (μ_les − μ_bg)·t_les.
 
+    ``t_mass`` and ``t_calc`` may be ``None`` (no such lesion): the term is skipped, which is the
+    same result as passing zeros, to the bit.
+
     Example:
         >>> z = np.zeros(1, np.float32)
         >>> round(float(line_integral(t_adipose=z + 10, t_glandular=z, skin=z, t_muscle=z, t_mass=z,
@@ -45,20 +49,45 @@ def line_integral(*, t_adipose, t_glandular, skin, t_muscle, t_mass, mu_backgrou
         0.485
     """
     a = MU["adipose"] * t_adipose + MU["glandular"] * t_glandular + MU["skin"] * skin + MU["muscle"] * t_muscle
-    a = a + (mu_tumour - mu_background) * t_mass + np.maximum(mu_calc - mu_background, 0.0) * t_calc
-    return a.astype(np.float32)
+    if t_mass is not None:
+        a = a + (mu_tumour - mu_background) * t_mass
+    if t_calc is not None:
+        a = a + np.maximum(mu_calc - mu_background, 0.0) * t_calc
+    return a.astype(np.float32, copy=False)
+
+
+@functools.lru_cache(maxsize=8)
+def _upsample_matrix(n_small: int, factor: int) -> np.ndarray:
+    """[n_small·factor, n_small] linear-interpolation weights (read-only, cached per grid).
+
+    ``W @ small @ W.T`` is ``ndimage.zoom(small, factor, order=1, grid_mode=True, mode="nearest")``:
+    output pixel i samples input coordinate (i + 0.5)/factor − 0.5, clamped to the edge pixels.
+    Two small matrix products replace ``zoom``'s per-pixel spline loop (≈ 20× cheaper at 32 → 256).
+    """
+    n = n_small * factor
+    pos = np.clip((np.arange(n) + 0.5) / factor - 0.5, 0.0, n_small - 1.0)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n_small - 1)
+    frac = pos - lo
+    weights = np.zeros((n, n_small))
+    np.add.at(weights, (np.arange(n), lo), 1.0 - frac)
+    np.add.at(weights, (np.arange(n), hi), frac)
+    weights.flags.writeable = False
+    return weights
 
 
 def _scatter(primary: np.ndarray, breast: np.ndarray, pixel_mm: float, sigma_mm: float) -> np.ndarray:
     """Wide Gaussian blur of the primary inside the breast, computed on an 8× down-sampled grid."""
     factor = 8 if primary.shape[0] >= 64 else 1
     n = primary.shape[0] // factor * factor
-    src = np.zeros_like(primary)
-    src[breast] = primary[breast]
+    src = np.where(breast, primary, np.float32(0.0))
     small = src[:n, :n].reshape(n // factor, factor, n // factor, factor).mean(axis=(1, 3))
     small = ndimage.gaussian_filter(small, sigma_mm / (pixel_mm * factor), mode="constant")
+    if factor == 1:
+        return small
+    up = _upsample_matrix(n // factor, factor)
     full = np.zeros_like(primary)
-    full[:n, :n] = ndimage.zoom(small, factor, order=1, grid_mode=True, mode="nearest") if factor > 1 else small
+    full[:n, :n] = up @ small.astype(np.float64) @ up.T   # float64 like zoom's arithmetic, stored float32
     return full
 
 
@@ -74,22 +103,28 @@ def form_image(rng: np.random.Generator, attenuation: np.ndarray, breast: np.nda
         True
     """
     n = attenuation.shape[0]
-    heel = np.linspace(1.0, rng.uniform(0.85, 0.95), n, dtype=np.float32)[None, :].repeat(n, 0)
-    transmission = np.exp(-attenuation).astype(np.float32)
+    heel = np.linspace(1.0, rng.uniform(0.85, 0.95), n, dtype=np.float32)[None, :]  # one row, broadcast
+    transmission = np.exp(-attenuation).astype(np.float32, copy=False)
     n_ref = PHOTONS_PER_MM2_PER_UGY * DETECTOR_KERMA_UGY * pixel_mm ** 2 * QUANTUM_EFFICIENCY
     mean_t = float(transmission[breast].mean()) if breast.any() else 1.0
     n0 = n_ref / mean_t                                       # automatic exposure control
-    primary = n0 * heel * transmission
+    primary = np.multiply(n0 * heel, transmission, out=transmission)   # in place: the same values, no temporaries
     spr = 0.15 + 0.02 * thickness_mm / 10.0
-    scatter = spr * _scatter(primary, breast, pixel_mm, rng.uniform(10.0, 20.0))
-    signal = primary + scatter
+    signal = _scatter(primary, breast, pixel_mm, rng.uniform(10.0, 20.0))
+    signal *= spr
+    signal += primary                                         # primary + spr·scatter
     sigma_e = 0.02 * n_ref * (NATIVE_PIXEL_MM / pixel_mm)
-    noisy = signal + np.sqrt(np.maximum(signal, 0)) * rng.standard_normal(signal.shape, dtype=np.float32)
-    noisy = noisy + sigma_e * rng.standard_normal(signal.shape, dtype=np.float32)
+    noisy = np.sqrt(np.maximum(signal, 0))
+    noisy *= rng.standard_normal(signal.shape, dtype=np.float32)
+    noisy += signal                                           # Poisson (Gaussian approximation)
+    electronic = rng.standard_normal(signal.shape, dtype=np.float32)
+    electronic *= sigma_e
+    noisy += electronic
     blur = np.sqrt(PSF_SIGMA_MM ** 2 + pixel_mm ** 2 / 12.0) / pixel_mm
     noisy = ndimage.gaussian_filter(noisy, blur)
     gain = 0.85 * RAW_MAX / float(n0 * (1 + spr))
-    counts = np.clip(noisy * gain, 0, RAW_MAX).astype(np.float32)
-    air = (n0 * heel * gain).astype(np.float32)
+    noisy *= gain
+    counts = np.clip(noisy, 0, RAW_MAX, out=noisy)
+    air = np.repeat((n0 * heel * gain).astype(np.float32), n, axis=0)
     return RawImage(counts=counts, air_counts=air,
                     params={"n0": n0, "spr": spr, "gain": gain, "sigma_e": sigma_e, "aec_mean_transmission": mean_t})

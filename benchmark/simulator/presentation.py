@@ -37,14 +37,14 @@ def present(raw, breast: np.ndarray, thickness: np.ndarray, thickness_mm: float,
     log = -np.log(np.maximum(raw.counts, 1.0) / np.maximum(raw.air_counts, 1.0))
     log = np.where(breast, log + params["equalisation"] * MU["adipose"] * (thickness_mm - thickness), 0.0)
     sigma_px = params["unsharp_sigma_mm"] / pixel_mm
-    if breast.any():
-        log = np.where(breast, log + params["unsharp_gain"] * (log - _masked_blur(log, breast, sigma_px)), 0.0)
-        lo, hi = np.percentile(log[breast], [1.0, 99.5])
-    else:
-        lo, hi = 0.0, 1.0
-    scaled = np.clip((log - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
-    out = np.where(breast, FAT_FLOOR + (1.0 - FAT_FLOOR) * scaled ** params["gamma"], 0.0)
-    return out.astype(np.float32)
+    out = np.zeros(log.shape, dtype=np.float32)
+    if not breast.any():   # no breast: all air (0)
+        return out
+    inside = (log + params["unsharp_gain"] * (log - _masked_blur(log, breast, sigma_px)))[breast]
+    lo, hi = np.percentile(inside, [1.0, 99.5])
+    scaled = np.clip((inside - lo) / max(hi - lo, 1e-6), 0.0, 1.0)   # the LUT only on breast pixels
+    out[breast] = FAT_FLOOR + (1.0 - FAT_FLOOR) * scaled ** params["gamma"]
+    return out
 
 
 def to_stored(image: np.ndarray, bits_stored: int, photometric: str) -> np.ndarray:
