@@ -29,7 +29,12 @@ from mammobench.generators.checks import (  # noqa: F401  (re-exported check fun
     check_conditions_recognised_by_oracle, check_fit_returns_self, check_init_has_no_side_effects,
     check_labels_consistent, check_protocol, check_reads_only_the_train_view, check_sample_count,
     check_sample_shape_dtype_range, check_save_load_roundtrip, check_seed_determinism)
+from mammobench.generators.box_checks import check_boxes_on_lesion  # noqa: F401  (re-exported)
 from mammobench.protocols import TrainView
+
+# the suite: the contract checks (generators/checks.py) then boxes-on-the-lesion (generators/box_checks.py, which
+# imports checks.py, so it is appended here rather than in checks.ALL_CHECKS: no import cycle)
+CONFORMANCE_CHECKS: tuple[Callable[[Any, CheckContext], str], ...] = (*ALL_CHECKS, check_boxes_on_lesion)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
     gen = _as_generator(gen_or_name)
     ctx = CheckContext(train_view)
     try:
-        return [run_check(check, gen, ctx) for check in (checks or ALL_CHECKS)]
+        return [run_check(check, gen, ctx) for check in (checks or CONFORMANCE_CHECKS)]
     finally:
         ctx.close()
 
@@ -131,10 +136,10 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
         gen = _as_generator(item)
         ctx = CheckContext(train_view)
         name = gen.card.name if hasattr(gen, "card") else type(gen).__name__
-        for check in ALL_CHECKS:
+        for check in CONFORMANCE_CHECKS:
             params.append((gen, _pytest_case(check, ctx, expected.get(name, {}).get(check.__name__))))
             ids.append(f"{name}-{check.__name__}")
     return pytest.mark.parametrize("generator, check", params, ids=ids)
 
 
-__all__ = ["CheckResult", "check_generator", "format_results", "parametrize_with_checks", "run_check"]
+__all__ = ["CONFORMANCE_CHECKS", "CheckResult", "check_generator", "format_results", "parametrize_with_checks", "run_check"]
