@@ -157,9 +157,13 @@ def check_cached(manifest: pd.DataFrame, cache) -> pd.DataFrame:
 
     Example:
         >>> class C: rejects = pd.DataFrame({"image_id": ["b"], "reason": ["b.dcm: file not found"]})
-        >>> m = pd.DataFrame({"split": ["train", "train"], "y_true": [0, 1]})
+        >>> m = pd.DataFrame({"split": ["train", "train", "val", "val", "test", "test"], "y_true": [0, 1] * 3})
         >>> len(check_cached(m, C()))
-        2
+        6
+        >>> check_cached(m.iloc[:5], C())
+        Traceback (most recent call last):
+        ...
+        mammobench.errors.DataError: after the image cache the test split has 1 images and only class(es) [0]: 1 image(s) could not be cached (first reasons: b.dcm: file not found)
     """
     for split in ("train", "val", "test"):
         ys = manifest.loc[manifest["split"] == split, "y_true"]
