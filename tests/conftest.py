@@ -31,7 +31,8 @@ except ImportError:  # pragma: no cover
 # statistics with two BLAS/torch threads (the default pass: one per xdist worker) and a second data seed
 # (tests/helpers/seeds.py). They are selected by the `perturbed` marker, given here by path; tests against
 # published reference values (fixed inputs, nothing to perturb) are left out.
-PERTURBED_PATHS = ("tests/stats/", "tests/audits/", "tests/conformance/", "tests/selftest/")
+PERTURBED_PATHS = ("tests/stats/", "tests/audits/", "tests/conformance/", "tests/selftest/",
+                   "tests/generators/test_statistical_checks.py", "tests/generators/test_binomial_design.py")
 # tests/selftest/test_e2e.py is plumbing (CLI, report section, signature, resume) around the audit trials
 # whose decisions tests/selftest/test_planted.py checks in both passes; it runs once, in the default pass.
 PERTURBED_EXCLUDED = ("tests/stats/test_or_hillis_listings.py", "tests/stats/test_wafroc_rjafroc.py",

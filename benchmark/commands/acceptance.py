@@ -87,7 +87,8 @@ class _CropView:
 
 
 def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> dict:
-    """Oracle agreement with the requested class, per class and overall, with a binomial test vs chance.
+    """Oracle agreement with the requested class, per class and overall, with a binomial test vs chance
+    (the sized verdict is added by :func:`recognition_decision`).
 
     The oracle chooses among the requested classes only (for lesion type: *which* lesion, given that
     one was asked for — its ``none`` class is not a candidate), so chance is ``1 / n_classes``.
@@ -104,6 +105,38 @@ def recognition(oracle, images: np.ndarray, wanted: np.ndarray, attr: str) -> di
             "p_value": float(binomtest(hits, len(wanted), chance, alternative="greater").pvalue),
             "per_class": {c: float((pred[wanted == c] == c).mean()) for c in classes},
             "confusion": pd.crosstab(pd.Series(wanted, name="requested"), pd.Series(pred, name="oracle")).to_dict()}
+
+
+def recognition_decision(synthetic: dict, real: dict, *, alpha: float = 0.01, power: float = 0.99) -> dict:
+    """The conformance check's sized test applied to a measured recognition (docs/generators.md).
+
+    Null: chance ``1 / K``; alternative: the conformance check's, chance + 0.15 × (the oracle's
+    class-balanced agreement on real validation images, mean per-class recall of ``real``, − chance);
+    exact one-sided binomial at ``alpha`` on the ``n`` synthetic images this run drew. Returns the design at that ``n`` (its power against the
+    alternative), the ``n`` that would reach ``power``, the exact 95 % CI and the verdict: *pass*, *fail*
+    (the ``n`` had the power) or *inconclusive* (it had not, and the test did not pass).
+
+    Example:
+        >>> syn = {"accuracy": 0.5, "n": 120, "chance": 0.25}
+        >>> d = recognition_decision(syn, {"per_class": {"a": 0.9, "b": 0.7, "c": 0.8, "d": 0.6}})
+        >>> d["verdict"], d["n_needed"]  # 60 of 120 passes at α 0.01; 804 would give power 0.99 at p1
+        ('pass', 804)
+    """
+    from mammobench.generators.binomial_design import conveyed_alternative, design_at, size_binomial_test
+    from mammobench.stats.proportions import clopper_pearson
+
+    chance, n = float(synthetic["chance"]), int(synthetic["n"])
+    real_balanced = float(np.mean(list(real["per_class"].values())))
+    hits = int(round(float(synthetic["accuracy"]) * n))
+    if not real_balanced > chance or n < 1:
+        return {"verdict": "inconclusive", "reason": f"the oracle is not informative on real images "
+                                                    f"(balanced agreement {real_balanced:.2f}, chance {chance:.2f})"}
+    p1 = conveyed_alternative(chance, real_balanced)
+    design = design_at(n, chance, p1, alpha=alpha, power=power)
+    needed = size_binomial_test(chance, p1, alpha=alpha, power=power, step=round(1 / chance), n_max=20000)
+    return {"verdict": design.verdict(hits), "hits": hits, "ci": list(clopper_pearson(hits, n)),
+            "real_balanced": real_balanced, "design": design.to_dict(),
+            "n_needed": needed.n if needed.reached else None}
 
 
 def memorisation_flags(name: str, gen, view, val_rows: pd.DataFrame, val_images: np.ndarray, oracle, seed: int,
@@ -148,12 +181,15 @@ def measure(name: str, view, val_rows: pd.DataFrame, val_images: np.ndarray, ora
               "synthetic": recognition(oracle, batch.images[:, 0], wanted["lesion_type"].to_numpy(), "lesion_type"),
               "real_val": recognition(oracle, val_images[lesion_rows],
                                       val_rows.loc[lesion_rows, "lesion_type"].to_numpy(), "lesion_type")}
+    result["synthetic"]["decision"] = recognition_decision(result["synthetic"], result["real_val"])
     if lesion_oracle is not None:
         crops, got = lesion_crops(batch.images[:, 0], list(batch.labels["findings"]))
         real_crops, real_types = lesion_crops(val_images[lesion_rows],
                                               [val_findings[i] for i in np.flatnonzero(lesion_rows)])
         result["synthetic_lesion_crops"] = recognition(lesion_oracle, crops, np.asarray(got), "lesion_type")
         result["real_val_lesion_crops"] = recognition(lesion_oracle, real_crops, np.asarray(real_types), "lesion_type")
+        result["synthetic_lesion_crops"]["decision"] = recognition_decision(result["synthetic_lesion_crops"],
+                                                                            result["real_val_lesion_crops"])
     real_idx = np.flatnonzero(view.manifest["lesion_type"].astype(str).isin(types + ["none"]).to_numpy())
     normals = gen.sample(per_class, conditions=pd.DataFrame({"lesion_type": ["none"] * per_class}), seed=seed + 2)
     synth_images = np.concatenate([batch.images, normals.images])
@@ -185,10 +221,20 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
+def _verdict(measured: dict) -> str:
+    decision = measured.get("decision")
+    if not decision or "design" not in decision:
+        return (decision or {}).get("verdict", "n/a")
+    d = decision["design"]
+    return (f"{decision['verdict']} ({decision['hits']}/{d['n']}, needs ≥ {d['critical']}, α {d['alpha']:g}, "
+            f"power {d['power']:.3f} vs {d['p1']:.2f}; n for 0.99: {decision['n_needed']})")
+
+
 def _summary(name: str, res: dict) -> str:
     pick = lambda d, keys: {k: (round(d[k], 3) if isinstance(d[k], float) else d[k]) for k in keys}  # noqa: E731
     return (f"{name} {pick(res, ('fit_minutes', 'sample_minutes_per_100'))} "
             f"{pick(res['synthetic'], ('accuracy', 'chance', 'p_value', 'per_class'))} "
+            f"verdict {_verdict(res['synthetic'])} / lesion crops {_verdict(res.get('synthetic_lesion_crops', {}))} "
             f"real val: {pick(res['real_val'], ('accuracy', 'per_class'))} "
             f"lesion crops: {pick(res['synthetic_lesion_crops'], ('accuracy', 'p_value', 'per_class'))} "
             f"real val crops: {pick(res['real_val_lesion_crops'], ('accuracy', 'per_class'))} "

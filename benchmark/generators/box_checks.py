@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mammobench.generators.checks import CheckContext, CheckFail, CheckSkip, _batch, _tags
+from mammobench.generators.check_context import CheckContext, CheckFail, CheckSkip, declared_tags, sampled_batch
 
 MIN_BOXES = 24      # fewer boxes than this: too few to decide (skip)
 N_DRAWN = 96        # lesion images requested (conditional generators) or samples drawn (the others)
@@ -123,7 +123,7 @@ def box_ranks(images: np.ndarray, findings: list[list[dict]]) -> np.ndarray:
 
 def _lesion_conditions(gen: Any, ctx: CheckContext) -> pd.DataFrame | None:
     """Conditions asking for lesion images (training rows with a finding), when the generator takes a label."""
-    cols = [c for c in _tags(gen).conditional_on if c in ("label", "lesion_type", "density", "age_band", "view")]
+    cols = [c for c in declared_tags(gen).conditional_on if c in ("label", "lesion_type", "density", "age_band", "view")]
     lesions = ctx.view.manifest[ctx.view.manifest["label"].astype(str) != "normal"]
     if "label" not in cols or lesions.empty:
         return None
@@ -142,11 +142,11 @@ def check_boxes_on_lesion(gen: Any, ctx: CheckContext) -> str:
         >>> check_boxes_on_lesion(get_generator("none"), CheckContext())
         Traceback (most recent call last):
         ...
-        mammobench.generators.checks.CheckSkip: tags.produces_boxes is False: the generator returns no lesion boxes
+        mammobench.generators.check_context.CheckSkip: tags.produces_boxes is False: the generator returns no lesion boxes
     """
-    if not _tags(gen).produces_boxes:
+    if not declared_tags(gen).produces_boxes:
         raise CheckSkip("tags.produces_boxes is False: the generator returns no lesion boxes")
-    batch = _batch(gen, ctx, N_DRAWN, seed=5, conditions=_lesion_conditions(gen, ctx))
+    batch = sampled_batch(gen, ctx, N_DRAWN, seed=5, conditions=_lesion_conditions(gen, ctx))
     findings = [f if isinstance(f, list) else [] for f in batch.labels["findings"]]
     ranks = box_ranks(batch.images, findings)
     if len(ranks) < MIN_BOXES:

@@ -2,8 +2,9 @@
 
 Every check takes ``(generator, ctx)`` — the *unfitted* generator and a :class:`CheckContext`
 holding the tiny training view, a scratch folder and a shared fitted copy — and either returns a
-short pass note, raises :class:`CheckSkip` (the generator's tags say it does not apply) or raises
-:class:`CheckFail` with a message saying what went wrong. Front ends live in
+short pass note, raises :class:`CheckSkip` (the generator's tags say it does not apply), raises
+:class:`CheckFail` with a message saying what went wrong, or — a statistical check whose sample cap
+cannot reach its stated power and whose test did not pass — raises :class:`CheckInconclusive`. Front ends live in
 :mod:`mammobench.testing`.
 
 Example:
@@ -14,98 +15,20 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import inspect
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from mammobench.cards import GeneratorCard
+from mammobench.generators.box_checks import check_boxes_on_lesion
+from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip,  # noqa: F401
+                                                 clone, declared_tags, needs_samples, sampled_batch)
 from mammobench.generators.conditions import LABEL_COLUMNS
-from mammobench.generators.fixtures import make_tiny_train_view
+from mammobench.generators.statistical_checks import check_conditions_recognised_by_oracle
 from mammobench.generators.watch import watch_all_opens, watch_paths
-from mammobench.protocols import CONDITION_COLUMNS, Generator, GeneratorTags, SyntheticBatch, TrainView
-
-
-class CheckSkip(Exception):
-    """The check does not apply to this generator (reason in the message)."""
-
-
-class CheckFail(AssertionError):
-    """The generator violates the contract (what and why in the message)."""
-
-
-class CheckContext:
-    """Shared state of one conformance run: training view, scratch folder, fitted copy, oracle."""
-
-    def __init__(self, train_view: TrainView | None = None, *, fit_seed: int = 0, n: int = 6):
-        self._view = train_view
-        self.fit_seed = fit_seed
-        self.n = n
-        self._tmp: Path | None = None
-        self._fitted: dict[int, Any] = {}
-        self.oracle: Any = None
-
-    @property
-    def view(self) -> TrainView:
-        if self._view is None:
-            self._view = make_tiny_train_view(n=32, size=32, seed=0)
-        return self._view
-
-    @property
-    def tmp(self) -> Path:
-        if self._tmp is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="mammobench-check-"))
-        return self._tmp
-
-    def fit_record(self, gen: Any) -> dict[str, Any]:
-        """Fit a clone of ``gen`` once per context, on the canary view, watching the canary test folder.
-
-        Returns ``{"fresh", "returned", "test_reads"}``: the clone, what ``fit`` returned and the test
-        paths it touched (the fit-related checks inspect this one fit instead of refitting).
-        """
-        # the record keeps ``gen`` alive: an id() is unique only while its object lives, and a reused
-        # id would hand one generator another's fit
-        if id(gen) not in self._fitted or self._fitted[id(gen)]["gen"] is not gen:
-            view, test_dir = _canary_view(self)
-            fresh = clone(gen)
-            with watch_paths(test_dir) as seen:
-                returned = fresh.fit(view, seed=self.fit_seed)
-            self._fitted[id(gen)] = {"fresh": fresh, "returned": returned, "test_reads": list(seen),
-                                     "test_dir": test_dir, "gen": gen}
-        return self._fitted[id(gen)]
-
-    def fitted(self, gen: Any) -> Any:
-        """The fitted clone of ``gen`` (see :meth:`fit_record`)."""
-        return self.fit_record(gen)["fresh"]
-
-    def close(self) -> None:
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-
-
-def clone(gen: Any) -> Any:
-    """Unfitted copy: ``clone()`` / ``get_params()`` when available, else a deep copy."""
-    if hasattr(gen, "clone"):
-        return gen.clone()
-    if hasattr(gen, "get_params"):
-        return type(gen)(**gen.get_params())
-    return copy.deepcopy(gen)
-
-
-def _tags(gen: Any) -> GeneratorTags:
-    tags = getattr(gen, "tags", None)
-    return tags if isinstance(tags, GeneratorTags) else GeneratorTags()
-
-
-def _needs_samples(gen: Any) -> None:
-    if not _tags(gen).adds_samples:
-        raise CheckSkip("tags.adds_samples is False: the generator returns no samples by design")
+from mammobench.protocols import CONDITION_COLUMNS, Generator, GeneratorTags
 
 
 def check_protocol(gen: Any, ctx: CheckContext) -> str:
@@ -141,10 +64,10 @@ def check_card_valid(gen: Any, ctx: CheckContext) -> str:
     card = GeneratorCard.from_dict(card) if isinstance(card, dict) else card
     if not isinstance(card, GeneratorCard):
         raise CheckFail(f"card must be a GeneratorCard (or its dict form), got {type(card).__name__}")
-    missing = [c for c in _tags(gen).conditional_on if c not in card.conditioning]
+    missing = [c for c in declared_tags(gen).conditional_on if c not in card.conditioning]
     if missing:
         raise CheckFail(f"tags.conditional_on has {missing} but the card's 'conditioning' does not list them")
-    if _tags(gen).requires_fit:
+    if declared_tags(gen).requires_fit:
         fitted = ctx.fitted(gen).card
         if fitted.training_manifest_sha256 != ctx.view.manifest_hash:
             raise CheckFail(f"after fit, card.training_manifest_sha256 is {fitted.training_manifest_sha256!r}, "
@@ -161,30 +84,6 @@ def check_fit_returns_self(gen: Any, ctx: CheckContext) -> str:
     return "fit returned the generator itself"
 
 
-def _canary_view(ctx: CheckContext) -> tuple[TrainView, Path]:
-    """A training view whose images also exist on disk next to a canary 'test' split."""
-    root = ctx.tmp / "canary_dataset"
-    test_dir = root / "test"
-    if not test_dir.exists():
-        (root / "train").mkdir(parents=True)
-        test_dir.mkdir()
-        test = make_tiny_train_view(n=8, size=ctx.view.image_size[0], seed=99)
-        for i in range(len(test)):
-            np.save(test_dir / f"t{i:03d}.npy", test.images[i])
-        test.manifest.assign(split="test").to_csv(test_dir / "manifest.csv", index=False)
-    view = ctx.view
-    manifest = view.manifest
-    paths = []
-    for i in range(len(view)):
-        path = root / "train" / f"{manifest['image_id'].iloc[i]}.npy"
-        if not path.exists():
-            np.save(path, view.images[i])
-        paths.append(str(path))
-    manifest["image_path"] = paths
-    return TrainView(manifest, np.array(view.images), view.findings, manifest_hash=view.manifest_hash,
-                     patch=getattr(view, "patch", None)), test_dir
-
-
 def check_reads_only_the_train_view(gen: Any, ctx: CheckContext) -> str:
     """Neither ``fit`` nor ``sample`` opens or lists anything under a canary test-split folder."""
     record = ctx.fit_record(gen)
@@ -197,16 +96,9 @@ def check_reads_only_the_train_view(gen: Any, ctx: CheckContext) -> str:
     return "no access to the canary test split during fit/sample"
 
 
-def _batch(gen: Any, ctx: CheckContext, n: int, seed: int = 0, conditions: pd.DataFrame | None = None) -> SyntheticBatch:
-    batch = ctx.fitted(gen).sample(n, conditions=conditions, seed=seed)
-    if not isinstance(batch, SyntheticBatch):
-        raise CheckFail(f"sample() must return a SyntheticBatch, got {type(batch).__name__}")
-    return batch
-
-
 def check_sample_shape_dtype_range(gen: Any, ctx: CheckContext) -> str:
     """Images are float32 ``[N, 1, H, W]`` at the view's resolution, finite, within [0, 1]."""
-    images = np.asarray(_batch(gen, ctx, ctx.n).images)
+    images = np.asarray(sampled_batch(gen, ctx, ctx.n).images)
     h, w = ctx.view.image_size
     if images.ndim != 4 or images.shape[1:] != (1, h, w):
         raise CheckFail(f"images have shape {images.shape}; expected [N, 1, {h}, {w}] (the training resolution)")
@@ -220,9 +112,9 @@ def check_sample_shape_dtype_range(gen: Any, ctx: CheckContext) -> str:
 
 def check_sample_count(gen: Any, ctx: CheckContext) -> str:
     """``sample(n)`` returns exactly ``n`` images and ``n`` label rows (for n = 0, 1, 5)."""
-    _needs_samples(gen)
+    needs_samples(gen)
     for n in (0, 1, 5):
-        batch = _batch(gen, ctx, n, seed=n)
+        batch = sampled_batch(gen, ctx, n, seed=n)
         if len(batch.images) != n or len(batch.labels) != n:
             raise CheckFail(f"sample({n}) returned {len(batch.images)} images and {len(batch.labels)} label rows")
     return "n = 0, 1, 5 honoured"
@@ -240,8 +132,8 @@ def _box_problem(box: Any, h: int, w: int) -> str | None:
 
 def check_labels_consistent(gen: Any, ctx: CheckContext) -> str:
     """Labels have the required columns; boxes lie inside the image and agree with the labels."""
-    _needs_samples(gen)
-    batch = _batch(gen, ctx, ctx.n, seed=1)
+    needs_samples(gen)
+    batch = sampled_batch(gen, ctx, ctx.n, seed=1)
     missing = [c for c in LABEL_COLUMNS if c not in batch.labels.columns]
     if missing:
         raise CheckFail(f"labels table lacks column(s) {missing}; required: {list(LABEL_COLUMNS)}")
@@ -250,7 +142,7 @@ def check_labels_consistent(gen: Any, ctx: CheckContext) -> str:
         findings = row["findings"]
         if not isinstance(findings, list):
             raise CheckFail(f"labels row {i}: findings must be a list of dicts, got {type(findings).__name__}")
-        if (row["label"] == "normal") != (len(findings) == 0) and _tags(gen).produces_boxes:
+        if (row["label"] == "normal") != (len(findings) == 0) and declared_tags(gen).produces_boxes:
             raise CheckFail(f"labels row {i}: label {row['label']!r} but {len(findings)} finding(s)")
         for f in findings:
             problem = _box_problem(f.get("box"), h, w)
@@ -264,10 +156,10 @@ def check_labels_consistent(gen: Any, ctx: CheckContext) -> str:
 
 def check_seed_determinism(gen: Any, ctx: CheckContext) -> str:
     """Same seed → identical images and labels; a different seed → different images."""
-    _needs_samples(gen)
-    if not _tags(gen).deterministic_given_seed:
+    needs_samples(gen)
+    if not declared_tags(gen).deterministic_given_seed:
         raise CheckSkip("tags.deterministic_given_seed is False")
-    a, b, c = (_batch(gen, ctx, ctx.n, seed=s) for s in (7, 7, 8))
+    a, b, c = (sampled_batch(gen, ctx, ctx.n, seed=s) for s in (7, 7, 8))
     if not np.array_equal(a.images, b.images) or not a.labels.astype(str).equals(b.labels.astype(str)):
         raise CheckFail("two calls with seed=7 gave different samples; derive all randomness from the seed")
     if np.array_equal(a.images, c.images):
@@ -276,18 +168,18 @@ def check_seed_determinism(gen: Any, ctx: CheckContext) -> str:
 
 
 def _achievable_conditions(gen: Any, ctx: CheckContext, n: int, seed: int) -> pd.DataFrame:
-    cols = [c for c in _tags(gen).conditional_on if c in CONDITION_COLUMNS]
+    cols = [c for c in declared_tags(gen).conditional_on if c in CONDITION_COLUMNS]
     rows = ctx.view.manifest.sample(n=n, replace=True, random_state=seed)
     return rows.loc[:, cols].astype(str).reset_index(drop=True)
 
 
 def check_conditions_in_labels(gen: Any, ctx: CheckContext) -> str:
     """Labels report the requested values of every column in ``tags.conditional_on``."""
-    _needs_samples(gen)
-    if not _tags(gen).conditional_on:
+    needs_samples(gen)
+    if not declared_tags(gen).conditional_on:
         raise CheckSkip("tags.conditional_on is empty: the generator is unconditional")
     wanted = _achievable_conditions(gen, ctx, ctx.n, seed=3)
-    labels = _batch(gen, ctx, ctx.n, seed=3, conditions=wanted).labels.reset_index(drop=True)
+    labels = sampled_batch(gen, ctx, ctx.n, seed=3, conditions=wanted).labels.reset_index(drop=True)
     for col in wanted.columns:
         bad = np.flatnonzero(labels[col].astype(str).to_numpy() != wanted[col].to_numpy())
         if len(bad):
@@ -295,62 +187,6 @@ def check_conditions_in_labels(gen: Any, ctx: CheckContext) -> str:
             raise CheckFail(f"requested {col}={wanted[col].iloc[i]!r} in row {i} but the label says "
                             f"{labels[col].iloc[i]!r}")
     return f"labels echo requested {list(wanted.columns)}"
-
-
-_ORACLES: dict[str, Any] = {}
-
-
-def _oracle(ctx: CheckContext) -> Any:
-    """The domain encoder trained on the context's view (shared by all contexts with that view)."""
-    if ctx.oracle is None:
-        try:
-            from mammobench.audits.encoder import train_domain_encoder
-        except ImportError as err:  # pragma: no cover - the audits package ships with the harness
-            raise CheckSkip(f"oracle unavailable: cannot import mammobench.audits.encoder ({err})") from err
-        key = ctx.view.manifest_hash or str(id(ctx.view))
-        if key not in _ORACLES:
-            side = min(64, max(ctx.view.image_size))
-            epochs = int(np.clip(1000 // max(len(ctx.view), 1), 8, 30))
-            _ORACLES[key] = train_domain_encoder(ctx.view, seed=0, epochs=epochs, resolution=side, width=8)
-        ctx.oracle = _ORACLES[key]
-    return ctx.oracle
-
-
-def oracle_agreement(oracle: Any, images: np.ndarray, wanted: np.ndarray, attribute: str) -> float:
-    """Fraction of images whose oracle prediction for ``attribute`` equals the requested class."""
-    pred = oracle.predict(np.asarray(images)[:, 0])[attribute]
-    return float(np.mean(pred.astype(str) == wanted.astype(str))) if len(wanted) else float("nan")
-
-
-def check_conditions_recognised_by_oracle(gen: Any, ctx: CheckContext, per_class: int = 10) -> str:
-    """An oracle classifier trained on the real training view recognises the requested class above chance.
-
-    Judged on ``lesion_type`` when the generator conditions on it (else ``label``, else ``density``)
-    with a one-sided binomial test against chance (1 / number of classes), p < 0.05.
-    """
-    from scipy.stats import binomtest
-
-    _needs_samples(gen)
-    attr = next((a for a in ("lesion_type", "label", "density") if a in _tags(gen).conditional_on), None)
-    if attr is None:
-        raise CheckSkip("the generator conditions on none of lesion_type, label, density")
-    oracle = _oracle(ctx)
-    if attr not in oracle.classes:
-        raise CheckSkip(f"the oracle has no '{attr}' head (fewer than two classes in the training view)")
-    classes = [c for c in oracle.classes[attr] if (ctx.view.manifest[attr].astype(str) == c).any()]
-    real_acc = oracle_agreement(oracle, ctx.view.images[:, None], ctx.view.manifest[attr].astype(str).to_numpy(), attr)
-    chance = 1 / len(classes)
-    if real_acc <= chance + 0.1:
-        raise CheckSkip(f"the oracle is not informative on real data ({attr} accuracy {real_acc:.2f}, chance {chance:.2f})")
-    wanted = pd.DataFrame({attr: np.repeat(classes, per_class)})
-    batch = _batch(gen, ctx, len(wanted), seed=11, conditions=wanted)
-    acc = oracle_agreement(oracle, batch.images, wanted[attr].to_numpy(), attr)
-    hits = int(round(acc * len(wanted)))
-    p = binomtest(hits, len(wanted), chance, alternative="greater").pvalue
-    summary = f"{attr}: oracle agreement {acc:.2f} on synthetic vs chance {chance:.2f} (real {real_acc:.2f}), p={p:.2g}"
-    if p >= 0.05:
-        raise CheckFail(f"requested conditions not recognised: {summary}")
-    return summary
 
 
 def check_save_load_roundtrip(gen: Any, ctx: CheckContext) -> str:
@@ -373,7 +209,11 @@ ALL_CHECKS: tuple[Callable[[Any, CheckContext], str], ...] = (
     check_protocol, check_init_has_no_side_effects, check_card_valid, check_fit_returns_self,
     check_reads_only_the_train_view, check_sample_shape_dtype_range, check_sample_count,
     check_labels_consistent, check_seed_determinism, check_conditions_in_labels,
-    check_conditions_recognised_by_oracle, check_save_load_roundtrip,
+    check_conditions_recognised_by_oracle, check_save_load_roundtrip, check_boxes_on_lesion,
 )
 
-__all__ = ["ALL_CHECKS", "CheckContext", "CheckFail", "CheckSkip", "clone"] + [c.__name__ for c in ALL_CHECKS]
+#: the checks whose outcome is a decision from a sample (sized; may be inconclusive)
+STATISTICAL_CHECKS: tuple[Callable[[Any, CheckContext], str], ...] = (check_conditions_recognised_by_oracle,)
+
+__all__ = (["ALL_CHECKS", "STATISTICAL_CHECKS", "CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone"]
+           + [c.__name__ for c in ALL_CHECKS])

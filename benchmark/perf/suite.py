@@ -95,6 +95,34 @@ def _training_figures(d: dict) -> list[Figure]:
                    baseline="process CPU seconds, bare NCHW loop ÷ harness in channels_last (incl. val)")]
 
 
+def _lesion_detector(p: dict, workdir: Path) -> dict:
+    from mammobench.perf.detection_bench import bench_lesion_detector
+
+    return bench_lesion_detector(**p)
+
+
+def _lesion_detector_figures(d: dict) -> list[Figure]:
+    crop = f", {d['crop']}px crops" if d.get("crop") else ""
+    base = f"bare forward/loss/backward/AdamW loop, timm_centernet {d['arch']} {d['image_size']}px{crop} bs{d['batch_size']}"
+    return [figure("lesion_detector", "harness_images_per_s", d["harness_images_per_s"], "images/s", ratio=d["ratio"],
+                   baseline=base + f" (harness incl. validation marks + wAFROC on {d['n_val']} images/epoch)"),
+            figure("lesion_detector", f"harness_validate_every_{d['validate_every']}_images_per_s",
+                   d["harness_sparse_images_per_s"], "images/s", ratio=d["sparse_ratio"],
+                   baseline=base + f" (harness, detection.validate_every: {d['validate_every']}; opt-in)"),
+            figure("lesion_detector", "harness_loop_images_per_s", d["harness_loop_images_per_s"], "images/s",
+                   baseline=base + " (harness, 3-image validation)", ratio=d["loop_ratio"]),
+            figure("lesion_detector", "bare_images_per_s", d["bare_images_per_s"], "images/s"),
+            figure("lesion_detector", "cpu_time_ratio", d["cpu_ratio"], "bare/harness", ratio=d["cpu_ratio"],
+                   baseline="process CPU seconds, bare loop ÷ harness (incl. validation); load-insensitive"),
+            figure("lesion_detector", f"validate_every_{d['validate_every']}_cpu_time_ratio", d["sparse_cpu_ratio"],
+                   "bare/harness", ratio=d["sparse_cpu_ratio"],
+                   baseline=f"process CPU seconds, bare loop ÷ harness (validate_every {d['validate_every']})"),
+            figure("lesion_detector", "loop_cpu_time_ratio", d["loop_cpu_ratio"], "bare/harness",
+                   ratio=d["loop_cpu_ratio"], baseline="process CPU seconds, bare loop ÷ harness (3-image validation)"),
+            figure("lesion_detector", f"inference_images_per_s@{d['image_size']}px", d["inference_images_per_s"],
+                   "images/s", baseline=f"predict_marks on {d['n_infer']} whole images, batch {d['batch_size']}")]
+
+
 def _generator(name: str) -> tuple[Callable, Callable]:
     def run(p: dict, workdir: Path) -> dict:
         from mammobench.perf.generator_bench import bench_generator
@@ -174,6 +202,10 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
               _training, _training_figures,
               {"default": {"n_train": 256, "image_size": 96, "batch_size": 64, "epochs": 2, "repeats": 3},
                "tiny": {"n_train": 16, "image_size": 32, "batch_size": 8, "epochs": 1, "repeats": 3}}),
+    Benchmark("lesion_detector", "train_lesion_detector vs bare loop (target ratio ≥ 0.9) and predict_marks images/s",
+              _lesion_detector, _lesion_detector_figures,
+              {"default": {"n_train": 256, "image_size": 96, "crop": 48, "batch_size": 64, "epochs": 2, "repeats": 3},
+               "tiny": {"n_train": 16, "image_size": 32, "crop": 16, "batch_size": 8, "epochs": 1, "repeats": 3}}),
     Benchmark("cgan", "cgan baseline: training patches/s and sampling images/s", *_CGAN,
               {"default": _gen_default("cgan"), "tiny": _GEN_TINY}),
     Benchmark("ddpm", "ddpm baseline: training patches/s and sampling images/s", *_DDPM,

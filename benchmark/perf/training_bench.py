@@ -80,8 +80,16 @@ def harness_training_seconds(x: np.ndarray, y: np.ndarray, val_x: np.ndarray, va
     return time.perf_counter() - start
 
 
-def _time_alternating(runs: dict, repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Wall and process-CPU seconds of each run, ``repeats`` rounds, the runs alternating within a round."""
+def time_alternating(runs: dict, repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and process-CPU seconds of each run, ``repeats`` rounds, the runs alternating within a round.
+
+    Each run is a callable returning its own wall seconds (so set-up outside its clock is not counted).
+
+    Example:
+        >>> wall, cpu = time_alternating({"a": lambda: 0.5, "b": lambda: 0.25}, 2)
+        >>> wall
+        {'a': [0.5, 0.5], 'b': [0.25, 0.25]}
+    """
     wall: dict[str, list[float]] = {k: [] for k in runs}
     cpu: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(max(1, repeats)):
@@ -129,7 +137,7 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
                                                      config=config),
             "channels_last": lambda: harness_training_seconds(x, y, val_x, val_y, arch=arch, seed=seed,
                                                               config=replace(config, channels_last=True))}
-    wall, cpu = _time_alternating(runs, repeats)
+    wall, cpu = time_alternating(runs, repeats)
     rates = {name: n_train * epochs / min(times) for name, times in wall.items()}
     cpu_best = {name: min(times) for name, times in cpu.items()}
     return {"arch": arch, "n_train": n_train, "n_val": n_val, "image_size": image_size, "batch_size": batch_size,

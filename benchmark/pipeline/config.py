@@ -147,11 +147,14 @@ class DetectionSpec:
         hint="a non-empty list of positive numbers of false marks per image"))
     train_crop: int | None = setting(None, optional(between(16, 4096, unit="pixels"),
                                                     "null (whole images) or a crop side of at least 16 pixels"))
+    validate_every: int = setting(1, between(1, 1000, unit="epochs"))
 
     def options(self) -> dict[str, Any]:
-        """What a detection cell needs (hit rule for checkpoint choice, mark budget, crop)."""
+        """What a detection cell needs (hit rule for checkpoint choice, mark budget, crop, validation schedule;
+        ``validate_every`` only when not the default 1, so existing cells keep their identity)."""
         return {"criterion": self.hit_criterion, "iou_threshold": float(self.iou_threshold),
-                "max_marks": int(self.max_marks), "train_crop": self.train_crop}
+                "max_marks": int(self.max_marks), "train_crop": self.train_crop,
+                **({"validate_every": int(self.validate_every)} if self.validate_every != 1 else {})}
 
     def plan(self) -> dict[str, Any]:
         """What the analysis plan freezes (evaluation/detection.py)."""

@@ -84,8 +84,9 @@ def _process(todo: list[CellSpec], bar: Progress, workers: int) -> list[dict]:
 def _curve_lines(spec: CellSpec, record: dict[str, Any]) -> None:
     """Ray workers do not share our log handlers: their cells' epoch lines are logged when they finish."""
     for point in record.get("curve", []):
+        val = next(((k, v) for k, v in point.items() if k.startswith("val_")), ("val_auc", None))
         logger.info(f"cell {spec.cell_id} epoch {point['epoch']}/{spec.epochs}: loss {point['train_loss']:.4f}, "
-                    f"val AUC {point['val_auc']:.3f}")
+                    f"{val[0].replace('_', ' ')} " + ("–" if val[1] is None else f"{val[1]:.3f}"))
 
 
 def _ray(todo: list[CellSpec], bar: Progress, address: str | None) -> list[dict]:

@@ -3,12 +3,13 @@
 Each entry of :func:`build_figures` is ``{"png": bytes, "caption": str, "anchor": "fig-<name>",
 "gallery": bool}`` so checklist items and tables can link to ``#fig-<name>``. Figures whose data the
 run lacks are simply absent (the report says so), never drawn from made-up numbers. The figure
-functions are registered in one place, :data:`FIGURE_BUILDERS`; a new figure (e.g. the detection
-section's FROC overlay) is one more entry there and a name in its section (``report/sections.py``).
+functions are registered in one place, :data:`FIGURE_BUILDERS`; a new figure is one more entry there and
+a name in its section (``report/sections.py``). The detection section's figures (FROC overlay with bands,
+sensitivity forest, false marks by density, galleries) are ``report/detection_figures.py``.
 
 Example:
     >>> [b.gallery for b in FIGURE_BUILDERS].count(True)
-    2
+    3
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from mammobench.report import figures as F
+from mammobench.report.detection_figures import detection_figures, detection_gallery
 from mammobench.report.evidence import RunData, partition_counts
 
 
@@ -133,17 +135,6 @@ def _calibration_figure(data: RunData) -> dict:
     return {"calibration": (F.calibration_plot(bins), "Reliability diagram per arm on the test split.")} if bins else {}
 
 
-def _froc_figure(data: RunData) -> dict:
-    recs = [m for m in data.result["metrics"] if m["metric"] == "froc_sensitivity" and "fpi" in m
-            and m.get("attribute") is None and m.get("seed") is None]
-    curves: dict[str, tuple[list, list]] = {}
-    for m in sorted(recs, key=lambda r: (r["arm"], r["fpi"])):
-        curves.setdefault(m["arm"], ([], []))
-        curves[m["arm"]][0].append(m["fpi"])
-        curves[m["arm"]][1].append(m["value"])
-    return {"froc": (F.froc_curves(curves), "FROC: lesion sensitivity vs false positives per image.")} if curves else {}
-
-
 def _sample_figures(data: RunData) -> dict:
     from mammobench.report.sample_grids import sample_figures
 
@@ -231,10 +222,11 @@ FIGURE_BUILDERS: list[FigureBuilder] = [
     FigureBuilder(lambda d, m: _partition_figures(d)),
     FigureBuilder(_forest_figures, dpi=100),
     FigureBuilder(lambda d, m: _roc_figures(d)),
-    FigureBuilder(lambda d, m: _froc_figure(d)),
+    FigureBuilder(detection_figures, dpi=100),
     FigureBuilder(lambda d, m: _calibration_figure(d)),
     FigureBuilder(lambda d, m: _sample_figures(d), gallery=True, dpi=100),
     FigureBuilder(lambda d, m: _gallery_figures(d), gallery=True, dpi=100),
+    FigureBuilder(detection_gallery, gallery=True, dpi=110),
     FigureBuilder(_audit_figures),
 ]
 

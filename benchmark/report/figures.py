@@ -102,17 +102,39 @@ def roc_panels(panels: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]
     return fig
 
 
-def froc_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title: str = "FROC") -> Figure:
-    """FROC: ``{label: (false positives per image, lesion sensitivity)}``, log-scaled FPI axis."""
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+def froc_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title: str = "FROC", *,
+                bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+                points: Sequence[float] = (), reached: dict[str, float] | None = None,
+                operating_fpi: float | None = None) -> Figure:
+    """FROC: ``{label: (false positives per image, lesion sensitivity)}``, log-scaled FPI axis.
+
+    ``bands`` (``{label: (low, high)}`` on the same FPI grid) are drawn as shaded 95% bands; ``points``
+    (the reported FPI values) get markers; beyond ``reached[label]`` (the FPI every seed's curve got to)
+    the curve is dotted; ``operating_fpi`` (the task's FPI) is a vertical line.
+    """
+    fig, ax = plt.subplots(figsize=(5.2, 3.7))
     for k, (label, (fpi, sens)) in enumerate(curves.items()):
-        ax.plot(fpi, sens, "o-", ms=3, color=ARM_COLOURS[k % len(ARM_COLOURS)], label=label)
+        colour = ARM_COLOURS[k % len(ARM_COLOURS)]
+        fpi, sens = np.asarray(fpi, float), np.asarray(sens, float)
+        reach = (reached or {}).get(label, np.inf)
+        inside = fpi <= reach + 1e-12
+        ax.plot(fpi[inside], sens[inside], "-", lw=1.5, color=colour, label=label)
+        if (~inside).any():
+            tail = np.r_[np.flatnonzero(inside)[-1:], np.flatnonzero(~inside)]
+            ax.plot(fpi[tail], sens[tail], ":", lw=1.2, color=colour)
+        if bands and label in bands:
+            ax.fill_between(fpi, bands[label][0], bands[label][1], color=colour, alpha=0.15, lw=0)
+        at = np.isin(np.round(fpi, 6), np.round(np.asarray(points, float), 6))
+        ax.plot(fpi[at], sens[at], "o", ms=3.5, color=colour)
+    if operating_fpi is not None:
+        ax.axvline(operating_fpi, color="#555", ls="--", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("false positives per image")
     ax.set_ylabel("lesion sensitivity")
     ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
     return fig
 
 

@@ -6,11 +6,12 @@ optional ``body`` macro of ``report.html.j2`` for content that is not a table (p
 checklists, provenance). :data:`OUTLINES` orders the sections per report kind; :func:`build_sections`
 resolves them against the run's figures and tables into plain data the templates iterate over.
 
-Adding a section (e.g. detection) needs no change to the template: register its figure function in
-``figure_set.FIGURE_BUILDERS``, then ``register_section(Section("detection", "Detection: FROC …",
-lead=("froc",), more=("detection_gallery_*",), readings=(...,)), after="results")``. Each figure is
-shown once: a figure named exactly (no glob) belongs to the section that names it (the one registered
-last, so ``detection`` takes ``froc`` from ``results``); glob patterns take what is left, in outline order.
+Adding a section needs no change to the template: register its figure function in
+``figure_set.FIGURE_BUILDERS``, then ``register_section(Section("my_section", "Title …", lead=("fig",),
+more=("fig_*",), readings=(...,)), after="results")``. Each figure is shown once: a figure named exactly
+(no glob) belongs to the section that names it (the one registered last wins); glob patterns take what
+is left, in outline order. The ``detection`` section (FROC, wAFROC, sensitivity by subgroup, galleries;
+``report/detection_section.py``) is left out of a run that has none of its figures or tables.
 
 Example:
     >>> [s for s in OUTLINES["submission"][:3]]
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from mammobench.report import readings as R
+from mammobench.report.detection_section import detection_reading
 from mammobench.report.evidence import RunData
 
 Reading = Callable[[RunData, dict], list]
@@ -52,8 +54,11 @@ SECTIONS: dict[str, Section] = {s.id: s for s in (
             readings=(R.utility_reading,), tables=("comparisons", "comparisons-other"), nav="utility"),
     Section("fairness", "Subgroups and fairness", lead=("forest",), readings=(R.gap_reading,),
             tables=("gaps", "fairness-table", "interactions"), nav="subgroups"),
-    Section("results", "Discrimination: ROC and FROC", lead=("roc_density", "froc"), more=("roc_*",),
+    Section("results", "Discrimination: ROC", lead=("roc_density",), more=("roc_*",),
             readings=(R.discrimination_reading,), tables=("metrics",), nav="ROC"),
+    Section("detection", "Detection: FROC, wAFROC and lesion sensitivity by subgroup",
+            lead=("froc", "det_sens_forest", "det_false_marks"), more=("det_gallery_*",),
+            readings=(detection_reading,), tables=("detection-wafroc", "detection-sensitivity"), nav="detection"),
     Section("calibration", "Calibration", lead=("calibration",), readings=(R.calibration_reading,),
             nav="calibration"),
     Section("samples", "Sample grids: real vs synthetic", lead=("samples_*_density",), more=("samples_*",),
@@ -73,9 +78,9 @@ SECTIONS: dict[str, Section] = {s.id: s for s in (
 )}
 
 OUTLINES: dict[str, list[str]] = {
-    "submission": ["verdict", "utility", "fairness", "results", "calibration", "samples", "audits", "generator",
+    "submission": ["verdict", "utility", "fairness", "results", "detection", "calibration", "samples", "audits", "generator",
                    "cohort", "partitions", "plan", "reader-study", "checklists", "provenance", "selftest"],
-    "predeployment": ["verdict", "fairness", "results", "calibration", "utility", "cohort", "partitions",
+    "predeployment": ["verdict", "fairness", "results", "detection", "calibration", "utility", "cohort", "partitions",
                       "generator", "audits", "samples", "reader-study", "plan", "checklists", "provenance",
                       "selftest"],
 }
@@ -126,6 +131,8 @@ def build_sections(data: RunData, page: dict, figure_names: list[str], kind: str
         if sid == "selftest" and not page.get("selftest"):
             continue
         lead, more = _figures(section, figure_names, taken)
+        if sid == "detection" and not (lead or more or any(t in page["tables"] for t in section.tables)):
+            continue  # not a detection run
         reading = [sentence for fn in section.readings for sentence in fn(data, page)]
         out.append({"id": sid, "title": section.title, "nav": section.nav or sid, "lead": lead, "more": more,
                     "reading": reading, "tables": [t for t in section.tables if t in page["tables"]],

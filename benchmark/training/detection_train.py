@@ -40,12 +40,19 @@ Boxes = list[list[list[float]]]
 @dataclass(frozen=True)
 class DetectionOptions:
     """Detection settings of a cell: how a mark is scored against a lesion box (``centre`` inside, or
-    ``iou`` ≥ threshold), how many marks an image may carry, and the optional training-crop side."""
+    ``iou`` ≥ threshold), how many marks an image may carry, the optional training-crop side, and how
+    often the checkpoint is validated (every ``validate_every``-th epoch and always the last one)."""
 
     criterion: str = "centre"
     iou_threshold: float = 0.1
     max_marks: int = 10
     train_crop: int | None = None  # train on random crops of this side (inference always sees whole images)
+    validate_every: int = 1        # 1: every epoch (the default); k: epochs k, 2k, … and the last
+
+    def __post_init__(self):
+        if not isinstance(self.validate_every, int) or isinstance(self.validate_every, bool) or self.validate_every < 1:
+            raise ConfigError(f"detection.validate_every {self.validate_every!r}: must be a whole number ≥ 1 "
+                              "(1 = validate after every epoch)")
 
 
 def crop_window(boxes: list[list[float]], shape: tuple[int, int], side: int, stride: int,
@@ -131,7 +138,7 @@ def _epoch(model, opt, batches, device: str, dtype: Any, scaler, sched) -> float
     return total / max(count, 1)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_marks(model: torch.nn.Module, x: np.ndarray, *, device: str = "cpu", max_marks: int = 10,
                   batch_size: int = 64) -> list[list[dict]]:
     """Marks of each image ``[N, 1, H, W]`` (``x, y, x0, y0, x1, y1, score``), highest score first."""
@@ -177,7 +184,11 @@ def _check_inputs(x: np.ndarray, boxes: Boxes, what: str) -> None:
 def train_lesion_detector(train_x: np.ndarray, train_boxes: Boxes, val_x: np.ndarray, val_boxes: Boxes, *,
                           arch: str, seed: int, config: TrainConfig = TrainConfig(recipe="timm_centernet"),
                           options: DetectionOptions = DetectionOptions()) -> TrainResult:
-    """Train the heatmap detector; keep the epoch with the best validation wAFROC (ties: the earlier).
+    """Train the heatmap detector; keep the validated epoch with the best validation wAFROC (ties: the earlier).
+
+    Validation never changes the training trajectory (no random draw, no gradient, BatchNorm in eval
+    mode), so ``options.validate_every > 1`` only narrows the candidate checkpoints to epochs k, 2k, …
+    and the last; each candidate's weights are bit-identical to those of the every-epoch schedule.
 
     Args:
         train_x, val_x: float32 images ``[N, 1, H, W]`` in [0, 1].
@@ -205,6 +216,9 @@ def train_lesion_detector(train_x: np.ndarray, train_boxes: Boxes, val_x: np.nda
         data = _TargetBatches(train_x, train_boxes, _batches(len(train_x), config.batch_size, rng), model.stride,
                               crop, (seed, epoch))
         loss = _epoch(model, opt, _loader(data, device, config.workers), device, dtype, scaler, sched)
+        if (epoch + 1) % options.validate_every and epoch + 1 < config.epochs:
+            curve.append({"epoch": epoch + 1, "train_loss": loss, "val_wafroc": None})  # not a candidate
+            continue
         fom = validation_wafroc(predict_marks(model, val_x, device=device, max_marks=options.max_marks), val_boxes, options)
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_wafroc": fom})
         if best is None or (fom == fom and fom > best_fom):

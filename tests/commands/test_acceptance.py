@@ -51,3 +51,25 @@ def test_acceptance_is_a_subcommand_of_generators_with_the_module_options(capsys
     with pytest.raises(SystemExit) as exit_:
         cli.main(["generators", "acceptence"])
     assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_recognition_decision_is_the_sized_exact_test():
+    from scipy.stats import binom
+
+    from mammobench.commands.acceptance import recognition_decision
+
+    real = {"per_class": {"mass": 0.8, "calcification": 0.6, "asymmetry": 0.7, "architectural_distortion": 0.5}}
+    # p0 = 0.25, p1 = 0.25 + 0.15 × (0.65 − 0.25) = 0.31; 0.45 of 240 is far above the critical count
+    strong = recognition_decision({"accuracy": 0.45, "n": 240, "chance": 0.25}, real)
+    d = strong["design"]
+    assert d["p1"] == pytest.approx(0.31) and binom.sf(d["critical"] - 1, 240, 0.25) <= 0.01
+    assert d["power"] == pytest.approx(binom.sf(d["critical"] - 1, 240, 0.31)) and d["power"] < 0.99
+    assert strong["verdict"] == "pass" and strong["n_needed"] > 240   # a pass is a valid rejection at any power
+    n_needed = strong["n_needed"]
+    at_chance = recognition_decision({"accuracy": 0.25, "n": n_needed, "chance": 0.25}, real)
+    assert at_chance["verdict"] == "fail"            # n_needed images had power ≥ 0.99: a real failure
+    assert at_chance["design"]["power"] >= 0.99
+    few = recognition_decision({"accuracy": 0.25, "n": 20, "chance": 0.25}, real)
+    assert few["verdict"] == "inconclusive" and few["design"]["power"] < 0.99
+    lo, hi = few["ci"]
+    assert lo < 0.25 < hi

@@ -12,19 +12,26 @@ _FOLDER = write_tiny_folder_submission(tempfile.mkdtemp(prefix="mammobench-folde
 
 GENERATORS = [name for name in BUILTIN_GENERATORS if name != "folder"] + [get_generator("folder", path=str(_FOLDER))]
 
+# Judged on the fixture domain (fast; `check-generator`'s default, the check cohort, takes minutes and is
+# tested in tests/generators/test_cohort_oracle_check.py, slow): sized check n = 516, pass needs ≥ 198 hits,
+# power 0.990 against 0.433; classic passes; physics, cgan and ddpm are at chance 0.33 on the fixture's blobs
+# (docs/generators.md, "The statistical check"), so the marks stay. On the cohort domain all of them pass.
+_TINY_UNTRAINED = ("tiny_config trains 30 steps on 32 fixture images: its blobs are not yet recognisable "
+                   "(oracle agreement at chance); on the check cohort, check-generator's default domain, the "
+                   "same tiny config passes (docs/generators.md)")
 EXPECTED_FAILURES = {
     "physics": {"check_conditions_recognised_by_oracle":
-                "the tiny fixture's oracle is trained on drawn blobs, not simulated mammograms (domain gap); "
-                "measured on the virtual cohort instead"},
-    "cgan": {"check_conditions_recognised_by_oracle":
-             "tiny_config trains 30 GAN steps: too few to draw recognisable lesions; recognition is "
-             "measured at quick settings on the virtual cohort (docs/generators.md)",
+                "the tiny fixture draws blobs, not simulated mammograms: at 32×32 whole-breast the simulated "
+                "lesions are a pixel or two and an oracle trained on the fixture sees chance (domain gap); "
+                "on the check cohort, check-generator's default domain, it passes (docs/generators.md)"},
+    "cgan": {"check_conditions_recognised_by_oracle": _TINY_UNTRAINED,
              "check_boxes_on_lesion":
              "tiny_config's 30 GAN steps draw lesion patches no brighter than the tissue around them (mean "
              "brightness rank 0.28-0.36, fail line 0.5): its boxes mark nothing visible (docs/generators.md)"},
+    "ddpm": {"check_conditions_recognised_by_oracle": _TINY_UNTRAINED},
 }
 
 
-@parametrize_with_checks(GENERATORS, expected_failed_checks=EXPECTED_FAILURES)
+@parametrize_with_checks(GENERATORS, expected_failed_checks=EXPECTED_FAILURES, oracle_domain="fixture")
 def test_builtin_generator_conformance(generator, check):
     check(generator)

@@ -16,10 +16,10 @@ from mammobench.baselines.planted import register
 from mammobench.baselines.planted.generators import off_location
 from mammobench.generators import get_generator
 from mammobench.generators.box_checks import (FAIL_RANK, N_DRAWN, PASS_RANK, _lesion_conditions, box_rank,
-                                              box_ranks)
+                                              box_ranks, check_boxes_on_lesion)
 from mammobench.generators.checks import CheckContext
 from mammobench.generators.fixtures import make_tiny_train_view
-from mammobench.testing import check_boxes_on_lesion, check_generator, run_check
+from mammobench.testing import check_generator, run_check
 from tests.helpers.seeds import data_seed
 
 register()
