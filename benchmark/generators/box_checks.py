@@ -106,6 +106,14 @@ def box_rank(image: np.ndarray, box: Any) -> float | None:
     return float(((others < own).sum() + 0.5 * (others == own).sum()) / len(others))
 
 
+def _is_box(box: Any) -> bool:
+    """Four finite numbers (anything else is check_labels_consistent's to report)."""
+    try:
+        return len(box) == 4 and all(np.isfinite(float(v)) for v in box)
+    except (TypeError, ValueError):
+        return False
+
+
 def box_ranks(images: np.ndarray, findings: list[list[dict]]) -> np.ndarray:
     """:func:`box_rank` of every box of every image (``images`` ``[N, 1, H, W]`` or ``[N, H, W]``).
 
@@ -116,8 +124,7 @@ def box_ranks(images: np.ndarray, findings: list[list[dict]]) -> np.ndarray:
     """
     images = np.asarray(images)
     images = images[:, 0] if images.ndim == 4 else images
-    ranks = [box_rank(image, f["box"]) for image, fs in zip(images, findings) for f in fs
-             if f.get("box") is not None]
+    ranks = [box_rank(image, f["box"]) for image, fs in zip(images, findings) for f in fs if _is_box(f.get("box"))]
     return np.asarray([r for r in ranks if r is not None], float)
 
 

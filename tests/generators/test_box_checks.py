@@ -71,6 +71,8 @@ def test_box_rank_on_synthetic_images():
     air[:, :16] = 0.4
     air[10:14, 4:8] = 0.9
     assert box_rank(air, [4, 10, 8, 14]) == 1.0               # neighbours in the air are not compared
+    malformed = [[{"box": [1, 2, 3]}, {"box": [float("nan"), 0, 4, 4]}, {"box": None}, {"box": [10, 10, 16, 16]}]]
+    assert box_ranks(img[None], malformed).tolist() == [1.0]  # only the well-formed box is measured
 
 
 def test_off_location_moves_boxes_off_and_keeps_them_on_the_image():
