@@ -19,6 +19,7 @@ PLANTED_GENERATORS: dict[str, str] = {
     "planted_leaker": "mammobench.baselines.planted.generators:PlantedLeaker",
     "planted_biased": "mammobench.baselines.planted.generators:PlantedBiased",
     "planted_off_condition": "mammobench.baselines.planted.generators:PlantedOffCondition",
+    "planted_off_location": "mammobench.baselines.planted.generators:PlantedOffLocation",
 }
 
 

@@ -14,6 +14,7 @@ planted_memoriser      training images + tiny noise                          mem
 planted_leaker         copies of the view it is fitted on (test, on purpose) leakage fails
 planted_biased         density-A training images only, honestly labelled     bias flags density
 planted_off_condition  random training images labelled as requested          adherence fails
+planted_off_location   lesion images drawn right, boxes moved off the lesion  check_boxes_on_lesion fails
 =====================  ====================================================  ==========================
 
 Example:
@@ -193,3 +194,43 @@ class PlantedOffCondition(PlantedGenerator):
         claimed = resolve_conditions(n, conditions, self.train_conditions, rng)
         sources = rng.integers(0, len(self.images_), n)
         return self._batch(sources, claimed, [[] for _ in range(n)], rng, seed)
+
+
+def off_location(box: list[float], h: int, w: int) -> list[float]:
+    """``box`` reflected through the image centre (same size, still on the image); when the reflection still
+    overlaps the original (a lesion near the centre) it is moved one box height further down (or up).
+
+    Example:
+        >>> off_location([4, 6, 10, 12], 32, 32), off_location([14, 14, 18, 18], 32, 32)
+        ([22, 20, 28, 26], [14, 19, 18, 23])
+    """
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    nx0, ny0 = w - x1, h - y1
+    if nx0 < x1 and nx0 + bw > x0 and ny0 < y1 and ny0 + bh > y0:
+        ny0 = y1 + 1 if y1 + 1 + bh <= h else max(0, y0 - bh - 1)
+    return [nx0, ny0, nx0 + bw, ny0 + bh]
+
+
+class PlantedOffLocation(PlantedGenerator):
+    """Training images matching the requested conditions (light noise), honestly labelled, whose lesion boxes
+    are moved away from the drawn lesion (:func:`off_location`): the images are right, the boxes are not.
+
+    ``check_boxes_on_lesion`` (the conformance suite) must fail it; a detector trained on it learns the
+    wrong places.
+    """
+
+    planted_name = "planted_off_location"
+    card_path = CARDS_PATH
+    tags = GeneratorTags(requires_fit=True, conditional_on=CONDITION_COLUMNS, produces_boxes=True)
+
+    def __init__(self, noise: float = 0.01):
+        super().__init__(noise)
+
+    def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
+        batch = self._honest(n, conditions, seed, self.train_conditions)
+        h, w = batch.images.shape[2:]
+        moved = [[{**f, "box": off_location(list(f["box"]), h, w)} if f.get("box") is not None else dict(f)
+                  for f in fs] for fs in batch.labels["findings"]]
+        batch.labels["findings"] = pd.Series(moved, index=batch.labels.index, dtype=object)
+        return batch

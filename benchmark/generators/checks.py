@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mammobench.cards import GeneratorCard
+from mammobench.generators.box_checks import check_boxes_on_lesion
 from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip,  # noqa: F401
                                                  clone, declared_tags, needs_samples, sampled_batch)
 from mammobench.generators.conditions import LABEL_COLUMNS
@@ -208,7 +209,7 @@ ALL_CHECKS: tuple[Callable[[Any, CheckContext], str], ...] = (
     check_protocol, check_init_has_no_side_effects, check_card_valid, check_fit_returns_self,
     check_reads_only_the_train_view, check_sample_shape_dtype_range, check_sample_count,
     check_labels_consistent, check_seed_determinism, check_conditions_in_labels,
-    check_conditions_recognised_by_oracle, check_save_load_roundtrip,
+    check_conditions_recognised_by_oracle, check_save_load_roundtrip, check_boxes_on_lesion,
 )
 
 #: the checks whose outcome is a decision from a sample (sized; may be inconclusive)

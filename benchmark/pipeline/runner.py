@@ -73,6 +73,7 @@ def _data_stages(spec: RunSpec, timer: StageTimer):
         root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir)
     with timer.stage("ingest", str(root)):
         manifest, adapter_result = stages.ingest(task, root)
+        root = Path(adapter_result.root)  # the release root the adapter found (at, above or below dataset.root)
         manifest = stages.add_targets(manifest, task)
         _check_ingested_size(spec, len(manifest))
     with timer.stage("plan", "freeze the analysis plan before reading the test split"):
@@ -87,7 +88,7 @@ def _data_stages(spec: RunSpec, timer: StageTimer):
         cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1),
                                     patch=patch)
         manifest = manifest[manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))]
-        manifest = manifest.reset_index(drop=True)
+        manifest = stages.check_cached(manifest.reset_index(drop=True), cache)
     with timer.stage("inputs", "cell inputs (cases.csv, images.npy)"):
         splits = stages.write_cell_inputs(spec.run_dir, manifest, cache)
         if is_detection_task(task):  # lesion boxes for the detection cells and evaluation

@@ -149,6 +149,33 @@ def add_targets(manifest: pd.DataFrame, task: TaskConfig) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def check_cached(manifest: pd.DataFrame, cache) -> pd.DataFrame:
+    """The manifest after the image cache dropped the images it could not read; refuse a split left one-class.
+
+    Raises:
+        DataError: a split lost all its images or one of its classes in the cache (names the first reasons).
+
+    Example:
+        >>> class C: rejects = pd.DataFrame({"image_id": ["b"], "reason": ["b.dcm: file not found"]})
+        >>> m = pd.DataFrame({"split": ["train", "train", "val", "val", "test", "test"], "y_true": [0, 1] * 3})
+        >>> len(check_cached(m, C()))
+        6
+        >>> check_cached(m.iloc[:5], C())
+        Traceback (most recent call last):
+        ...
+        mammobench.errors.DataError: after the image cache the test split has 1 images and only class(es) [0]: 1 image(s) could not be cached (first reasons: b.dcm: file not found)
+    """
+    for split in ("train", "val", "test"):
+        ys = manifest.loc[manifest["split"] == split, "y_true"]
+        if ys.nunique() < 2:
+            rejects = getattr(cache, "rejects", pd.DataFrame())
+            reasons = "; ".join(rejects["reason"].astype(str).head(3)) if len(rejects) else "none listed"
+            raise DataError(f"after the image cache the {split} split has {len(ys)} images and only class(es) "
+                            f"{sorted(ys.unique().tolist())}: {len(rejects)} image(s) could not be cached "
+                            f"(first reasons: {reasons})")
+    return manifest
+
+
 def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, patch: dict | None = None):
     """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry."""
     from mammobench.data.cache import build_cache

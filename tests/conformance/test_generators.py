@@ -24,7 +24,10 @@ EXPECTED_FAILURES = {
                 "the tiny fixture draws blobs, not simulated mammograms: at 32×32 whole-breast the simulated "
                 "lesions are a pixel or two and an oracle trained on the fixture sees chance (domain gap); "
                 "on the check cohort, check-generator's default domain, it passes (docs/generators.md)"},
-    "cgan": {"check_conditions_recognised_by_oracle": _TINY_UNTRAINED},
+    "cgan": {"check_conditions_recognised_by_oracle": _TINY_UNTRAINED,
+             "check_boxes_on_lesion":
+             "tiny_config's 30 GAN steps draw lesion patches no brighter than the tissue around them (mean "
+             "brightness rank 0.28-0.36, fail line 0.5): its boxes mark nothing visible (docs/generators.md)"},
     "ddpm": {"check_conditions_recognised_by_oracle": _TINY_UNTRAINED},
 }
 
