@@ -26,7 +26,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from mammobench.generators.check_context import DEFAULT_MAX_ORACLE_N
+from mammobench.generators.check_context import DEFAULT_MAX_ORACLE_N, conformance_params
 from mammobench.generators.checks import (  # noqa: F401  (re-exported check functions)
     ALL_CHECKS, STATISTICAL_CHECKS, CheckContext, CheckFail, CheckInconclusive, CheckSkip, check_card_valid,
     check_conditions_in_labels, check_conditions_recognised_by_oracle, check_fit_returns_self,
@@ -63,9 +63,7 @@ def _as_generator(gen_or_name: Any) -> Any:
     if isinstance(gen_or_name, str):
         from mammobench.generators import generator_class
 
-        cls = generator_class(gen_or_name)
-        tiny = getattr(cls, "tiny_config", None)
-        return cls(**(tiny() if callable(tiny) else {}))
+        return generator_class(gen_or_name)(**conformance_params(generator_class(gen_or_name)))
     return gen_or_name
 
 
@@ -95,7 +93,7 @@ def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
                     oracle_domain: str = "cohort") -> list[CheckResult]:
     """Run every conformance check on a generator (instance, registered name or ``module:Class``).
 
-    A name is built with the class's ``tiny_config()`` when it has one. ``train_view`` defaults to
+    A name is built with the class's ``conformance_config()`` (else ``tiny_config()``) when it has one. ``train_view`` defaults to
     :func:`mammobench.generators.fixtures.make_tiny_train_view` (32 images, 32×32) for the protocol checks;
     the oracle check judges the default task's domain (``oracle_domain="cohort"``,
     :mod:`mammobench.generators.cohort_check_view`; built and cached on first use) or, with
@@ -157,7 +155,7 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
     """A ``pytest.mark.parametrize("generator, check", ...)`` over every (generator, check) pair.
 
     Args:
-        generators: instances (or registered names, built with ``tiny_config()``).
+        generators: instances (or registered names, built with ``conformance_config()`` / ``tiny_config()``).
         expected_failed_checks: ``{generator card name: {check name: reason}}`` — known failures xfail
             (strictly: a deterministic check that then passes is an error; a statistical check may pass).
         train_view: training view for all checks (default: the tiny fixture).

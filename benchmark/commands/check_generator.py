@@ -3,7 +3,7 @@
 Prints a pass/skip/fail/inconclusive table with reasons (or JSON with ``--json``) and exits 1 when
 any check fails. An *inconclusive* statistical check (its sample cap cannot reach the stated power and
 its test did not pass) is not a failure: exit 0, with a line saying so. Registered names and
-``module:Class`` specs are built with the class's ``tiny_config()`` (seconds-scale settings) unless
+``module:Class`` specs are built with the class's ``conformance_config()`` (else its ``tiny_config()``) unless
 ``--full`` is given; ``--param key=value`` sets constructor parameters (values parsed as YAML scalars).
 
 Example:
@@ -17,7 +17,7 @@ import argparse
 import json
 
 from mammobench.errors import ConfigError
-from mammobench.generators.check_context import DEFAULT_MAX_ORACLE_N
+from mammobench.generators.check_context import DEFAULT_MAX_ORACLE_N, conformance_params
 from mammobench.yamlio import parse_yaml
 
 
@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mammobench check-generator", description=__doc__.split("\n\n")[1])
     parser.add_argument("generator", help="registered name (see 'mammobench ls generators') or package.module:Class")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="constructor parameter")
-    parser.add_argument("--full", action="store_true", help="use the default parameters, not tiny_config()")
+    parser.add_argument("--full", action="store_true",
+                        help="use the default parameters, not conformance_config() / tiny_config()")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--max-oracle-n", type=int, default=DEFAULT_MAX_ORACLE_N, metavar="N",
                         help=f"cap on the images the statistical check may request (default {DEFAULT_MAX_ORACLE_N}); "
@@ -54,8 +55,7 @@ def main(argv: list[str]) -> int:
     from mammobench.testing import check_generator, format_results
 
     cls = generator_class(args.generator)
-    tiny = getattr(cls, "tiny_config", None)
-    params = {**(tiny() if callable(tiny) and not args.full else {}), **_parse_params(args.param)}
+    params = {**({} if args.full else conformance_params(cls)), **_parse_params(args.param)}
     gen = get_generator(args.generator, **params)
     if args.max_oracle_n < 1:
         raise ConfigError(f"--max-oracle-n must be at least 1, got {args.max_oracle_n}")

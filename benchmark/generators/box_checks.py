@@ -21,8 +21,8 @@ Decision (:func:`check_boxes_on_lesion`, on :data:`N_DRAWN` lesion images, at le
 Measured on the tiny training view (32 px, tests/generators/test_box_checks.py): its exact boxes 0.93–0.99;
 the same boxes reflected through the image centre (off the lesion) 0.28–0.40; baselines at their tiny
 configs: classic 0.93, ddpm 0.87, physics 0.61–0.68 (realistic low-contrast masses in textured tissue and
-sub-pixel calcifications: inconclusive, skipped), cgan 0.28 (30 GAN steps draw no visible lesion: fails,
-an expected failure of its tiny config). Generators whose tags say they return no boxes are skipped, as are
+sub-pixel calcifications: inconclusive, skipped), cgan 0.28 at its tiny config (30 GAN steps draw no
+visible lesion: fails) and 0.60–0.65 at its conformance config (600 steps: inconclusive, skipped). Generators whose tags say they return no boxes are skipped, as are
 those that give fewer than :data:`MIN_BOXES` boxes. Documented in docs/generators.md.
 
 Example:

@@ -114,6 +114,24 @@ class CheckContext:
             self._tmp = None
 
 
+def conformance_params(cls: type) -> dict[str, Any]:
+    """The settings the conformance suite builds a registered generator class with.
+
+    ``conformance_config()`` when the class has one (the smallest settings at which it does what it claims,
+    e.g. a GAN that draws visible lesions), else ``tiny_config()`` (seconds-scale, for unit tests), else ``{}``.
+
+    Example:
+        >>> from mammobench.generators import generator_class
+        >>> conformance_params(generator_class("cgan"))["steps"], generator_class("cgan").tiny_config()["steps"]
+        (600, 30)
+    """
+    for name in ("conformance_config", "tiny_config"):
+        make = getattr(cls, name, None)
+        if callable(make):
+            return dict(make())
+    return {}
+
+
 def clone(gen: Any) -> Any:
     """Unfitted copy: ``clone()`` / ``get_params()`` when available, else a deep copy.
 

@@ -196,7 +196,7 @@ def effect_vs_ratio(series: dict[str, list[tuple[float, float, float | None, flo
     """Change in ``metric`` vs synthetic:real ratio: ``{generator: [(ratio, est, lo, hi), ...]}``."""
     fig, ax = plt.subplots(figsize=(4.8, 3.2))
     for k, (gen, points) in enumerate(series.items()):
-        pts = sorted(points)
+        pts = sorted(points, key=lambda p: p[0])  # one point per ratio; CI ends may be None
         colour = ARM_COLOURS[k % len(ARM_COLOURS)]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=colour, label=gen)
         for ratio, _, lo, hi in pts:
