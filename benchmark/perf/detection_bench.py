@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from mammobench.perf.training_bench import time_alternating
+from mammobench.perf.training_bench import bare_loop_seconds, time_alternating
 
 RECIPE = "timm_centernet"
 
@@ -79,18 +79,9 @@ def bare_detection_seconds(x: np.ndarray, boxes: list, *, arch: str, seed: int, 
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     whole = _TargetBatches(x, boxes, [np.arange(len(x))], model.stride, crop, (seed, 0))[0]  # crop + render once
     tx, targets = whole[0].contiguous(memory_format=torch.channels_last), whole[1]
-    rng = np.random.default_rng(seed)
-    model.train()
-    start = time.perf_counter()
-    for _ in range(config.epochs):
-        order = torch.from_numpy(rng.permutation(len(x)))
-        for i in range(0, len(x), config.batch_size):
-            b = order[i:i + config.batch_size]
-            loss = detection_loss(model(tx[b]), {k: v[b] for k, v in targets.items()})
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    return time.perf_counter() - start
+    return bare_loop_seconds(model, opt, len(x),
+                             lambda b: detection_loss(model(tx[b]), {k: v[b] for k, v in targets.items()}),
+                             seed=seed, config=config)
 
 
 def harness_detection_seconds(x: np.ndarray, boxes: list, val_x: np.ndarray, val_boxes: list, *, arch: str,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 import torch
@@ -56,14 +57,30 @@ def bare_training_seconds(x: np.ndarray, y: np.ndarray, *, arch: str, seed: int,
     n_pos = float(y.sum())
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([(len(y) - n_pos) / max(n_pos, 1.0)]))
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    return bare_loop_seconds(model, opt, len(y), lambda b: loss_fn(model(tx[b]), ty[b]), seed=seed, config=config)
+
+
+def bare_loop_seconds(model: nn.Module, opt: torch.optim.Optimizer, n: int,
+                      batch_loss: Callable[[torch.Tensor], torch.Tensor], *, seed: int, config) -> float:
+    """Wall seconds of the plain loop both bare baselines time: shuffle, forward/backward, AdamW step.
+
+    ``batch_loss(indices)`` computes the loss of one mini-batch of the ``n`` tensors already in memory.
+
+    Example:
+        >>> from mammobench.training.train import TrainConfig
+        >>> net = nn.Linear(2, 1); opt = torch.optim.AdamW(net.parameters())
+        >>> x = torch.zeros(6, 2)
+        >>> bare_loop_seconds(net, opt, 6, lambda b: net(x[b]).sum(), seed=0,
+        ...                   config=TrainConfig(epochs=1, batch_size=4)) > 0
+        True
+    """
     rng = np.random.default_rng(seed)
     model.train()
     start = time.perf_counter()
     for _ in range(config.epochs):
-        order = torch.from_numpy(rng.permutation(len(y)))
-        for i in range(0, len(y), config.batch_size):
-            b = order[i:i + config.batch_size]
-            loss = loss_fn(model(tx[b]), ty[b])
+        order = torch.from_numpy(rng.permutation(n))
+        for i in range(0, n, config.batch_size):
+            loss = batch_loss(order[i:i + config.batch_size])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
