@@ -18,13 +18,15 @@ from mammobench.pipeline.executors import execute
 from tests.helpers.cell_inputs import make_run_inputs
 from tests.helpers.processes import descendants, pool_workers, signal_and_reap, start_python, wait_until
 
-SEEDS = tuple(range(6))
+# 16 cells for 2 workers: the signal comes right after the first cell finishes, so ~14 cells are still to run
+# (with 6 a loaded machine once finished the whole grid between the poll and the signal)
+SEEDS = tuple(range(16))
 CHILD = """
 import json, os
 from mammobench.pipeline.cells import CellSpec
 from mammobench.pipeline.executors import execute
 kw = json.loads(os.environ["MB_CELLS"])
-specs = [CellSpec(seed=s, **kw) for s in range(6)]
+specs = [CellSpec(seed=s, **kw) for s in json.loads(os.environ["MB_SEEDS"])]
 execute(specs, executor="process", workers=2)
 """
 
@@ -50,7 +52,7 @@ def reference_predictions(tmp_path_factory) -> bytes:
 def test_killed_cells_leave_no_worker_and_rerun_is_exact(tmp_path, reference_predictions, sig, group):
     run = make_run_inputs(tmp_path / "run", n=64)
     specs = _specs(run)
-    child = start_python(CHILD, env={"MB_CELLS": json.dumps(_spec_kwargs(run))})
+    child = start_python(CHILD, env={"MB_CELLS": json.dumps(_spec_kwargs(run)), "MB_SEEDS": json.dumps(SEEDS)})
 
     def pool_busy() -> bool:
         return len(pool_workers(child.pid)) >= 2 and any(is_done(s) for s in specs)
