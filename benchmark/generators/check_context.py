@@ -218,5 +218,5 @@ def sampled_batch(gen: Any, ctx: CheckContext, n: int, seed: int = 0,
     return batch
 
 
-__all__ = ["CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone", "declared_tags", "needs_samples",
-           "sampled_batch"]
+__all__ = ["DEFAULT_MAX_ORACLE_N", "CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone",
+           "conformance_params", "declared_tags", "needs_samples", "sampled_batch"]
