@@ -108,6 +108,16 @@ def check_generator(gen_or_name: Any, *, train_view: TrainView | None = None,
         ctx.close()
 
 
+def status_counts(results: list[CheckResult]) -> dict[str, int]:
+    """How many results have each status, in the order pass, skip, fail, inconclusive.
+
+    Example:
+        >>> status_counts([CheckResult("check_x", "pass", ""), CheckResult("check_y", "skip", "n/a")])
+        {'pass': 1, 'skip': 1, 'fail': 0, 'inconclusive': 0}
+    """
+    return {s: sum(r.status == s for r in results) for s in ("pass", "skip", "fail", "inconclusive")}
+
+
 def format_results(results: list[CheckResult]) -> str:
     """A plain-text pass/skip/fail/inconclusive table with reasons and a count line.
 
@@ -119,7 +129,7 @@ def format_results(results: list[CheckResult]) -> str:
     status = max([6] + [len(r.status) for r in results])
     lines = [f"{'check':<{width}}  {'status':<{status}}  reason", f"{'-' * width}  {'-' * status}  ------"]
     lines += [f"{r.name:<{width}}  {r.status:<{status}}  {r.reason}" for r in results]
-    counts = {s: sum(r.status == s for r in results) for s in ("pass", "skip", "fail", "inconclusive")}
+    counts = status_counts(results)
     line = f"\n{counts['pass']} passed, {counts['skip']} skipped, {counts['fail']} failed"
     if counts["inconclusive"]:
         line += (f", {counts['inconclusive']} inconclusive (not a failure: the check could not reach its "
@@ -176,4 +186,4 @@ def parametrize_with_checks(generators: list[Any], *, expected_failed_checks: di
     return pytest.mark.parametrize("generator, check", params, ids=ids)
 
 
-__all__ = ["CheckResult", "check_generator", "format_results", "parametrize_with_checks", "run_check"]
+__all__ = ["CheckResult", "check_generator", "format_results", "parametrize_with_checks", "run_check", "status_counts"]

@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     """Run the checks; 0 when none fails (inconclusive is not a failure), 1 otherwise."""
     args = build_parser().parse_args(argv)
     from mammobench.generators import generator_class, get_generator
-    from mammobench.testing import check_generator, format_results
+    from mammobench.testing import check_generator, format_results, status_counts
 
     cls = generator_class(args.generator)
     params = {**({} if args.full else conformance_params(cls)), **_parse_params(args.param)}
@@ -63,8 +63,7 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps({"generator": args.generator, "params": {k: repr(v) for k, v in params.items()},
                           "results": [r.to_dict() for r in results],
-                          "counts": {s: sum(r.status == s for r in results)
-                                     for s in ("pass", "skip", "fail", "inconclusive")}}, indent=2))
+                          "counts": status_counts(results)}, indent=2))
     else:
         print(f"conformance of '{args.generator}'\n")
         print(format_results(results))

@@ -212,11 +212,22 @@ def sampled_batch(gen: Any, ctx: CheckContext, n: int, seed: int = 0,
         >>> len(sampled_batch(get_generator("classic"), CheckContext(), 3))
         3
     """
-    batch = ctx.fitted(gen).sample(n, conditions=conditions, seed=seed)
+    return checked_sample(ctx.fitted(gen), n, seed=seed, conditions=conditions)
+
+
+def checked_sample(fitted: Any, n: int, *, seed: int, conditions: pd.DataFrame | None = None) -> SyntheticBatch:
+    """``fitted.sample(...)``; :class:`CheckFail` unless it returns a SyntheticBatch.
+
+    Example:
+        >>> from mammobench.generators import get_generator
+        >>> len(checked_sample(CheckContext().fitted(get_generator("classic")), 2, seed=0))
+        2
+    """
+    batch = fitted.sample(n, conditions=conditions, seed=seed)
     if not isinstance(batch, SyntheticBatch):
         raise CheckFail(f"sample() must return a SyntheticBatch, got {type(batch).__name__}")
     return batch
 
 
-__all__ = ["DEFAULT_MAX_ORACLE_N", "CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "clone",
-           "conformance_params", "declared_tags", "needs_samples", "sampled_batch"]
+__all__ = ["DEFAULT_MAX_ORACLE_N", "CheckContext", "CheckFail", "CheckInconclusive", "CheckSkip", "checked_sample",
+           "clone", "conformance_params", "declared_tags", "needs_samples", "sampled_batch"]

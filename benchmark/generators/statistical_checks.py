@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from mammobench.generators.binomial_design import conveyed_alternative, size_binomial_test
-from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip, clone,
-                                                 declared_tags, needs_samples)
+from mammobench.generators.check_context import (CheckContext, CheckFail, CheckInconclusive, CheckSkip,
+                                                 checked_sample, clone, declared_tags, needs_samples)
 from mammobench.generators.oracle_judge import conformance_judge, restricted_prediction
-from mammobench.protocols import SyntheticBatch, TrainView
+from mammobench.protocols import TrainView
 from mammobench.stats.proportions import clopper_pearson
 
 # a class is requested only when the generator saw at least this many training images of it: nobody can be
@@ -72,9 +72,7 @@ def _judge_and_fit(gen: Any, ctx: CheckContext) -> tuple[Any, Any, TrainView]:
 
 def _hits(fitted: Any, oracle: Any, attr: str, classes: list[str], n: int) -> int:
     wanted = np.repeat(classes, n // len(classes))
-    batch = fitted.sample(len(wanted), conditions=pd.DataFrame({attr: wanted}), seed=11)
-    if not isinstance(batch, SyntheticBatch):
-        raise CheckFail(f"sample() must return a SyntheticBatch, got {type(batch).__name__}")
+    batch = checked_sample(fitted, len(wanted), seed=11, conditions=pd.DataFrame({attr: wanted}))
     return int(np.sum(restricted_prediction(oracle, batch.images, attr, classes) == wanted))
 
 
