@@ -57,6 +57,7 @@ class CellSpec:
     lr_schedule: str = "cosine"
     device: str = "cpu"
     threads: int = 1
+    step_budget: str = "all"  # "real": every arm takes the control's optimiser steps (DetectorSpec.step_budget)
     detection: str = ""  # detection recipes: JSON of the hit rule, mark budget and crop (pipeline/detection_cells.py)
 
     @property
@@ -79,6 +80,8 @@ class CellSpec:
         data.pop("run_dir")
         if not data["detection"]:  # classifier cells keep the identity they had before detection existed
             data.pop("detection")
+        if data["step_budget"] == "all":  # the default keeps the identity cells had before the option existed
+            data.pop("step_budget")
         return data
 
 
@@ -129,7 +132,7 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
     val_rows, val_x, val_y = _split_arrays(cases, images, "val")
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
                          lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
-                         weights=spec.weights)
+                         weights=spec.weights, epoch_images=n_real if spec.step_budget == "real" else None)
     result = train_detector(train_x, train_y, val_x, val_y, arch=spec.arch, seed=spec.seed, config=config,
                             label=f"cell {spec.cell_id}")
     test_rows, test_x, _ = _split_arrays(cases, images, "test")

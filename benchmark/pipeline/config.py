@@ -132,6 +132,10 @@ class DetectorSpec:
     lr: float = setting(0.002, between(0, 10, float, low_open=True))
     weight_decay: float = setting(1e-4, between(0, 1, float))
     lr_schedule: str = setting("cosine", Rule((str,), choices=("cosine", "constant")))
+    #: ``all``: an epoch passes over every training image (real + synthetic, so an augmented arm takes more
+    #: optimiser steps); ``real``: every arm takes the control's steps (an epoch = as many images as the real
+    #: training part, drawn afresh from the combined set each epoch) — the data, not the compute, differs
+    step_budget: str = setting("all", Rule((str,), choices=("all", "real")))
 
 
 @dataclass(frozen=True)

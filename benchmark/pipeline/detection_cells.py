@@ -143,7 +143,7 @@ def run_detection_cell(spec: CellSpec) -> dict[str, Any]:
     scored_x, scored_boxes, _ = _usable(val_x, val_y, _boxes_of(val_rows["image_id"], lesions))
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
                          lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
-                         weights=spec.weights)
+                         weights=spec.weights, epoch_images=counts["n_real"] if spec.step_budget == "real" else None)
     result = train_lesion_detector(train_x, train_boxes, scored_x, scored_boxes, arch=spec.arch, seed=spec.seed,
                                    config=config, options=options)
     test_rows, test_x, _ = _split_arrays(cases, images, "test")

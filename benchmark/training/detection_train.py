@@ -31,8 +31,8 @@ from mammobench.errors import ConfigError
 from mammobench.torchutil import resolve_device
 from mammobench.training.detection_model import decode_marks
 from mammobench.training.detection_targets import detection_loss, render_targets
-from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, lr_scheduler, optimizer_step,
-                                       set_determinism)
+from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, epoch_size, lr_scheduler,
+                                       optimizer_step, set_determinism)
 
 Boxes = list[list[list[float]]]
 
@@ -209,11 +209,12 @@ def train_lesion_detector(train_x: np.ndarray, train_boxes: Boxes, val_x: np.nda
     dtype, scaler = _amp(device, config.amp)
     crop = options.train_crop if options.train_crop and options.train_crop < min(train_x.shape[2:]) else None
     rng = np.random.default_rng(seed)
-    sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-len(train_x) // config.batch_size))
+    per_epoch = epoch_size(len(train_x), config.epoch_images)
+    sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-per_epoch // config.batch_size))
     best, best_fom, best_epoch, curve = None, -np.inf, 0, []
     start = time.perf_counter()
     for epoch in range(config.epochs):
-        data = _TargetBatches(train_x, train_boxes, _batches(len(train_x), config.batch_size, rng), model.stride,
+        data = _TargetBatches(train_x, train_boxes, _batches(len(train_x), config.batch_size, rng, per_epoch), model.stride,
                               crop, (seed, epoch))
         loss = _epoch(model, opt, _loader(data, device, config.workers), device, dtype, scaler, sched)
         if (epoch + 1) % options.validate_every and epoch + 1 < config.epochs:
@@ -226,7 +227,7 @@ def train_lesion_detector(train_x: np.ndarray, train_boxes: Boxes, val_x: np.nda
     model.load_state_dict(best)
     seconds = time.perf_counter() - start
     return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,
-                       images_per_second=len(train_x) * config.epochs / max(seconds, 1e-9))
+                       images_per_second=per_epoch * config.epochs / max(seconds, 1e-9))
 
 
 __all__ = ["DetectionOptions", "predict_marks", "train_lesion_detector", "validation_wafroc"]

@@ -49,6 +49,7 @@ class TrainConfig:
     workers: int = 4          # DataLoader workers on CUDA only
     recipe: str = "timm_classifier"
     weights: str | None = None
+    epoch_images: int | None = None  # images per epoch (None: all); fewer = a fresh random subset each epoch
     channels_last: bool = False  # CPU: train in channels_last (≈1.5× faster for timm ResNets; other rounding)
 
 
@@ -79,9 +80,27 @@ def set_determinism(seed: int, device: str, threads: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def _batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    order = rng.permutation(n)
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+def _batches(n: int, batch_size: int, rng: np.random.Generator, take: int | None = None) -> list[np.ndarray]:
+    """One epoch's index batches: a permutation of ``range(n)``, cut to its first ``take`` (a fixed step budget)."""
+    order = rng.permutation(n)[:take]
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def epoch_size(n: int, epoch_images: int | None) -> int:
+    """Images one epoch passes over: all ``n``, or ``epoch_images`` of them (a fixed step budget).
+
+    Raises:
+        ConfigError: ``epoch_images`` below 1.
+
+    Example:
+        >>> epoch_size(1500, None), epoch_size(1500, 1000), epoch_size(800, 1000)
+        (1500, 1000, 800)
+    """
+    if epoch_images is None:
+        return n
+    if epoch_images < 1:
+        raise ConfigError(f"epoch_images must be >= 1, got {epoch_images}")
+    return min(n, int(epoch_images))
 
 
 def _cuda_loader(x: np.ndarray, y: np.ndarray, idx: list[np.ndarray], workers: int):
@@ -252,11 +271,12 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     if channels_last:
         tx = tx.contiguous(memory_format=torch.channels_last)
     best, best_auc, best_epoch, curve = None, -1.0, 0, []
-    sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-len(train_y) // config.batch_size))
+    per_epoch = epoch_size(len(train_y), config.epoch_images)
+    sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-per_epoch // config.batch_size))
     on_cuda = torch.device(device).type == "cuda"
     start = time.perf_counter()
     for epoch in range(config.epochs):
-        idx = _batches(len(train_y), config.batch_size, rng)
+        idx = _batches(len(train_y), config.batch_size, rng, per_epoch)
         batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if on_cuda
                    else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
         epoch_start = time.perf_counter()
@@ -271,4 +291,4 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     model.to(memory_format=torch.contiguous_format)  # callers get the usual layout
     seconds = time.perf_counter() - start
     return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,
-                       images_per_second=len(train_y) * config.epochs / max(seconds, 1e-9))
+                       images_per_second=per_epoch * config.epochs / max(seconds, 1e-9))
