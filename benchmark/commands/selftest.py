@@ -1,8 +1,8 @@
 """``mammobench selftest``: known-answer trials — does the harness catch what it claims?
 
 Runs the planted generators through the pipeline (one shared run), prints one row per trial
-(planted generator, expected verdict, observed verdict, evidence), optionally the null trial's
-false-positive rate over repeated smoke runs, writes the rows into the run's ``result.json``
+(planted generator, expected verdict, observed verdict, evidence), or (``--repeats``) measures the
+comparison trials' agreement rates over repeated runs, writes the rows into the run's ``result.json``
 ("selftest") and report, and exits 1 when any row disagrees — a row the profile cannot power is
 ``underpowered`` (it names the profile that has the power) and does not count.
 
@@ -25,8 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("quick", "smoke"), default="quick", help="run profile (default quick)")
     p.add_argument("--out", default="runs/selftest", help="parent folder of the self-test run (default runs/selftest)")
     p.add_argument("--trials", default="", help="comma-separated subset, e.g. helpful,null (default: all)")
-    p.add_argument("--null-repeats", type=int, default=0,
-                   help="also run the null trial N times at the smoke profile and report its FPR (e.g. 20)")
+    p.add_argument("--repeats", type=int, default=0,
+                   help="measure instead: run the comparison trials N times, each with new seeds, and report each "
+                        "trial's agreement rate with its exact CI (docs/selftest.md, 'Power design')")
+    p.add_argument("--threads", default="1,2", help="torch thread counts cycled over --repeats (default 1,2)")
+    p.add_argument("--power-from", default=None, metavar="RUN_DIR",
+                   help="print the helpful/harmful trials' projected power from a finished comparison run "
+                        "(its own seed-to-seed and patient variance) and exit")
+    p.add_argument("--power-seeds", type=int, default=None, help="seeds per arm to project --power-from to")
     p.add_argument("--cohort", default=None, help="folder where the virtual cohort is made/reused")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--json", action="store_true", help="print the records as JSON instead of a table")
@@ -42,12 +48,15 @@ def _evidence(rec: dict) -> str:
 def _observed_evidence(rec: dict) -> str:
     ev = rec.get("evidence", {})
     if rec["trial"] == "null_fpr":
-        return f"exact binomial CI, alpha {ev.get('alpha')}"
+        return f"exact binomial CI, alpha {ev.get('alpha')}; {len(ev.get('runs', []))} runs"
+    if rec["trial"].endswith("_rate"):
+        return f"exact binomial CI; threads {sorted(set(ev.get('threads', [])))}; {len(ev.get('runs', []))} runs"
     if "checks" in ev:
         return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
                                                           else "") for c in ev["checks"][:2])
     if "dense_comparisons" in ev:
-        parts = [f"{c['group']}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["dense_comparisons"]]
+        parts = [f"{c['group'] or 'overall'}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}"
+                 for c in ev.get("overall", []) + ev["dense_comparisons"]]
         return "; ".join(parts) + f"; density gap Δ{ev['density_gap_delta_vs_control']:+.3f}"
     if "overall" in ev:
         return "; ".join(f"overall Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["overall"])
@@ -73,27 +82,52 @@ def format_table(records: list[dict]) -> str:
     return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths) + ("-" * 8,)), *map(fmt, rows)])
 
 
+def _power(args) -> int:
+    from mammobench.selftest.power import design_rows, format_design
+    from mammobench.selftest.runner import comparison_seeds
+
+    try:
+        seeds = args.power_seeds or len(comparison_seeds(args.profile))
+        rows = design_rows(args.power_from, n_seeds=seeds)
+    except MammoBenchError as err:
+        print(f"mammobench selftest: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(rows, indent=2) if args.json else format_design(rows))
+    return 0
+
+
+def _repeats(args, execution) -> int:
+    from mammobench.selftest.repeats import run_comparison_repeats
+
+    try:
+        threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    except ValueError:
+        raise MammoBenchError(f"--threads {args.threads!r}: expected comma-separated whole numbers, e.g. 1,2")
+    names = [t.strip() for t in args.trials.split(",") if t.strip()]
+    rates, rows = run_comparison_repeats(args.repeats, profile=args.profile, out=f"{args.out}/repeats",
+                                         execution=execution, threads=threads, trials=names)
+    print(json.dumps({"rates": rates, "runs": rows}, indent=2, default=str) if args.json else format_table(rates))
+    return 1 if any(not r["agree"] for r in rates) else 0
+
+
 def main(argv: list[str]) -> int:
     """Entry point of ``mammobench selftest``; 0 when every row agrees or is underpowered, 1 otherwise, 2 on bad input."""
     args = _parser().parse_args(argv)
     from mammobench.pipeline.spec import Execution
-    from mammobench.selftest.null_fpr import run_null_repeats
-    from mammobench.selftest.runner import attach_selftest, run_selftest
+    from mammobench.selftest.runner import run_selftest
     from mammobench.selftest.trials import counts_as_failure, select_trials
 
     names = [t.strip() for t in args.trials.split(",") if t.strip()]
+    if args.power_from:
+        return _power(args)
     try:
         select_trials(names)
-        if args.null_repeats < 0:
-            raise MammoBenchError(f"--null-repeats must be >= 0, got {args.null_repeats}")
+        if args.repeats < 0:
+            raise MammoBenchError(f"--repeats must be >= 0, got {args.repeats}")
         execution = Execution.from_options(device=args.device, cohort_dir=args.cohort)
+        if args.repeats:
+            return _repeats(args, execution)
         records = run_selftest(args.profile, out=args.out, trials=names, execution=execution)
-        if args.null_repeats:
-            records.append(run_null_repeats(args.null_repeats, out=f"{args.out}/null", execution=execution))
-            from pathlib import Path
-
-            run_dir = Path(records[0]["evidence"]["run"])
-            attach_selftest(run_dir, records, [])
     except MammoBenchError as err:
         print(f"mammobench selftest: {err}", file=sys.stderr)
         return 2

@@ -32,14 +32,37 @@ from mammobench.selftest.trials import Trial, select_trials, trial_record
 logger = logging.getLogger(__name__)
 SELFTEST_TASK = "vc_lesion"
 COMPARISON_TRAIN_DENSITY = {"A": 1.0, "B": 1.0, "C": 0.0, "D": 0.0}  # training lacks dense breasts (see selftest_task)
-COMPARISON_TEST_FRACTION = 0.6  # 3.5x the default test part (same training part): see selftest_task
-MIN_TRAIN_PATIENTS = 80  # smoke: 28 A/B-only training patients left a validation split without a lesion
+#: The comparison trials' design, sized for power >= 0.99 from pilot runs (docs/selftest.md, "Power design"):
+#: patients outside the test part (training + validation), test patients, validation share of the former,
+#: epochs and seeds. ``full`` runs the ``quick`` design (its power was measured there); ``smoke`` is for plumbing.
+COMPARISON_DESIGN = {
+    "smoke": {"train_patients": 80, "test_patients": 120, "val_share": 0.25},
+    "quick": {"train_patients": 160, "test_patients": 840, "val_share": 0.25, "epochs": 20,
+              "seeds": [0, 1, 2, 3, 4, 5], "image_size": 64, "cohort_size": 256},
+}
+COMPARISON_DESIGN["full"] = COMPARISON_DESIGN["quick"]
+COMPARISON_RATIO = 0.5        # synthetic images per real training image
+COMPARISON_STEP_BUDGET = "real"  # every arm takes the control's optimiser steps: the data differ, not the compute
+MIN_TRAIN_PATIENTS = 80  # audit trials, smoke: 28 training patients left a validation split without a lesion
 SELFTEST_ATTRIBUTES = ("density",)  # the pre-specified subgroup family of the self-test (see selftest_task)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
 
 
+def comparison_seeds(profile: str) -> list[int]:
+    """Training seeds of the comparison trials at ``profile`` (the design's, else the profile's own).
+
+    Example:
+        >>> comparison_seeds("quick")
+        [0, 1, 2, 3, 4, 5]
+    """
+    from mammobench.pipeline.profiles import load_profiles
+
+    design = COMPARISON_DESIGN.get(profile, {})
+    return list(design.get("seeds") or load_profiles()[profile].seeds)
+
+
 def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None,
-                  comparison: bool = True):
+                  comparison: bool = True, profile: str = "quick"):
     """The task with the control arm only (planted arms are added as extra generators).
 
     The self-test's analysis plan is fixed here, before any cell runs: its hypotheses concern the
@@ -47,19 +70,15 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     attributes are ``[density]`` and the multiplicity family is the overall comparison plus the
     density groups. A user's run keeps the task's own, wider family.
 
-    With ``comparison`` (the helpful / harmful / null trials and the null-FPR repeats) the cohort's
-    training part has **no dense breasts** (:data:`COMPARISON_TRAIN_DENSITY`): the helpful trial's
-    premise is a subgroup the training set lacks. In the default task's cohort dense breasts are
-    rare but present (C 21 %, D 2 % of training), and a detector trained on it already reaches the
-    dense groups' ceiling (AUC D ≈ 0.74 with or without 1,000 extra dense images), so "fills the
-    gap" had no gap to fill. The audit trials use the task's own cohort (``comparison=False``).
-
-    Even without any dense training images, the control arm reaches D ≈ 0.75 and the helpful arm
-    ≈ 0.79 (dense-breast sensitivity is limited by masking, not by missing examples), so the planted
-    gain is small: +0.036 [−0.016, 0.088] in D with 60 test lesions per density group. To give the
-    trial the power to detect a gain of that size after correction, the comparison cohort's *test*
-    part is enlarged (``COMPARISON_TEST_FRACTION`` = 0.6 of the patients, the training part unchanged:
-    3.5 × the test images per density group).
+    With ``comparison`` (the helpful / harmful / null trials and their repeats) the cohort follows
+    :data:`COMPARISON_DESIGN` at ``profile``: a small training part with **no dense breasts**
+    (:data:`COMPARISON_TRAIN_DENSITY`) — the helpful generator's premise is a subgroup the training set
+    lacks, and a detector trained on a large A/B-only part already reaches the dense groups' ceiling
+    (the helpful arm then moved D by +0.002 in a 5-seed pilot) — a large, density-balanced test part,
+    half a synthetic image per real training image (:data:`COMPARISON_RATIO`) and equal optimiser steps
+    for every arm (:data:`COMPARISON_STEP_BUDGET`), so no arm gains from extra training — the planted
+    null (duplicates) gets no more steps than the control. The audit trials use the
+    task's own cohort (``comparison=False``).
     """
     from mammobench.pipeline.config import task_from_dict
     from mammobench.pipeline.suites import find_task
@@ -68,44 +87,57 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     data = task.to_dict()
     data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
     data["subgroups"] = {**data["subgroups"], "attributes": list(SELFTEST_ATTRIBUTES), "intersections": []}
-    _size_cohort(data, comparison=comparison)
+    if comparison:
+        _comparison_design(data, profile)
+    else:
+        _size_audit_cohort(data)
     if sample_seed is not None:
         data["augmentation"]["sample_seed"] = int(sample_seed)
     if seeds is not None:
         data["seeds"] = list(seeds)
-        for profile in data.get("profiles") or {}:
-            data["profiles"][profile] = {**(data["profiles"][profile] or {}), "seeds": list(seeds)}
+        for name in data.get("profiles") or {}:
+            data["profiles"][name] = {**(data["profiles"][name] or {}), "seeds": list(seeds)}
     return task_from_dict(data, source=f"{task.source} (self-test)")
 
 
-def _size_cohort(data: dict, *, comparison: bool) -> None:
-    """Set every profile's ``n_patients`` (and, for comparison trials, the cohort's composition).
+def _comparison_design(data: dict, profile: str) -> None:
+    """Apply :data:`COMPARISON_DESIGN` at ``profile`` (cohort, splits, ratio, step budget, epochs, seeds)."""
+    from mammobench.errors import ConfigError
+    from mammobench.pipeline.profiles import load_profiles
 
-    Comparison trials: training part without dense breasts; test part enlarged to
-    ``COMPARISON_TEST_FRACTION`` of the patients with the training part's size kept; their arms'
-    audits skip the classification-accuracy score, as the audit trials do. Both: at least
-    ``MIN_TRAIN_PATIENTS`` training patients (the smoke profile's 28 left a validation split without a
-    lesion and too few synthetic images for the adherence audit to establish a deficit).
-    """
+    if profile not in COMPARISON_DESIGN:
+        raise ConfigError(f"self-test profile {profile!r}: the comparison design knows {', '.join(COMPARISON_DESIGN)}")
+    design = COMPARISON_DESIGN[profile]
+    n_train, n_test = design["train_patients"], design["test_patients"]
+    n = n_train + n_test
+    base = load_profiles()[profile]
+    over = dict((data.get("profiles") or {}).get(profile) or {})
+    over.update({"n_patients": n, "ratios": [COMPARISON_RATIO],
+                 "audit": {**(over["audit"] if over.get("audit") is not None else base.audit), **AUDIT_CONFIG}})
+    over.update({k: design[k] for k in ("epochs", "seeds", "image_size", "cohort_size") if k in design})
+    data["profiles"] = {**(data.get("profiles") or {}), profile: over}
+    data["splits"] = {**data["splits"], "val_fraction": design["val_share"] * n_train / n}
+    data["detector"] = {**data["detector"], "step_budget": COMPARISON_STEP_BUDGET}
+    data["dataset"] = {**data["dataset"], "cohort": {**dict(data["dataset"].get("cohort") or {}),
+                                                     "train_density_weights": dict(COMPARISON_TRAIN_DENSITY),
+                                                     "test_fraction": n_test / n}}
+
+
+def _size_audit_cohort(data: dict) -> None:
+    """Every profile's ``n_patients`` with at least ``MIN_TRAIN_PATIENTS`` outside the test part (the smoke
+    profile's 28 left a validation split without a lesion and too few synthetic images for the adherence audit)."""
     from mammobench.cohort import CohortComposition
     from mammobench.pipeline.profiles import load_profiles
 
-    cohort = dict(data["dataset"].get("cohort") or {})
-    test_fraction = float(cohort.get("test_fraction", CohortComposition().test_fraction))
-    new_fraction = COMPARISON_TEST_FRACTION if comparison else test_fraction
+    test_fraction = float((data["dataset"].get("cohort") or {}).get("test_fraction", CohortComposition().test_fraction))
     profiles = dict(data.get("profiles") or {})
     for name, base in load_profiles().items():
         over = dict(profiles.get(name) or {})
         n_now = int(over.get("n_patients") or base.n_patients)
-        n_train = max(n_now * (1 - test_fraction), MIN_TRAIN_PATIENTS)
-        over["n_patients"] = max(int(round(n_train / (1 - new_fraction))), n_now)
-        if comparison:
-            over["audit"] = {**(over["audit"] if over.get("audit") is not None else base.audit), **AUDIT_CONFIG}
+        over["n_patients"] = max(int(round(max(n_now * (1 - test_fraction), MIN_TRAIN_PATIENTS) / (1 - test_fraction))),
+                                 n_now)
         profiles[name] = over
     data["profiles"] = profiles
-    if comparison:
-        data["dataset"] = {**data["dataset"], "cohort": {**cohort, "train_density_weights": dict(COMPARISON_TRAIN_DENSITY),
-                                                         "test_fraction": COMPARISON_TEST_FRACTION}}
 
 
 def trial_cohort_dir(cohort_dir: str | os.PathLike | None, comparison: bool) -> str | None:
@@ -255,7 +287,7 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
 
     _register()
     chosen = select_trials(list(trials or []))
-    task = selftest_task(task_name, comparison=True)
+    task = selftest_task(task_name, comparison=True, profile=profile)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
     spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution, True))
     audit_spec = plan_run(selftest_task(task_name, comparison=False), profile, out=out,

@@ -61,16 +61,23 @@ def _significant(comps: list[dict], sign: int | None = None) -> list[dict]:
 
 
 def observe_helpful(result: dict, primary: str, arm: str = "planted_helpful") -> Observation:
-    """``gain`` when a dense group (C/D) gains significantly and the density gap narrows."""
+    """``gain`` when the overall primary metric or a dense group (C/D) gains significantly.
+
+    The density fairness gap's change is reported as evidence, not required: a max − min of four
+    noisy group figures, it narrowed for the planted *null* arm in 4 of 5 pilot runs, and requiring
+    it capped the trial's power near 0.88 (docs/selftest.md, "Power design").
+    """
     comps = primary_comparisons(result, arm, primary)
-    dense = [c for c in comps if c.get("attribute") == "density" and str(c.get("group")) in DENSE_GROUPS]
-    gains = _significant(dense, +1)
+    carried = [c for c in comps if _is_overall(c) or (c.get("attribute") == "density"
+                                                      and str(c.get("group")) in DENSE_GROUPS)]
+    gains = _significant(carried, +1)
     gap = [f for f in result.get("fairness", []) if f.get("arm") == arm and f.get("attribute") == "density"
            and f.get("kind") == "gap" and f.get("metric") == primary]
     delta = float(gap[0]["delta_vs_control"]) if gap else float("nan")
-    narrower = delta < 0
-    verdict = "gain" if gains and narrower else ("gain, gap not narrower" if gains else "no significant gain")
-    return verdict, {"dense_comparisons": [_brief(c) for c in dense], "density_gap_delta_vs_control": delta,
+    verdict = "gain" if gains else "no significant gain"
+    return verdict, {"overall": [_brief(c) for c in carried if _is_overall(c)],
+                     "dense_comparisons": [_brief(c) for c in carried if not _is_overall(c)],
+                     "density_gap_delta_vs_control": delta,
                      "density_gap": {k: gap[0].get(k) for k in ("value", "delta_ci_low", "delta_ci_high")} if gap else {}}
 
 
@@ -116,7 +123,7 @@ def audit_observer(arm: str, audit: str, checks: tuple[str, ...] | None, flagged
 
 
 TRIALS: dict[str, Trial] = {t.name: t for t in (
-    Trial("helpful", "planted_helpful", "gain", "paired comparison (dense groups) + density fairness gap",
+    Trial("helpful", "planted_helpful", "gain", "paired comparison (overall or dense groups)",
           "comparison", observe_helpful),
     Trial("harmful", "planted_harmful", "loss", "paired comparison (overall)", "comparison", observe_harmful),
     Trial("null", "planted_null", "no significant effect", "paired comparisons at the corrected level",

@@ -30,12 +30,15 @@ def result(comparisons=(), fairness=(), audits=(), primary="auc"):
     return {"comparisons": mark_primary(list(comparisons), primary), "fairness": list(fairness), "audits": list(audits)}
 
 
-def test_helpful_needs_a_dense_gain_and_a_narrower_gap():
+def test_helpful_needs_a_gain_overall_or_in_a_dense_group_and_reports_the_gap():
     arm = "planted_helpful"
     comps = [comp(arm, "density", "C", 0.08, True), comp(arm, "density", "A", 0.0, False)]
-    assert trial_record(TRIALS["helpful"], result(comps, [gap(arm, -0.05)]), "auc")["agree"]
-    assert TRIALS["helpful"].observe(result(comps, [gap(arm, +0.02)]), "auc")[0] == "gain, gap not narrower"
-    no_gain = [comp(arm, "density", "C", 0.08, False), comp(arm, "density", "A", 0.1, True)]
+    rec = trial_record(TRIALS["helpful"], result(comps, [gap(arm, +0.02)]), "auc")
+    assert rec["agree"] and rec["evidence"]["density_gap_delta_vs_control"] == 0.02  # the gap is evidence only
+    overall = [comp(arm, None, None, 0.03, True), comp(arm, "density", "D", 0.02, False)]
+    assert TRIALS["helpful"].observe(result(overall, [gap(arm, -0.01)]), "auc")[0] == "gain"
+    no_gain = [comp(arm, "density", "C", 0.08, False), comp(arm, "density", "A", 0.1, True),
+               comp(arm, None, None, -0.05, True)]  # a gain only in A, a loss overall: not the planted gain
     assert TRIALS["helpful"].observe(result(no_gain, [gap(arm, -0.05)]), "auc")[0] == "no significant gain"
 
 
@@ -111,24 +114,32 @@ def test_table_lists_every_row_and_marks_disagreement():
 
 
 def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
-    """Comparison trials: a cohort whose training part lacks dense breasts, and the pre-specified
-    family (overall + density); audit trials: the task's own cohort. A user's --cohort folder gets
-    one sub-folder per cohort so the two never overwrite each other."""
+    """Comparison trials: the design's cohort (a training part without dense breasts, a large test part),
+    ratio, equal step budget, epochs and seeds; the pre-specified family (overall + density); audit
+    trials: the task's own cohort. A user's --cohort folder gets one sub-folder per cohort so the two
+    never overwrite each other."""
     from mammobench.pipeline.suites import find_task
     from mammobench.pipeline.profiles import resolve_settings
-    from mammobench.selftest.runner import (COMPARISON_TEST_FRACTION, COMPARISON_TRAIN_DENSITY, MIN_TRAIN_PATIENTS,
-                                           selftest_task, trial_cohort_dir)
+    from mammobench.selftest.runner import (COMPARISON_DESIGN, COMPARISON_RATIO, COMPARISON_TRAIN_DENSITY,
+                                           MIN_TRAIN_PATIENTS, comparison_seeds, selftest_task, trial_cohort_dir)
 
     task = find_task("vc_lesion")
-    comparison, audit = selftest_task(comparison=True), selftest_task(comparison=False)
-    assert comparison.dataset.cohort["train_density_weights"] == COMPARISON_TRAIN_DENSITY
+    audit = selftest_task(comparison=False)
     assert COMPARISON_TRAIN_DENSITY["C"] == COMPARISON_TRAIN_DENSITY["D"] == 0
-    assert comparison.dataset.cohort["test_fraction"] == COMPARISON_TEST_FRACTION
-    for profile in ("smoke", "quick"):  # the training part keeps its size; the test part grows
-        n_task = resolve_settings(task, profile).n_patients
-        n_cmp = resolve_settings(comparison, profile).n_patients
-        want = max(n_task * 0.7, MIN_TRAIN_PATIENTS)
-        assert abs(n_cmp * (1 - COMPARISON_TEST_FRACTION) - want) <= 1
+    for profile in ("smoke", "quick", "full"):
+        design, comparison = COMPARISON_DESIGN[profile], selftest_task(comparison=True, profile=profile)
+        settings = resolve_settings(comparison, profile)
+        n = design["train_patients"] + design["test_patients"]
+        assert comparison.dataset.cohort["train_density_weights"] == COMPARISON_TRAIN_DENSITY
+        assert settings.n_patients == n and comparison.dataset.cohort["test_fraction"] == design["test_patients"] / n
+        assert comparison.splits.val_fraction * n == pytest.approx(design["val_share"] * design["train_patients"])
+        assert settings.ratios == (COMPARISON_RATIO,) and comparison.detector.step_budget == "real"
+        assert list(settings.seeds) == comparison_seeds(profile)
+        n_task = resolve_settings(task, profile).n_patients  # audit trials: at least MIN_TRAIN_PATIENTS outside test
+        assert resolve_settings(audit, profile).n_patients * 0.7 >= min(MIN_TRAIN_PATIENTS, n_task * 0.7) - 1
+    assert len(comparison_seeds("quick")) == 6 and resolve_settings(selftest_task(profile="full"), "full").image_size == 64
+    with pytest.raises(ConfigError, match="comparison design"):
+        selftest_task(profile="nope")
     assert selftest_task(comparison=True, seeds=[7, 8]).profiles["quick"].seeds == [7, 8]
     assert audit.dataset.cohort == task.dataset.cohort
     for t in (comparison, audit):
