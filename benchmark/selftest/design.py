@@ -7,10 +7,12 @@ measurements in ``docs/selftest.md`` ("Measured", "Design table"), **never from 
 of the run being judged: reading power off the result would excuse exactly the failures the
 self-test exists to catch.
 
-* ``helpful``, ``harmful``, ``null`` (paired comparisons): the ``smoke`` profile trains one epoch
-  with two seeds — a seeds-as-readers test with one degree of freedom for the reader term; its null trial fired 3/20 times (exact 95 % CI 0.032–0.379) and a planted gain of
-  +0.026 is far below what it can resolve. Powered at ``quick`` (3 seeds, 4 epochs, 840 test images
-  per density group; all three agreed, docs/selftest.md) and ``full`` (larger in every dimension).
+* ``helpful``, ``harmful``, ``null`` (paired comparisons): sized at ``quick`` for power ≥ 0.99 from
+  pilot runs (``mammobench.selftest.power``; 6 seeds, 20 epochs, equal step budget, 840 test images per
+  density group: projected 0.9998 helpful, 0.995 harmful — docs/selftest.md, "Power design"); ``full``
+  runs the same design. The ``smoke`` profile trains one epoch with two seeds — a seeds-as-readers
+  test with one degree of freedom for the reader term; its null trial fired 3/20 times (exact 95 % CI
+  0.032–0.379) — so its comparison rows are plumbing only.
 * ``memoriser``, ``leaker``, ``biased`` (audits of exact copies, patient overlap, a density shift
   with TV ≈ 0.6–0.7 against a 0.3 fail line): far from their thresholds at every profile.
 * ``off_condition`` (adherence audit, fail margin 25 points of oracle agreement): at ``smoke`` the
@@ -33,8 +35,10 @@ _COMPARISON = ("quick", "full")
 _EVERY = ("smoke", "quick", "full")
 #: trial → (profiles that power it, why smoke does not / does); see the module docstring
 POWER_DESIGN: dict[str, tuple[tuple[str, ...], str]] = {
-    "helpful": (_COMPARISON, "smoke: 2 training seeds × 1 epoch (1 reader df) cannot resolve the planted dense-group gain"),
-    "harmful": (_COMPARISON, "smoke: 2 seeds × 1 epoch (1 reader df) cannot resolve the planted loss reliably"),
+    "helpful": (_COMPARISON, "smoke: 2 training seeds × 1 epoch (1 reader df) cannot resolve the planted gain; "
+                             "quick is sized for power ≥ 0.99"),
+    "harmful": (_COMPARISON, "smoke: 2 seeds × 1 epoch (1 reader df) cannot resolve the planted loss reliably; "
+                             "quick is sized for power ≥ 0.99"),
     "null": (_COMPARISON, "smoke: false-positive rate measured 3/20 (95% CI 0.03–0.38), not controlled at α"),
     "memoriser": (_EVERY, "exact copies: far beyond the fail line at every profile"),
     "leaker": (_EVERY, "patient overlap is counted, not estimated"),
