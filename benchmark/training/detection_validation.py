@@ -158,8 +158,12 @@ def image_batches(x: np.ndarray, batch_size: int) -> list[torch.Tensor]:
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size {batch_size}: must be ≥ 1")
-    return [torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size], dtype=np.float32))
-            .contiguous(memory_format=torch.channels_last) for i in range(0, len(x), batch_size)]
+    out = []
+    for i in range(0, len(x), batch_size):
+        part = np.ascontiguousarray(x[i:i + batch_size], dtype=np.float32)
+        part = part if part.flags.writeable else part.copy()  # a read-only cache: torch wants its own memory
+        out.append(torch.from_numpy(part).contiguous(memory_format=torch.channels_last))
+    return out
 
 
 class ValidationSet:
