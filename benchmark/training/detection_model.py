@@ -7,7 +7,8 @@ heads per output cell — a lesion-centre logit (the heatmap), the box size (log
 output cells) and the sub-cell offset of the centre. :func:`decode_marks` turns the outputs into
 *marks*: local maxima of the heatmap (3×3 max-pool non-maximum suppression, as in CenterNet), the
 ``max_marks`` highest per image, each with its centre ``(x, y)`` in input pixels, a box and a score in
-[0, 1]. The image-level score is the highest mark score.
+[0, 1] (:func:`decode_fields`: the same numbers as one tensor). The image-level score is the highest
+mark score.
 
 Why this design (docs/detection.md): it is fully convolutional, so the same weights run on a 96-px CPU
 image and a full-resolution GPU image; it trains from the lesion boxes every dataset provides (a mask
@@ -98,12 +99,19 @@ def _peaks(heat: torch.Tensor, kernel: int = 3) -> torch.Tensor:
     return heat * (pooled == heat)
 
 
-@torch.no_grad()
-def decode_marks(out: torch.Tensor, *, stride: int, max_marks: int = 10) -> list[list[dict]]:
-    """Marks per image from the network output ``[N, 5, h, w]``, highest score first.
+MARK_FIELDS = ("x", "y", "x0", "y0", "x1", "y1", "score")  # the columns of decode_fields' last axis
 
-    Each mark: ``x, y`` (centre in input pixels), ``x0, y0, x1, y1`` (box in input pixels) and
-    ``score`` (heatmap probability at the peak). Exactly ``min(max_marks, h·w)`` marks per image.
+
+@torch.no_grad()
+def decode_fields(out: torch.Tensor, *, stride: int, max_marks: int = 10) -> torch.Tensor:
+    """Marks per image as one float32 tensor ``[N, k, 7]`` (columns :data:`MARK_FIELDS`), highest score first.
+
+    The array form of :func:`decode_marks` (which turns exactly these numbers into dicts), for callers
+    that score many marks at once; ``k = min(max_marks, h·w)``.
+
+    Example:
+        >>> decode_fields(torch.zeros(2, 5, 4, 4), stride=4, max_marks=3).shape
+        torch.Size([2, 3, 7])
     """
     out = out.float()
     heat = _peaks(torch.sigmoid(out[:, :1]))
@@ -116,10 +124,22 @@ def decode_marks(out: torch.Tensor, *, stride: int, max_marks: int = 10) -> list
     size = torch.exp(pick[:, :2].clamp(-4.0, 6.0)) * stride
     cx = (cols + 0.5 + pick[:, 2].clamp(-1.0, 1.0)) * stride
     cy = (rows + 0.5 + pick[:, 3].clamp(-1.0, 1.0)) * stride
-    fields = torch.stack([cx, cy, cx - size[:, 0] / 2, cy - size[:, 1] / 2, cx + size[:, 0] / 2,
-                          cy + size[:, 1] / 2, scores], dim=2).cpu().tolist()
-    names = ("x", "y", "x0", "y0", "x1", "y1", "score")
-    return [[dict(zip(names, mark)) for mark in image] for image in fields]
+    return torch.stack([cx, cy, cx - size[:, 0] / 2, cy - size[:, 1] / 2, cx + size[:, 0] / 2,
+                        cy + size[:, 1] / 2, scores], dim=2)
 
 
-__all__ = ["CenterNet", "HeatmapDetector", "decode_marks"]
+def decode_marks(out: torch.Tensor, *, stride: int, max_marks: int = 10) -> list[list[dict]]:
+    """Marks per image from the network output ``[N, 5, h, w]``, highest score first.
+
+    Each mark: ``x, y`` (centre in input pixels), ``x0, y0, x1, y1`` (box in input pixels) and
+    ``score`` (heatmap probability at the peak). Exactly ``min(max_marks, h·w)`` marks per image.
+
+    Example:
+        >>> [sorted(m) for m in decode_marks(torch.zeros(1, 5, 4, 4), stride=4, max_marks=1)[0]]
+        [['score', 'x', 'x0', 'x1', 'y', 'y0', 'y1']]
+    """
+    fields = decode_fields(out, stride=stride, max_marks=max_marks).cpu().tolist()
+    return [[dict(zip(MARK_FIELDS, mark)) for mark in image] for image in fields]
+
+
+__all__ = ["CenterNet", "HeatmapDetector", "MARK_FIELDS", "decode_fields", "decode_marks"]

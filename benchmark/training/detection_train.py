@@ -19,7 +19,6 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +28,12 @@ import torch
 
 from mammobench.errors import ConfigError
 from mammobench.torchutil import resolve_device
-from mammobench.training.detection_model import decode_marks
+from mammobench.training.detection_model import MARK_FIELDS
 from mammobench.training.detection_targets import detection_loss, render_targets
+from mammobench.training.detection_validation import (CRITERIA, ValidationSet, forward_fields, image_batches, lesion_table,
+                                                      score_fields)
 from mammobench.training.train import (TrainConfig, TrainResult, _amp, _batches, epoch_size, lr_scheduler,
-                                       optimizer_step, set_determinism)
+                                       optimizer_step, set_determinism, snapshot_state)
 
 Boxes = list[list[list[float]]]
 
@@ -53,6 +54,8 @@ class DetectionOptions:
         if not isinstance(self.validate_every, int) or isinstance(self.validate_every, bool) or self.validate_every < 1:
             raise ConfigError(f"detection.validate_every {self.validate_every!r}: must be a whole number ≥ 1 "
                               "(1 = validate after every epoch)")
+        if self.criterion not in CRITERIA:
+            raise ConfigError(f"detection.hit_criterion {self.criterion!r}: use one of {', '.join(CRITERIA)}")
 
 
 def crop_window(boxes: list[list[float]], shape: tuple[int, int], side: int, stride: int,
@@ -102,12 +105,15 @@ class _TargetBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         rows = np.sort(self.idx[i])
-        images, boxes = np.asarray(self.x[rows], dtype=np.float32), [self.boxes[r] for r in rows]
-        if self.crop:
+        boxes = [self.boxes[r] for r in rows]
+        if self.crop:  # slice each crop straight out of the (possibly memory-mapped) images: no whole-image copy
             rng = np.random.default_rng([*self.seed, i])  # same crops in any worker, any process
-            cropped = [_crop(img, b, *crop_window(b, img.shape[1:], self.crop, self.stride, rng), self.crop)
-                       for img, b in zip(images, boxes)]
-            images, boxes = np.stack([c[0] for c in cropped]), [c[1] for c in cropped]
+            shape, side = self.x.shape[2:], self.crop
+            cropped = [_crop(self.x[r], b, *crop_window(b, shape, side, self.stride, rng), side)
+                       for r, b in zip(rows, boxes)]
+            images, boxes = np.stack([c[0] for c in cropped]).astype(np.float32, copy=False), [c[1] for c in cropped]
+        else:
+            images = np.asarray(self.x[rows], dtype=np.float32)
         out_size = (images.shape[2] // self.stride, images.shape[3] // self.stride)
         targets = render_targets(boxes, out_size=out_size, stride=self.stride)
         return torch.from_numpy(np.ascontiguousarray(images)), targets
@@ -138,41 +144,49 @@ def _epoch(model, opt, batches, device: str, dtype: Any, scaler, sched) -> float
     return total / max(count, 1)
 
 
-@torch.inference_mode()
+VALIDATION_BATCH = 64  # images per validation forward pass (as predict_marks' default: same kernels, same marks)
+
+
 def predict_marks(model: torch.nn.Module, x: np.ndarray, *, device: str = "cpu", max_marks: int = 10,
                   batch_size: int = 64) -> list[list[dict]]:
-    """Marks of each image ``[N, 1, H, W]`` (``x, y, x0, y0, x1, y1, score``), highest score first."""
-    model.eval()
-    dtype, _ = _amp(device, True)
-    out: list[list[dict]] = []
-    for i in range(0, len(x), batch_size):
-        xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size])).to(device)
-        xb = xb.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-            raw = model(xb)
-        out += decode_marks(raw, stride=model.stride, max_marks=max_marks)
-    return out
+    """Marks of each image ``[N, 1, H, W]`` (``x, y, x0, y0, x1, y1, score``), highest score first.
+
+    Example:
+        >>> from mammobench.training.detection_model import HeatmapDetector
+        >>> marks = predict_marks(HeatmapDetector().build(arch="test_resnet"), np.zeros((2, 1, 32, 32), np.float32),
+        ...                       max_marks=2)
+        >>> len(marks), len(marks[0]), sorted(marks[0][0]) == sorted(MARK_FIELDS)
+        (2, 2, True)
+    """
+    fields = forward_fields(model, image_batches(x, batch_size), device=device, max_marks=max_marks)
+    return [[dict(zip(MARK_FIELDS, mark)) for mark in image] for image in fields.tolist()]
 
 
 def validation_wafroc(marks: list[list[dict]], boxes: Boxes, options: DetectionOptions) -> float:
-    """wAFROC of ``marks`` against the lesion ``boxes`` of the same images (NaN without normals or lesions)."""
-    from mammobench.stats.froc import match_image
-    from mammobench.stats.wafroc import wafroc
+    """wAFROC of ``marks`` against the lesion ``boxes`` of the same images (NaN without normals or lesions).
 
-    normal_fp, lesion_scores, weights = [], [], []
-    for image_marks, image_boxes in zip(marks, boxes):
-        mark_boxes = np.array([[m["x0"], m["y0"], m["x1"], m["y1"]] for m in image_marks]).reshape(-1, 4)
-        scores = np.array([m["score"] for m in image_marks])
-        if not image_boxes:
-            normal_fp.append(scores.max() if scores.size else -np.inf)
-            continue
-        ls, _ = match_image(mark_boxes, scores, np.array(image_boxes), criterion=options.criterion,
-                            iou_threshold=options.iou_threshold)
-        lesion_scores += ls.tolist()
-        weights += [1.0 / len(image_boxes)] * len(image_boxes)
-    if not normal_fp or not lesion_scores:
-        return float("nan")
-    return wafroc(normal_fp, lesion_scores, weights)
+    Images may carry different numbers of marks (an image without marks scores −∞).
+
+    Example:
+        >>> m = [[{"x0": 0, "y0": 0, "x1": 4, "y1": 4, "score": 0.8}], [{"x0": 9, "y0": 9, "x1": 10, "y1": 10, "score": 0.5}]]
+        >>> validation_wafroc(m, [[[1, 1, 3, 3]], []], DetectionOptions())
+        1.0
+    """
+    if len(marks) != len(boxes):
+        raise ConfigError(f"{len(marks)} mark lists for {len(boxes)} images")
+    k = max((len(m) for m in marks), default=0)
+    fields = np.full((len(marks), k, len(MARK_FIELDS)), np.nan)
+    fields[..., MARK_FIELDS.index("score")] = -np.inf  # padding: a mark that hits nothing and outranks nothing
+    for i, image_marks in enumerate(marks):
+        for j, mark in enumerate(image_marks):
+            fields[i, j] = [mark.get(c, np.nan) for c in MARK_FIELDS]
+    return score_fields(fields, lesion_table(boxes), criterion=options.criterion, iou_threshold=options.iou_threshold)
+
+
+def _validate(model: torch.nn.Module, val: ValidationSet, device: str, options: DetectionOptions) -> float:
+    """The validation wAFROC of one epoch's model (its marks on every validation image)."""
+    return val.fom(model, device=device, max_marks=options.max_marks, criterion=options.criterion,
+                   iou_threshold=options.iou_threshold)
 
 
 def _check_inputs(x: np.ndarray, boxes: Boxes, what: str) -> None:
@@ -211,20 +225,24 @@ def train_lesion_detector(train_x: np.ndarray, train_boxes: Boxes, val_x: np.nda
     rng = np.random.default_rng(seed)
     per_epoch = epoch_size(len(train_x), config.epoch_images)
     sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-per_epoch // config.batch_size))
+    val = ValidationSet(val_x, val_boxes, batch_size=VALIDATION_BATCH)  # tensors and lesion table made once
     best, best_fom, best_epoch, curve = None, -np.inf, 0, []
     start = time.perf_counter()
     for epoch in range(config.epochs):
-        data = _TargetBatches(train_x, train_boxes, _batches(len(train_x), config.batch_size, rng, per_epoch), model.stride,
-                              crop, (seed, epoch))
+        data = _TargetBatches(train_x, train_boxes, _batches(len(train_x), config.batch_size, rng, per_epoch),
+                              model.stride, crop, (seed, epoch))
         loss = _epoch(model, opt, _loader(data, device, config.workers), device, dtype, scaler, sched)
-        if (epoch + 1) % options.validate_every and epoch + 1 < config.epochs:
+        last = epoch + 1 == config.epochs
+        if (epoch + 1) % options.validate_every and not last:
             curve.append({"epoch": epoch + 1, "train_loss": loss, "val_wafroc": None})  # not a candidate
             continue
-        fom = validation_wafroc(predict_marks(model, val_x, device=device, max_marks=options.max_marks), val_boxes, options)
+        fom = _validate(model, val, device, options)
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_wafroc": fom})
-        if best is None or (fom == fom and fom > best_fom):
-            best, best_fom, best_epoch = copy.deepcopy(model.state_dict()), fom, epoch + 1
-    model.load_state_dict(best)
+        if best_epoch == 0 or (fom == fom and fom > best_fom):
+            # the last epoch's weights are the model's own: copy only an earlier best
+            best, best_fom, best_epoch = (None if last else snapshot_state(model)), fom, epoch + 1
+    if best is not None:
+        model.load_state_dict(best)
     seconds = time.perf_counter() - start
     return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,
                        images_per_second=per_epoch * config.epochs / max(seconds, 1e-9))

@@ -17,7 +17,6 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import time
@@ -232,6 +231,26 @@ def _is_channels_last(model: nn.Module) -> bool:
     return False
 
 
+def snapshot_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of ``model.state_dict()`` that later training steps leave alone (the best-epoch checkpoint).
+
+    Each tensor is cloned once (same values, dtype and layout); unlike ``copy.deepcopy`` it walks no
+    Python object graph. The state dict's ``_metadata`` (module versions) is kept for ``load_state_dict``.
+
+    Example:
+        >>> net = nn.Linear(2, 1)
+        >>> snap = snapshot_state(net)
+        >>> with torch.no_grad():
+        ...     _ = net.weight.add_(1)
+        >>> bool(torch.equal(snap["weight"] + 1, net.weight))
+        True
+    """
+    state = model.state_dict()
+    for name, tensor in state.items():
+        state[name] = tensor.detach().clone()
+    return state
+
+
 def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
     """Rank AUC used only to pick the checkpoint on validation data."""
     from sklearn.metrics import roc_auc_score
@@ -285,9 +304,11 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
         logger.info(f"{label or 'training'} epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
                     f"{time.perf_counter() - epoch_start:.1f}s")
-        if best is None or (auc == auc and auc > best_auc):
-            best, best_auc, best_epoch = copy.deepcopy(model.state_dict()), auc, epoch + 1
-    model.load_state_dict(best)
+        if best_epoch == 0 or (auc == auc and auc > best_auc):
+            # the last epoch's weights are the model's own: copy only an earlier best
+            best, best_auc, best_epoch = (None if epoch + 1 == config.epochs else snapshot_state(model)), auc, epoch + 1
+    if best is not None:
+        model.load_state_dict(best)
     model.to(memory_format=torch.contiguous_format)  # callers get the usual layout
     seconds = time.perf_counter() - start
     return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,

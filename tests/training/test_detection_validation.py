@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import mammobench.training.detection_train as DT
+import mammobench.training.detection_validation as DV
 from mammobench.errors import ConfigError
 from mammobench.fields import build
 from mammobench.generators.fixtures import make_tiny_train_view
@@ -34,32 +35,34 @@ def _same_weights(a, b) -> bool:
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
-_UNDECORATED = DT.predict_marks.__wrapped__
+_UNDECORATED = DV.forward_fields.__wrapped__
 
 
-def _no_grad_predict(model, x, **kw):  # predict_marks as it was before inference_mode
+def _no_grad_fields(model, batches, **kw):  # the validation forward pass as it was before inference_mode
     with torch.no_grad():
-        return _UNDECORATED(model, x, **kw)
+        return _UNDECORATED(model, batches, **kw)
 
 
 def test_inference_mode_validation_leaves_marks_weights_and_curve_unchanged(data, monkeypatch):
     new = _train(data)
-    monkeypatch.setattr(DT, "predict_marks", _no_grad_predict)
+    x = data[0][:4]
+    new_marks = DT.predict_marks(new.model, x, max_marks=5)
+    monkeypatch.setattr(DV, "forward_fields", _no_grad_fields)
     old = _train(data)
     assert _same_weights(new, old) and new.best_epoch == old.best_epoch
     assert [p["val_wafroc"] for p in new.curve] == [p["val_wafroc"] for p in old.curve]
-    x = data[0][:4]
-    assert DT.predict_marks(new.model, x, max_marks=5) == _no_grad_predict(new.model, x, max_marks=5)
+    no_grad = _no_grad_fields(new.model, DV.image_batches(x, 64), max_marks=5).tolist()
+    assert new_marks == [[dict(zip(DV.MARK_FIELDS, m)) for m in image] for image in no_grad]
 
 
 def test_sparse_validation_keeps_the_training_trajectory(data, monkeypatch):
     calls = []
 
-    def rising(marks, boxes, options):  # every later validated epoch is better: the last one is kept
+    def rising(model, val, device, options):  # every later validated epoch is better: the last one is kept
         calls.append(1)
         return float(len(calls))
 
-    monkeypatch.setattr(DT, "validation_wafroc", rising)
+    monkeypatch.setattr(DT, "_validate", rising)
     every = _train(data)
     n_every = len(calls)
     sparse = _train(data, validate_every=2)
