@@ -11,7 +11,7 @@ self-test exists to catch.
   (``mammobench.selftest.power``; 6 seeds, 20 epochs, equal step budget, 840 test images per density
   group: projected 0.995 for harmful, measured on fresh seeds in every repeat — docs/selftest.md,
   "Power design"); ``full`` runs the same design. ``helpful`` was projected at 0.9998 from the best
-  pilot, but fresh-seed repeats found a smaller gain (winner's curse) and detected it in 1 of 3: it is
+  pilot, but fresh-seed repeats found a smaller gain (winner's curse) and detected it in 2 of 6: it is
   powered at **no** profile yet, so its row is ``underpowered`` everywhere (shown, never a failure). The ``smoke`` profile trains one epoch with two seeds — a seeds-as-readers
   test with one degree of freedom for the reader term; its null trial fired 3/20 times (exact 95 % CI
   0.032–0.379) — so its comparison rows are plumbing only.
@@ -37,7 +37,7 @@ _COMPARISON = ("quick", "full")
 _EVERY = ("smoke", "quick", "full")
 #: trial → (profiles that power it, why smoke does not / does); see the module docstring
 POWER_DESIGN: dict[str, tuple[tuple[str, ...], str]] = {
-    "helpful": ((), "measured at quick with the power design: the planted gain was found in 1 of 3 fresh-seed "
+    "helpful": ((), "measured at quick with the power design: the planted gain was found in 2 of 6 fresh-seed "
                     "repeats (overall +0.012 to +0.020 vs the pilot's +0.035); not powered at any profile yet"),
     "harmful": (_COMPARISON, "smoke: 2 seeds × 1 epoch (1 reader df) cannot resolve the planted loss reliably; "
                              "quick is sized for power ≥ 0.99"),
