@@ -22,8 +22,8 @@ self-test exists to catch.
   reliably beyond the fail margin; at ``quick`` it fails (0.192).
 
 Example:
-    >>> powered_profiles("helpful")
-    ('quick', 'full')
+    >>> powered_profiles("harmful"), powered_profiles("helpful")
+    (('quick', 'full'), ())
     >>> apply_design({"trial": "helpful", "agree": False}, "smoke")["status"]
     'underpowered'
 """
