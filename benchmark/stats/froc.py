@@ -36,17 +36,26 @@ def _need(frame: pd.DataFrame, cols: list[str], what: str) -> None:
         raise StatisticsError(f"{what} lacks columns {missing}; needs {cols}")
 
 
-def _hits(mark: np.ndarray, boxes: np.ndarray, criterion: str, iou_threshold: float) -> np.ndarray:
-    """Boolean per GT box: does this mark hit it."""
+def hits(marks: np.ndarray, boxes: np.ndarray, criterion: str, iou_threshold: float) -> np.ndarray:
+    """Does each mark hit each box: the hit rule, broadcast over ``marks [..., 4]`` and ``boxes [..., 4]``
+    (``x0, y0, x1, y1`` on the last axis; the leading axes broadcast as in NumPy).
+
+    Raises:
+        StatisticsError: an unknown criterion.
+
+    Example:
+        >>> hits(np.array([0., 0, 4, 4]), np.array([[1., 1, 3, 3], [9, 9, 10, 10]]), "centre", 0.1).tolist()
+        [True, False]
+    """
     if criterion == "centre":
-        cx, cy = (mark[0] + mark[2]) / 2, (mark[1] + mark[3]) / 2
-        return (boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3])
+        cx, cy = (marks[..., 0] + marks[..., 2]) / 2, (marks[..., 1] + marks[..., 3]) / 2
+        return (boxes[..., 0] <= cx) & (cx <= boxes[..., 2]) & (boxes[..., 1] <= cy) & (cy <= boxes[..., 3])
     if criterion == "iou":
-        ix = np.clip(np.minimum(mark[2], boxes[:, 2]) - np.maximum(mark[0], boxes[:, 0]), 0, None)
-        iy = np.clip(np.minimum(mark[3], boxes[:, 3]) - np.maximum(mark[1], boxes[:, 1]), 0, None)
+        ix = np.clip(np.minimum(marks[..., 2], boxes[..., 2]) - np.maximum(marks[..., 0], boxes[..., 0]), 0, None)
+        iy = np.clip(np.minimum(marks[..., 3], boxes[..., 3]) - np.maximum(marks[..., 1], boxes[..., 1]), 0, None)
         inter = ix * iy
         area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
-        union = area(mark) + area(boxes) - inter
+        union = area(marks) + area(boxes) - inter
         return np.where(union > 0, inter / np.where(union > 0, union, 1), 0) >= iou_threshold
     raise StatisticsError(f"hit criterion {criterion!r} unknown; use 'centre' or 'iou'")
 
@@ -72,7 +81,7 @@ def match_image(mark_boxes: np.ndarray, mark_scores: np.ndarray, lesion_boxes: n
     if len(lesion_boxes) == 0:
         return lesion_scores, mark_is_fp
     for i, box in enumerate(mark_boxes):
-        hit = _hits(box, lesion_boxes, criterion, iou_threshold)
+        hit = hits(box, lesion_boxes, criterion, iou_threshold)
         if hit.any():
             mark_is_fp[i] = False
             lesion_scores[hit] = np.maximum(lesion_scores[hit], mark_scores[i])

@@ -8,9 +8,9 @@ module makes that cheap without changing a bit of it:
   and their lesion boxes into one table **once**, not every epoch;
 * :func:`forward_fields` runs the model under ``inference_mode`` and keeps the marks as one array
   (:func:`~mammobench.training.detection_model.decode_fields`) instead of a dict per mark;
-* :func:`score_fields` scores every (lesion, mark) pair of all images at once with the same float64
-  arithmetic as :func:`mammobench.stats.froc.match_image` (centre inside the box, or IoU ≥ threshold; a
-  lesion takes its best hitting mark, −∞ when missed; a normal image its highest mark) and passes the
+* :func:`score_fields` scores every (lesion, mark) pair of all images at once with the hit rule
+  :func:`mammobench.stats.froc.hits` that :func:`~mammobench.stats.froc.match_image` applies per image
+  (centre inside the box, or IoU ≥ threshold; a lesion takes its best hitting mark, −∞ when missed; a normal image its highest mark) and passes the
   same numbers, in the same order, to :func:`mammobench.stats.wafroc.wafroc`.
 
 ``tests/training/test_fast_validation.py`` checks the figure of merit, the marks, the chosen epoch and
@@ -31,11 +31,13 @@ import numpy as np
 import torch
 
 from mammobench.errors import ConfigError
+from mammobench.stats.froc import hits
 from mammobench.torchutil import amp_dtype
 from mammobench.training.detection_model import MARK_FIELDS, decode_fields
 
 CRITERIA = ("centre", "iou")
-_X0, _Y0, _X1, _Y1, _SCORE = (MARK_FIELDS.index(c) for c in ("x0", "y0", "x1", "y1", "score"))
+_BOX = [MARK_FIELDS.index(c) for c in ("x0", "y0", "x1", "y1")]
+_SCORE = MARK_FIELDS.index("score")
 
 
 @dataclass(frozen=True)
@@ -79,20 +81,6 @@ def lesion_table(boxes: list) -> LesionTable:
                        n_images=len(boxes))
 
 
-def _hits(marks: np.ndarray, boxes: np.ndarray, criterion: str, iou_threshold: float) -> np.ndarray:
-    """``[L, K]``: does mark k of lesion l's image hit lesion l (``stats.froc._hits``' arithmetic, elementwise)."""
-    mx0, my0, mx1, my1 = (marks[..., c] for c in (_X0, _Y0, _X1, _Y1))
-    bx0, by0, bx1, by1 = (boxes[:, None, c] for c in range(4))
-    if criterion == "centre":
-        cx, cy = (mx0 + mx1) / 2, (my0 + my1) / 2
-        return (bx0 <= cx) & (cx <= bx1) & (by0 <= cy) & (cy <= by1)
-    ix = np.clip(np.minimum(mx1, bx1) - np.maximum(mx0, bx0), 0, None)
-    iy = np.clip(np.minimum(my1, by1) - np.maximum(my0, by0), 0, None)
-    inter = ix * iy
-    union = (mx1 - mx0) * (my1 - my0) + (bx1 - bx0) * (by1 - by0) - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0) >= iou_threshold
-
-
 def score_fields(fields: np.ndarray, table: LesionTable, *, criterion: str = "centre",
                  iou_threshold: float = 0.1) -> float:
     """wAFROC of marks ``fields [N, K, 7]`` (columns ``MARK_FIELDS``) against ``table``'s lesions.
@@ -121,7 +109,7 @@ def score_fields(fields: np.ndarray, table: LesionTable, *, criterion: str = "ce
     if fields.shape[1] == 0:
         return wafroc(np.full(table.normal.size, -np.inf), no_mark, table.weight)
     marks = fields[table.image]                                    # [L, K, 7]: each lesion's image's marks
-    hit = _hits(marks, table.boxes, criterion, iou_threshold)
+    hit = hits(marks[..., _BOX], table.boxes[:, None, :], criterion, iou_threshold)  # [L, K]
     lesion_scores = np.where(hit, marks[..., _SCORE], -np.inf).max(axis=1)
     return wafroc(scores[table.normal].max(axis=1), lesion_scores, table.weight)
 
