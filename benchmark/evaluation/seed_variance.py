@@ -93,8 +93,10 @@ def paired_or_hillis(theta: np.ndarray, cov: np.ndarray, alpha: float = 0.05) ->
     :func:`mammobench.stats.obuchowski_rockette.rrrc_test`.
 
     Returns:
-        dict with ``difference`` (treatment 0 − 1), ``ci_low, ci_high, p_value, f, df2, se, n_seeds`` and
-        ``note`` when no seed-to-seed and no case variance leaves the CI inestimable.
+        dict with ``difference`` (treatment 0 − 1), ``ci_low, ci_high, p_value, f, df2, se, n_seeds``, the
+        variance components the test is built from — ``ms_tr`` (treatment × seed mean square) and
+        ``cov_case`` (``Cov2 − Cov3``, unclipped) — and ``note`` when no seed-to-seed and no case variance
+        leaves the CI inestimable.
 
     Example:
         >>> r = paired_or_hillis(np.array([[0.8, 0.82, 0.81], [0.75, 0.76, 0.74]]), np.eye(6) * 1e-4)
@@ -106,7 +108,8 @@ def paired_or_hillis(theta: np.ndarray, cov: np.ndarray, alpha: float = 0.05) ->
     rrrc = rrrc_test(theta, ms, comp, ["arm", "control"], alpha)
     diff = rrrc["differences"][0]
     out = {"difference": diff["estimate"], "ci_low": diff["ci_low"], "ci_high": diff["ci_high"],
-           "p_value": diff["p_value"], "f": rrrc["f"], "df2": rrrc["df2"], "se": diff["se"], "n_seeds": s}
+           "p_value": diff["p_value"], "f": rrrc["f"], "df2": rrrc["df2"], "se": diff["se"], "n_seeds": s,
+           "ms_tr": float(ms["ms_tr"]), "cov_case": float(comp["cov2"] - comp["cov3"])}
     if "note" in rrrc:  # no seed-to-seed and no patient variance: a CI cannot be estimated
         out["note"] = rrrc["note"]
     return out

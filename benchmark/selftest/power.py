@@ -88,14 +88,14 @@ def pilot_variance(predictions: pd.DataFrame, arm: str, control: str, *, attribu
                    group: str | None = None) -> ComparisonVariance:
     """OR variance components of ``arm`` vs ``control`` from a run's test predictions (``cells/*/predictions.csv``).
 
-    Uses the evaluator's own AUC table and patient-jackknife covariance, restricted to one subgroup when
-    ``attribute``/``group`` are given, on the seeds both arms share.
+    Runs the evaluator's own test (:func:`~mammobench.evaluation.seed_variance.seeds_as_readers_test`) on the
+    seeds both arms share, restricted to one subgroup when ``attribute``/``group`` are given, and keeps
+    the variance components it reports.
 
     Raises:
         StatisticsError: fewer than 2 shared seeds, or a subgroup without both classes.
     """
-    from mammobench.evaluation.seed_variance import _groups, _loo_patient_aucs, patient_jackknife_cov
-    from mammobench.stats.mrmc import mean_squares, or_components
+    from mammobench.evaluation.seed_variance import seeds_as_readers_test
 
     d = predictions[predictions["split"] == "test"]
     if attribute is not None:
@@ -110,11 +110,10 @@ def pilot_variance(predictions: pd.DataFrame, arm: str, control: str, *, attribu
     y, patients = meta["y_true"].to_numpy().astype(bool), meta["patient_id"].to_numpy()
     if y.all() or not y.any():
         raise StatisticsError(f"{attribute}={group}: the pilot's test cases hold one class only")
-    scores = np.vstack([tables[arm].loc[ids].to_numpy().T, tables[control].loc[ids].to_numpy().T])
-    theta = np.array([_loo_patient_aucs(y, row, *_groups(patients))[0] for row in scores]).reshape(2, len(seeds))
-    comp = or_components(patient_jackknife_cov(y, scores, patients), 2, len(seeds))
-    return ComparisonVariance(delta=float(theta[0].mean() - theta[1].mean()), ms_tr=float(mean_squares(theta)["ms_tr"]),
-                              cov_case=float(comp["cov2"] - comp["cov3"]), n_seeds=len(seeds))
+    test = seeds_as_readers_test(y, tables[arm].loc[ids].to_numpy().T, tables[control].loc[ids].to_numpy().T,
+                                 patients=patients)
+    return ComparisonVariance(delta=test["difference"], ms_tr=test["ms_tr"], cov_case=test["cov_case"],
+                              n_seeds=len(seeds))
 
 
 #: trial → (hypotheses that can carry it, as (attribute, group)); the trial needs one of them rejected
