@@ -113,12 +113,29 @@ def _split_arrays(cases: pd.DataFrame, images: np.ndarray, split: str) -> tuple[
     return rows, x, rows["y_true"].to_numpy(np.float32)
 
 
+def train_config(spec: CellSpec, n_real: int):
+    """The :class:`~mammobench.training.train.TrainConfig` of a cell (classifier or detection recipe);
+    with ``step_budget: real`` an epoch is ``n_real`` images, the control's number of optimiser steps.
+
+    Example:
+        >>> spec = CellSpec(run_dir="r", task="t", generator="g", arm="g", ratio=0.5, seed=0, arch="test_resnet",
+        ...                 step_budget="real")
+        >>> train_config(spec, 120).epoch_images
+        120
+    """
+    from mammobench.training.train import TrainConfig
+
+    return TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
+                       lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
+                       weights=spec.weights, epoch_images=n_real if spec.step_budget == "real" else None)
+
+
 def run_cell(spec: CellSpec) -> dict[str, Any]:
     """Train and predict one cell; write its files atomically; return its ``cell.json`` record.
 
     A cell already done is not recomputed (its record is returned).
     """
-    from mammobench.training.train import TrainConfig, predict_scores, train_detector
+    from mammobench.training.train import predict_scores, train_detector
 
     if is_done(spec):
         return read_json(spec.out_dir / "cell.json")
@@ -130,10 +147,8 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
         train_x = np.concatenate([train_x, synthetic["images"].astype(np.float32)])
         train_y = np.concatenate([train_y, synthetic["y"].astype(np.float32)])
     val_rows, val_x, val_y = _split_arrays(cases, images, "val")
-    config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
-                         lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
-                         weights=spec.weights, epoch_images=n_real if spec.step_budget == "real" else None)
-    result = train_detector(train_x, train_y, val_x, val_y, arch=spec.arch, seed=spec.seed, config=config,
+    result = train_detector(train_x, train_y, val_x, val_y, arch=spec.arch, seed=spec.seed,
+                            config=train_config(spec, n_real),
                             label=f"cell {spec.cell_id}")
     test_rows, test_x, _ = _split_arrays(cases, images, "test")
     frames = []

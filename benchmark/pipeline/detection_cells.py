@@ -32,7 +32,8 @@ import pandas as pd
 
 from mammobench.evaluation.detection_table import LESION_COLUMNS, MARK_COLUMNS
 from mammobench.io import atomic_write_bytes, atomic_write_json, sha256_bytes, sha256_file
-from mammobench.pipeline.cells import PREDICTION_COLUMNS, SUBGROUP_COLUMNS, CellSpec, _load_inputs, _split_arrays
+from mammobench.pipeline.cells import (PREDICTION_COLUMNS, SUBGROUP_COLUMNS, CellSpec, _load_inputs, _split_arrays,
+                                     train_config)
 from mammobench.training.detection_train import DetectionOptions
 
 LESIONS_FILE = Path("data") / "lesions.csv"
@@ -132,7 +133,6 @@ def _write_outputs(spec: CellSpec, frames: list[tuple[pd.DataFrame, list[list[di
 def run_detection_cell(spec: CellSpec) -> dict[str, Any]:
     """Train, mark the validation and test images, write ``marks.csv``, ``predictions.csv``, ``cell.json``."""
     from mammobench.training.detection_train import predict_marks, train_lesion_detector
-    from mammobench.training.train import TrainConfig
 
     start = time.perf_counter()
     options = detection_options(spec)
@@ -141,11 +141,8 @@ def run_detection_cell(spec: CellSpec) -> dict[str, Any]:
     train_x, train_boxes, counts = _training_set(spec, cases, images, synthetic, lesions)
     val_rows, val_x, val_y = _split_arrays(cases, images, "val")
     scored_x, scored_boxes, _ = _usable(val_x, val_y, _boxes_of(val_rows["image_id"], lesions))
-    config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
-                         lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
-                         weights=spec.weights, epoch_images=counts["n_real"] if spec.step_budget == "real" else None)
     result = train_lesion_detector(train_x, train_boxes, scored_x, scored_boxes, arch=spec.arch, seed=spec.seed,
-                                   config=config, options=options)
+                                   config=train_config(spec, counts["n_real"]), options=options)
     test_rows, test_x, _ = _split_arrays(cases, images, "test")
     frames = [(rows, predict_marks(result.model, x, device=result.device, max_marks=options.max_marks))
               for rows, x in ((val_rows, val_x), (test_rows, test_x))]
