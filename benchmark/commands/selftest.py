@@ -96,14 +96,13 @@ def _power(args) -> int:
     return 0
 
 
-def _repeats(args, execution) -> int:
+def _repeats(args, names: list[str], execution) -> int:
     from mammobench.selftest.repeats import run_comparison_repeats
 
     try:
         threads = [int(t) for t in args.threads.split(",") if t.strip()]
     except ValueError:
         raise MammoBenchError(f"--threads {args.threads!r}: expected comma-separated whole numbers, e.g. 1,2")
-    names = [t.strip() for t in args.trials.split(",") if t.strip()]
     rates, rows = run_comparison_repeats(args.repeats, profile=args.profile, out=f"{args.out}/repeats",
                                          execution=execution, threads=threads, trials=names)
     print(json.dumps({"rates": rates, "runs": rows}, indent=2, default=str) if args.json else format_table(rates))
@@ -126,7 +125,7 @@ def main(argv: list[str]) -> int:
             raise MammoBenchError(f"--repeats must be >= 0, got {args.repeats}")
         execution = Execution.from_options(device=args.device, cohort_dir=args.cohort)
         if args.repeats:
-            return _repeats(args, execution)
+            return _repeats(args, names, execution)
         records = run_selftest(args.profile, out=args.out, trials=names, execution=execution)
     except MammoBenchError as err:
         print(f"mammobench selftest: {err}", file=sys.stderr)

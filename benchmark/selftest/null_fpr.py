@@ -2,8 +2,9 @@
 
 The repeats are run by :func:`mammobench.selftest.repeats.run_comparison_repeats` (each a full
 comparison run with its own training seeds and sampling seed on the shared cohort and image cache).
-A repeat is a false positive when any primary-metric comparison of the null arm is significant at the corrected level (the same rule as the ``null`` trial). The FPR is judged "at
-or below nominal within its CI" when the exact CI's lower bound does not exceed ``alpha``.
+A repeat is a false positive when any primary-metric comparison of the null arm is significant at the
+corrected level (the same rule as the ``null`` trial). The FPR is judged "at or below nominal within
+its CI" when the exact CI's lower bound does not exceed ``alpha``.
 
 Example:
     >>> summarise_null_fpr([False] * 19 + [True], alpha=0.05)["observed"]
