@@ -243,8 +243,8 @@ def build_figures(data: RunData) -> dict[str, dict]:
     out = {}
     for builder in FIGURE_BUILDERS:
         for name, (fig, caption) in builder.fn(data, metric).items():  # to PNG (and closed) as soon as drawn
-            png = F.figure_png(fig, dpi=builder.dpi)
-            out[name] = {"png": png if builder.gallery else F.compact_png(png), "caption": caption,
+            png = F.figure_png(fig, dpi=builder.dpi, palette=not builder.gallery)  # galleries keep every grey level
+            out[name] = {"png": png, "caption": caption,
                          "anchor": f"fig-{name}", "gallery": builder.gallery}
     return out
 
