@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from mammobench.errors import DataError, SchemaError
-from mammobench.evaluation.primary import primary_comparisons
 from mammobench.io import read_json
 from mammobench.report.plan import plan_status
 from mammobench.results import load_result
@@ -204,4 +203,6 @@ def primary_family(result: dict, arm: str, metric: str) -> list[dict]:
     comps = [c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric]
     if any("primary" in c for c in comps):
         return [c for c in comps if c.get("primary")]
+    from mammobench.evaluation.primary import primary_comparisons  # loads the evaluation layer (scipy.stats)
+
     return primary_comparisons(result, arm, metric) or comps

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from mammobench.report import figures as F
 from mammobench.report.detection_figures import detection_figures, detection_gallery
@@ -112,8 +111,7 @@ def _roc_figures(data: RunData) -> dict:
                 sub = _group_rows(frame, attr, group)
                 if attr == "lesion_type" and group == "none" or sub["y_true"].nunique() < 2:
                     continue
-                fpr, tpr, _ = roc_curve(sub["y_true"], sub["y_score"])
-                curves.setdefault(arm, {})[f"{group} (n={len(sub)})"] = (fpr, tpr, roc_auc_score(sub["y_true"], sub["y_score"]))
+                curves.setdefault(arm, {})[f"{group} (n={len(sub)})"] = F.roc_points(sub["y_true"], sub["y_score"])
         if curves:
             out[f"roc_{attr}"] = (F.roc_panels(curves, f"ROC by {attr}"),
                                   f"ROC curves per {attr} group on the test split, one panel per arm; scores "

@@ -125,6 +125,36 @@ def partition_bars(counts: dict[str, dict[str, int]], attribute: str) -> Figure:
     return fig
 
 
+def roc_points(y_true: Sequence[int], y_score: Sequence[float]) -> tuple[np.ndarray, np.ndarray, float]:
+    """ROC curve and its area: ``(fpr, tpr, auc)``, the same arrays and float as scikit-learn's
+    ``roc_curve`` (collinear points dropped) and ``roc_auc_score`` — without importing scikit-learn
+    (and scipy.stats behind it) just to draw a report.
+
+    Raises:
+        ValueError: ``y_true`` is not one class of 0/1 labels per score, or holds only one class.
+
+    Example:
+        >>> fpr, tpr, auc = roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        >>> fpr.tolist(), tpr.tolist(), auc
+        ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], 0.75)
+    """
+    y, s = np.asarray(y_true), np.asarray(y_score, dtype=float)
+    if y.shape != s.shape or y.ndim != 1 or not np.isin(y, (0, 1)).all() or np.unique(y).size != 2:
+        raise ValueError(f"ROC needs one 0/1 label per score and both classes; got labels {np.unique(y)[:5]} "
+                         f"for {s.size} scores")
+    order = np.argsort(s, kind="mergesort")[::-1]
+    y, s = y[order].astype(float), s[order]
+    cut = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # the last row of each distinct score
+    tps = np.cumsum(y)[cut]
+    fps = 1 + cut - tps
+    if tps.size > 2:  # drop points on a straight line between their neighbours
+        keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
+        tps, fps = tps[keep], fps[keep]
+    tps, fps = np.r_[0, tps], np.r_[0, fps]
+    fpr, tpr = fps / fps[-1], tps / tps[-1]
+    return fpr, tpr, float(np.trapezoid(tpr, fpr))
+
+
 def roc_panels(panels: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]], title: str) -> Figure:
     """One ROC panel per key of ``panels`` (e.g. per arm), curves ``{label: (fpr, tpr, auc)}``."""
     n = max(len(panels), 1)
