@@ -21,6 +21,7 @@ import pandas as pd
 from mammobench.report import figures as F
 from mammobench.report.detection_figures import detection_figures, detection_gallery
 from mammobench.report.evidence import RunData, partition_counts
+from mammobench.report.png import figure_png
 
 
 def primary_metric(data: RunData) -> str:
@@ -241,7 +242,7 @@ def build_figures(data: RunData) -> dict[str, dict]:
     out = {}
     for builder in FIGURE_BUILDERS:
         for name, (fig, caption) in builder.fn(data, metric).items():  # to PNG (and closed) as soon as drawn
-            png = F.figure_png(fig, dpi=builder.dpi, palette=not builder.gallery)  # galleries keep every grey level
+            png = figure_png(fig, dpi=builder.dpi, palette=not builder.gallery)  # galleries keep every grey level
             out[name] = {"png": png, "caption": caption,
                          "anchor": f"fig-{name}", "gallery": builder.gallery}
     return out

@@ -1,18 +1,17 @@
 """Report figures: each a small matplotlib function from plain data to a ``Figure``.
 
 Every function takes records or arrays already read from the run folder (no file access here),
-so the figures are pure functions of the run's files. :func:`figure_png` turns a figure into
-deterministic PNG bytes (no timestamp metadata) for embedding as a data URI, drawing each figure once.
+so the figures are pure functions of the run's files. :func:`mammobench.report.png.figure_png` turns a
+figure into deterministic PNG bytes (one draw, no timestamp metadata) for embedding as a data URI.
 
 Example:
     >>> fig = cohort_flow([{"stage": "found", "n_patients": 10, "n_images": 40, "excluded": 0, "reason": ""}])
-    >>> figure_png(fig)[:4]
-    b'\\x89PNG'
+    >>> len(fig.axes[0].texts)
+    1
 """
 from __future__ import annotations
 
-import io
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import matplotlib
 
@@ -21,66 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-if TYPE_CHECKING:
-    from PIL import Image
-
 ARM_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
-
-
-PAD_IN = 0.1  #: margin around the tight bounding box (inches; savefig's default ``pad_inches``)
-
-
-def render_figure(fig: Figure, dpi: int = 80) -> Image.Image:
-    """``fig`` drawn once at ``dpi``, cropped to its tight bounding box plus :data:`PAD_IN`, then closed.
-
-    ``savefig(bbox_inches="tight")`` draws a figure twice (a hidden pass to find the box, then the real
-    one); here the box comes from one layout pass (text extents and ticks, no pixels) and the one draw
-    goes straight to an RGBA buffer — the same pixels, without a PNG encode and decode in between.
-
-    Example:
-        >>> render_figure(cohort_flow([{"stage": "found", "n_patients": 1}])).mode
-        'RGBA'
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    fig.set_layout_engine(None)  # a finished tight_layout() leaves a placeholder engine that makes savefig pre-draw
-    fig.set_dpi(dpi)
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    bbox = fig.get_tightbbox(canvas.get_renderer()).padded(PAD_IN)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="raw", dpi=dpi, bbox_inches=bbox)
-    height, width = np.asarray(canvas.renderer.buffer_rgba()).shape[:2]  # the cropped canvas savefig drew on
-    plt.close(fig)
-    raw = buf.getvalue()
-    if len(raw) != width * height * 4:
-        raise RuntimeError(f"figure rendered to {len(raw)} bytes, not {width}x{height} RGBA pixels")
-    return Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
-
-
-def figure_png(fig: Figure, dpi: int = 80, *, palette: bool = False) -> bytes:
-    """PNG bytes of ``fig`` (:func:`render_figure`), without creation-time metadata (byte-deterministic).
-
-    ``palette``: colours quantised to a 256-colour palette (median cut, no dithering) — about a third of
-    the bytes and visually the same for line art and text; not for images judged by texture. An opaque
-    figure is written as RGB (the alpha channel would be 255 everywhere).
-
-    Example:
-        >>> figure_png(cohort_flow([{"stage": "found", "n_patients": 1}]), palette=True)[:4]
-        b'\\x89PNG'
-    """
-    from PIL import Image
-
-    image = render_figure(fig, dpi)
-    if image.getextrema()[3] == (255, 255):
-        image = image.convert("RGB")
-    buf = io.BytesIO()
-    if palette:
-        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-            buf, format="PNG", optimize=True)
-    else:
-        image.save(buf, format="PNG", dpi=(dpi, dpi))
-    return buf.getvalue()
 
 
 def _fmt(n: object) -> str:
