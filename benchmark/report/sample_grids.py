@@ -25,6 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
@@ -93,9 +94,53 @@ def _mosaic(rows: list[tuple], n_cols: int, size: int, scale: int) -> tuple[np.n
     return mosaic, boxes, [t + cell / 2 for t in tops]
 
 
+class MosaicPixels(Artist):
+    """A grey-level mosaic drawn as its own pixels on its axes' area: ``imshow`` with ``interpolation="nearest"``
+    at one image pixel per screen pixel gives the same pixels, after resampling the image onto itself.
+
+    At another dpi than :data:`GRID_DPI` the mosaic is scaled to the axes' size by pixel repetition.
+
+    Example:
+        >>> fig = plt.figure(figsize=(1, 1), dpi=GRID_DPI)
+        >>> art = MosaicPixels(fig.add_axes((0, 0, 1, 1)), np.zeros((100, 100)))
+        >>> art.rgba.shape, int(art.rgba[0, 0, 3])
+        ((100, 100, 4), 255)
+        >>> plt.close(fig)
+    """
+
+    def __init__(self, ax, mosaic: np.ndarray) -> None:
+        super().__init__()
+        index = np.clip((np.asarray(mosaic, dtype=float) * 256).astype(int), 0, 255)  # the gray colormap's bins
+        self.rgba = plt.get_cmap("gray")(np.arange(256), bytes=True)[index]
+        self._ax = ax
+        self.set_zorder(0)  # under the lesion boxes
+        ax.set_xlim(-0.5, mosaic.shape[1] - 0.5)  # imshow's data coordinates: pixel centres at integers, y down
+        ax.set_ylim(mosaic.shape[0] - 0.5, -0.5)
+        ax.set_aspect("equal")
+        ax.add_artist(self)
+
+    def draw(self, renderer) -> None:
+        box = self._ax.bbox
+        height, width = round(box.height), round(box.width)
+        rgba = self.rgba
+        if rgba.shape[:2] != (height, width):
+            rgba = rgba[np.arange(height) * rgba.shape[0] // height][:, np.arange(width) * rgba.shape[1] // width]
+        gc = renderer.new_gc()
+        renderer.draw_image(gc, round(box.x0), round(box.y0), np.ascontiguousarray(rgba[::-1]))  # bottom row first
+        gc.restore()
+
+
 def sample_grid(panel: list[dict], title: str) -> Figure:
     """Rows ``<value> · real`` then ``<value> · synthetic`` for every value of one attribute, one pixel of the
-    figure per pixel of the upscaled mosaic (drawn as a single image: fast, and no resampling)."""
+    figure per pixel of the upscaled mosaic (drawn as a single image: fast, and no resampling).
+
+    Example:
+        >>> panel = grid_panels({"real__density=A": np.zeros((2, 16, 16)), "synthetic__density=A": np.ones((2, 16, 16))})
+        >>> fig = sample_grid(panel["density"], "t")
+        >>> [t.get_text() for t in fig.axes[0].texts]
+        ['A\\nreal', 'A\\nsynthetic']
+        >>> plt.close(fig)
+    """
     rows = [(p["value"], kind, p["images"].get(kind), p["boxes"].get(kind)) for p in panel for kind in KINDS]
     n_cols = max([len(imgs) for _, _, imgs, _ in rows if imgs is not None] + [1])
     size = max((imgs.shape[-1] for _, _, imgs, _ in rows if imgs is not None), default=64)
@@ -105,7 +150,7 @@ def sample_grid(panel: list[dict], title: str) -> Figure:
     fig = plt.figure(figsize=(width_px / GRID_DPI + LABEL_IN, height_px / GRID_DPI + top_in), dpi=GRID_DPI)
     ax = fig.add_axes((LABEL_IN / fig.get_figwidth(), 0, width_px / GRID_DPI / fig.get_figwidth(),
                        height_px / GRID_DPI / fig.get_figheight()))
-    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="equal")
+    MosaicPixels(ax, mosaic)
     ax.axis("off")
     for x, y, w, h in boxes:
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, lw=1.3, ec=BOX_COLOUR))
