@@ -61,8 +61,9 @@ def render_figure(fig: Figure, dpi: int = 80) -> Image.Image:
 def figure_png(fig: Figure, dpi: int = 80, *, palette: bool = False) -> bytes:
     """PNG bytes of ``fig`` (:func:`render_figure`), without creation-time metadata (byte-deterministic).
 
-    ``palette``: colours quantised to a 256-colour palette (median cut, no dithering) — about a third of
-    the bytes and visually the same for line art and text; not for images judged by texture. An opaque
+    ``palette``: colours quantised to a 256-colour palette (maximum coverage, no dithering) — about a third
+    of the bytes; on the report's charts every pixel within 5 of 255 levels of its drawn colour (median cut
+    moved rare marker colours by up to 57, and is slower); not for images judged by texture. An opaque
     figure is written as RGB (its alpha channel would be 255 everywhere).
 
     Example:
@@ -75,8 +76,8 @@ def figure_png(fig: Figure, dpi: int = 80, *, palette: bool = False) -> bytes:
         image = image.convert("RGB")
     buf = io.BytesIO()
     if palette:
-        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-            buf, format="PNG", optimize=True)
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE).save(
+            buf, format="PNG", compress_level=6)  # optimize=True: 7 % fewer bytes for twice the time
     else:
         image.save(buf, format="PNG", dpi=(dpi, dpi))
     return buf.getvalue()

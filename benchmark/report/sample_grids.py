@@ -72,46 +72,61 @@ def upscale(size: int) -> int:
     return max(1, math.ceil(MIN_CELL_PX / max(size, 1)))
 
 
+def grey_levels(image: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] as the 8-bit grey levels ``imshow(cmap="gray", vmin=0, vmax=1)`` shows them.
+
+    Example:
+        >>> grey_levels(np.array([0.0, 0.5, 1.0, 2.0])).tolist()
+        [0, 128, 255, 255]
+    """
+    index = np.clip((np.asarray(image, dtype=float) * 256).astype(int), 0, 255)  # the colormap's 256 bins
+    return plt.get_cmap("gray")(np.arange(256), bytes=True)[:, 0][index]
+
+
 def _mosaic(rows: list[tuple], n_cols: int, size: int, scale: int) -> tuple[np.ndarray, list[tuple], list[float]]:
-    """All images in one array (upscaled ``scale``× by pixel repetition, white gaps, a wider gap between values),
-    boxes in mosaic pixels, and each row's centre line."""
+    """All images in one uint8 array of grey levels (upscaled ``scale``× by pixel repetition, white gaps, a wider
+    gap between values), boxes in mosaic pixels, and each row's centre line."""
     cell = size * scale
     tops, y = [], 0
     for r in range(len(rows)):
         y += GROUP_GAP_PX if r and r % len(KINDS) == 0 else (GAP_PX if r else 0)
         tops.append(y)
         y += cell
-    mosaic = np.ones((y, n_cols * cell + (n_cols - 1) * GAP_PX))
+    mosaic = np.full((y, n_cols * cell + (n_cols - 1) * GAP_PX), 255, dtype=np.uint8)
     boxes = []
     for r, (_, _, images, image_boxes) in enumerate(rows):
         for c in range(min(n_cols, 0 if images is None else len(images))):
             x0 = c * (cell + GAP_PX)
-            tile = np.asarray(images[c], dtype=float).reshape(images.shape[-2:])[:size, :size]
-            mosaic[tops[r]:tops[r] + tile.shape[0] * scale, x0:x0 + tile.shape[1] * scale] = np.kron(
-                np.clip(tile, 0, 1), np.ones((scale, scale)))
+            tile = grey_levels(np.asarray(images[c]).reshape(images.shape[-2:])[:size, :size])
+            mosaic[tops[r]:tops[r] + tile.shape[0] * scale, x0:x0 + tile.shape[1] * scale] = tile.repeat(
+                scale, axis=0).repeat(scale, axis=1)
             for bx0, by0, bx1, by1 in (image_boxes[c] if image_boxes is not None else []):
                 boxes.append((x0 + bx0 * scale, tops[r] + by0 * scale, (bx1 - bx0) * scale, (by1 - by0) * scale))
     return mosaic, boxes, [t + cell / 2 for t in tops]
 
 
 class MosaicPixels(Artist):
-    """A grey-level mosaic drawn as its own pixels on its axes' area: ``imshow`` with ``interpolation="nearest"``
-    at one image pixel per screen pixel gives the same pixels, after resampling the image onto itself.
+    """A mosaic of grey levels (uint8, e.g. :func:`grey_levels`) drawn as its own pixels on its axes' area:
+    ``imshow(cmap="gray", interpolation="nearest")`` at one image pixel per screen pixel gives the same
+    pixels, after resampling the image onto itself.
 
     At another dpi than :data:`GRID_DPI` the mosaic is scaled to the axes' size by pixel repetition.
 
     Example:
         >>> fig = plt.figure(figsize=(1, 1), dpi=GRID_DPI)
-        >>> art = MosaicPixels(fig.add_axes((0, 0, 1, 1)), np.zeros((100, 100)))
-        >>> art.rgba.shape, int(art.rgba[0, 0, 3])
-        ((100, 100, 4), 255)
+        >>> art = MosaicPixels(fig.add_axes((0, 0, 1, 1)), np.zeros((100, 100), np.uint8))
+        >>> art.rgba.shape, art.rgba[0, 0].tolist()
+        ((100, 100, 4), [0, 0, 0, 255])
         >>> plt.close(fig)
     """
 
     def __init__(self, ax, mosaic: np.ndarray) -> None:
         super().__init__()
-        index = np.clip((np.asarray(mosaic, dtype=float) * 256).astype(int), 0, 255)  # the gray colormap's bins
-        self.rgba = plt.get_cmap("gray")(np.arange(256), bytes=True)[index]
+        if mosaic.dtype != np.uint8 or mosaic.ndim != 2:
+            raise ValueError(f"a mosaic is a 2-D array of uint8 grey levels, not {mosaic.dtype} {mosaic.shape}")
+        self.rgba = np.empty((*mosaic.shape, 4), np.uint8)
+        self.rgba[..., :3] = mosaic[..., None]
+        self.rgba[..., 3] = 255
         self._ax = ax
         self.set_zorder(0)  # under the lesion boxes
         ax.set_xlim(-0.5, mosaic.shape[1] - 0.5)  # imshow's data coordinates: pixel centres at integers, y down
