@@ -22,6 +22,7 @@ from mammobench.report import figures as F
 from mammobench.report.detection_figures import detection_figures, detection_gallery
 from mammobench.report.evidence import RunData, partition_counts
 from mammobench.report.png import figure_png
+from mammobench.report.sample_grids import nn_pairs
 
 
 def primary_metric(data: RunData) -> str:
@@ -145,12 +146,12 @@ def _gallery_figures(data: RunData) -> dict:
     for key, arr in data.audit_arrays.items():
         slug = key.replace("/", "_")
         if {"synthetic", "nearest", "similarity"} <= set(arr):
-            out[f"nn_{slug}"] = (F.nn_pairs(arr["synthetic"], arr["nearest"], arr["similarity"]),
+            out[f"nn_{slug}"] = (nn_pairs(arr["synthetic"], arr["nearest"], arr["similarity"]),
                                  f"Memorisation audit {key}: synthetic images and their nearest training images.")
         for space in sorted(k[:-len("_synthetic_images")] for k in arr if k.endswith("_synthetic_images")):
             if f"{space}_train_images" in arr and f"{space}_distance" in arr:  # audits/run.py gallery layout
                 out[f"nn_{slug}_{space}"] = (
-                    F.nn_pairs(arr[f"{space}_synthetic_images"], arr[f"{space}_train_images"],
+                    nn_pairs(arr[f"{space}_synthetic_images"], arr[f"{space}_train_images"],
                                arr[f"{space}_distance"], label="distance"),
                     f"Memorisation audit {key} ({space} space): closest synthetic–training pairs and their distance.")
     return out

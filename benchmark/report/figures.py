@@ -160,22 +160,6 @@ def calibration_plot(bins: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]])
     return fig
 
 
-def nn_pairs(synthetic: np.ndarray, nearest: np.ndarray, similarity: Sequence[float], max_pairs: int = 6,
-             label: str = "sim") -> Figure:
-    """Synthetic images (top) above their nearest training images (bottom) with the similarity/distance."""
-    k = max(1, min(max_pairs, len(synthetic)))
-    fig, axes = plt.subplots(2, k, figsize=(1.5 * k, 3.3), squeeze=False)
-    for j in range(k):
-        for r, arr in enumerate((synthetic, nearest)):
-            axes[r][j].imshow(np.asarray(arr[j], dtype=float).reshape(arr.shape[-2:]), cmap="gray", vmin=0, vmax=1)
-            axes[r][j].set_xticks([])
-            axes[r][j].set_yticks([])
-        axes[0][j].set_title(f"{label} {float(similarity[j]):.3f}", fontsize=7)
-    axes[0][0].set_ylabel("synthetic", fontsize=7)
-    axes[1][0].set_ylabel("nearest train", fontsize=7)
-    return fig
-
-
 def distribution_bars(panels: dict[str, dict[str, dict[str, float]]], title: str) -> Figure:
     """One panel per attribute/check: grouped bars of each group's share per source
     (``{panel: {"real (train)": {group: share}, "synthetic": {...}}}``)."""

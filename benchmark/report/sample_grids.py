@@ -5,7 +5,9 @@ Reads the run's ``samples/<arm>.npz`` (written by :func:`mammobench.pipeline.aug
 when the producer recorded them, ``boxes_real__…`` / ``boxes_synthetic__…`` ``[k, m, 4]`` lesion boxes
 (``x0, y0, x1, y1`` in image pixels, NaN rows = no box). One figure per arm and attribute; each image
 is drawn at an integer upscale of its own pixels (no smoothing), so texture is judged on the pixels
-the detector saw. Conditions without ``=`` (older runs) are grouped under ``condition``.
+the detector saw. Conditions without ``=`` (older runs) are grouped under ``condition``. The memorisation
+audit's pairs (:func:`nn_pairs`) are drawn the same way. Each gallery is one mosaic drawn as its own pixels
+(:class:`MosaicPixels`), not one ``imshow`` per image.
 
 Example:
     >>> import numpy as np
@@ -33,6 +35,7 @@ KINDS = ("real", "synthetic")
 BOX_COLOUR = "#ff7f0e"
 GRID_DPI = 100
 MIN_CELL_PX = 144  # each image at least this many screen pixels wide (integer upscale of its own pixels)
+NN_CELL_PX = 112  # memorisation pairs: each image at least this many screen pixels wide
 ATTRIBUTE_ORDER = ("density", "lesion_type", "label", "age_band", "condition")
 
 
@@ -145,6 +148,69 @@ class MosaicPixels(Artist):
         gc.restore()
 
 
+def mosaic_figure(mosaic: np.ndarray, top_in: float) -> tuple[Figure, object]:
+    """A figure holding ``mosaic`` (uint8 grey levels) at one pixel per screen pixel at :data:`GRID_DPI`, with
+    :data:`LABEL_IN` on the left for row labels and ``top_in`` above for titles; returns ``(figure, axes)``
+    (axes in the mosaic's pixel coordinates, y down, axis off).
+
+    Example:
+        >>> fig, ax = mosaic_figure(np.zeros((50, 100), np.uint8), top_in=0.5)
+        >>> fig.get_size_inches().round(2).tolist(), [float(v) for v in ax.get_ylim()]
+        ([2.2, 1.0], [49.5, -0.5])
+        >>> plt.close(fig)
+    """
+    height_px, width_px = mosaic.shape
+    fig = plt.figure(figsize=(width_px / GRID_DPI + LABEL_IN, height_px / GRID_DPI + top_in), dpi=GRID_DPI)
+    ax = fig.add_axes((LABEL_IN / fig.get_figwidth(), 0, width_px / GRID_DPI / fig.get_figwidth(),
+                       height_px / GRID_DPI / fig.get_figheight()))
+    MosaicPixels(ax, mosaic)
+    ax.axis("off")
+    return fig, ax
+
+
+def display_size(image: np.ndarray, cell_px: int) -> np.ndarray:
+    """``image`` block-averaged by the largest integer factor that keeps it at least ``cell_px`` pixels wide:
+    the detail a ``cell_px``-wide display can show (an image under twice that width is returned unchanged).
+
+    Example:
+        >>> display_size(np.arange(16.0).reshape(4, 4), 2).tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+    factor = image.shape[-1] // max(cell_px, 1)
+    if factor < 2:
+        return image
+    height, width = image.shape[0] // factor * factor, image.shape[1] // factor * factor
+    return image[:height, :width].reshape(height // factor, factor, width // factor, factor).mean(axis=(1, 3))
+
+
+def nn_pairs(synthetic: np.ndarray, nearest: np.ndarray, similarity, max_pairs: int = 6,
+             label: str = "sim") -> Figure:
+    """Synthetic images (top row) above their nearest training images (bottom row), each column titled with
+    the pair's similarity or distance; every image at an integer multiple of its own pixels (at least
+    :data:`NN_CELL_PX` on screen; a larger image first block-averaged to about that size, :func:`display_size`).
+
+    Example:
+        >>> fig = nn_pairs(np.zeros((3, 8, 8)), np.ones((3, 8, 8)), [0.9, 0.8, 0.7], max_pairs=2)
+        >>> [t.get_text() for t in fig.axes[0].texts]
+        ['sim 0.900', 'sim 0.800', 'synthetic', 'nearest train']
+        >>> plt.close(fig)
+    """
+    k = max(1, min(max_pairs, len(synthetic), len(nearest), len(similarity)))
+    stacks = [np.stack([display_size(np.asarray(arr[j], dtype=float).reshape(arr.shape[-2:]), NN_CELL_PX)
+                        for j in range(k)]) for arr in (synthetic, nearest)]
+    size = max(stack.shape[-1] for stack in stacks)
+    scale = max(1, math.ceil(NN_CELL_PX / size))
+    rows = [(None, "synthetic", stacks[0], None), (None, "nearest train", stacks[1], None)]
+    mosaic, _, centres = _mosaic(rows, k, size, scale)
+    fig, ax = mosaic_figure(mosaic, top_in=0.3)
+    for j in range(k):
+        ax.text(j * (size * scale + GAP_PX) + size * scale / 2, -6, f"{label} {float(similarity[j]):.3f}",
+                ha="center", va="bottom", fontsize=8)
+    for (_, name, _, _), centre in zip(rows, centres):
+        ax.text(-10, centre, name, ha="right", va="center", fontsize=8)
+    return fig
+
+
 def sample_grid(panel: list[dict], title: str) -> Figure:
     """Rows ``<value> · real`` then ``<value> · synthetic`` for every value of one attribute, one pixel of the
     figure per pixel of the upscaled mosaic (drawn as a single image: fast, and no resampling).
@@ -160,13 +226,7 @@ def sample_grid(panel: list[dict], title: str) -> Figure:
     n_cols = max([len(imgs) for _, _, imgs, _ in rows if imgs is not None] + [1])
     size = max((imgs.shape[-1] for _, _, imgs, _ in rows if imgs is not None), default=64)
     mosaic, boxes, centres = _mosaic(rows, n_cols, size, upscale(size))
-    height_px, width_px = mosaic.shape
-    top_in = 0.4
-    fig = plt.figure(figsize=(width_px / GRID_DPI + LABEL_IN, height_px / GRID_DPI + top_in), dpi=GRID_DPI)
-    ax = fig.add_axes((LABEL_IN / fig.get_figwidth(), 0, width_px / GRID_DPI / fig.get_figwidth(),
-                       height_px / GRID_DPI / fig.get_figheight()))
-    MosaicPixels(ax, mosaic)
-    ax.axis("off")
+    fig, ax = mosaic_figure(mosaic, top_in=0.4)
     for x, y, w, h in boxes:
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, lw=1.3, ec=BOX_COLOUR))
     for (value, kind, images, _), yc in zip(rows, centres):
