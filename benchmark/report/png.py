@@ -1,10 +1,13 @@
-"""A report figure to PNG bytes in one draw: deterministic, cropped to its tight bounding box.
+"""A report figure to PNG bytes in one draw: deterministic, cropped to what it shows.
 
-``savefig(bbox_inches="tight")`` draws a figure twice: a hidden draw, then the tight-box pass (ticks and
-text extents of every axis), then the real draw. :func:`render_figure` skips the hidden draw — the tight
-box comes from the layout pass alone and the one draw goes straight to an RGBA buffer, the same pixels
-without a PNG encode and decode in between. :func:`figure_png` writes them as PNG without metadata;
-``palette=True`` quantises line art to 256 colours (a third of the bytes).
+``savefig(bbox_inches="tight")`` lays a figure out three times: a hidden draw, a tight-box pass (the
+ticks and text extents of every axis), then the real draw. :func:`render_figure` draws once, on a canvas
+:data:`MARGIN_IN` wider than the figure on every side (legends and labels placed outside the axes are
+drawn too), straight into an RGBA buffer, and crops it to the drawn pixels and every axes' area plus
+:data:`PAD_IN` — savefig's tight box, less the blank part of a text's extent. Only a figure that
+reaches the edge of that canvas is laid out first and drawn again on a canvas that holds it.
+:func:`figure_png` writes the pixels as PNG without metadata; ``palette=True`` quantises line art to
+256 colours (a third of the bytes).
 
 Example:
     >>> from mammobench.report.figures import cohort_flow
@@ -23,14 +26,49 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 from PIL import Image  # noqa: E402
 
-PAD_IN = 0.1  #: blank margin around the tight bounding box (inches; savefig's default ``pad_inches``)
+PAD_IN = 0.1  #: blank margin kept around what is drawn (inches; savefig's default ``pad_inches``)
+MARGIN_IN = 2.0  #: canvas beyond the figure on every side, for artists placed outside it (inches)
+
+
+def _draw(fig: Figure, dpi: int, region: Bbox) -> np.ndarray:
+    """``region`` (inches, figure coordinates) of ``fig`` drawn once at ``dpi``: ``[H, W]`` uint32 RGBA pixels."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="raw", dpi=dpi, bbox_inches=region)  # an explicit box: one draw, no pre-draw
+    height, width = np.asarray(fig.canvas.renderer.buffer_rgba()).shape[:2]  # the canvas it drew on
+    raw = buf.getvalue()
+    if len(raw) != width * height * 4:
+        raise RuntimeError(f"figure rendered to {len(raw)} bytes, not {width}x{height} RGBA pixels")
+    return np.frombuffer(raw, np.uint32).reshape(height, width)
+
+
+def _drawn(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(top, bottom, left, right)`` (end-exclusive) of the pixels unlike the corner (background) one."""
+    drawn = pixels != pixels[0, 0]
+    rows = np.flatnonzero(drawn.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(drawn[rows[0]:rows[-1] + 1].any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _axes_boxes(fig: Figure, region: Bbox, dpi: int) -> list[tuple[int, int, int, int]]:
+    """Every visible axes' area in canvas pixels (savefig's tight box counts an axes even with its axis off)."""
+    width_in, height_in = fig.get_size_inches()
+    boxes = []
+    for ax in fig.axes:
+        if ax.get_visible():
+            pos = ax.get_position()  # after the draw: where the axes' aspect put it
+            boxes.append((int((region.y1 - pos.y1 * height_in) * dpi), int(np.ceil((region.y1 - pos.y0 * height_in) * dpi)),
+                          int((pos.x0 * width_in - region.x0) * dpi), int(np.ceil((pos.x1 * width_in - region.x0) * dpi))))
+    return boxes
 
 
 def render_figure(fig: Figure, dpi: int = 80) -> Image.Image:
-    """``fig`` drawn once at ``dpi``, cropped to its tight bounding box plus :data:`PAD_IN`, as an RGBA
-    image; ``fig`` is closed.
+    """``fig`` drawn once at ``dpi`` and cropped to what it shows plus :data:`PAD_IN`, as an RGBA image;
+    ``fig`` is closed.
 
     Raises:
         TypeError: ``fig`` is not a matplotlib ``Figure``.
@@ -45,17 +83,26 @@ def render_figure(fig: Figure, dpi: int = 80) -> Image.Image:
     try:
         fig.set_layout_engine(None)  # a finished tight_layout() leaves a placeholder engine: savefig would pre-draw
         fig.set_dpi(dpi)
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        bbox = fig.get_tightbbox(canvas.get_renderer()).padded(PAD_IN)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="raw", dpi=dpi, bbox_inches=bbox)  # an explicit box: one draw, no pre-draw
-        height, width = np.asarray(canvas.renderer.buffer_rgba()).shape[:2]  # the cropped canvas it drew on
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        width_in, height_in = fig.get_size_inches()
+        region = Bbox([[-MARGIN_IN, -MARGIN_IN], [width_in + MARGIN_IN, height_in + MARGIN_IN]])
+        pixels = _draw(fig, dpi, region)
+        drawn = _drawn(pixels)
+        if drawn is not None and (drawn[0] == 0 or drawn[2] == 0 or drawn[1] == pixels.shape[0]
+                                  or drawn[3] == pixels.shape[1]):  # beyond the margin: lay out, draw again
+            region = Bbox.union([region, fig.get_tightbbox(fig.canvas.get_renderer()).padded(MARGIN_IN)])
+            pixels = _draw(fig, dpi, region)
+            drawn = _drawn(pixels)
+        boxes = [drawn] * (drawn is not None) + _axes_boxes(fig, region, dpi)
     finally:
         plt.close(fig)
-    raw = buf.getvalue()
-    if len(raw) != width * height * 4:
-        raise RuntimeError(f"figure rendered to {len(raw)} bytes, not {width}x{height} RGBA pixels")
-    return Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
+    pad = round(PAD_IN * dpi)
+    top, left = (max(min(b[i] for b in boxes) - pad, 0) if boxes else 0 for i in (0, 2))
+    bottom, right = (min(max(b[i] for b in boxes) + pad, n) if boxes else n for i, n in ((1, pixels.shape[0]),
+                                                                                       (3, pixels.shape[1])))
+    rgba = np.ascontiguousarray(pixels[top:bottom, left:right]).view(np.uint8).reshape(bottom - top, right - left, 4)
+    return Image.fromarray(rgba, "RGBA")
 
 
 def figure_png(fig: Figure, dpi: int = 80, *, palette: bool = False) -> bytes:
@@ -83,4 +130,4 @@ def figure_png(fig: Figure, dpi: int = 80, *, palette: bool = False) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["PAD_IN", "figure_png", "render_figure"]
+__all__ = ["MARGIN_IN", "PAD_IN", "figure_png", "render_figure"]
