@@ -5,7 +5,8 @@ ticks and text extents of every axis), then the real draw. :func:`render_figure`
 :data:`MARGIN_IN` wider than the figure on every side (legends and labels placed outside the axes are
 drawn too), straight into an RGBA buffer, and crops it to the drawn pixels and every axes' area plus
 :data:`PAD_IN` — savefig's tight box, less the blank part of a text's extent. Only a figure that
-reaches the edge of that canvas is laid out first and drawn again on a canvas that holds it.
+reaches the edge of that canvas, or has an axes, legend or text beyond it, is laid out and drawn again
+on a canvas that holds it.
 :func:`figure_png` writes the pixels as PNG without metadata; ``palette=True`` quantises line art to
 256 colours (a third of the bytes).
 
@@ -66,6 +67,18 @@ def _axes_boxes(fig: Figure, region: Bbox, dpi: int) -> list[tuple[int, int, int
     return boxes
 
 
+def _beyond(fig: Figure, region: Bbox, dpi: int) -> bool:
+    """Whether an axes, legend or text of ``fig`` reaches outside ``region`` (checked after the draw: their
+    extents are then cheap; ticks and titles sit by their axes, well inside the margin)."""
+    renderer = fig.canvas.get_renderer()
+    limit = Bbox(region.get_points() * dpi)  # figure pixels
+    extents = [ax.get_window_extent(renderer) for ax in fig.axes if ax.get_visible()]
+    for artist in [*fig.legends, *fig.texts, *(a for ax in fig.axes for a in (ax.get_legend(), *ax.texts))]:
+        if artist is not None and artist.get_visible():
+            extents.append(artist.get_window_extent(renderer))
+    return any(e.x0 < limit.x0 or e.y0 < limit.y0 or e.x1 > limit.x1 or e.y1 > limit.y1 for e in extents)
+
+
 def render_figure(fig: Figure, dpi: int = 80) -> Image.Image:
     """``fig`` drawn once at ``dpi`` and cropped to what it shows plus :data:`PAD_IN`, as an RGBA image;
     ``fig`` is closed.
@@ -89,8 +102,9 @@ def render_figure(fig: Figure, dpi: int = 80) -> Image.Image:
         region = Bbox([[-MARGIN_IN, -MARGIN_IN], [width_in + MARGIN_IN, height_in + MARGIN_IN]])
         pixels = _draw(fig, dpi, region)
         drawn = _drawn(pixels)
-        if drawn is not None and (drawn[0] == 0 or drawn[2] == 0 or drawn[1] == pixels.shape[0]
-                                  or drawn[3] == pixels.shape[1]):  # beyond the margin: lay out, draw again
+        if (drawn is not None and (drawn[0] == 0 or drawn[2] == 0 or drawn[1] == pixels.shape[0]
+                                   or drawn[3] == pixels.shape[1])) or _beyond(fig, region, dpi):
+            # something beyond the margin: lay the figure out, draw it again on a canvas that holds it
             region = Bbox.union([region, fig.get_tightbbox(fig.canvas.get_renderer()).padded(MARGIN_IN)])
             pixels = _draw(fig, dpi, region)
             drawn = _drawn(pixels)
