@@ -20,6 +20,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import matplotlib
@@ -83,7 +84,12 @@ def grey_levels(image: np.ndarray) -> np.ndarray:
         [0, 128, 255, 255]
     """
     index = np.clip((np.asarray(image, dtype=float) * 256).astype(int), 0, 255)  # the colormap's 256 bins
-    return plt.get_cmap("gray")(np.arange(256), bytes=True)[:, 0][index]
+    return _grey_lut()[index]
+
+
+@functools.lru_cache(maxsize=1)
+def _grey_lut() -> np.ndarray:
+    return plt.get_cmap("gray")(np.arange(256), bytes=True)[:, 0]
 
 
 def _mosaic(rows: list[tuple], n_cols: int, size: int, scale: int) -> tuple[np.ndarray, list[tuple], list[float]]:
