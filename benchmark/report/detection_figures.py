@@ -174,7 +174,7 @@ def gallery_figure(files: DetectionFiles, arm: str, seed: int, threshold: float,
             score = "no mark on it" if not np.isfinite(pick.score) else f"score {pick.score:.2g}"
             kind = attrs.get("lesion_type") if attrs.get("lesion_type") not in (None, "", "none") else None
             ax.set_title(f"{score}\ndensity {attrs.get('density', '?')}" + (f" · {kind}".replace("_", " ") if kind else ""),
-                         fontsize=6.5)
+                         fontsize=6.5, y=F.TITLE_Y)
             if c == 0:
                 ax.set_ylabel(f"{row} ({len(shown[row])})", fontsize=8)
     fig.suptitle(f"{arm} (seed {seed}), threshold {threshold:.3g}\ngreen dashed: lesion box · yellow: mark on a lesion · "
