@@ -62,8 +62,9 @@ def _axes_boxes(fig: Figure, region: Bbox, dpi: int) -> list[tuple[int, int, int
     for ax in fig.axes:
         if ax.get_visible():
             pos = ax.get_position()  # after the draw: where the axes' aspect put it
-            boxes.append((int((region.y1 - pos.y1 * height_in) * dpi), int(np.ceil((region.y1 - pos.y0 * height_in) * dpi)),
-                          int((pos.x0 * width_in - region.x0) * dpi), int(np.ceil((pos.x1 * width_in - region.x0) * dpi))))
+            top, bottom = ((region.y1 - y * height_in) * dpi for y in (pos.y1, pos.y0))
+            left, right = ((x * width_in - region.x0) * dpi for x in (pos.x0, pos.x1))
+            boxes.append((int(top), int(np.ceil(bottom)), int(left), int(np.ceil(right))))
     return boxes
 
 

@@ -222,7 +222,8 @@ def sample_grid(panel: list[dict], title: str) -> Figure:
     figure per pixel of the upscaled mosaic (drawn as a single image: fast, and no resampling).
 
     Example:
-        >>> panel = grid_panels({"real__density=A": np.zeros((2, 16, 16)), "synthetic__density=A": np.ones((2, 16, 16))})
+        >>> panel = grid_panels({"real__density=A": np.zeros((2, 16, 16)),
+        ...                      "synthetic__density=A": np.ones((2, 16, 16))})
         >>> fig = sample_grid(panel["density"], "t")
         >>> [t.get_text() for t in fig.axes[0].texts]
         ['A\\nreal', 'A\\nsynthetic']
