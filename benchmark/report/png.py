@@ -74,8 +74,10 @@ def _beyond(fig: Figure, region: Bbox, dpi: int) -> bool:
     renderer = fig.canvas.get_renderer()
     limit = Bbox(region.get_points() * dpi)  # figure pixels
     extents = [ax.get_window_extent(renderer) for ax in fig.axes if ax.get_visible()]
-    for artist in [*fig.legends, *fig.texts, *(a for ax in fig.axes for a in (ax.get_legend(), *ax.texts))]:
-        if artist is not None and artist.get_visible():
+    legends = [leg for ax in fig.axes if (leg := ax.get_legend()) is not None
+               and leg.get_bbox_to_anchor() is not ax.bbox]  # a legend placed inside its axes stays inside it
+    for artist in [*fig.legends, *fig.texts, *legends, *(t for ax in fig.axes for t in ax.texts)]:
+        if artist.get_visible():
             extents.append(artist.get_window_extent(renderer))
     return any(e.x0 < limit.x0 or e.y0 < limit.y0 or e.x1 > limit.x1 or e.y1 > limit.y1 for e in extents)
 
