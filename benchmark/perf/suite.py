@@ -195,7 +195,7 @@ def _gen_default(name: str) -> dict:
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("simulator", "phantom simulator images/s (mammobench.simulator.throughput)", _simulator,
-              _simulator_figures, {"default": {"n_images": 24, "size": 256, "workers": 2},
+              _simulator_figures, {"default": {"n_images": 96, "size": 256, "workers": 2},
                                    "tiny": {"n_images": 2, "size": 64, "workers": 1}}),
     Benchmark("cache", "DICOM decode (ingest) vs image-cache reads (mammobench.perf.cache_bench.benchmark_cache)",
               _cache, _cache_figures,
