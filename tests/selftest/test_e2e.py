@@ -22,8 +22,10 @@ AUDIT_TRIALS = ["memoriser", "leaker", "biased", "off_condition"]
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("selftest")
-    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS)
+    from mammobench.pipeline.spec import Execution
+
+    out = tmp_path_factory.mktemp("selftest")  # in-process cells: no pool to spawn for the run's 2 control cells
+    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS, execution=Execution(executor="local"))
 
 
 def test_audit_trials_agree_at_smoke(smoke_run):
