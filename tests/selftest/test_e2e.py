@@ -1,6 +1,6 @@
 """End-to-end self-test at the smoke profile: planted generators through the real pipeline.
 
-Part of the default suite (CI): about 2 minutes on 2 cores. It runs the audit trials (the
+Part of the default suite (CI): about 1 minute on 2 cores. It runs the audit trials (the
 comparison trials need the quick profile's statistical power). At smoke the domain-encoder oracle is
 trained for 2 epochs, so the adherence audit can establish a *deficit* but not always one beyond its
 fail margin: the power design table (``selftest/design.py``) says smoke cannot power
