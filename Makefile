@@ -8,7 +8,7 @@ PERTURB_SEED_OFFSET ?= 1000
 # pytest-xdist workers for the default suite: the CPU count, at most 4 (each worker imports torch)
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: run smoke test test-perturbed test-all fuzz perf browser-deps clean
+.PHONY: run smoke test test-perturbed perf-check test-all fuzz perf browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,12 @@ browser-deps:
 
 ## test: the default suite (smoke profile, every feature, no GPU, offline) in TEST_WORKERS pytest-xdist
 ## workers of 1 BLAS/torch thread each (--dist loadfile: a module's tests and module fixtures stay on one
-## worker; the session's smoke run is made once for all workers, tests/conftest.py), then the perturbation pass
+## worker; the session's smoke run is made once for all workers, tests/conftest.py), then the perturbation pass,
+## then the speed-ratio check against the committed perf record
 test: $(STAMP) browser-deps
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) test-perturbed
+	$(MAKE) perf-check
 
 ## test-perturbed: the statistics/audit/conformance/self-test tests again in one process with 2 BLAS/torch
 ## threads (the default pass runs 1 per worker) and a second data seed (issue #17): a result that flips with
@@ -45,6 +47,11 @@ test-perturbed: $(STAMP)
 	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MAMMOBENCH_TEST_TORCH_THREADS=2 \
 	  MAMMOBENCH_TEST_SEED_OFFSET=$(PERTURB_SEED_OFFSET) \
 	  $(PY) -m pytest -q -m 'perturbed and not slow and not gpu and not fuzz'
+
+## perf-check: the ratio benchmarks (cache, detector training, bootstrap, DeLong; ~25 s) against the newest
+## committed `ci` record in benchmark/perf/records/; fails when a ratio falls more than 5× (docs/performance.md)
+perf-check: $(STAMP)
+	$(VENV)/bin/mammobench perf --ci --compare
 
 test-all: $(STAMP) browser-deps
 	$(PY) -m pytest -q -m "slow or not slow"

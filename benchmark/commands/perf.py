@@ -7,6 +7,7 @@ Example:
     $ mammobench perf --run-dir runs/vc_lesion-quick  # stage timings of a finished run instead of a new one
     $ mammobench perf --compare old.json new.json     # new ÷ old per figure (no measuring)
     $ mammobench perf --tiny --quick-only --compare   # measure, check ratios against the newest tiny record
+    $ mammobench perf --ci --compare                  # what `make test` runs: ci sizes against the ci record
     $ mammobench perf --quick-only --save-record      # keep this run under benchmark/perf/records/ (main only)
     $ mammobench perf --readme                        # rewrite README's generated perf table from the records
 """
@@ -16,7 +17,7 @@ import argparse
 import logging
 
 from mammobench.errors import ConfigError
-from mammobench.perf.records import DEFAULT_MAX_DROP
+from mammobench.perf.records import CI_MAX_DROP, DEFAULT_MAX_DROP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,13 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON here")
     p.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
     p.add_argument("--tiny", action="store_true", help="tiny sizes (seconds; checks that everything runs)")
+    p.add_argument("--ci", action="store_true",
+                   help="the ratio benchmarks of the CI check (cache, detector_training, bootstrap, delong) at their "
+                        "ci sizes (~30 s); with --compare: against the newest ci record")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.add_argument("--compare", nargs="*", metavar="FILE", default=None,
                    help="OLD NEW: compare two perf JSON files; FILE: measure, then compare with FILE; no file: "
                         "measure, then compare with the newest record of the same scale. Exit 1 when a ratio "
                         "falls by more than --max-drop")
     p.add_argument("--max-drop", type=float, default=None, metavar="FACTOR",
-                   help=f"ratio fall that fails --compare (default {DEFAULT_MAX_DROP:g}: new < old ÷ 2)")
+                   help=f"ratio fall that fails --compare (default {DEFAULT_MAX_DROP:g}: new < old ÷ 2; "
+                        f"{CI_MAX_DROP:g} with --ci)")
     p.add_argument("--save-record", nargs="?", const="", default=None, metavar="DIR",
                    help="also save the result as a record (default folder: benchmark/perf/records/)")
     p.add_argument("--readme", nargs="?", const="README.md", default=None, metavar="FILE",
@@ -67,8 +72,14 @@ def _compare_baseline(args: argparse.Namespace, names: list[str] | None) -> tupl
         return None
     if args.compare:
         return args.compare[0], load_perf(args.compare[0])
-    path, old = newest_record("tiny" if args.tiny else "selected" if names else "default")
+    path, old = newest_record(_scale(args) if args.tiny or args.ci else "selected" if names else "default")
     return str(path), old
+
+
+def _scale(args: argparse.Namespace) -> str:
+    if args.tiny and args.ci:
+        raise ConfigError("--tiny and --ci: choose one scale")
+    return "ci" if args.ci else "tiny" if args.tiny else "default"
 
 
 def _after_run(result: dict, args: argparse.Namespace, baseline: tuple[str, dict] | None, max_drop: float) -> int:
@@ -90,7 +101,7 @@ def _after_run(result: dict, args: argparse.Namespace, baseline: tuple[str, dict
 def main(argv: list[str]) -> int:
     """Run the selected benchmarks, print the table, optionally write JSON; 1 if a benchmark failed."""
     args = build_parser().parse_args(argv)
-    max_drop = DEFAULT_MAX_DROP if args.max_drop is None else args.max_drop
+    max_drop = args.max_drop if args.max_drop is not None else CI_MAX_DROP if args.ci else DEFAULT_MAX_DROP
     if args.compare is not None and len(args.compare) > 2:
         raise ConfigError(f"--compare takes 0, 1 or 2 files; got {len(args.compare)}")
     if args.compare is not None and len(args.compare) == 2:
@@ -121,8 +132,10 @@ def main(argv: list[str]) -> int:
         quick_only = args.quick_only
     if names is None and args.run_dir and args.quick_only:
         raise ConfigError("--run-dir with --quick-only: --quick-only skips the end-to-end figures; drop one")
+    scale = _scale(args)
+    quick_only = quick_only or scale == "ci"
     baseline = _compare_baseline(args, names)
-    result = run_perf(names, scale="tiny" if args.tiny else "default", quick_only=quick_only, overrides=overrides,
+    result = run_perf(names, scale=scale, quick_only=quick_only, overrides=overrides,
                       workdir=args.workdir, command=["mammobench", "perf", *argv],
                       progress=lambda line: logging.getLogger("mammobench.perf").info(f"perf: {line}"))
     print(format_table(result))

@@ -1,7 +1,7 @@
 """README's performance table, generated from the perf records (``mammobench perf --readme``).
 
 The table sits between :data:`START` and :data:`END` in README.md. Each row is a figure of the
-newest record (of ``default`` or ``selected`` scale — ``tiny`` records are for the CI check only)
+newest record (of ``default`` or ``selected`` scale — ``ci`` and ``tiny`` records are for the ratio checks only)
 that ran that benchmark successfully, with its ratio against its baseline and whether the record was
 taken idle or under load (:func:`mammobench.perf.machine.load_condition`). Nothing in the table is
 typed by hand, so a test can check that README.md equals what the committed records generate.
@@ -38,7 +38,7 @@ def _newest_per_benchmark(records: list[tuple[str, dict]]) -> list[tuple[str, di
     chosen: dict[tuple[str, str], tuple[str, dict]] = {}
     for name, rec in records:  # oldest first: later ones replace earlier
         for bench in rec.get("benchmarks", []):
-            if bench.get("status") == "ok" and bench["name"] not in _SKIP and rec.get("scale") != "tiny":
+            if bench.get("status") == "ok" and bench["name"] not in _SKIP and rec.get("scale") not in ("ci", "tiny"):
                 chosen[(rec.get("scale", "default"), bench["name"])] = (name, rec)
     return [(name, rec, key[1]) for key, (name, rec) in sorted(chosen.items())]
 

@@ -82,15 +82,24 @@ def run_perf(names: list[str] | None = None, *, scale: str = "default", quick_on
 
     Args:
         names: benchmarks to run (``None``: all, or the quick ones with ``quick_only``). Named
-            benchmarks use their ``selected`` scale unless ``scale="tiny"``.
-        scale: ``default`` or ``tiny``.
+            benchmarks use their ``selected`` scale unless ``scale`` is ``tiny`` or ``ci``.
+        scale: ``default``, ``ci`` (the ratio check of ``make test``: only benchmarks with a ``ci`` size,
+            :data:`~mammobench.perf.records.CI_BENCHMARKS` when ``names`` is None) or ``tiny``.
         overrides: per-benchmark parameters replacing the scale's (e.g. ``{"e2e": {"run_dir": ...}}``).
         workdir: scratch folder (a temporary one when None, deleted afterwards).
         command: the command line, recorded in the result.
         progress: called with one line before each benchmark.
     """
-    if scale not in ("default", "tiny"):
-        raise ConfigError(f"scale={scale!r}: use 'default' or 'tiny'")
+    if scale not in ("default", "ci", "tiny"):
+        raise ConfigError(f"scale={scale!r}: use 'default', 'ci' or 'tiny'")
+    if scale == "ci":
+        from mammobench.perf.records import CI_BENCHMARKS
+
+        names = list(names or CI_BENCHMARKS)
+        unsized = [n for n in names if n in BENCHMARKS and "ci" not in BENCHMARKS[n].scales]
+        if unsized:
+            raise ConfigError(f"benchmark(s) {', '.join(unsized)} have no 'ci' size; the ci scale runs "
+                              f"{', '.join(CI_BENCHMARKS)}")
     chosen = select(names, quick_only=quick_only)
     use = "selected" if names and scale == "default" else scale
     result: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "kind": KIND, "created": _now(),

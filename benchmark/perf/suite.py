@@ -2,9 +2,12 @@
 
 Each :class:`Benchmark` wraps a measurement function owned by the module it measures and turns its
 result into figure records ``{benchmark, figure, value, unit, baseline, ratio, higher_is_better}``.
-Sizes come in three scales: ``default`` (the whole suite in a few minutes on 2 CPU cores),
+Sizes come in four scales: ``default`` (the whole suite in a few minutes on 2 CPU cores),
 ``selected`` (used when a benchmark is named with ``--only``; the bootstrap then runs the issue's
-acceptance configuration, fairlearn with B = 1000 on 10,000 cases) and ``tiny`` (tests).
+acceptance configuration, fairlearn with B = 1000 on 10,000 cases), ``ci`` (the ratio check that
+``make test`` runs against the committed ``ci`` record: only the benchmarks of
+:data:`mammobench.perf.records.CI_BENCHMARKS`, sized so that each ratio is timed over tenths of a
+second, not milliseconds) and ``tiny`` (tests: checks that everything runs).
 
 Example:
     >>> sorted(BENCHMARKS)[:3]
@@ -196,11 +199,14 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("cache", "DICOM decode (ingest) vs image-cache reads (mammobench.perf.cache_bench.benchmark_cache)",
               _cache, _cache_figures,
               {"default": {"n_images": 120, "source_size": 512, "cache_size": 128, "workers": 2},
+               "ci": {"n_images": 24, "source_size": 256, "cache_size": 64, "workers": 1, "epochs": 10, "repeats": 3,
+                      "best_epoch": True},
                "tiny": {"n_images": 4, "source_size": 64, "cache_size": 32, "workers": 1, "epochs": 20, "repeats": 5,
                         "best_epoch": True}}),
     Benchmark("detector_training", "train_detector vs bare PyTorch loop on the same tensors (target ratio ≥ 0.95)",
               _training, _training_figures,
               {"default": {"n_train": 256, "image_size": 96, "batch_size": 64, "epochs": 2, "repeats": 3},
+               "ci": {"n_train": 128, "image_size": 64, "batch_size": 32, "epochs": 1, "repeats": 3},
                "tiny": {"n_train": 16, "image_size": 32, "batch_size": 8, "epochs": 1, "repeats": 3}}),
     Benchmark("lesion_detector", "train_lesion_detector vs bare loop (target ratio ≥ 0.9) and predict_marks images/s",
               _lesion_detector, _lesion_detector_figures,
@@ -213,9 +219,11 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("bootstrap", "patient bootstrap AUC CIs vs fairlearn MetricFrame", _bootstrap, _bootstrap_figures,
               {"default": {"n_cases": 10000, "n_groups": 4, "n_boot": 100},
                "selected": {"n_cases": 10000, "n_groups": 4, "n_boot": 1000},
+               "ci": {"n_cases": 4000, "n_groups": 4, "n_boot": 20, "repeats": 3},
                "tiny": {"n_cases": 300, "n_groups": 2, "n_boot": 10, "repeats": 5}}),
     Benchmark("delong", "fast DeLong vs pairwise O(mn) DeLong", _delong, _delong_figures,
               {"default": {"n_cases": 4000, "n_models": 2, "repeats": 3},
+               "ci": {"n_cases": 4000, "n_models": 2, "repeats": 7},
                "tiny": {"n_cases": 200, "n_models": 2, "repeats": 5}}),
     Benchmark("e2e", "end-to-end suite wall time by stage (result.json timings)", _e2e, _e2e_figures,
               {"default": {"profile": "smoke"}, "tiny": {"profile": "smoke"}}, quick=False),

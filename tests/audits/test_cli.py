@@ -75,12 +75,12 @@ def test_audit_cli_extra_timm_extractor(tmp_path, capsys):
     manifest, images = _prepared(tmp_path / "real")
     test = manifest["split"].to_numpy() == "test"
     _submission(tmp_path / "syn", images[test], manifest[test])
-    torch.save(timm.create_model("resnet18", pretrained=False, num_classes=0).state_dict(), tmp_path / "r18.pth")
+    torch.save(timm.create_model("test_resnet", pretrained=False, num_classes=0).state_dict(), tmp_path / "tr.pth")
     code = main(["--real", str(tmp_path / "real"), "--synthetic", str(tmp_path / "syn"), "--out", str(tmp_path / "o"),
-                 "--epochs", "2", "--no-cas", "--json", "--timm-checkpoint", str(tmp_path / "r18.pth"),
-                 "--timm-arch", "resnet18", "--timm-resolution", "32"])
+                 "--epochs", "2", "--no-cas", "--json", "--timm-checkpoint", str(tmp_path / "tr.pth"),
+                 "--timm-arch", "test_resnet", "--timm-resolution", "32"])
     records = json.loads(capsys.readouterr().out)
-    timm_fd = [r for r in records if r["check"].startswith("frechet_distance[timm:resnet18")]
+    timm_fd = [r for r in records if r["check"].startswith("frechet_distance[timm:test_resnet")]
     assert len(timm_fd) == 1 and timm_fd[0]["evidence"]["resolution"] == [32, 32]
     assert code in (0, 1)
 

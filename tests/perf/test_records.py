@@ -1,4 +1,4 @@
-"""Perf records kept in the repo: ratio check (planted drop fails), CI check against the committed tiny
+"""Perf records kept in the repo: ratio check (planted drop fails), CI check against the committed ci
 record, idle/under-load labels, README table generated from the records."""
 from __future__ import annotations
 
@@ -12,18 +12,10 @@ from mammobench.errors import ConfigError, MammoBenchError, SchemaError
 from mammobench.io import atomic_write_json
 from mammobench.perf import readme, records
 from mammobench.perf.compare import load_perf
+from mammobench.perf.runner import run_perf
 from mammobench.perf.suite import figure
 
 ROOT = Path(__file__).resolve().parents[2]
-
-# Tiny sizes take milliseconds, so their ratios are noisy even with best-of-N timing: three
-# consecutive `perf --tiny --only cache,detector_training,bootstrap,delong` runs at load average 11 on
-# the 2-core machine differed by at most 1.5x in any ratio (cache 1,303-1,907, bootstrap 493-699,
-# detector 0.43-0.59, delong 0.40-0.45). The CI check fails only on a fall of more than 3x, twice that
-# spread; a real regression of the kind the record guards (e.g. the bootstrap back to re-sorting per
-# replicate, ~5x slower at any size) still trips it.
-CI_MAX_DROP = 3.0
-
 
 def _result(ratios: dict[str, float], scale: str = "tiny", created: str = "2026-12-05T10:00:00Z",
             load=(0.2, 0.2, 0.2), load_end=(0.8, 0.3, 0.2)) -> dict:
@@ -72,14 +64,30 @@ def test_measured_run_fails_against_a_record_with_a_planted_higher_ratio(tmp_pat
     assert "REGRESSION delong / fast_s" in capsys.readouterr().out
 
 
-@pytest.mark.slow  # a timing comparison: the tiny bootstrap ratio was 517 in the record, 158 on an idle fresh clone
-def test_tiny_run_passes_the_ratio_check_against_the_committed_record(capsys):
-    """`mammobench perf --tiny --compare` against the newest committed tiny record (``-m slow``: timings flip
-    between machines and loads, so the default suite, which must give one answer everywhere, leaves it out)."""
-    path, rec = records.newest_record("tiny")
+def test_ci_scale_runs_the_ci_benchmarks_and_its_check_allows_a_stated_fall(tmp_path, capsys):
+    """`--ci` is the ratio check of `make test`: its own sizes, its own record, a 5× allowance (records.CI_MAX_DROP)."""
+    with pytest.raises(ConfigError, match="simulator have no 'ci' size"):
+        run_perf(["simulator"], scale="ci")
+    with pytest.raises(ConfigError, match="choose one scale"):
+        perf_cmd.main(["--ci", "--tiny"])
+    old = _result({"bootstrap": 300.0}, scale="ci")
+    atomic_write_json(tmp_path / "old.json", old)
+    atomic_write_json(tmp_path / "fell4.json", _result({"bootstrap": 75.0}, scale="ci"))
+    atomic_write_json(tmp_path / "fell6.json", _result({"bootstrap": 50.0}, scale="ci"))
+    assert perf_cmd.main(["--compare", str(tmp_path / "old.json"), str(tmp_path / "fell4.json")]) == 1  # default 2×
+    assert perf_cmd.main(["--ci", "--compare", str(tmp_path / "old.json"), str(tmp_path / "fell4.json")]) == 0
+    assert perf_cmd.main(["--ci", "--compare", str(tmp_path / "old.json"), str(tmp_path / "fell6.json")]) == 1
+    assert "REGRESSION bootstrap / x: ratio 300 → 50 (fell 6.0×)" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="perf --ci --save-record"):
+        records.newest_record("ci", tmp_path / "none")
+
+
+@pytest.mark.slow  # `make test` runs the same check (`make perf-check`) once, outside pytest
+def test_ci_run_passes_the_ratio_check_against_the_committed_record(capsys):
+    """`mammobench perf --ci --compare` against the newest committed ci record."""
+    path, rec = records.newest_record("ci")
     assert path.parent == records.RECORDS_DIR and rec["machine"]["cpu_model"]
-    code = perf_cmd.main(["--tiny", "--only", ",".join(records.CI_BENCHMARKS), "--compare",
-                          "--max-drop", str(CI_MAX_DROP)])
+    code = perf_cmd.main(["--ci", "--compare"])
     out = capsys.readouterr().out
     assert "ratio check against" in out and path.name in out
     assert code == 0, out
@@ -111,6 +119,7 @@ def test_readme_table_equals_what_the_committed_records_generate():
 def test_readme_table_rows_and_update(tmp_path):
     records.save_record(_result({"bootstrap": 300.0}, scale="selected"), tmp_path / "recs")
     records.save_record(_result({"bootstrap": 5.0}), tmp_path / "recs")  # tiny: not in the table
+    records.save_record(_result({"bootstrap": 7.0}, scale="ci"), tmp_path / "recs")  # nor ci
     idle_late = _result({"bootstrap": 250.0}, scale="selected", created="2026-12-06T00:00:00Z", load=(3.0, 3, 3))
     records.save_record(idle_late, tmp_path / "recs")
     block = readme.generated_block(tmp_path / "recs")
