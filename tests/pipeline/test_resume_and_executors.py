@@ -4,7 +4,7 @@ Each test exercises one behaviour of ``mammobench run`` (a real subprocess of th
 session's cache folder), so it runs the smaller settings of ``SMALL`` (tests/helpers/pipeline_run.py: arms
 none + classic, seeds 0–2 — six cells, one synthetic set) instead of the whole smoke profile. Where a test
 compares with an uninterrupted run, the reference is the session's ``small_run`` (tests/conftest.py): the same
-settings, run once with the local executor, so the killed run (default process pool) and the Ray run must each
+settings, run once with the local executor, so the resumed run (default process pool) and the Ray run must each
 match it bit for bit.
 """
 from __future__ import annotations
@@ -34,10 +34,17 @@ def test_small_reference_is_the_small_settings(small_run):
 
 
 def test_killed_run_resumes_to_identical_result(small_run, mb_cache, tmp_path):
-    """kill -9 at a random moment of the cells stage, re-run, compare with the uninterrupted run."""
+    """kill -9 at a random moment of the cells stage, re-run, compare with the uninterrupted run.
+
+    The killed run computes its cells in-process (``--executor local``: ≈ 0.5 s a cell, no pool warming up), so
+    the 0–3 s after its first finished cell mostly end inside the cells stage — with a pool, whose workers finish
+    the rest of the grid within a second of the first cell, the kill mostly landed after it. The re-run is the
+    default command (a process pool on a multi-core machine); killing a pool's workers is
+    tests/pipeline/test_worker_lifetime.py's.
+    """
     reference, _ = small_run
     out = tmp_path / "runs"
-    cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out), *SMALL]
+    cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out), *SMALL, "--executor", "local"]
     proc = subprocess.Popen(cmd, env=cli_env(mb_cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     cells = out / "vc_lesion-smoke" / "cells"
