@@ -26,6 +26,7 @@ from typing import Any
 from mammobench.errors import ConfigError, SchemaError
 from mammobench.perf.compare import load_perf
 from mammobench.perf.machine import load_condition
+from mammobench.perf.suite import CI_BENCHMARKS
 
 __all__ = ["CI_BENCHMARKS", "CI_MAX_DROP", "DEFAULT_MAX_DROP", "RECORDS_DIR", "check_ratios", "list_records",
            "load_condition", "newest_record", "ratio_regressions", "record_name", "save_record"]
@@ -38,7 +39,6 @@ DEFAULT_MAX_DROP = 2.0
 # regressions it guards move a ratio by more than 10x (the counting bootstrap, the image cache or the fast
 # DeLong replaced by their baselines take their ratio to about 1).
 CI_MAX_DROP = 5.0
-CI_BENCHMARKS = ("cache", "detector_training", "bootstrap", "delong")  # the ratio figures `make test` checks (--ci)
 
 
 def record_name(result: dict) -> str:

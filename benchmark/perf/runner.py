@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from mammobench.errors import ConfigError, SchemaError
 from mammobench.perf.machine import load_average, load_condition, machine_info, peak_memory_mb
-from mammobench.perf.suite import BENCHMARKS, figure
+from mammobench.perf.suite import BENCHMARKS, CI_BENCHMARKS, figure
 
 SCHEMA_VERSION = "1.0"
 KIND = "mammobench-perf"
@@ -84,7 +84,7 @@ def run_perf(names: list[str] | None = None, *, scale: str = "default", quick_on
         names: benchmarks to run (``None``: all, or the quick ones with ``quick_only``). Named
             benchmarks use their ``selected`` scale unless ``scale`` is ``tiny`` or ``ci``.
         scale: ``default``, ``ci`` (the ratio check of ``make test``: only benchmarks with a ``ci`` size,
-            :data:`~mammobench.perf.records.CI_BENCHMARKS` when ``names`` is None) or ``tiny``.
+            :data:`~mammobench.perf.suite.CI_BENCHMARKS` when ``names`` is None) or ``tiny``.
         overrides: per-benchmark parameters replacing the scale's (e.g. ``{"e2e": {"run_dir": ...}}``).
         workdir: scratch folder (a temporary one when None, deleted afterwards).
         command: the command line, recorded in the result.
@@ -93,8 +93,6 @@ def run_perf(names: list[str] | None = None, *, scale: str = "default", quick_on
     if scale not in ("default", "ci", "tiny"):
         raise ConfigError(f"scale={scale!r}: use 'default', 'ci' or 'tiny'")
     if scale == "ci":
-        from mammobench.perf.records import CI_BENCHMARKS
-
         names = list(names or CI_BENCHMARKS)
         unsized = [n for n in names if n in BENCHMARKS and "ci" not in BENCHMARKS[n].scales]
         if unsized:

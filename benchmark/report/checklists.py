@@ -22,6 +22,7 @@ Example:
 """
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ RULES = ("result", "records", "figure", "file", "plan")
 RECORD_LISTS = ("metrics", "comparisons", "fairness", "interactions", "audits", "selftest")
 ITEM_KEYS = {"id", "source", "text", "evidence"}
 EVIDENCE_KEYS = set(RULES) | {"section", "human", "where"}
+#: parsed checklists by (path, mtime, size): YAML parsing is a third of a report's non-figure time
+_PARSED: dict[tuple[str, int, int], dict] = {}
 
 
 def _validate_item(item: Any, source: str) -> dict:
@@ -55,8 +58,31 @@ def _validate_item(item: Any, source: str) -> dict:
 
 
 def load_checklist(path: str | Path) -> dict:
-    """Load and validate one checklist YAML (safe loader)."""
+    """Load and validate one checklist YAML (safe loader); a file unchanged since this process last read it
+    (same path, modification time and size) is not parsed again. The caller gets its own copy.
+
+    Raises:
+        ConfigError: the file is not a valid checklist (naming the key or item).
+
+    Example:
+        >>> load_checklist(CHECKLIST_DIR / "claim_2024.yaml")["id"]
+        'claim_2024'
+    """
     path = Path(path)
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None  # load_yaml names the problem
+    if key not in _PARSED:
+        data = _parse_checklist(path)
+        if key is None:
+            return data
+        _PARSED[key] = data
+    return copy.deepcopy(_PARSED[key])
+
+
+def _parse_checklist(path: Path) -> dict:
     data = load_yaml(path, what="checklist")
     for key in ("id", "title", "source", "reports", "items"):
         if not isinstance(data, dict) or key not in data:

@@ -30,10 +30,12 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from mammobench.report import figures as F  # noqa: E402
 from mammobench.report.detection_data import ROWS, DetectionFiles, gallery_picks, image_marks, load_detection  # noqa: E402
 from mammobench.report.forest import forest_rows, grouped_forest  # noqa: E402
+from mammobench.report.sample_grids import display_size  # noqa: E402
 from mammobench.stats.froc import BOX, match_image  # noqa: E402
 
 SENSITIVITY_ATTRIBUTES = ("lesion_type", "density", "age_band", "vendor")
 GALLERY_K = 4
+PANEL_PX = 192  #: a gallery panel's width on screen (2.2 in at 110 dpi, less its margins), rounded up
 LESION_COLOUR, HIT_COLOUR, FALSE_COLOUR = "#00e000", "#ffd000", "#ff3030"
 
 
@@ -123,8 +125,12 @@ def subgroup_figures(result: dict, control: str | None = None) -> dict:
 
 
 def _draw_panel(ax, image: np.ndarray, marks, lesions: np.ndarray, threshold: float, pick, rule: dict) -> None:
-    """The image, its lesion boxes and the marks above the threshold (hit or false by the task's rule)."""
-    ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    """The image (block-averaged to about the panel's display size when much larger), its lesion boxes and the
+    marks above the threshold (hit or false by the task's rule), all in the image's own pixel coordinates."""
+    shown = display_size(image, PANEL_PX)
+    factor = image.shape[1] // shown.shape[1]
+    ax.imshow(shown, cmap="gray", vmin=0, vmax=1, interpolation="nearest",
+              extent=(-0.5, shown.shape[1] * factor - 0.5, shown.shape[0] * factor - 0.5, -0.5))
     for x0, y0, x1, y1 in lesions:
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=LESION_COLOUR, lw=1.0, ls="--"))
     boxes = marks[list(BOX)].to_numpy(float)
@@ -168,7 +174,7 @@ def gallery_figure(files: DetectionFiles, arm: str, seed: int, threshold: float,
             score = "no mark on it" if not np.isfinite(pick.score) else f"score {pick.score:.2g}"
             kind = attrs.get("lesion_type") if attrs.get("lesion_type") not in (None, "", "none") else None
             ax.set_title(f"{score}\ndensity {attrs.get('density', '?')}" + (f" · {kind}".replace("_", " ") if kind else ""),
-                         fontsize=6.5)
+                         fontsize=6.5, y=F.TITLE_Y)
             if c == 0:
                 ax.set_ylabel(f"{row} ({len(shown[row])})", fontsize=8)
     fig.suptitle(f"{arm} (seed {seed}), threshold {threshold:.3g}\ngreen dashed: lesion box · yellow: mark on a lesion · "

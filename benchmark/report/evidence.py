@@ -24,6 +24,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from mammobench.errors import DataError, SchemaError
-from mammobench.evaluation.primary import primary_comparisons
 from mammobench.io import read_json
 from mammobench.report.plan import plan_status
 from mammobench.results import load_result
@@ -78,13 +78,19 @@ def scrub(obj: Any, identifiers: set[str] | re.Pattern | None) -> Any:
     """
     pattern = identifiers if isinstance(identifiers, re.Pattern) or identifiers is None else _pattern(identifiers)
     if isinstance(obj, str):
-        text = DICOM_PN.sub(REDACTED, obj)
-        return pattern.sub(REDACTED, text) if pattern is not None else text
+        return _scrub_text(obj, pattern)
     if isinstance(obj, dict):
         return {scrub(k, pattern): REDACTED if _identifying(k, v) else scrub(v, pattern) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [scrub(v, pattern) for v in obj]
     return obj
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _scrub_text(text: str, pattern: re.Pattern | None) -> str:
+    """One string scrubbed (memoised: a result repeats the same keys and labels thousands of times)."""
+    text = DICOM_PN.sub(REDACTED, text) if "^" in text else text
+    return pattern.sub(REDACTED, text) if pattern is not None else text
 
 
 def _identifying(key: Any, value: Any) -> bool:
@@ -204,4 +210,6 @@ def primary_family(result: dict, arm: str, metric: str) -> list[dict]:
     comps = [c for c in result["comparisons"] if c["arm"] == arm and c["metric"] == metric]
     if any("primary" in c for c in comps):
         return [c for c in comps if c.get("primary")]
+    from mammobench.evaluation.primary import primary_comparisons  # loads the evaluation layer (scipy.stats)
+
     return primary_comparisons(result, arm, metric) or comps

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from mammobench.report import figures as F
 from mammobench.report.detection_figures import detection_figures, detection_gallery
 from mammobench.report.evidence import RunData, partition_counts
+from mammobench.report.png import figure_png
+from mammobench.report.sample_grids import nn_pairs
 
 
 def primary_metric(data: RunData) -> str:
@@ -112,8 +113,7 @@ def _roc_figures(data: RunData) -> dict:
                 sub = _group_rows(frame, attr, group)
                 if attr == "lesion_type" and group == "none" or sub["y_true"].nunique() < 2:
                     continue
-                fpr, tpr, _ = roc_curve(sub["y_true"], sub["y_score"])
-                curves.setdefault(arm, {})[f"{group} (n={len(sub)})"] = (fpr, tpr, roc_auc_score(sub["y_true"], sub["y_score"]))
+                curves.setdefault(arm, {})[f"{group} (n={len(sub)})"] = F.roc_points(sub["y_true"], sub["y_score"])
         if curves:
             out[f"roc_{attr}"] = (F.roc_panels(curves, f"ROC by {attr}"),
                                   f"ROC curves per {attr} group on the test split, one panel per arm; scores "
@@ -146,12 +146,12 @@ def _gallery_figures(data: RunData) -> dict:
     for key, arr in data.audit_arrays.items():
         slug = key.replace("/", "_")
         if {"synthetic", "nearest", "similarity"} <= set(arr):
-            out[f"nn_{slug}"] = (F.nn_pairs(arr["synthetic"], arr["nearest"], arr["similarity"]),
+            out[f"nn_{slug}"] = (nn_pairs(arr["synthetic"], arr["nearest"], arr["similarity"]),
                                  f"Memorisation audit {key}: synthetic images and their nearest training images.")
         for space in sorted(k[:-len("_synthetic_images")] for k in arr if k.endswith("_synthetic_images")):
             if f"{space}_train_images" in arr and f"{space}_distance" in arr:  # audits/run.py gallery layout
                 out[f"nn_{slug}_{space}"] = (
-                    F.nn_pairs(arr[f"{space}_synthetic_images"], arr[f"{space}_train_images"],
+                    nn_pairs(arr[f"{space}_synthetic_images"], arr[f"{space}_train_images"],
                                arr[f"{space}_distance"], label="distance"),
                     f"Memorisation audit {key} ({space} space): closest synthetic–training pairs and their distance.")
     return out
@@ -243,8 +243,8 @@ def build_figures(data: RunData) -> dict[str, dict]:
     out = {}
     for builder in FIGURE_BUILDERS:
         for name, (fig, caption) in builder.fn(data, metric).items():  # to PNG (and closed) as soon as drawn
-            png = F.figure_png(fig, dpi=builder.dpi)
-            out[name] = {"png": png if builder.gallery else F.compact_png(png), "caption": caption,
+            png = figure_png(fig, dpi=builder.dpi, palette=not builder.gallery)  # galleries keep every grey level
+            out[name] = {"png": png, "caption": caption,
                          "anchor": f"fig-{name}", "gallery": builder.gallery}
     return out
 

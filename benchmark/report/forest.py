@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from mammobench.report.figures import ARM_COLOURS  # noqa: E402
+from mammobench.report.figures import ARM_COLOURS, TITLE_Y  # noqa: E402
 
 ROW_HEIGHT_IN = 0.24
 
@@ -109,7 +109,7 @@ def grouped_forest(rows: Sequence[dict], arms: Sequence[str], *, title: str, val
     ax.set_xlabel(value_label, fontsize=8)
     ax.tick_params(axis="x", labelsize=7.5)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, y=TITLE_Y)
     handles = [Line2D([], [], color=colours[a], marker="o", lw=1.6, label=a) for a in arms]
     handles.append(Line2D([], [], color="#444", marker="x", lw=0, label="no CI (see label)"))
     if significance_legend:

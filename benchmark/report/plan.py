@@ -18,11 +18,13 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mammobench.errors import IntegrityError
-from mammobench.evaluation.plan import AnalysisPlan
 from mammobench.io import atomic_write_text, read_json, sha256_file, to_json_text
+
+if TYPE_CHECKING:  # importing mammobench.evaluation loads scipy.stats; the report only needs it to write a plan
+    from mammobench.evaluation.plan import AnalysisPlan
 
 PLAN_FILE = "analysis_plan.json"
 
@@ -33,6 +35,8 @@ def validate_plan(plan: Any, *, source: str = PLAN_FILE) -> dict:
     Raises:
         ConfigError: naming the key, the value and what is allowed.
     """
+    from mammobench.evaluation.plan import AnalysisPlan
+
     return AnalysisPlan.from_mapping(plan, source=source).to_dict()
 
 

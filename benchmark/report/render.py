@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import struct
 from pathlib import Path
@@ -40,8 +41,17 @@ def _md_escape(value: object) -> str:
             .replace("\n", " "))
 
 
+@functools.lru_cache(maxsize=8)
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """Jinja2 environment over the packaged templates (``reports/templates``) or ``template_dir``; autoescape on for HTML."""
+    """Jinja2 environment over the packaged templates (``reports/templates``) or ``template_dir``; autoescape on for HTML.
+
+    One environment per folder and process, so a template is compiled once (Jinja recompiles one whose file
+    changed).
+
+    Example:
+        >>> environment() is environment() and environment().autoescape("report.html.j2")
+        True
+    """
     env = jinja2.Environment(loader=template_loader(template_dir),
                              autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                                                  default_for_string=True, default=False),

@@ -26,6 +26,18 @@ FIGURES = ("froc", "det_sens_forest", "det_false_marks", "det_gallery_none", "de
 TABLES = ("detection-wafroc", "detection-sensitivity")
 
 
+@pytest.fixture
+def only_detection_figures(monkeypatch):
+    """Render only the detection section's figures: for tests about whether and how that section shows (the
+    other figures are drawn by the tests of their own sections)."""
+    from mammobench.report import detection_figures as D
+    from mammobench.report import figure_set
+
+    kept = [b for b in figure_set.FIGURE_BUILDERS if b.fn in (D.detection_figures, D.detection_gallery)]
+    assert len(kept) == 2
+    monkeypatch.setattr(figure_set, "FIGURE_BUILDERS", kept)
+
+
 @pytest.fixture(scope="module")
 def det_run(tmp_path_factory):
     run = make_detection_run_folder(tmp_path_factory.mktemp("det"))
@@ -111,7 +123,7 @@ def test_gallery_picks_follow_the_threshold_and_the_hit_rule(det_run):
         assert np.isclose(m.loc[inside, "score"].max(), p.score)
 
 
-def test_without_the_image_cache_the_section_keeps_figures_and_tables(tmp_path):
+def test_without_the_image_cache_the_section_keeps_figures_and_tables(tmp_path, only_detection_figures):
     run = make_detection_run_folder(tmp_path, n_patients=40, images=False)
     render_report(run)
     rep = read_json(run / "report.json")
@@ -122,7 +134,7 @@ def test_without_the_image_cache_the_section_keeps_figures_and_tables(tmp_path):
         render_report(run)
 
 
-def test_a_classification_run_has_no_detection_section(tmp_path):
+def test_a_classification_run_has_no_detection_section(tmp_path, only_detection_figures):
     from tests.helpers.run_fixture import fake_run_copy
 
     run = fake_run_copy(tmp_path)

@@ -15,7 +15,7 @@ from tests.helpers.run_fixture import fake_run_copy, rendered_run_copy
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    run = rendered_run_copy(tmp_path_factory.mktemp("layout"), selftest=True)
+    run = rendered_run_copy(tmp_path_factory.mktemp("layout"), selftest=True, reader_study=True)  # test_render's run
     return run, read_json(run / "report.json"), (run / "report.html").read_text()
 
 
@@ -40,7 +40,7 @@ def test_worst_subgroup_is_the_smallest_primary_delta(report):
     assert worst["delta"] == min(deltas)
 
 
-def test_primary_family_first_other_families_on_request(tmp_path):
+def test_primary_family_first_other_families_on_request(tmp_path, figures_drawn_once):
     run = fake_run_copy(tmp_path)
     result = read_json(run / "result.json")
     extra = [{**c, "method": "paired Obuchowski clustered DeLong (seed-averaged scores)", "estimate": 0.5,
@@ -58,7 +58,7 @@ def test_primary_family_first_other_families_on_request(tmp_path):
     assert sections["utility"]["tables"] == ["comparisons", "comparisons-other"]
 
 
-def test_flags_from_other_streams_are_shown(tmp_path):
+def test_flags_from_other_streams_are_shown(tmp_path, figures_drawn_once):
     """borderline comparisons with their margin, undefined fairness groups, underpowered self-test rows."""
     run = fake_run_copy(tmp_path, selftest=True)
     result = read_json(run / "result.json")
@@ -77,7 +77,7 @@ def test_flags_from_other_streams_are_shown(tmp_path):
     assert "undefined (no positives)" in html and ">underpowered</span>" in html
 
 
-def test_register_section_needs_no_template_change(tmp_path, monkeypatch):
+def test_register_section_needs_no_template_change(tmp_path, monkeypatch, figures_drawn_once):
     monkeypatch.setattr(S, "SECTIONS", dict(S.SECTIONS))
     monkeypatch.setattr(S, "OUTLINES", {k: list(v) for k, v in S.OUTLINES.items()})
     S.register_section(S.Section("detection", "Detection: FROC", lead=("froc",),

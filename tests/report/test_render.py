@@ -111,7 +111,7 @@ def test_unknown_answer_id_is_named(tmp_path):
     assert not (run / "report.html").exists()
 
 
-def test_cli_answers_kind_and_resign(tmp_path, monkeypatch, capsys):
+def test_cli_answers_kind_and_resign(tmp_path, monkeypatch, capsys, figures_drawn_once):
     monkeypatch.setenv("MAMMOBENCH_SIGNING_KEY", str(tmp_path / "k.pem"))
     run = fake_run_copy(tmp_path)
     sign_run(run)
