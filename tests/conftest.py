@@ -81,18 +81,22 @@ def smoke_run(tmp_path_factory, mb_cache):
     session fixture is otherwise made once per worker). Tests that change the folder must work on a copy,
     except the re-runs of tests/pipeline/test_end_to_end.py, which re-write it atomically with equal content.
     """
-    import json
-    import subprocess
-
-    from filelock import FileLock
-
-    from tests.helpers.pipeline_run import run_smoke
+    from tests.helpers.pipeline_run import run_smoke, shared_run
 
     out = _shared_root(tmp_path_factory) / "smoke-runs"
-    record = out / "smoke-run.json"
-    with FileLock(str(out) + ".lock"):
-        if not record.is_file():
-            done = run_smoke(out, mb_cache)
-            record.write_text(json.dumps({"args": done.args, "stdout": done.stdout, "stderr": done.stderr}))
-    saved = json.loads(record.read_text())
-    return out / "vc_lesion-smoke", subprocess.CompletedProcess(saved["args"], 0, saved["stdout"], saved["stderr"])
+    return out / "vc_lesion-smoke", shared_run(out, lambda o: run_smoke(o, mb_cache))
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory, mb_cache):
+    """One uninterrupted small smoke run (``SMALL`` settings, local executor) per session: ``(folder, process)``.
+
+    The reference of the tests that exercise one behaviour of a run with the same settings
+    (tests/pipeline/test_resume_and_executors.py: resume after kill -9, Ray); made once for all xdist
+    workers like :func:`smoke_run`. Read-only: tests compare their own runs with it.
+    """
+    from tests.helpers.pipeline_run import SMALL, run_smoke, shared_run
+
+    out = _shared_root(tmp_path_factory) / "small-runs"
+    done = shared_run(out, lambda o: run_smoke(o, mb_cache, *SMALL, "--executor", "local"))
+    return out / "vc_lesion-smoke", done

@@ -2,6 +2,10 @@
 
 Each call runs the CLI once per (profile, output folder) with its own cache folder
 (``MAMMOBENCH_CACHE``), offline and with a fixed hash seed, and returns the run folder.
+:data:`SMALL` is the smaller smoke run of the tests that exercise one behaviour (resume after kill -9,
+Ray): two arms, so a synthetic set reaches the cells, and six cells (3 seeds), as many as the smoke profile's,
+so a kill lands between cells as often as in a smoke run; one generator and one audited arm fewer.
+:func:`shared_run` makes a run once per test session for every pytest-xdist worker.
 
 Example:
     >>> run_cli_profile.__name__
@@ -9,10 +13,15 @@ Example:
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
+
+#: ``--set`` options of the small smoke run (control + one synthetic arm, 3 seeds: 6 cells, as many as smoke)
+SMALL = ("--set", "arms=[none,classic]", "--set", "seeds=[0,1,2]")
 
 
 def cli_env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
@@ -37,7 +46,44 @@ def run_smoke(out: Path, cache: Path, *extra: str, extra_path: Path | None = Non
     return run_profile("smoke", out, cache, *extra, extra_path=extra_path)
 
 
+def run_metrics(run_dir: Path):
+    """The numbers of a run's result.json (metrics + comparisons) as a sorted frame, for run-to-run comparison."""
+    import pandas as pd
+
+    from mammobench.results import load_result
+
+    result = load_result(run_dir)
+    cols = ["metric", "split", "arm", "attribute", "group", "value", "ci_low", "ci_high", "n", "n_pos"]
+    frame = pd.DataFrame(result["metrics"]).reindex(columns=cols)
+    return frame.astype(str).sort_values(cols).reset_index(drop=True)
+
+
 def run_cli_profile(profile: str, out: Path, cache: Path, timeout: int = 1800) -> Path:
     """Run ``mammobench run --profile <profile> --out <out>`` and return ``out/vc_lesion-<profile>``."""
     run_profile(profile, out, cache, timeout=timeout)
     return Path(out) / f"vc_lesion-{profile}"
+
+
+def shared_run(out: Path, make: Callable[[Path], subprocess.CompletedProcess]) -> subprocess.CompletedProcess:
+    """``make(out)`` once per test session, under a file lock beside ``out``; later callers reuse its output.
+
+    The first pytest-xdist worker that asks makes the run, the others wait for the lock and read the
+    record of the finished run (its command, stdout and stderr).
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp()) / "runs"
+        >>> ok = lambda o: subprocess.CompletedProcess(["x"], 0, "made", "")
+        >>> shared_run(out, ok).stdout, shared_run(out, lambda o: None).stdout
+        ('made', 'made')
+    """
+    from filelock import FileLock
+
+    record = Path(str(out) + ".json")
+    with FileLock(str(out) + ".lock"):
+        if not record.is_file():
+            done = make(out)
+            record.write_text(json.dumps({"args": [str(a) for a in done.args], "stdout": done.stdout,
+                                          "stderr": done.stderr}))
+    saved = json.loads(record.read_text())
+    return subprocess.CompletedProcess(saved["args"], 0, saved["stdout"], saved["stderr"])

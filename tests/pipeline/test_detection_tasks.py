@@ -9,7 +9,8 @@ scored those lesions (``n_lesions`` > 0 in the test wAFROC and lesion-sensitivit
 decision is asserted (a 2-epoch smoke detector is not expected to find anything).
 
 The run uses the smoke profile with the control arm only and one seed (``--set arms=[none] seeds=[0]``): the
-synthetic arms' path is the virtual-cohort task's, exercised by the pipeline tests.
+synthetic arms' path is the virtual-cohort task's, exercised by the pipeline tests. Its one cell runs in this
+process (local executor): a process pool would only add a spawned worker's imports to each replica's run.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 
 from mammobench.pipeline import run
+from mammobench.pipeline.spec import Execution
 from mammobench.pipeline.suites import list_tasks
 from tests.helpers.detection_replicas import BUILDERS
 
@@ -36,7 +38,8 @@ def test_detection_task_runs_on_its_replica(task, tmp_path, monkeypatch):
     monkeypatch.setenv("MAMMOBENCH_DATA", str(expected["root"]))
     monkeypatch.setenv("MAMMOBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("MAMMOBENCH_OFFLINE", "1")
-    [run_dir] = run(task, profile="smoke", out=tmp_path / "runs", overrides={"arms": ["none"], "seeds": [0]})
+    [run_dir] = run(task, profile="smoke", out=tmp_path / "runs", overrides={"arms": ["none"], "seeds": [0]},
+                    execution=Execution(executor="local"))
 
     cases = pd.read_csv(run_dir / "data" / "cases.csv", dtype={"image_id": str})
     images = np.load(run_dir / "data" / "images.npy")

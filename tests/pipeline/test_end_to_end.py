@@ -1,34 +1,19 @@
-"""End to end: `mammobench run --profile smoke` on the virtual cohort, resume after kill -9, Ray, plug-ins.
+"""End to end: `mammobench run --profile smoke` on the virtual cohort, its progress lines, quiet and re-runs.
 
 Every run here is a real subprocess of the console script with its own cache folder
-(``MAMMOBENCH_CACHE``), so the cohort, image cache and generator fits are made once per session.
+(``MAMMOBENCH_CACHE``), so the cohort, image cache and generator fits are made once per session. The session's
+smoke run (``smoke_run``, tests/conftest.py) is the default profile's; resume after kill -9, the Ray executor and
+plug-in generators run the smaller settings in tests/pipeline/test_resume_and_executors.py (a separate module,
+so pytest-xdist's ``--dist loadfile`` can give it to the other worker).
 """
 from __future__ import annotations
 
-import os
-import random
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pandas as pd
-import pytest
 
 from mammobench.results import load_result
-from tests.helpers.pipeline_run import cli_env, run_smoke
+from tests.helpers.pipeline_run import run_metrics, run_smoke
 
-MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
 SMOKE_ARMS = {"none", "classic", "physics"}
-
-
-def _metrics(run_dir: Path) -> pd.DataFrame:
-    """The numbers of result.json (metrics + comparisons), sorted, for run-to-run comparison."""
-    result = load_result(run_dir)
-    cols = ["metric", "split", "arm", "attribute", "group", "value", "ci_low", "ci_high", "n", "n_pos"]
-    frame = pd.DataFrame(result["metrics"]).reindex(columns=cols)
-    return frame.astype(str).sort_values(cols).reset_index(drop=True)
 
 
 def test_smoke_run_produces_valid_result(smoke_run):
@@ -74,50 +59,8 @@ def test_quiet_run_prints_nothing_but_the_report_path(smoke_run, mb_cache):
 
 def test_rerun_skips_finished_cells_and_reproduces(smoke_run, mb_cache):
     run_dir, _ = smoke_run
-    before = _metrics(run_dir)
+    before = run_metrics(run_dir)
     done = run_smoke(run_dir.parent, mb_cache)
     skipped = [line for line in done.stderr.splitlines() if "skip " in line and "(done)" in line]
     assert len([s for s in skipped if "__s" in s]) == 6  # 3 arms × 2 seeds
-    pd.testing.assert_frame_equal(before, _metrics(run_dir))
-
-
-def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
-    """kill -9 at a random moment of the cells stage, re-run, compare with the uninterrupted run."""
-    reference, _ = smoke_run
-    out = tmp_path / "runs"
-    cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out)]
-    proc = subprocess.Popen(cmd, env=cli_env(mb_cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    cells = out / "vc_lesion-smoke" / "cells"
-    deadline = time.time() + 600
-    while time.time() < deadline and proc.poll() is None and not list(cells.glob("*/cell.json")):
-        time.sleep(0.2)
-    time.sleep(random.uniform(0.0, 3.0))
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    n_done = len(list(cells.glob("*/cell.json")))
-    assert n_done >= 1
-    done = run_smoke(out, mb_cache)
-    assert len([line for line in done.stderr.splitlines() if line.strip().endswith("(done)") and "__s" in line]) >= n_done
-    pd.testing.assert_frame_equal(_metrics(reference), _metrics(out / "vc_lesion-smoke"))
-    assert (reference / "predictions.csv").read_bytes() == (out / "vc_lesion-smoke" / "predictions.csv").read_bytes()
-
-
-def test_ray_executor_matches_local(smoke_run, mb_cache, tmp_path):
-    pytest.importorskip("ray")
-    reference, _ = smoke_run
-    run_smoke(tmp_path / "runs", mb_cache, "--executor", "ray")
-    ray_dir = tmp_path / "runs" / "vc_lesion-smoke"
-    assert (reference / "predictions.csv").read_bytes() == (ray_dir / "predictions.csv").read_bytes()
-    pd.testing.assert_frame_equal(_metrics(reference), _metrics(ray_dir))
-
-
-def test_entry_point_generator_runs_through_mammobench_run(mb_cache, tmp_path):
-    from tests.helpers.generator_plugin import write_plugin_package
-
-    name = write_plugin_package(tmp_path / "plugin")
-    run_smoke(tmp_path / "runs", mb_cache, "--generator", name, extra_path=tmp_path / "plugin")
-    result = load_result(tmp_path / "runs" / f"vc_lesion-smoke-{name}")
-    assert name in {a["arm"] for a in result["arms"]}
-    assert any(c["arm"] == name for c in result["comparisons"])
+    pd.testing.assert_frame_equal(before, run_metrics(run_dir))

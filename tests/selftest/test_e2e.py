@@ -1,6 +1,6 @@
 """End-to-end self-test at the smoke profile: planted generators through the real pipeline.
 
-Part of the default suite (CI): about 2 minutes on 2 cores. It runs the audit trials (the
+Part of the default suite (CI): about 1 minute on 2 cores. It runs the audit trials (the
 comparison trials need the quick profile's statistical power). At smoke the domain-encoder oracle is
 trained for 2 epochs, so the adherence audit can establish a *deficit* but not always one beyond its
 fail margin: the power design table (``selftest/design.py``) says smoke cannot power
@@ -22,8 +22,10 @@ AUDIT_TRIALS = ["memoriser", "leaker", "biased", "off_condition"]
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("selftest")
-    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS)
+    from mammobench.pipeline.spec import Execution
+
+    out = tmp_path_factory.mktemp("selftest")  # in-process cells: no pool to spawn for the run's 2 control cells
+    return out, run_selftest("smoke", out=out, trials=AUDIT_TRIALS, execution=Execution(executor="local"))
 
 
 def test_audit_trials_agree_at_smoke(smoke_run):
