@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from mammobench.stats.roc import roc_points  # noqa: E402,F401  (re-exported: the report draws its ROC curves from it)
+
 ARM_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
 #: axes titles sit at the top of their axes, given explicitly: matplotlib's automatic title position lays the
 #: y axis out again on every draw to dodge an offset text (``1e6``) that these charts never have
@@ -66,36 +68,6 @@ def partition_bars(counts: dict[str, dict[str, int]], attribute: str) -> Figure:
     ax.set_xlabel(f"share of images by {attribute}")
     ax.legend(fontsize=7, ncol=min(len(groups), 5), loc="upper center", bbox_to_anchor=(0.5, -0.3))
     return fig
-
-
-def roc_points(y_true: Sequence[int], y_score: Sequence[float]) -> tuple[np.ndarray, np.ndarray, float]:
-    """ROC curve and its area: ``(fpr, tpr, auc)``, the same arrays and float as scikit-learn's
-    ``roc_curve`` (collinear points dropped) and ``roc_auc_score`` — without importing scikit-learn
-    (and scipy.stats behind it) just to draw a report.
-
-    Raises:
-        ValueError: ``y_true`` is not one class of 0/1 labels per score, or holds only one class.
-
-    Example:
-        >>> fpr, tpr, auc = roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-        >>> fpr.tolist(), tpr.tolist(), auc
-        ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], 0.75)
-    """
-    y, s = np.asarray(y_true), np.asarray(y_score, dtype=float)
-    if y.shape != s.shape or y.ndim != 1 or not np.isin(y, (0, 1)).all() or np.unique(y).size != 2:
-        raise ValueError(f"ROC needs one 0/1 label per score and both classes; got labels {np.unique(y)[:5]} "
-                         f"for {s.size} scores")
-    order = np.argsort(s, kind="mergesort")[::-1]
-    y, s = y[order].astype(float), s[order]
-    cut = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # the last row of each distinct score
-    tps = np.cumsum(y)[cut]
-    fps = 1 + cut - tps
-    if tps.size > 2:  # drop points on a straight line between their neighbours
-        keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
-        tps, fps = tps[keep], fps[keep]
-    tps, fps = np.r_[0, tps], np.r_[0, fps]
-    fpr, tpr = fps / fps[-1], tps / tps[-1]
-    return fpr, tpr, float(np.trapezoid(tpr, fpr))
 
 
 def roc_panels(panels: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]], title: str) -> Figure:

@@ -252,10 +252,11 @@ def snapshot_state(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
-    """Rank AUC used only to pick the checkpoint on validation data."""
-    from sklearn.metrics import roc_auc_score
+    """AUC used only to pick the checkpoint on validation data (``roc_auc_score``'s float, without importing
+    scikit-learn into every cell worker: ≈ 1.2 s of its start-up)."""
+    from mammobench.stats.roc import validation_auc
 
-    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+    return validation_auc(y, s)
 
 
 def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,

@@ -1,4 +1,4 @@
-"""Figure rendering: one draw, cropped to what is drawn; mosaics drawn as their own pixels; ROC points as sklearn's."""
+"""Figure rendering: one draw, cropped to what is drawn; mosaics drawn as their own pixels."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,6 @@ from PIL import Image  # noqa: E402
 
 from mammobench.report import png as P  # noqa: E402
 from mammobench.report.detection_figures import PANEL_PX, _draw_panel  # noqa: E402
-from mammobench.report.figures import roc_points  # noqa: E402
 from mammobench.report.sample_grids import MosaicPixels, display_size, grey_levels, nn_pairs  # noqa: E402
 
 
@@ -105,19 +104,3 @@ def test_display_size_and_large_gallery_panels_keep_boxes_in_image_pixels():
     assert [float(v) for v in ax.images[0].get_extent()] == [-0.5, 4 * PANEL_PX - 0.5, 4 * PANEL_PX - 0.5, -0.5]
     assert (ax.patches[0].get_x(), ax.patches[0].get_y()) == (100.0, 200.0)  # … boxes in the image's own pixels
     plt.close(fig)
-
-
-def test_roc_points_equal_sklearn_with_ties():
-    from sklearn.metrics import roc_auc_score, roc_curve
-
-    rng = np.random.default_rng(2)
-    for trial in range(200):
-        y = rng.integers(0, 2, 40)
-        if y.min() == y.max():
-            continue
-        score = rng.integers(0, 6, 40) / 5 if trial % 2 else rng.random(40)
-        fpr, tpr, auc = roc_points(y, score)
-        ref_fpr, ref_tpr, _ = roc_curve(y, score)
-        assert np.array_equal(fpr, ref_fpr) and np.array_equal(tpr, ref_tpr) and auc == roc_auc_score(y, score)
-    with pytest.raises(ValueError, match="both classes"):
-        roc_points([1, 1], [0.2, 0.3])
