@@ -23,6 +23,7 @@ from mammobench.report.detection_figures import detection_figures, detection_gal
 from mammobench.report.evidence import RunData, partition_counts
 from mammobench.report.png import figure_png
 from mammobench.report.sample_grids import nn_pairs
+from mammobench.stats.roc import roc_points
 
 
 def primary_metric(data: RunData) -> str:
@@ -113,7 +114,7 @@ def _roc_figures(data: RunData) -> dict:
                 sub = _group_rows(frame, attr, group)
                 if attr == "lesion_type" and group == "none" or sub["y_true"].nunique() < 2:
                     continue
-                curves.setdefault(arm, {})[f"{group} (n={len(sub)})"] = F.roc_points(sub["y_true"], sub["y_score"])
+                curves.setdefault(arm, {})[f"{group} (n={len(sub)})"] = roc_points(sub["y_true"], sub["y_score"])
         if curves:
             out[f"roc_{attr}"] = (F.roc_panels(curves, f"ROC by {attr}"),
                                   f"ROC curves per {attr} group on the test split, one panel per arm; scores "

@@ -20,8 +20,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from mammobench.stats.roc import roc_points  # noqa: E402,F401  (re-exported: the report draws its ROC curves from it)
-
 ARM_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")
 #: axes titles sit at the top of their axes, given explicitly: matplotlib's automatic title position lays the
 #: y axis out again on every draw to dodge an offset text (``1e6``) that these charts never have
