@@ -230,18 +230,30 @@ def _audit_trial(trial: Trial, data: _AuditData) -> list[dict]:
 
 
 def _audit_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
-    """Run the audit trials on ``spec`` (the audit task's planned run; its cohort, not the comparison one)."""
+    """Run the audit trials on ``spec`` (the audit task's planned run; its cohort, not the comparison one).
+
+    A trial whose records are already in the run folder (``audits/<generator>.json``, written atomically
+    when it finished) is reused, as the pipeline reuses an arm's audits: a resumed self-test recomputes
+    only the trials that had not finished.
+    """
     from mammobench.audits.encoder import load_or_train_domain_encoder
+    from mammobench.io import read_json
     from mammobench.pipeline import stages
 
+    done = {t.name: read_json(run_dir / "audits" / f"{t.generator}.json") for t in trials
+            if (run_dir / "audits" / f"{t.generator}.json").is_file()}
+    if done:
+        logger.info(f"selftest: audit trial(s) {', '.join(done)} reused from {run_dir / 'audits'}")
+    order, trials = [t.name for t in trials], [t for t in trials if t.name not in done]
     if not trials:
-        return []
+        return [r for name in order for r in done[name]]
     manifest, cache = _data(spec)
     view = stages.train_view(manifest, cache)
     encoder = load_or_train_domain_encoder(view, seed=spec.task.augmentation.sample_seed,
                                            epochs=spec.settings.encoder_epochs, cache_dir=stages.cache_home() / "encoders")
     data = _AuditData(run_dir=run_dir, task=spec.task, manifest=manifest, cache=cache, view=view, encoder=encoder)
-    return [r for t in trials for r in _audit_trial(t, data)]
+    done.update({t.name: _audit_trial(t, data) for t in trials})
+    return [r for name in order for r in done[name]]
 
 
 def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]) -> None:

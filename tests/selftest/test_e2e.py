@@ -52,10 +52,16 @@ def test_selftest_lands_in_result_report_and_signature(smoke_run):
     assert report.ok, report.lines()
 
 
-def test_cli_exit_code_and_table(smoke_run, capsys):
+def test_cli_exit_code_and_table(smoke_run, capsys, caplog):
     out, _ = smoke_run  # resumes the same run folder: cells, audits and synthetic sets are reused
+    run_dir = next(p for p in out.iterdir() if (p / "result.json").is_file())
+    files = [run_dir / "audits" / f"planted_{t}.json" for t in AUDIT_TRIALS]
+    written = [p.stat().st_mtime_ns for p in files]
+    caplog.set_level("INFO", logger="mammobench")
     code = main(["--profile", "smoke", "--out", str(out), "--trials", ",".join(AUDIT_TRIALS)])
     text = capsys.readouterr().out
+    assert [p.stat().st_mtime_ns for p in files] == written  # each finished audit trial is reused, not recomputed
+    assert f"audit trial(s) {', '.join(AUDIT_TRIALS)} reused" in caplog.text
     assert code == 0, text  # the underpowered off_condition row does not count as a disagreement
     assert all(f"planted_{t}" in text for t in AUDIT_TRIALS)
     row = next(line for line in text.splitlines() if line.startswith("planted_off_condition"))
