@@ -72,6 +72,19 @@ def mb_cache(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache_home(mb_cache):
+    """In-process code caches under the session's folder too, never in the user's ``~/.cache/mammobench``:
+    a test run leaves nothing behind and a fresh machine (CI) pays the same cold-cache costs as here."""
+    before = os.environ.get("MAMMOBENCH_CACHE")
+    os.environ["MAMMOBENCH_CACHE"] = str(mb_cache)
+    yield mb_cache
+    if before is None:
+        os.environ.pop("MAMMOBENCH_CACHE", None)
+    else:
+        os.environ["MAMMOBENCH_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory, mb_cache):
     """One finished ``mammobench run --profile smoke`` per session: ``(run folder, CompletedProcess)``.
