@@ -163,7 +163,7 @@ def sha256_json(obj: Any) -> str:
 
 
 class RunLock:
-    """Exclusive, non-blocking lock on a run folder (``.lock`` file with ``flock``).
+    """Exclusive lock on a run folder (``.lock`` file with ``flock``); fails at once when held, or after ``wait`` s.
 
     The lock is released by the OS when the process dies, so a ``kill -9`` never leaves a stale lock.
 
@@ -173,21 +173,36 @@ class RunLock:
         ...     pass
     """
 
-    def __init__(self, run_dir: str | os.PathLike):
+    def __init__(self, run_dir: str | os.PathLike, *, wait: float = 0.0, what: str = "run folder"):
+        """``wait``: seconds to wait for another holder (0: fail at once); ``what``: the folder, in messages."""
         self.path = Path(run_dir) / ".lock"
+        self.wait, self.what = float(wait), what
         self._fh = None
 
     def __enter__(self) -> "RunLock":
+        import logging
+        import time
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "a+")
-        try:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as err:
-            self._fh.close()
-            raise RunLockedError(
-                f"{self.path.parent}: another mammobench process is writing this run folder; "
-                "wait for it to finish or use another --out"
-            ) from err
+        deadline, told = time.monotonic() + self.wait, False
+        while True:
+            try:
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as err:
+                if time.monotonic() >= deadline:
+                    self._fh.close()
+                    waited = f" (waited {self.wait:g} s)" if self.wait else ""
+                    raise RunLockedError(
+                        f"{self.path.parent}: another mammobench process is writing this {self.what}{waited}; "
+                        "wait for it to finish or use another --out"
+                    ) from err
+                if not told:
+                    logging.getLogger("mammobench").info(
+                        f"waiting for another mammobench process writing {self.path.parent} (up to {self.wait:g} s)")
+                    told = True
+                time.sleep(0.25)
         self._fh.seek(0)
         self._fh.truncate()
         self._fh.write(str(os.getpid()))

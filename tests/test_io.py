@@ -63,6 +63,23 @@ def test_run_lock_excludes_second_process(tmp_path):
             RunLock(tmp_path).__enter__()
 
 
+def test_run_lock_can_wait_for_the_holder(tmp_path):
+    """A shared cache (the cohort) waits for another process instead of failing; a timeout still fails, by name."""
+    code = "import sys, time; from mammobench.io import RunLock\nwith RunLock(sys.argv[1]):\n    print('held', flush=True); time.sleep(float(sys.argv[2]))"
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), "2"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with RunLock(tmp_path, wait=60, what="cohort"):  # the holder lets go after 2 s, far inside the 60 s
+        assert holder.wait(timeout=30) == 0  # taken only once the holder had released it
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=r"writing this cohort \(waited 0.3 s\)"):
+            RunLock(tmp_path, wait=0.3, what="cohort").__enter__()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_atomic_write_uses_normal_permissions(tmp_path):
     p = tmp_path / "perm.txt"
     atomic_write_json(p, {})

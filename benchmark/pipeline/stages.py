@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 CASE_COLUMNS = ("row", "image_id", "patient_id", "split", "label", "y_true", *SUBGROUP_COLUMNS)
 
 
+COHORT_WAIT_S = 3600.0  # how long a run waits for another process making the same cached cohort
+
+
 def cache_home() -> Path:
     """``$MAMMOBENCH_CACHE`` or ``~/.cache/mammobench``."""
     return Path(os.environ.get("MAMMOBENCH_CACHE", "~/.cache/mammobench")).expanduser()
@@ -82,7 +85,8 @@ def ensure_cohort(task: TaskConfig, settings: RunSettings, *, cohort_dir: str | 
     if (root / "cohort.json").is_file():
         return root, False
     root.parent.mkdir(parents=True, exist_ok=True)
-    with RunLock(root.parent / f".{root.name}.lockdir"):
+    # a shared cache: a second run that needs the same cohort waits for the first to finish making it, then reuses it
+    with RunLock(root.parent / f".{root.name}.lockdir", wait=COHORT_WAIT_S, what="cohort"):
         if (root / "cohort.json").is_file():
             return root, False
         _make_cohort_atomically(root, params)
