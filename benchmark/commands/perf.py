@@ -133,7 +133,6 @@ def main(argv: list[str]) -> int:
     if names is None and args.run_dir and args.quick_only:
         raise ConfigError("--run-dir with --quick-only: --quick-only skips the end-to-end figures; drop one")
     scale = _scale(args)
-    quick_only = quick_only or scale == "ci"
     baseline = _compare_baseline(args, names)
     result = run_perf(names, scale=scale, quick_only=quick_only, overrides=overrides,
                       workdir=args.workdir, command=["mammobench", "perf", *argv],

@@ -240,11 +240,11 @@ def _audit_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
     from mammobench.io import read_json
     from mammobench.pipeline import stages
 
-    done = {t.name: read_json(run_dir / "audits" / f"{t.generator}.json") for t in trials
-            if (run_dir / "audits" / f"{t.generator}.json").is_file()}
+    files = {t.name: run_dir / "audits" / f"{t.generator}.json" for t in trials}
+    done = {name: read_json(path) for name, path in files.items() if path.is_file()}
     if done:
         logger.info(f"selftest: audit trial(s) {', '.join(done)} reused from {run_dir / 'audits'}")
-    order, trials = [t.name for t in trials], [t for t in trials if t.name not in done]
+    order, trials = list(files), [t for t in trials if t.name not in done]
     if not trials:
         return [r for name in order for r in done[name]]
     manifest, cache = _data(spec)

@@ -23,7 +23,7 @@ __all__ = ["roc_points", "validation_auc"]
 def roc_points(y_true: Sequence[int], y_score: Sequence[float]) -> tuple[np.ndarray, np.ndarray, float]:
     """ROC curve and its area: ``(fpr, tpr, auc)``, the same arrays and float as scikit-learn's
     ``roc_curve`` (collinear points dropped) and ``roc_auc_score`` — without importing scikit-learn
-    (and scipy.stats behind it) just to draw a report.
+    (and scipy.stats behind it).
 
     Raises:
         ValueError: ``y_true`` is not one class of 0/1 labels per score, holds only one class, or a score is
