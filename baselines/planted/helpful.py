@@ -1,11 +1,18 @@
-"""The planted helpful generator: new, correctly labelled dense-breast images from the simulator.
+"""The planted helpful generators: new, correctly labelled cases of what the training split lacks.
 
-The virtual cohort under-represents dense breasts (C/D) in training. This generator fills that gap
-with fresh cases from the same phantom simulator that made the cohort (:func:`sample_case` +
-:func:`simulate_image`), conditioned on density C or D, preprocessed like the training view (whole
+Both fill a gap of the training split with fresh cases from the same phantom simulator that made the
+cohort (:func:`sample_case` + :func:`simulate_image`), preprocessed like the training view (whole
 breast or one patch, :func:`mammobench.generators.simulated.render_case`); labels and boxes are the
 simulator's truth.
-Its known answer: a significant gain in the dense subgroups and a smaller density fairness gap.
+
+* ``planted_helpful`` (:class:`PlantedHelpful`): the **dense breasts** the virtual cohort
+  under-represents — the requested label and lesion mix, density forced to C or D.
+* ``planted_missing_type`` (:class:`PlantedMissingType`): the **lesion types absent from the
+  training split** (read when it is fitted; the self-test's comparison cohort leaves calcifications
+  out) — the requested label mix (else the training split's), every lesion of a missing type,
+  density and view as requested.
+
+Their known answer: a significant gain in the subgroup they supply.
 
 Example:
     >>> from mammobench.generators.fixtures import make_tiny_train_view
@@ -21,6 +28,7 @@ import pandas as pd
 
 from mammobench.baselines.planted.generators import CARDS_PATH, DENSE, PlantedGenerator
 from mammobench.data.manifest import age_band
+from mammobench.errors import ConfigError
 from mammobench.generators.conditions import labels_frame, resolve_conditions, validate_conditions
 from mammobench.protocols import CONDITION_COLUMNS, GeneratorTags, SyntheticBatch, TrainView
 from mammobench.generators.simulated import render_case
@@ -53,6 +61,9 @@ class PlantedHelpful(PlantedGenerator):
         self.training_patients_ = sorted(data.patient_ids)
         return self
 
+    def _requests(self, n: int, conditions: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
+        return self._dense_requests(n, conditions, rng)
+
     def _dense_requests(self, n: int, conditions: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
         """Requested rows with density forced to C/D; label/lesion mix of the training split."""
         given = validate_conditions(n, conditions)
@@ -79,7 +90,7 @@ class PlantedHelpful(PlantedGenerator):
 
     def sample(self, n: int, *, conditions: pd.DataFrame | None = None, seed: int) -> SyntheticBatch:
         rng = np.random.default_rng(seed)
-        rows = self._dense_requests(n, conditions, rng)
+        rows = self._requests(n, conditions, rng)
         h, w = self.image_size_
         images = np.zeros((n, 1, h, w), np.float32)
         truths, findings = [], []
@@ -90,3 +101,53 @@ class PlantedHelpful(PlantedGenerator):
         labels = pd.DataFrame(truths, columns=list(CONDITION_COLUMNS))
         return SyntheticBatch(np.clip(images, 0, 1), labels_frame(labels, findings),
                               {"generator": self.planted_name, "seed": seed})
+
+
+class PlantedMissingType(PlantedHelpful):
+    """Simulated lesions of the type(s) the training split lacks, with the simulator's exact labels.
+
+    Example:
+        >>> from mammobench.generators.fixtures import make_tiny_train_view
+        >>> gen = PlantedMissingType(sim_size=64).fit(make_tiny_train_view(n=8, size=32), seed=0)
+        >>> gen.missing_lesion_types_   # the tiny view's lesions are all masses
+        ['calcification', 'architectural_distortion', 'asymmetry']
+        >>> sorted(set(gen.sample(8, seed=1).labels["lesion_type"]) - set(gen.missing_lesion_types_))
+        ['none']
+    """
+
+    planted_name = "planted_missing_type"
+
+    def fit(self, data: TrainView, *, seed: int) -> "PlantedMissingType":
+        """Record the training split and the lesion types absent from it.
+
+        Raises:
+            ConfigError: the training split has no lesion, or has every lesion type (nothing to supply).
+        """
+        super().fit(data, seed=seed)
+        m = data.manifest
+        present = set(m.loc[m["label"].astype(str) != "normal", "lesion_type"].astype(str))
+        missing = [t for t in SIM_LESION_TYPES if t not in present]
+        if not present or not missing:
+            raise ConfigError(f"{self.planted_name}: the training split has "
+                              f"{'no lesion' if not present else 'every lesion type'} "
+                              f"({', '.join(sorted(present)) or 'none'}); it supplies a lesion type the training "
+                              "split lacks — use a cohort with dataset.cohort.train_lesion_type_weights "
+                              "setting one type to 0 (as the self-test's comparison cohort does)")
+        self.missing_lesion_types_ = missing
+        return self
+
+    def _requests(self, n: int, conditions: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
+        """Requested rows (label mix of the request, else of training) whose lesions are of the missing type(s).
+
+        Normals stay normal: a supply of lesions only would make "looks synthetic" a cue for "has a
+        lesion", which the detector learns at the real positives' expense (a pilot lost 0.07 AUC).
+        """
+        given = validate_conditions(n, conditions)
+        pool = pd.DataFrame(self.conditions_)
+        rows = resolve_conditions(n, None if given is None else given.loc[:, [c for c in ("density", "view", "label")
+                                                                              if c in given]], pool, rng)
+        kinds = self.missing_lesion_types_
+        lesion = rows["label"].astype(str) != "normal"
+        rows.loc[lesion, "lesion_type"] = [kinds[int(rng.integers(len(kinds)))] for _ in range(int(lesion.sum()))]
+        rows.loc[~lesion, "lesion_type"] = "none"
+        return rows

@@ -2,7 +2,8 @@
 
 The *test* part is balanced over densities A–D (age drawn from p(age | density) by rejection
 from the screening-age model); the *training* part follows the age-driven density model with
-per-class weights that under-represent dense breasts by default, and optionally a restricted
+per-class weights that under-represent dense breasts by default, optionally per-lesion-type weights
+(``train_lesion_type_weights``; 0 leaves a type out of training) and a restricted
 age range — the subgroup imbalance synthetic augmentation is meant to fix.
 
 Example:
@@ -30,6 +31,7 @@ class CohortComposition:
     train_density_weights: dict = field(default_factory=lambda: {"A": 1.0, "B": 1.0, "C": 0.4, "D": 0.12})
     train_min_age: int | None = None
     train_max_age: int | None = None
+    train_lesion_type_weights: dict | None = None
     test_balance_lesion_types: bool = True
     population: str = "bcsc"
 
@@ -43,6 +45,14 @@ class CohortComposition:
                 sum(weights.values()) <= 0:
             raise ConfigError(f"CohortComposition.train_density_weights={weights} needs non-negative weights "
                               "for each of A, B, C, D (not all zero)")
+        lesion_weights = self.train_lesion_type_weights
+        if lesion_weights is not None and (
+                not isinstance(lesion_weights, dict) or not set(lesion_weights) <= set(cal.LESION_TYPES)
+                or any(not isinstance(w, (int, float)) or w < 0 for w in lesion_weights.values())
+                or sum(lesion_weights.get(k, 1.0) for k in cal.LESION_TYPES) <= 0):
+            raise ConfigError(f"CohortComposition.train_lesion_type_weights={lesion_weights} needs non-negative "
+                              f"weights keyed by lesion type ({', '.join(cal.LESION_TYPES)}; a missing type "
+                              "keeps weight 1), not all zero")
         lo, hi = self.train_min_age or cal.SCREENING_AGE_RANGE[0], self.train_max_age or cal.SCREENING_AGE_RANGE[1]
         if lo > hi:
             raise ConfigError(f"CohortComposition: train_min_age={lo} > train_max_age={hi}")
@@ -113,6 +123,9 @@ def _lesion(rng, comp: CohortComposition, balanced: bool, slot: str = "") -> tup
     else:
         keys = list(cal.LESION_PREVALENCE)
         p = np.asarray([cal.LESION_PREVALENCE[k] for k in keys])
+        if comp.train_lesion_type_weights is not None:  # only then renormalised: default cohorts stay bit-identical
+            p = p * np.asarray([float(comp.train_lesion_type_weights.get(k, 1.0)) for k in keys])
+            p = p / p.sum()
         lesion_type = keys[int(rng.choice(len(keys), p=p))]
     pathology = "malignant" if rng.random() < comp.malignant_fraction else "benign"
     return lesion_type, pathology, "L" if rng.random() < 0.5 else "R"

@@ -87,3 +87,27 @@ def test_bad_composition_raises():
         CohortComposition(test_fraction=1.5)
     with pytest.raises(ConfigError, match="train_density_weights"):
         CohortComposition(train_density_weights={"A": 1.0})
+
+
+def test_lesion_type_weights_leave_a_type_out_of_training_only():
+    """Weight 0 removes calcifications from training; the test part stays balanced; default plans unchanged."""
+    left_out = plan_patients(1200, seed=3, composition=CohortComposition(
+        train_lesion_type_weights={"calcification": 0.0}))
+    train = collections.Counter(p.lesion_type for p in left_out if p.split == "training")
+    test = collections.Counter(p.lesion_type for p in left_out if p.split == "test" and p.lesion_type != "none")
+    assert train["calcification"] == 0 and train["mass"] > 0 and train["asymmetry"] > 0
+    assert test["calcification"] > 0 and max(test.values()) - min(test.values()) <= 4
+    # the lesion share of training is unchanged (the other types take the calcifications' place)
+    share = sum(v for k, v in train.items() if k != "none") / sum(train.values())
+    assert 0.4 < share < 0.6
+    # weights of 1 (or none given) draw the same plan as the default composition
+    ones = {k: 1.0 for k in ("mass", "calcification", "architectural_distortion", "asymmetry")}
+    assert plan_patients(300, seed=4, composition=CohortComposition(train_lesion_type_weights=ones)) == \
+        plan_patients(300, seed=4, composition=CohortComposition())
+
+
+@pytest.mark.parametrize("weights", [{"calcification": -1.0}, {"cyst": 1.0}, {
+    "mass": 0, "calcification": 0, "architectural_distortion": 0, "asymmetry": 0}])
+def test_bad_lesion_type_weights_raise(weights):
+    with pytest.raises(ConfigError, match="train_lesion_type_weights"):
+        CohortComposition(train_lesion_type_weights=weights)

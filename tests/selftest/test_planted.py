@@ -80,6 +80,36 @@ def test_helpful_simulates_dense_cases_with_consistent_labels(view):
     assert np.abs(batch.images[:, 0] - view.images[src]).max() > 0.05  # new images, not copies
 
 
+def test_missing_type_supplies_the_absent_lesion_types_label_balanced(view):
+    """It supplies the lesion types the tiny view lacks; normals stay normal."""
+    m = view.manifest
+    present = set(m.loc[m["label"] != "normal", "lesion_type"])
+    gen = get_generator("planted_missing_type", sim_size=64).fit(view, seed=0)
+    assert gen.missing_lesion_types_ and not set(gen.missing_lesion_types_) & present
+    assert set(gen.missing_lesion_types_) | present >= {"mass", "calcification", "architectural_distortion", "asymmetry"}
+    batch = gen.sample(12, seed=7)
+    lesion = batch.labels["label"] != "normal"
+    assert set(batch.labels.loc[lesion, "lesion_type"]) <= set(gen.missing_lesion_types_)
+    assert 0 < lesion.sum() < len(batch)  # not lesions only: "looks synthetic" must not mean "has a lesion"
+    for label, findings in zip(batch.labels["label"], batch.labels["findings"]):
+        assert (label == "normal") == (len(findings) == 0)
+    wanted = pd.DataFrame({"label": ["normal", "malignant", "benign", "normal"]})
+    got = gen.sample(4, conditions=wanted, seed=1).labels
+    assert list(got["label"] == "normal") == [True, False, False, True]
+
+
+def test_missing_type_refuses_a_training_split_that_lacks_nothing(view):
+    from mammobench.errors import ConfigError
+
+    full = view.manifest.copy()
+    kinds = ["mass", "calcification", "architectural_distortion", "asymmetry"]
+    lesions = full.index[full["label"] != "normal"]
+    full.loc[lesions, "lesion_type"] = [kinds[i % 4] for i in range(len(lesions))]
+    complete = type(view)(full, view.images, view.findings, manifest_hash="all-types", patch=getattr(view, "patch", None))
+    with pytest.raises(ConfigError, match="every lesion type"):
+        get_generator("planted_missing_type").fit(complete, seed=0)
+
+
 def test_leaker_reports_the_patients_it_was_fitted_on(view):
     leaker = get_generator("planted_leaker").fit(view, seed=0)
     assert set(leaker.training_patients_) == view.patient_ids
