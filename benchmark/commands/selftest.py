@@ -54,10 +54,10 @@ def _observed_evidence(rec: dict) -> str:
     if "checks" in ev:
         return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
                                                           else "") for c in ev["checks"][:2])
-    if "dense_comparisons" in ev:
+    if "supplied_group_comparisons" in ev:
         parts = [f"{c['group'] or 'overall'}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}"
-                 for c in ev.get("overall", []) + ev["dense_comparisons"]]
-        return "; ".join(parts) + f"; density gap Δ{ev['density_gap_delta_vs_control']:+.3f}"
+                 for c in ev.get("overall", []) + ev["supplied_group_comparisons"]]
+        return "; ".join(parts) + f"; lesion-type gap Δ{ev['lesion_type_gap_delta_vs_control']:+.3f}"
     if "overall" in ev:
         return "; ".join(f"overall Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["overall"])
     if "n_comparisons" in ev:

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from mammobench.errors import StatisticsError
+from mammobench.selftest.trials import MISSING_LESION_TYPES, TRIALS
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def pilot_variance(predictions: pd.DataFrame, arm: str, control: str, *, attribu
 
     Runs the evaluator's own test (:func:`~mammobench.evaluation.seed_variance.seeds_as_readers_test`) on the
     seeds both arms share, restricted to one subgroup when ``attribute``/``group`` are given, and keeps
-    the variance components it reports.
+    the variance components it reports. A ``lesion_type`` group is the positives of that type and every
+    negative, as in the evaluator (:mod:`mammobench.evaluation.stratify`).
 
     Raises:
         StatisticsError: fewer than 2 shared seeds, or a subgroup without both classes.
@@ -98,7 +100,9 @@ def pilot_variance(predictions: pd.DataFrame, arm: str, control: str, *, attribu
     from mammobench.evaluation.seed_variance import seeds_as_readers_test
 
     d = predictions[predictions["split"] == "test"]
-    if attribute is not None:
+    if attribute == "lesion_type":
+        d = d[(d[attribute].astype(str) == str(group)) | (d["y_true"].astype(int) == 0)]
+    elif attribute is not None:
         d = d[d[attribute].astype(str) == str(group)]
     seeds = sorted(set(d.loc[d["arm"] == arm, "seed"]) & set(d.loc[d["arm"] == control, "seed"]))
     if len(seeds) < 2:
@@ -117,23 +121,24 @@ def pilot_variance(predictions: pd.DataFrame, arm: str, control: str, *, attribu
 
 
 #: trial → (hypotheses that can carry it, as (attribute, group)); the trial needs one of them rejected
-TRIAL_HYPOTHESES = {"helpful": ((None, None), ("density", "C"), ("density", "D")), "harmful": ((None, None),)}
+TRIAL_HYPOTHESES = {"helpful": ((None, None), *(("lesion_type", t) for t in MISSING_LESION_TYPES)),
+                    "harmful": ((None, None),)}
 
 
 def design_rows(run_dir, *, n_seeds: int, alpha: float = 0.05, family_size: int = 5, control: str = "none") -> list[dict]:
     """Projected power of the helpful and harmful trials from a pilot run's predictions.
 
-    Each hypothesis is projected to ``n_seeds`` seeds at the Holm first-step level ``alpha / family_size``
+    A trial whose planted arm is not in the run (a pilot of the other trial only) is left out. Each hypothesis is projected to ``n_seeds`` seeds at the Holm first-step level ``alpha / family_size``
     (conservative); a trial's power is that of its best hypothesis.
 
     Args:
         run_dir: a finished self-test comparison run (``cells/*/predictions.csv``).
         n_seeds: seeds per arm of the design being sized.
-        alpha, family_size: the plan's level and the number of primary hypotheses per arm (overall + 4 densities).
+        alpha, family_size: the plan's level and the number of primary hypotheses per arm (overall + 4 lesion types).
         control: the control arm.
 
     Raises:
-        StatisticsError / DataError: no predictions, or a pilot without both classes or 2 seeds.
+        StatisticsError / DataError: no predictions, no trial arm, or a pilot without both classes or 2 seeds.
     """
     from pathlib import Path
 
@@ -146,8 +151,14 @@ def design_rows(run_dir, *, n_seeds: int, alpha: float = 0.05, family_size: int 
                        for f in files], ignore_index=True)
     level = alpha / family_size
     rows = []
+    arms = set(preds["arm"].astype(str))
+    missing = [TRIALS[t].generator for t in TRIAL_HYPOTHESES if TRIALS[t].generator not in arms]
+    if len(missing) == len(TRIAL_HYPOTHESES):
+        raise DataError(f"{run_dir}: none of the trial arms ({', '.join(missing)}) has predictions")
     for trial, hyps in TRIAL_HYPOTHESES.items():
-        arm = f"planted_{trial}"
+        arm = TRIALS[trial].generator
+        if arm not in arms:  # a pilot of one trial: the other is not projected
+            continue
         for attribute, group in hyps:
             v = pilot_variance(preds, arm, control, attribute=attribute, group=group)
             se, ddf = projected_se_ddf(v, n_seeds)
@@ -164,12 +175,12 @@ def format_design(rows: list[dict]) -> str:
     Example:
         >>> print(format_design([{"trial": "harmful", "hypothesis": "overall", "delta": -0.09, "se": 0.012,
         ...     "ddf": 13.0, "level": 0.01, "power": 0.9995, "n_seeds": 5, "pilot_seeds": 5}]).splitlines()[1])
-        harmful  overall     -0.0900  0.0120   13.0  0.0100  5 (pilot 5)  0.9995
+        harmful  overall                 -0.0900  0.0120   13.0  0.0100  5 (pilot 5)  0.9995
     """
-    head = f"{'trial':8s} {'hypothesis':10s} {'delta':>8s} {'SE':>7s} {'ddf':>6s} {'level':>7s}  seeds        power"
+    head = f"{'trial':8s} {'hypothesis':22s} {'delta':>8s} {'SE':>7s} {'ddf':>6s} {'level':>7s}  seeds        power"
     lines = [head]
     for r in rows:
-        lines.append(f"{r['trial']:8s} {r['hypothesis']:10s} {r['delta']:+8.4f} {r['se']:7.4f} {r['ddf']:6.1f} "
+        lines.append(f"{r['trial']:8s} {r['hypothesis']:22s} {r['delta']:+8.4f} {r['se']:7.4f} {r['ddf']:6.1f} "
                      f"{r['level']:7.4f}  {r['n_seeds']} (pilot {r['pilot_seeds']})  {r['power']:.4f}")
     return "\n".join(lines)
 

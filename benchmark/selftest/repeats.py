@@ -3,7 +3,7 @@
 The self-test's claim "the harness finds the planted gain" is a claim about a *rate*: a trial designed
 for power ≥ 0.99 must find its planted effect in (almost) every repeat, on any machine. This module
 measures that rate instead of assuming it. Each repeat is one full comparison run of the self-test
-(control + ``planted_helpful`` + ``planted_harmful`` + ``planted_null``, the self-test's own task and
+(control + ``planted_missing_type`` + ``planted_harmful`` + ``planted_null``, the self-test's own task and
 cohort) with its own training seeds and generator sampling seed, at a chosen torch thread count; each
 trial's verdict is read exactly as ``mammobench selftest`` reads it. The summary row of a trial
 reports ``k/n`` agreeing repeats with the exact 95 % CI; for ``null`` the complement is its

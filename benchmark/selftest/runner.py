@@ -27,24 +27,28 @@ from typing import Any, Sequence
 import pandas as pd
 
 from mammobench.protocols import HoldoutView
-from mammobench.selftest.trials import Trial, select_trials, trial_record
+from mammobench.selftest.trials import MISSING_LESION_TYPES, Trial, select_trials, trial_record
 
 logger = logging.getLogger(__name__)
 SELFTEST_TASK = "vc_lesion"
-COMPARISON_TRAIN_DENSITY = {"A": 1.0, "B": 1.0, "C": 0.0, "D": 0.0}  # training lacks dense breasts (see selftest_task)
+#: the comparison cohort's training part lacks these lesion types (weight 0; see selftest_task)
+COMPARISON_TRAIN_LESION_TYPES = {t: 0.0 for t in MISSING_LESION_TYPES}
 #: The comparison trials' design, sized for power >= 0.99 from pilot runs (docs/selftest.md, "Power design"):
 #: patients outside the test part (training + validation), test patients, validation share of the former,
 #: epochs and seeds. ``full`` runs the ``quick`` design (its power was measured there); ``smoke`` is for plumbing.
 COMPARISON_DESIGN = {
     "smoke": {"train_patients": 80, "test_patients": 120, "val_share": 0.25},
-    "quick": {"train_patients": 160, "test_patients": 840, "val_share": 0.25, "epochs": 20,
+    "quick": {"train_patients": 480, "test_patients": 1680, "val_share": 0.25, "epochs": 10,
               "seeds": [0, 1, 2, 3, 4, 5], "image_size": 64, "cohort_size": 256},
 }
 COMPARISON_DESIGN["full"] = COMPARISON_DESIGN["quick"]
 COMPARISON_RATIO = 0.5        # synthetic images per real training image
 COMPARISON_STEP_BUDGET = "real"  # every arm takes the control's optimiser steps: the data differ, not the compute
 MIN_TRAIN_PATIENTS = 80  # audit trials, smoke: 28 training patients left a validation split without a lesion
-SELFTEST_ATTRIBUTES = ("density",)  # the pre-specified subgroup family of the self-test (see selftest_task)
+#: the pre-specified subgroup family of the comparison trials (the helpful generator acts on a lesion type)
+#: and of the audit trials' run (see selftest_task)
+COMPARISON_ATTRIBUTES = ("lesion_type",)
+SELFTEST_ATTRIBUTES = ("density",)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
 
 
@@ -65,20 +69,20 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
                   comparison: bool = True, profile: str = "quick"):
     """The task with the control arm only (planted arms are added as extra generators).
 
-    The self-test's analysis plan is fixed here, before any cell runs: its hypotheses concern the
-    overall metric and breast density (the planted generators act on density), so the subgroup
-    attributes are ``[density]`` and the multiplicity family is the overall comparison plus the
-    density groups. A user's run keeps the task's own, wider family.
-
-    With ``comparison`` (the helpful / harmful / null trials and their repeats) the cohort follows
-    :data:`COMPARISON_DESIGN` at ``profile``: a small training part with **no dense breasts**
-    (:data:`COMPARISON_TRAIN_DENSITY`) — the helpful generator's premise is a subgroup the training set
-    lacks, and a detector trained on a large A/B-only part already reaches the dense groups' ceiling
-    (the helpful arm then moved D by +0.002 in a 5-seed pilot) — a large, density-balanced test part,
-    half a synthetic image per real training image (:data:`COMPARISON_RATIO`) and equal optimiser steps
-    for every arm (:data:`COMPARISON_STEP_BUDGET`), so no arm gains from extra training — the planted
-    null (duplicates) gets no more steps than the control. The audit trials use the
-    task's own cohort (``comparison=False``).
+    The self-test's analysis plan is fixed here, before any cell runs. With ``comparison`` (the helpful /
+    harmful / null trials and their repeats) its hypotheses concern the overall metric and the lesion
+    types — the helpful generator acts on a lesion type — so the subgroup attributes are ``[lesion_type]``
+    and the multiplicity family is the overall comparison plus the four lesion-type groups; the cohort
+    follows :data:`COMPARISON_DESIGN` at ``profile``: a training part without asymmetries
+    (:data:`COMPARISON_TRAIN_LESION_TYPES`) — the helpful generator's premise is a subgroup the training
+    set lacks, and a missing lesion type is a deficit more data of the other kinds does not fill (a
+    training part without dense breasts was not: a detector trained on A/B only reached the dense
+    groups' AUC, docs/selftest.md) — a large test part balanced over density and lesion type, half a
+    synthetic image per real training image (:data:`COMPARISON_RATIO`) and equal optimiser steps for every
+    arm (:data:`COMPARISON_STEP_BUDGET`), so no arm gains from extra training — the planted null
+    (duplicates) gets no more steps than the control. The audit trials use the task's own cohort
+    (``comparison=False``) and ``[density]`` (what their planted generators act on). A user's run keeps the
+    task's own, wider family.
     """
     from mammobench.pipeline.config import task_from_dict
     from mammobench.pipeline.suites import find_task
@@ -86,7 +90,8 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     task = find_task(task_name)
     data = task.to_dict()
     data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
-    data["subgroups"] = {**data["subgroups"], "attributes": list(SELFTEST_ATTRIBUTES), "intersections": []}
+    attributes = COMPARISON_ATTRIBUTES if comparison else SELFTEST_ATTRIBUTES
+    data["subgroups"] = {**data["subgroups"], "attributes": list(attributes), "intersections": []}
     if comparison:
         _comparison_design(data, profile)
     else:
@@ -119,7 +124,7 @@ def _comparison_design(data: dict, profile: str) -> None:
     data["splits"] = {**data["splits"], "val_fraction": design["val_share"] * n_train / n}
     data["detector"] = {**data["detector"], "step_budget": COMPARISON_STEP_BUDGET}
     data["dataset"] = {**data["dataset"], "cohort": {**dict(data["dataset"].get("cohort") or {}),
-                                                     "train_density_weights": dict(COMPARISON_TRAIN_DENSITY),
+                                                     "train_lesion_type_weights": dict(COMPARISON_TRAIN_LESION_TYPES),
                                                      "test_fraction": n_test / n}}
 
 

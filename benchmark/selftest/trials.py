@@ -22,7 +22,10 @@ from typing import Callable
 
 from mammobench.evaluation.primary import primary_comparisons
 
-DENSE_GROUPS = ("C", "D")
+#: The lesion type(s) the self-test's comparison cohort leaves out of training
+#: (``selftest.runner.COMPARISON_TRAIN_LESION_TYPES``); the helpful trial's generator
+#: (``planted_missing_type``) supplies them, so its gain is read overall and in these groups.
+MISSING_LESION_TYPES = ("asymmetry",)
 Observation = tuple[str, dict]
 
 
@@ -60,25 +63,26 @@ def _significant(comps: list[dict], sign: int | None = None) -> list[dict]:
     return [c for c in comps if c.get("significant") and (sign is None or sign * float(c["estimate"]) > 0)]
 
 
-def observe_helpful(result: dict, primary: str, arm: str = "planted_helpful") -> Observation:
-    """``gain`` when the overall primary metric or a dense group (C/D) gains significantly.
+def observe_helpful(result: dict, primary: str, arm: str = "planted_missing_type") -> Observation:
+    """``gain`` when the overall primary metric or a missing lesion type's group gains significantly.
 
-    The density fairness gap's change is reported as evidence, not required: a max − min of four
-    noisy group figures, it narrowed for the planted *null* arm in 4 of 5 pilot runs, and requiring
-    it capped the trial's power near 0.88 (docs/selftest.md, "Power design").
+    The missing types are :data:`MISSING_LESION_TYPES` (left out of the comparison cohort's training part
+    and supplied by the planted generator). The lesion-type fairness gap's change is reported as evidence,
+    not required: a max − min of four noisy group figures (docs/selftest.md, "Power design").
     """
     comps = primary_comparisons(result, arm, primary)
-    carried = [c for c in comps if _is_overall(c) or (c.get("attribute") == "density"
-                                                      and str(c.get("group")) in DENSE_GROUPS)]
+    carried = [c for c in comps if _is_overall(c) or (c.get("attribute") == "lesion_type"
+                                                      and str(c.get("group")) in MISSING_LESION_TYPES)]
     gains = _significant(carried, +1)
-    gap = [f for f in result.get("fairness", []) if f.get("arm") == arm and f.get("attribute") == "density"
+    gap = [f for f in result.get("fairness", []) if f.get("arm") == arm and f.get("attribute") == "lesion_type"
            and f.get("kind") == "gap" and f.get("metric") == primary]
     delta = float(gap[0]["delta_vs_control"]) if gap else float("nan")
     verdict = "gain" if gains else "no significant gain"
     return verdict, {"overall": [_brief(c) for c in carried if _is_overall(c)],
-                     "dense_comparisons": [_brief(c) for c in carried if not _is_overall(c)],
-                     "density_gap_delta_vs_control": delta,
-                     "density_gap": {k: gap[0].get(k) for k in ("value", "delta_ci_low", "delta_ci_high")} if gap else {}}
+                     "supplied_group_comparisons": [_brief(c) for c in carried if not _is_overall(c)],
+                     "lesion_type_gap_delta_vs_control": delta,
+                     "lesion_type_gap": {k: gap[0].get(k) for k in ("value", "delta_ci_low", "delta_ci_high")}
+                     if gap else {}}
 
 
 def observe_harmful(result: dict, primary: str, arm: str = "planted_harmful") -> Observation:
@@ -123,7 +127,7 @@ def audit_observer(arm: str, audit: str, checks: tuple[str, ...] | None, flagged
 
 
 TRIALS: dict[str, Trial] = {t.name: t for t in (
-    Trial("helpful", "planted_helpful", "gain", "paired comparison (overall or dense groups)",
+    Trial("helpful", "planted_missing_type", "gain", "paired comparison (overall or the missing lesion type)",
           "comparison", observe_helpful),
     Trial("harmful", "planted_harmful", "loss", "paired comparison (overall)", "comparison", observe_harmful),
     Trial("null", "planted_null", "no significant effect", "paired comparisons at the corrected level",

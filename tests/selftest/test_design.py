@@ -28,7 +28,7 @@ def test_every_trial_has_a_design_row_naming_real_profiles():
 
 
 def test_a_trial_no_profile_powers_is_underpowered_everywhere_and_says_so():
-    comps = [{"arm": "planted_helpful", "metric": "auc", "primary": True, "attribute": None, "group": None,
+    comps = [{"arm": "planted_missing_type", "metric": "auc", "primary": True, "attribute": None, "group": None,
               "estimate": 0.02, "p_adjusted": 0.3, "significant": False}]
     for profile in ("smoke", "quick", "full"):
         rec = trial_record(TRIALS["helpful"], {"comparisons": comps, "fairness": [], "audits": []}, "auc", profile)

@@ -23,7 +23,9 @@ def _predictions(n_pat: int, seeds: int, gain: float, seed: int = 0) -> pd.DataF
             score = case + g * y + rng.normal(scale=0.6, size=len(y)) + rng.normal(scale=0.2) * y
             rows.append(pd.DataFrame({"image_id": [f"i{k}" for k in range(len(y))], "patient_id": patients,
                                       "split": "test", "arm": arm, "seed": s, "y_true": y.astype(int),
-                                      "y_score": score, "density": np.where(np.arange(len(y)) % 4 < 2, "C", "D")}))
+                                      "y_score": score, "density": np.where(np.arange(len(y)) % 4 < 2, "C", "D"),
+                                      "lesion_type": np.where(~y, "none", np.where(np.arange(len(y)) % 3 == 0,
+                                                                                   "asymmetry", "mass"))}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -77,18 +79,23 @@ def test_design_rows_and_the_cli_read_a_run_folder(tmp_path, capsys):
 
     preds = pd.concat([_predictions(240, 3, g, seed=i).assign(arm=lambda d, a=arm: d["arm"].map({"arm": a,
                                                                                              "ctrl": "none"}))
-                       for i, (arm, g) in enumerate((("planted_helpful", 0.4), ("planted_harmful", -0.8)))])
+                       for i, (arm, g) in enumerate((("planted_missing_type", 0.4), ("planted_harmful", -0.8)))])
     preds = preds.drop_duplicates(["arm", "seed", "image_id"])
     for (arm, seed), cell in preds.groupby(["arm", "seed"]):
         folder = tmp_path / "cells" / f"{arm}__s{seed}"
         folder.mkdir(parents=True)
         cell.to_csv(folder / "predictions.csv", index=False)
     rows = design_rows(tmp_path, n_seeds=5)
-    assert [(r["trial"], r["hypothesis"]) for r in rows] == [("helpful", "overall"), ("helpful", "density=C"),
-                                                            ("helpful", "density=D"), ("harmful", "overall")]
-    assert all(0 <= r["power"] <= 1 and r["level"] == 0.01 for r in rows) and rows[3]["delta"] < 0 < rows[0]["delta"]
+    assert [(r["trial"], r["hypothesis"]) for r in rows] == [("helpful", "overall"), ("helpful", "lesion_type=asymmetry"),
+                                                            ("harmful", "overall")]
+    assert all(0 <= r["power"] <= 1 and r["level"] == 0.01 for r in rows) and rows[2]["delta"] < 0 < rows[0]["delta"]
     assert main(["--power-from", str(tmp_path), "--power-seeds", "5"]) == 0
     assert "harmful  overall" in capsys.readouterr().out
+    only_helpful = tmp_path / "pilot"  # a pilot of one trial projects that trial only
+    for folder in [*(tmp_path / "cells").glob("planted_missing_type__*"), *(tmp_path / "cells").glob("none__*")]:
+        (only_helpful / "cells" / folder.name).mkdir(parents=True)
+        (only_helpful / "cells" / folder.name / "predictions.csv").write_bytes((folder / "predictions.csv").read_bytes())
+    assert [r["trial"] for r in design_rows(only_helpful, n_seeds=5)] == ["helpful", "helpful"]
     assert main(["--power-from", str(tmp_path / "nowhere")]) == 2
     assert "no cells/*/predictions.csv" in capsys.readouterr().err
 

@@ -8,7 +8,7 @@ from mammobench.commands.selftest import format_table, main
 from mammobench.errors import ConfigError
 from mammobench.results import mark_primary
 from mammobench.selftest.null_fpr import clopper_pearson, summarise_null_fpr
-from mammobench.selftest.trials import TRIALS, primary_comparisons, select_trials, trial_record
+from mammobench.selftest.trials import MISSING_LESION_TYPES, TRIALS, primary_comparisons, select_trials, trial_record
 
 DELONG, BOOT = "paired DeLong (seed-averaged scores)", "paired patient bootstrap (seed-averaged metric)"
 FAMILY = {DELONG: "delong_conditional", BOOT: "patient_bootstrap"}
@@ -20,8 +20,8 @@ def comp(arm, attribute, group, estimate, significant, method=DELONG, metric="au
             "p_adjusted": p if significant else 0.5, "significant": significant, "n": 100, "n_pos": 30}
 
 
-def gap(arm, delta):
-    return {"arm": arm, "metric": "auc", "attribute": "density", "kind": "gap", "value": 0.1,
+def gap(arm, delta, attribute="lesion_type"):
+    return {"arm": arm, "metric": "auc", "attribute": attribute, "kind": "gap", "value": 0.1,
             "delta_vs_control": delta, "delta_ci_low": delta - 0.05, "delta_ci_high": delta + 0.05}
 
 
@@ -30,15 +30,17 @@ def result(comparisons=(), fairness=(), audits=(), primary="auc"):
     return {"comparisons": mark_primary(list(comparisons), primary), "fairness": list(fairness), "audits": list(audits)}
 
 
-def test_helpful_needs_a_gain_overall_or_in_a_dense_group_and_reports_the_gap():
-    arm = "planted_helpful"
-    comps = [comp(arm, "density", "C", 0.08, True), comp(arm, "density", "A", 0.0, False)]
-    rec = trial_record(TRIALS["helpful"], result(comps, [gap(arm, +0.02)]), "auc")
-    assert rec["agree"] and rec["evidence"]["density_gap_delta_vs_control"] == 0.02  # the gap is evidence only
-    overall = [comp(arm, None, None, 0.03, True), comp(arm, "density", "D", 0.02, False)]
+def test_helpful_needs_a_gain_overall_or_in_the_missing_lesion_type_and_reports_the_gap():
+    arm = "planted_missing_type"
+    assert TRIALS["helpful"].generator == arm and MISSING_LESION_TYPES == ("asymmetry",)
+    comps = [comp(arm, "lesion_type", "asymmetry", 0.08, True), comp(arm, "lesion_type", "mass", 0.0, False)]
+    rec = trial_record(TRIALS["helpful"], result(comps, [gap(arm, +0.02), gap(arm, -0.3, "density")]), "auc")
+    assert rec["agree"] and rec["evidence"]["lesion_type_gap_delta_vs_control"] == 0.02  # the gap is evidence only
+    overall = [comp(arm, None, None, 0.03, True), comp(arm, "lesion_type", "asymmetry", 0.02, False)]
     assert TRIALS["helpful"].observe(result(overall, [gap(arm, -0.01)]), "auc")[0] == "gain"
-    no_gain = [comp(arm, "density", "C", 0.08, False), comp(arm, "density", "A", 0.1, True),
-               comp(arm, None, None, -0.05, True)]  # a gain only in A, a loss overall: not the planted gain
+    no_gain = [comp(arm, "lesion_type", "asymmetry", 0.08, False), comp(arm, "lesion_type", "mass", 0.1, True),
+               comp(arm, "density", "D", 0.1, True), comp(arm, None, None, -0.05, True)]
+    # a gain only in a type training had, or in a density group, and a loss overall: not the planted gain
     assert TRIALS["helpful"].observe(result(no_gain, [gap(arm, -0.05)]), "auc")[0] == "no significant gain"
 
 
@@ -114,23 +116,24 @@ def test_table_lists_every_row_and_marks_disagreement():
 
 
 def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
-    """Comparison trials: the design's cohort (a training part without dense breasts, a large test part),
-    ratio, equal step budget, epochs and seeds; the pre-specified family (overall + density); audit
-    trials: the task's own cohort. A user's --cohort folder gets one sub-folder per cohort so the two
+    """Comparison trials: the design's cohort (a training part without the missing lesion type, a large test
+    part), ratio, equal step budget, epochs and seeds; the pre-specified family (overall + lesion type); audit
+    trials: the task's own cohort and density. A user's --cohort folder gets one sub-folder per cohort so the two
     never overwrite each other."""
     from mammobench.pipeline.suites import find_task
     from mammobench.pipeline.profiles import resolve_settings
-    from mammobench.selftest.runner import (COMPARISON_DESIGN, COMPARISON_RATIO, COMPARISON_TRAIN_DENSITY,
+    from mammobench.selftest.runner import (COMPARISON_DESIGN, COMPARISON_RATIO, COMPARISON_TRAIN_LESION_TYPES,
                                            MIN_TRAIN_PATIENTS, comparison_seeds, selftest_task, trial_cohort_dir)
 
     task = find_task("vc_lesion")
     audit = selftest_task(comparison=False)
-    assert COMPARISON_TRAIN_DENSITY["C"] == COMPARISON_TRAIN_DENSITY["D"] == 0
+    assert COMPARISON_TRAIN_LESION_TYPES == {"asymmetry": 0.0}
     for profile in ("smoke", "quick", "full"):
         design, comparison = COMPARISON_DESIGN[profile], selftest_task(comparison=True, profile=profile)
         settings = resolve_settings(comparison, profile)
         n = design["train_patients"] + design["test_patients"]
-        assert comparison.dataset.cohort["train_density_weights"] == COMPARISON_TRAIN_DENSITY
+        assert comparison.dataset.cohort["train_lesion_type_weights"] == COMPARISON_TRAIN_LESION_TYPES
+        assert comparison.dataset.cohort["train_density_weights"] == task.dataset.cohort["train_density_weights"]
         assert settings.n_patients == n and comparison.dataset.cohort["test_fraction"] == design["test_patients"] / n
         assert comparison.splits.val_fraction * n == pytest.approx(design["val_share"] * design["train_patients"])
         assert settings.ratios == (COMPARISON_RATIO,) and comparison.detector.step_budget == "real"
@@ -142,8 +145,8 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
         selftest_task(profile="nope")
     assert selftest_task(comparison=True, seeds=[7, 8]).profiles["quick"].seeds == [7, 8]
     assert audit.dataset.cohort == task.dataset.cohort
+    assert comparison.subgroups.attributes == ["lesion_type"] and audit.subgroups.attributes == ["density"]
     for t in (comparison, audit):
-        assert t.subgroups.attributes == ["density"] and t.subgroups.intersections == []
-        assert t.augmentation.arms == ["none"]
+        assert t.subgroups.intersections == [] and t.augmentation.arms == ["none"]
     assert trial_cohort_dir(None, True) is None
     assert trial_cohort_dir(tmp_path, True) != trial_cohort_dir(tmp_path, False)
