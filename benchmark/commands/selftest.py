@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="measure instead: run the comparison trials N times, each with new seeds, and report each "
                         "trial's agreement rate with its exact CI (docs/selftest.md, 'Power design')")
     p.add_argument("--threads", default="1,2", help="torch thread counts cycled over --repeats (default 1,2)")
+    p.add_argument("--first", type=int, default=0,
+                   help="index of the first repeat (extend an earlier --repeats measurement with new seeds; default 0)")
     p.add_argument("--power-from", default=None, metavar="RUN_DIR",
                    help="print the helpful/harmful trials' projected power from a finished comparison run "
                         "(its own seed-to-seed and patient variance) and exit")
@@ -103,8 +105,10 @@ def _repeats(args, names: list[str], execution) -> int:
         threads = [int(t) for t in args.threads.split(",") if t.strip()]
     except ValueError:
         raise MammoBenchError(f"--threads {args.threads!r}: expected comma-separated whole numbers, e.g. 1,2")
+    if args.first < 0:
+        raise MammoBenchError(f"--first must be >= 0, got {args.first}")
     rates, rows = run_comparison_repeats(args.repeats, profile=args.profile, out=f"{args.out}/repeats",
-                                         execution=execution, threads=threads, trials=names)
+                                         execution=execution, threads=threads, trials=names, first=args.first)
     print(json.dumps({"rates": rates, "runs": rows}, indent=2, default=str) if args.json else format_table(rates))
     return 1 if any(not r["agree"] for r in rates) else 0
 

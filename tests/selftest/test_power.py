@@ -113,3 +113,10 @@ def test_repeat_seeds_rates_and_bad_input():
         run_comparison_repeats(0)
     with pytest.raises(ConfigError, match="none was chosen"):
         run_comparison_repeats(1, trials=["memoriser"])
+
+
+def test_repeats_cli_refuses_a_negative_first(capsys):
+    from mammobench.commands.selftest import main
+
+    assert main(["--repeats", "2", "--first", "-1", "--trials", "null"]) == 2
+    assert "--first must be >= 0" in capsys.readouterr().err
