@@ -42,29 +42,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _evidence(rec: dict) -> str:
+    from mammobench.selftest.trials import evidence_text
+
     if rec.get("status") == "underpowered":
-        return f"{rec.get('power', '')}; {_observed_evidence(rec)}"
-    return _observed_evidence(rec)
-
-
-def _observed_evidence(rec: dict) -> str:
-    ev = rec.get("evidence", {})
-    if rec["trial"] == "null_fpr":
-        return f"exact binomial CI, alpha {ev.get('alpha')}; {len(ev.get('runs', []))} runs"
-    if rec["trial"].endswith("_rate"):
-        return f"exact binomial CI; threads {sorted(set(ev.get('threads', [])))}; {len(ev.get('runs', []))} runs"
-    if "checks" in ev:
-        return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
-                                                          else "") for c in ev["checks"][:2])
-    if "supplied_group_comparisons" in ev:
-        parts = [f"{c['group'] or 'overall'}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}"
-                 for c in ev.get("overall", []) + ev["supplied_group_comparisons"]]
-        return "; ".join(parts) + f"; lesion-type gap Δ{ev['lesion_type_gap_delta_vs_control']:+.3f}"
-    if "overall" in ev:
-        return "; ".join(f"overall Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["overall"])
-    if "n_comparisons" in ev:
-        return f"{ev['n_significant']}/{ev['n_comparisons']} significant, min p_adj {ev['min_p_adjusted']:.3g}"
-    return ""
+        return f"{rec.get('power', '')}; {evidence_text(rec)}"
+    return evidence_text(rec)
 
 
 def format_table(records: list[dict]) -> str:

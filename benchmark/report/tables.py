@@ -113,7 +113,10 @@ def audit_table(rows: list[dict]) -> dict:
 
 def selftest_table(rows: list[dict]) -> dict:
     """Known-answer trials; a row's ``status`` (e.g. ``underpowered``) wins over agree yes/NO."""
+    from mammobench.selftest.trials import evidence_text
+
     shown = [{**t, "status": t.get("status") or ("pass" if t.get("agree") else "fail"),
+              "evidence": evidence_text(t),
               "agree": "yes" if t.get("agree") else "–" if t.get("status") == "underpowered" else "NO"} for t in rows]
     return table("selftest-table", "Self-test: known-answer trials",
                  [("trial", "trial", False), ("expected", "expected", False), ("observed", "observed", False),

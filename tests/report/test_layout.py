@@ -67,6 +67,8 @@ def test_flags_from_other_streams_are_shown(tmp_path, figures_drawn_once):
     result["fairness"][0]["status"] = "undefined (no positives)"
     result["selftest"].append({"trial": "planted_gain", "expected": "better", "observed": "no change", "agree": False,
                                "status": "underpowered", "evidence": "power 0.41 at smoke; use --profile quick"})
+    result["selftest"].append({"trial": "harmful", "expected": "loss", "observed": "loss", "agree": True, "status": "pass",
+                               "evidence": {"overall": [{"estimate": -0.07, "p_adjusted": 4e-4, "ci_low": -0.09}]}})
     (run / "result.json").write_text(__import__("json").dumps(result))
     render_report(run)
     html, rep = (run / "report.html").read_text(), read_json(run / "report.json")
@@ -75,6 +77,7 @@ def test_flags_from_other_streams_are_shown(tmp_path, figures_drawn_once):
     assert 'class="badge b-borderline"' in html and "0.052 vs 0.05" in html
     assert '<tr data-arm="ddpm_r1" data-attribute="overall" class="borderline">' in html
     assert "undefined (no positives)" in html and ">underpowered</span>" in html
+    assert "overall Δ-0.070 p_adj 0.0004" in html and "'ci_low'" not in html  # evidence in one line, not a dict
 
 
 def test_register_section_needs_no_template_change(tmp_path, monkeypatch, figures_drawn_once):
