@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--workers", type=int, default=2, help="simulator processes")
     make.add_argument("--train-dense-weight", type=float, default=None,
                       help="weight of density D in training (C gets its default 0.4 scaled likewise; 1 = age model)")
+    make.add_argument("--train-lesion-weight", action="append", default=[], metavar="TYPE=W",
+                      help="weight of a lesion type among the training findings (repeatable; 0 leaves it out), "
+                           "e.g. asymmetry=0")
     make.add_argument("--test-fraction", type=float, default=0.3)
     make.add_argument("--finding-fraction", type=float, default=0.5)
     make.add_argument("--train-min-age", type=int, default=None)
@@ -44,9 +47,16 @@ def _composition(args: argparse.Namespace):
             raise ConfigError(f"--train-dense-weight {args.train_dense_weight} must be ≥ 0")
         weights["D"] = args.train_dense_weight
         weights["C"] = min(1.0, max(args.train_dense_weight, 0.4 * args.train_dense_weight / 0.12))
+    lesion_weights = {}
+    for item in args.train_lesion_weight:
+        kind, _, value = item.partition("=")
+        try:
+            lesion_weights[kind.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--train-lesion-weight {item!r}: expected TYPE=WEIGHT, e.g. asymmetry=0") from None
     return CohortComposition(test_fraction=args.test_fraction, finding_fraction=args.finding_fraction,
                              train_density_weights=weights, train_min_age=args.train_min_age,
-                             train_max_age=args.train_max_age)
+                             train_max_age=args.train_max_age, train_lesion_type_weights=lesion_weights or None)
 
 
 def main(argv: list[str]) -> int:

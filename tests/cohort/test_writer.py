@@ -111,3 +111,15 @@ def test_lesion_type_weights_leave_a_type_out_of_training_only():
 def test_bad_lesion_type_weights_raise(weights):
     with pytest.raises(ConfigError, match="train_lesion_type_weights"):
         CohortComposition(train_lesion_type_weights=weights)
+
+
+def test_cohort_cli_lesion_weights_parse_and_refuse_bad_input():
+    from mammobench.commands.cohort import _composition, _parser
+
+    args = _parser().parse_args(["make", "--n-patients", "4", "--out", "x", "--train-lesion-weight", "asymmetry=0"])
+    assert _composition(args).train_lesion_type_weights == {"asymmetry": 0.0}
+    assert _composition(_parser().parse_args(["make", "--n-patients", "4", "--out", "x"])).train_lesion_type_weights is None
+    for bad, match in (("asymmetry", "TYPE=WEIGHT"), ("cyst=0", "train_lesion_type_weights")):
+        args = _parser().parse_args(["make", "--n-patients", "4", "--out", "x", "--train-lesion-weight", bad])
+        with pytest.raises(ConfigError, match=match):
+            _composition(args)
