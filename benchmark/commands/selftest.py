@@ -42,11 +42,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _evidence(rec: dict) -> str:
-    from mammobench.selftest.trials import evidence_text
+    from mammobench.report.tables import selftest_evidence_text
 
     if rec.get("status") == "underpowered":
-        return f"{rec.get('power', '')}; {evidence_text(rec)}"
-    return evidence_text(rec)
+        return f"{rec.get('power', '')}; {selftest_evidence_text(rec)}"
+    return selftest_evidence_text(rec)
 
 
 def format_table(records: list[dict]) -> str:

@@ -111,12 +111,38 @@ def audit_table(rows: list[dict]) -> dict:
                  optional=("margin", "flag"))
 
 
+def selftest_evidence_text(rec: dict) -> str:
+    """A trial record's evidence in one line (the CLI table and the report show this, not the raw dict).
+
+    Example:
+        >>> selftest_evidence_text({"trial": "harmful", "evidence": {"overall": [{"estimate": -0.07, "p_adjusted": 4e-4}]}})
+        'overall Δ-0.070 p_adj 0.0004'
+    """
+    ev = rec.get("evidence", {})
+    if not isinstance(ev, dict):
+        return str(ev)
+    if rec["trial"] == "null_fpr":
+        return f"exact binomial CI, alpha {ev.get('alpha')}; {len(ev.get('runs', []))} runs"
+    if rec["trial"].endswith("_rate"):
+        return f"exact binomial CI; threads {sorted(set(ev.get('threads', [])))}; {len(ev.get('runs', []))} runs"
+    if "checks" in ev:
+        return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
+                                                          else "") for c in ev["checks"][:2])
+    if "supplied_group_comparisons" in ev:
+        parts = [f"{c['group'] or 'overall'}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}"
+                 for c in ev.get("overall", []) + ev["supplied_group_comparisons"]]
+        return "; ".join(parts) + f"; lesion-type gap Δ{ev['lesion_type_gap_delta_vs_control']:+.3f}"
+    if "overall" in ev:
+        return "; ".join(f"overall Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["overall"])
+    if "n_comparisons" in ev:
+        return f"{ev['n_significant']}/{ev['n_comparisons']} significant, min p_adj {ev['min_p_adjusted']:.3g}"
+    return ""
+
+
 def selftest_table(rows: list[dict]) -> dict:
     """Known-answer trials; a row's ``status`` (e.g. ``underpowered``) wins over agree yes/NO."""
-    from mammobench.selftest.trials import evidence_text
-
     shown = [{**t, "status": t.get("status") or ("pass" if t.get("agree") else "fail"),
-              "evidence": evidence_text(t),
+              "evidence": selftest_evidence_text(t),
               "agree": "yes" if t.get("agree") else "–" if t.get("status") == "underpowered" else "NO"} for t in rows]
     return table("selftest-table", "Self-test: known-answer trials",
                  [("trial", "trial", False), ("expected", "expected", False), ("observed", "observed", False),

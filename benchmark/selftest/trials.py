@@ -105,34 +105,6 @@ def observe_null(result: dict, primary: str, arm: str = "planted_null") -> Obser
                      "significant": [_brief(c) for c in hits], "family": comps[0]["family"] if comps else None}
 
 
-def evidence_text(rec: dict) -> str:
-    """A trial record's evidence in one line (the CLI table and the report show this, not the raw dict).
-
-    Example:
-        >>> evidence_text({"trial": "harmful", "evidence": {"overall": [{"estimate": -0.07, "p_adjusted": 4e-4}]}})
-        'overall Δ-0.070 p_adj 0.0004'
-    """
-    ev = rec.get("evidence", {})
-    if not isinstance(ev, dict):
-        return str(ev)
-    if rec["trial"] == "null_fpr":
-        return f"exact binomial CI, alpha {ev.get('alpha')}; {len(ev.get('runs', []))} runs"
-    if rec["trial"].endswith("_rate"):
-        return f"exact binomial CI; threads {sorted(set(ev.get('threads', [])))}; {len(ev.get('runs', []))} runs"
-    if "checks" in ev:
-        return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
-                                                          else "") for c in ev["checks"][:2])
-    if "supplied_group_comparisons" in ev:
-        parts = [f"{c['group'] or 'overall'}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}"
-                 for c in ev.get("overall", []) + ev["supplied_group_comparisons"]]
-        return "; ".join(parts) + f"; lesion-type gap Δ{ev['lesion_type_gap_delta_vs_control']:+.3f}"
-    if "overall" in ev:
-        return "; ".join(f"overall Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["overall"])
-    if "n_comparisons" in ev:
-        return f"{ev['n_significant']}/{ev['n_comparisons']} significant, min p_adj {ev['min_p_adjusted']:.3g}"
-    return ""
-
-
 def audit_observer(arm: str, audit: str, checks: tuple[str, ...] | None, flagged: tuple[str, ...]):
     """An observer reading the status of ``audit`` records (optionally only ``checks``) of ``arm``."""
 
