@@ -27,9 +27,10 @@ def test_every_trial_has_a_design_row_naming_real_profiles():
         powered_profiles("planted_unknown")
 
 
-def test_a_trial_no_profile_powers_is_underpowered_everywhere_and_says_so():
+def test_a_trial_no_profile_powers_is_underpowered_everywhere_and_says_so(monkeypatch):
     comps = [{"arm": "planted_missing_type", "metric": "auc", "primary": True, "attribute": None, "group": None,
               "estimate": 0.02, "p_adjusted": 0.3, "significant": False}]
+    monkeypatch.setitem(POWER_DESIGN, "helpful", ((), "not powered at any profile (a test's design row)"))
     for profile in ("smoke", "quick", "full"):
         rec = trial_record(TRIALS["helpful"], {"comparisons": comps, "fairness": [], "audits": []}, "auc", profile)
         assert rec["status"] == "underpowered" and rec["powered_at"] == [] and not counts_as_failure(rec)
