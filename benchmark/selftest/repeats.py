@@ -50,9 +50,12 @@ def summarise_rate(trial: str, agreed: Sequence[bool], *, expected: str, runs: S
         >>> summarise_rate("null", [True] * 20, expected="no significant effect")["evidence"]["ci_low"] > 0.83
         True
     """
+    from mammobench.selftest.trials import TRIALS
+
     k, n = int(sum(bool(a) for a in agreed)), len(agreed)
     low, high = clopper_pearson(k, n)
-    return {"trial": f"{trial}_rate", "generator": f"planted_{trial}", "check": f"{trial} trial over repeated runs",
+    return {"trial": f"{trial}_rate", "generator": TRIALS[trial].generator if trial in TRIALS else f"planted_{trial}",
+            "check": f"{trial} trial over repeated runs",
             "expected": f"{expected} in every repeat (design power ≥ 0.99)",
             "observed": f"agreed {k}/{n} = {k / max(n, 1):.3f} (95% CI {low:.3f}–{high:.3f})",
             "agree": bool(n > 0 and k / n >= 0.9),
