@@ -8,7 +8,7 @@ simulator's truth.
 * ``planted_helpful`` (:class:`PlantedHelpful`): the **dense breasts** the virtual cohort
   under-represents — the requested label and lesion mix, density forced to C or D.
 * ``planted_missing_type`` (:class:`PlantedMissingType`): the **lesion types absent from the
-  training split** (read when it is fitted; the self-test's comparison cohort leaves calcifications
+  training split** (read when it is fitted; the self-test's comparison cohort leaves asymmetries
   out) — the requested label mix (else the training split's), every lesion of a missing type,
   density and view as requested.
 
@@ -62,9 +62,6 @@ class PlantedHelpful(PlantedGenerator):
         return self
 
     def _requests(self, n: int, conditions: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
-        return self._dense_requests(n, conditions, rng)
-
-    def _dense_requests(self, n: int, conditions: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
         """Requested rows with density forced to C/D; label/lesion mix of the training split."""
         given = validate_conditions(n, conditions)
         wanted = pd.DataFrame(index=range(n)) if given is None else given.copy()

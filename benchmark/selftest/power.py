@@ -98,12 +98,12 @@ def pilot_variance(predictions: pd.DataFrame, arm: str, control: str, *, attribu
         StatisticsError: fewer than 2 shared seeds, or a subgroup without both classes.
     """
     from mammobench.evaluation.seed_variance import seeds_as_readers_test
+    from mammobench.evaluation.stratify import subgroup_masks
 
     d = predictions[predictions["split"] == "test"]
-    if attribute == "lesion_type":
-        d = d[(d[attribute].astype(str) == str(group)) | (d["y_true"].astype(int) == 0)]
-    elif attribute is not None:
-        d = d[d[attribute].astype(str) == str(group)]
+    if attribute is not None:
+        masks = {g.group: g.mask for g in subgroup_masks(d, [attribute], [])[1:]}
+        d = d[masks.get(str(group), np.zeros(len(d), dtype=bool))]
     seeds = sorted(set(d.loc[d["arm"] == arm, "seed"]) & set(d.loc[d["arm"] == control, "seed"]))
     if len(seeds) < 2:
         raise StatisticsError(f"{arm} vs {control}: {len(seeds)} shared seed(s); the pilot needs >= 2")
@@ -128,7 +128,8 @@ TRIAL_HYPOTHESES = {"helpful": ((None, None), *(("lesion_type", t) for t in MISS
 def design_rows(run_dir, *, n_seeds: int, alpha: float = 0.05, family_size: int = 5, control: str = "none") -> list[dict]:
     """Projected power of the helpful and harmful trials from a pilot run's predictions.
 
-    A trial whose planted arm is not in the run (a pilot of the other trial only) is left out. Each hypothesis is projected to ``n_seeds`` seeds at the Holm first-step level ``alpha / family_size``
+    A trial whose planted arm is not in the run (a pilot of the other trial only) is left out. Each
+    hypothesis is projected to ``n_seeds`` seeds at the Holm first-step level ``alpha / family_size``
     (conservative); a trial's power is that of its best hypothesis.
 
     Args:
@@ -152,14 +153,13 @@ def design_rows(run_dir, *, n_seeds: int, alpha: float = 0.05, family_size: int 
     level = alpha / family_size
     rows = []
     arms = set(preds["arm"].astype(str))
-    missing = [TRIALS[t].generator for t in TRIAL_HYPOTHESES if TRIALS[t].generator not in arms]
-    if len(missing) == len(TRIAL_HYPOTHESES):
-        raise DataError(f"{run_dir}: none of the trial arms ({', '.join(missing)}) has predictions")
-    for trial, hyps in TRIAL_HYPOTHESES.items():
+    present = [t for t in TRIAL_HYPOTHESES if TRIALS[t].generator in arms]  # a one-trial pilot projects that trial
+    if not present:
+        raise DataError(f"{run_dir}: none of the trial arms "
+                        f"({', '.join(TRIALS[t].generator for t in TRIAL_HYPOTHESES)}) has predictions")
+    for trial in present:
         arm = TRIALS[trial].generator
-        if arm not in arms:  # a pilot of one trial: the other is not projected
-            continue
-        for attribute, group in hyps:
+        for attribute, group in TRIAL_HYPOTHESES[trial]:
             v = pilot_variance(preds, arm, control, attribute=attribute, group=group)
             se, ddf = projected_se_ddf(v, n_seeds)
             rows.append({"trial": trial, "hypothesis": f"{attribute}={group}" if attribute else "overall",
