@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -60,11 +60,19 @@ def arm_name(generator: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)
 
 
-def plan_arms(arms: list[str], ratios: list[float], extra: list[str] | tuple[str, ...] = ()) -> list[ArmSpec]:
+def plan_arms(arms: list[str], ratios: list[float], extra: list[str] | tuple[str, ...] = (),
+              ratio_of: Mapping[str, float] | None = None) -> list[ArmSpec]:
     """The arms of a run: the task's arms plus generators named on the command line, × ratios.
 
-    With one ratio an arm is named after its generator; with several, ``<name>_r<ratio>``.
+    With one ratio an arm is named after its generator; with several, ``<name>_r<ratio>``. ``ratio_of``
+    gives a generator its own single ratio instead (the self-test's null arm duplicates every training
+    case once: ratio 1).
+
+    Example:
+        >>> [(a.arm, a.ratio) for a in plan_arms(["none", "classic"], [0.5], ["planted_null"], {"planted_null": 1.0})]
+        [('none', 0.0), ('classic', 0.5), ('planted_null', 1.0)]
     """
+    ratio_of = dict(ratio_of or {})
     out, seen = [], set()
     for gen in [*arms, *[g for g in extra if g not in arms]]:
         name = arm_name(gen)
@@ -73,6 +81,8 @@ def plan_arms(arms: list[str], ratios: list[float], extra: list[str] | tuple[str
         seen.add(name)
         if gen == "none":
             out.append(ArmSpec("none", "none", 0.0))
+        elif gen in ratio_of:
+            out.append(ArmSpec(name, gen, float(ratio_of[gen])))
         else:
             out.extend(ArmSpec(name if len(ratios) == 1 else f"{name}_r{float(r):g}", gen, float(r)) for r in ratios)
     return out

@@ -124,7 +124,7 @@ def _synthetic_stages(spec: RunSpec, arms: list[ArmSpec], manifest: pd.DataFrame
             records.append(rec)
             bar.update(line=f"generator {arm.arm}: {rec['n_synthetic']} synthetic images for {rec['n_real']} real "
                             f"({time.perf_counter() - start:.1f}s)")
-    if batches:
+    if batches and spec.audits:
         with timer.stage("audits", f"{len(batches)} synthetic set(s)"):
             audits = _audit_all(spec, arms, view, manifest, cache, batches, records)
     return records, audits
@@ -161,7 +161,8 @@ def run_task(spec: RunSpec) -> Path:
                 f"device {ex.device})")
     with RunLock(run_dir):
         manifest, cache, plan, plan_sha, cohort = _data_stages(spec, timer)
-        arms = plan_arms(list(spec.settings.arms), list(spec.settings.ratios), spec.generators)
+        arms = plan_arms(list(spec.settings.arms), list(spec.settings.ratios), spec.generators,
+                         dict(spec.generator_ratios))
         arm_records, audits = _synthetic_stages(spec, arms, manifest, cache, timer)
         cells = _cells(spec, arms)
         with timer.stage("cells", f"{len(cells)} cells ({len(arms)} arms × {len(spec.settings.seeds)} seeds)"):

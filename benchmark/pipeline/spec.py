@@ -71,6 +71,8 @@ class RunSpec:
     out: Path
     generators: tuple[str, ...] = ()
     weights: str | None = None  # detector.weights resolved to an absolute, checked path
+    generator_ratios: tuple[tuple[str, float], ...] = ()  # (generator, its own ratio) pairs, see plan_arms
+    audits: bool = True  # audit every synthetic arm (the self-test skips its planted comparison arms' audits)
 
     @property
     def profile(self) -> str:
@@ -97,21 +99,30 @@ def default_run_id(task: TaskConfig, profile: str, generators: Sequence[str]) ->
 
 def plan_run(task: TaskConfig, profile: str = "quick", *, out: str | os.PathLike = "runs", generators: Sequence[str] = (),
              overrides: Mapping[str, Any] | ProfileOverrides | None = None,
-             execution: Execution | None = None) -> RunSpec:
+             execution: Execution | None = None, generator_ratios: Mapping[str, float] | None = None,
+             audits: bool = True) -> RunSpec:
     """Resolve and check one run before anything is written.
+
+    ``generator_ratios`` gives a named generator its own ratio instead of the profile's (one arm);
+    ``audits=False`` skips the synthetic-data audits (the report then shows none).
 
     Raises:
         ConfigError: an invalid override, unknown plug-in, unusable weights, images that cannot fit in
             memory, or an unavailable device.
     """
+    from mammobench.errors import ConfigError
     from mammobench.pipeline.preflight import preflight
 
     settings = resolve_settings(task, profile, overrides)
     execution = (execution or Execution()).resolved()
     workers = execution.workers if execution.executor == "process" else 1
     weights = preflight(task, settings, generators=generators, workers=workers, import_specs=True)
+    ratios = tuple(sorted((str(g), float(r)) for g, r in (generator_ratios or {}).items()))
+    bad = [f"{g}: {r}" for g, r in ratios if not 0 < r <= 100]
+    if bad:
+        raise ConfigError(f"generator ratios must be in (0, 100]: {', '.join(bad)}")
     return RunSpec(task=task, settings=settings, execution=execution, out=Path(out), generators=tuple(generators),
-                   weights=weights)
+                   weights=weights, generator_ratios=ratios, audits=bool(audits))
 
 
 def analysis_plan(spec: RunSpec, train_prevalence: float) -> AnalysisPlan:

@@ -69,16 +69,16 @@ def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int
     from mammobench.pipeline.runner import run_task
     from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
-    from mammobench.selftest.runner import _trial_execution, selftest_task
+    from mammobench.selftest.runner import _trial_execution, comparison_ratios, selftest_task
     from mammobench.selftest.trials import TRIALS
 
     seeds, sample_seed = repeat_seeds(repeat, n_seeds)
     task = selftest_task(seeds=seeds, sample_seed=sample_seed, profile=profile)
     generators = [TRIALS[t].generator for t in trials]
     workers = max(1, (os.cpu_count() or 1) // threads)
-    run_exec = replace(_trial_execution(execution, True), threads=threads, workers=workers)
+    run_exec = replace(_trial_execution(execution), threads=threads, workers=workers)
     run_dir = run_task(plan_run(task, profile, out=out / f"repeat{repeat:03d}-t{threads}", generators=generators,
-                                execution=run_exec))
+                                execution=run_exec, generator_ratios=comparison_ratios(generators), audits=False))
     result = load_result(run_dir / "result.json")
     verdicts = {t: TRIALS[t].observe(result, task.metrics.primary) for t in trials}
     for t, (verdict, _) in verdicts.items():

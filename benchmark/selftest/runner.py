@@ -1,11 +1,12 @@
 """``run_selftest``: planted generators through the pipeline, one shared run, a verdict table.
 
-One pipeline run (:func:`mammobench.pipeline.runner.run_task`) on the task's cohort trains the control
-arm and the comparison trials' arms (helpful, harmful, null) — so they share one cohort, one image
-cache and the control arm's cells. The audit trials (memoriser, leaker, biased, off-condition) need
+One pipeline run (:func:`mammobench.pipeline.runner.run_task`) on the self-test cohort
+(:func:`selftest_task`) trains the control arm and the comparison trials' arms (helpful, harmful,
+null) — so they share one cohort, one image cache and the control arm's cells; the pipeline's own
+audits of those planted arms are skipped (no trial reads them). The audit trials (memoriser, leaker, biased, off-condition) need
 no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
 (:func:`mammobench.pipeline.augment.synthesize`, same train view, conditioning policy and fit cache)
-and audited with :func:`mammobench.audits.run_audits` in the same run folder. The leaker is fitted,
+and audited with :func:`mammobench.audits.run_audits` in the same run folder, on the same cohort. The leaker is fitted,
 on purpose, on a view built from the *test* split; the leakage audit is given the patients it was
 fitted on. Then the trial records go into ``result.json["selftest"]``, the report is re-rendered
 (with its self-test section) and the run folder re-signed.
@@ -43,12 +44,13 @@ COMPARISON_DESIGN = {
 }
 COMPARISON_DESIGN["full"] = COMPARISON_DESIGN["quick"]
 COMPARISON_RATIO = 0.5        # synthetic images per real training image
+#: the planted null duplicates every training case exactly once (ratio 1): the same cases at the same weights,
+#: only presented in another order. At 0.5 it doubled the weight of a random half of the training cases, a
+#: small real change (overall delta < 0 in 8 of 10 repeats, one significant; docs/selftest.md, "The null trial")
+COMPARISON_GENERATOR_RATIOS = {"planted_null": 1.0}
 COMPARISON_STEP_BUDGET = "real"  # every arm takes the control's optimiser steps: the data differ, not the compute
-MIN_TRAIN_PATIENTS = 80  # audit trials, smoke: 28 training patients left a validation split without a lesion
 #: the pre-specified subgroup family of the comparison trials (the helpful generator acts on a lesion type)
-#: and of the audit trials' run (see selftest_task)
 COMPARISON_ATTRIBUTES = ("lesion_type",)
-SELFTEST_ATTRIBUTES = ("density",)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
 
 
@@ -65,23 +67,32 @@ def comparison_seeds(profile: str) -> list[int]:
     return list(design.get("seeds") or load_profiles()[profile].seeds)
 
 
+def comparison_ratios(generators: Sequence[str]) -> dict[str, float]:
+    """The comparison arms' own ratios (:data:`COMPARISON_GENERATOR_RATIOS`) among ``generators``.
+
+    Example:
+        >>> comparison_ratios(["planted_harmful", "planted_null"])
+        {'planted_null': 1.0}
+    """
+    return {g: r for g, r in COMPARISON_GENERATOR_RATIOS.items() if g in generators}
+
+
 def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = None, sample_seed: int | None = None,
-                  comparison: bool = True, profile: str = "quick"):
+                  profile: str = "quick"):
     """The task with the control arm only (planted arms are added as extra generators).
 
-    The self-test's analysis plan is fixed here, before any cell runs. With ``comparison`` (the helpful /
-    harmful / null trials and their repeats) its hypotheses concern the overall metric and the lesion
-    types — the helpful generator acts on a lesion type — so the subgroup attributes are ``[lesion_type]``
-    and the multiplicity family is the overall comparison plus the four lesion-type groups; the cohort
-    follows :data:`COMPARISON_DESIGN` at ``profile``: a training part without asymmetries
+    The self-test's analysis plan is fixed here, before any cell runs. Its hypotheses concern the overall
+    metric and the lesion types — the helpful generator acts on a lesion type — so the subgroup attributes
+    are ``[lesion_type]`` and the multiplicity family is the overall comparison plus the four lesion-type
+    groups; the cohort follows :data:`COMPARISON_DESIGN` at ``profile``: a training part without asymmetries
     (:data:`COMPARISON_TRAIN_LESION_TYPES`) — the helpful generator's premise is a subgroup the training
     set lacks, and a missing lesion type is a deficit more data of the other kinds does not fill (a
     training part without dense breasts was not: a detector trained on A/B only reached the dense
     groups' AUC, docs/selftest.md) — a large test part balanced over density and lesion type, half a
     synthetic image per real training image (:data:`COMPARISON_RATIO`) and equal optimiser steps for every
     arm (:data:`COMPARISON_STEP_BUDGET`), so no arm gains from extra training — the planted null
-    (duplicates) gets no more steps than the control. The audit trials use the task's own cohort
-    (``comparison=False``) and ``[density]`` (what their planted generators act on). A user's run keeps the
+    (duplicates, :data:`COMPARISON_GENERATOR_RATIOS`) gets no more steps than the control. The audit trials
+    are audited on the same cohort (one cohort, one image cache, one encoder). A user's run keeps the
     task's own, wider family.
     """
     from mammobench.pipeline.config import task_from_dict
@@ -90,12 +101,8 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     task = find_task(task_name)
     data = task.to_dict()
     data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
-    attributes = COMPARISON_ATTRIBUTES if comparison else SELFTEST_ATTRIBUTES
-    data["subgroups"] = {**data["subgroups"], "attributes": list(attributes), "intersections": []}
-    if comparison:
-        _comparison_design(data, profile)
-    else:
-        _size_audit_cohort(data)
+    data["subgroups"] = {**data["subgroups"], "attributes": list(COMPARISON_ATTRIBUTES), "intersections": []}
+    _comparison_design(data, profile)
     if sample_seed is not None:
         data["augmentation"]["sample_seed"] = int(sample_seed)
     if seeds is not None:
@@ -128,28 +135,16 @@ def _comparison_design(data: dict, profile: str) -> None:
                                                      "test_fraction": n_test / n}}
 
 
-def _size_audit_cohort(data: dict) -> None:
-    """Every profile's ``n_patients`` with at least ``MIN_TRAIN_PATIENTS`` outside the test part (the smoke
-    profile's 28 left a validation split without a lesion and too few synthetic images for the adherence audit)."""
-    from mammobench.cohort import CohortComposition
-    from mammobench.pipeline.profiles import load_profiles
+def trial_cohort_dir(cohort_dir: str | os.PathLike | None) -> str | None:
+    """The user's ``--cohort`` folder gets a ``selftest`` sub-folder (its cohort is not the task's own).
 
-    test_fraction = float((data["dataset"].get("cohort") or {}).get("test_fraction", CohortComposition().test_fraction))
-    profiles = dict(data.get("profiles") or {})
-    for name, base in load_profiles().items():
-        over = dict(profiles.get(name) or {})
-        n_now = int(over.get("n_patients") or base.n_patients)
-        over["n_patients"] = max(int(round(max(n_now * (1 - test_fraction), MIN_TRAIN_PATIENTS) / (1 - test_fraction))),
-                                 n_now)
-        profiles[name] = over
-    data["profiles"] = profiles
-
-
-def trial_cohort_dir(cohort_dir: str | os.PathLike | None, comparison: bool) -> str | None:
-    """The user's ``--cohort`` folder gets one sub-folder per self-test cohort (they differ)."""
+    Example:
+        >>> trial_cohort_dir("cohorts"), trial_cohort_dir(None)
+        ('cohorts/selftest', None)
+    """
     if cohort_dir is None:
         return None
-    return str(Path(cohort_dir) / ("comparison" if comparison else "audit"))
+    return str(Path(cohort_dir) / "selftest")
 
 
 def _register() -> None:
@@ -235,7 +230,7 @@ def _audit_trial(trial: Trial, data: _AuditData) -> list[dict]:
 
 
 def _audit_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
-    """Run the audit trials on ``spec`` (the audit task's planned run; its cohort, not the comparison one).
+    """Run the audit trials on ``spec``'s cohort (the comparison run's: its cohort and image cache are reused).
 
     A trial whose records are already in the run folder (``audits/<generator>.json``, written atomically
     when it finished) is reused, as the pipeline reuses an arm's audits: a resumed self-test recomputes
@@ -277,12 +272,12 @@ def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]
     sign_run(run_dir)
 
 
-def _trial_execution(execution, comparison: bool):
+def _trial_execution(execution):
     """The run's execution settings with the self-test cohort's own sub-folder (see :func:`trial_cohort_dir`)."""
     from mammobench.pipeline.spec import Execution
 
     execution = execution or Execution()
-    return dataclasses.replace(execution, cohort_dir=trial_cohort_dir(execution.cohort_dir, comparison))
+    return dataclasses.replace(execution, cohort_dir=trial_cohort_dir(execution.cohort_dir))
 
 
 def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selftest", trials: Sequence[str] | None = None,
@@ -304,13 +299,12 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
 
     _register()
     chosen = select_trials(list(trials or []))
-    task = selftest_task(task_name, comparison=True, profile=profile)
+    task = selftest_task(task_name, profile=profile)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
-    spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution, True))
-    audit_spec = plan_run(selftest_task(task_name, comparison=False), profile, out=out,
-                          execution=_trial_execution(execution, False))
+    spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution),
+                    generator_ratios=comparison_ratios(comparison), audits=False)
     run_dir = run_task(spec)
-    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, audit_spec)
+    extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, spec)
     result = load_result(run_dir / "result.json")
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
     result["audits"] += extra

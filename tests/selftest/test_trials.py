@@ -116,20 +116,22 @@ def test_table_lists_every_row_and_marks_disagreement():
 
 
 def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
-    """Comparison trials: the design's cohort (a training part without the missing lesion type, a large test
-    part), ratio, equal step budget, epochs and seeds; the pre-specified family (overall + lesion type); audit
-    trials: the task's own cohort and density. A user's --cohort folder gets one sub-folder per cohort so the two
-    never overwrite each other."""
+    """The design's cohort (a training part without the missing lesion type, a large test part), ratio (the
+    null's own: every training case once), equal step budget, epochs and seeds; the pre-specified family
+    (overall + lesion type). The audit trials share this cohort. A user's --cohort folder gets a sub-folder so
+    the self-test's cohort never overwrites the task's own."""
+    from mammobench.baselines.planted import register
+    from mammobench.pipeline.arms import plan_arms
     from mammobench.pipeline.suites import find_task
     from mammobench.pipeline.profiles import resolve_settings
+    from mammobench.pipeline.spec import Execution, plan_run
     from mammobench.selftest.runner import (COMPARISON_DESIGN, COMPARISON_RATIO, COMPARISON_TRAIN_LESION_TYPES,
-                                           MIN_TRAIN_PATIENTS, comparison_seeds, selftest_task, trial_cohort_dir)
+                                           comparison_ratios, comparison_seeds, selftest_task, trial_cohort_dir)
 
     task = find_task("vc_lesion")
-    audit = selftest_task(comparison=False)
     assert COMPARISON_TRAIN_LESION_TYPES == {"asymmetry": 0.0}
     for profile in ("smoke", "quick", "full"):
-        design, comparison = COMPARISON_DESIGN[profile], selftest_task(comparison=True, profile=profile)
+        design, comparison = COMPARISON_DESIGN[profile], selftest_task(profile=profile)
         settings = resolve_settings(comparison, profile)
         n = design["train_patients"] + design["test_patients"]
         assert comparison.dataset.cohort["train_lesion_type_weights"] == COMPARISON_TRAIN_LESION_TYPES
@@ -138,15 +140,22 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
         assert comparison.splits.val_fraction * n == pytest.approx(design["val_share"] * design["train_patients"])
         assert settings.ratios == (COMPARISON_RATIO,) and comparison.detector.step_budget == "real"
         assert list(settings.seeds) == comparison_seeds(profile)
-        n_task = resolve_settings(task, profile).n_patients  # audit trials: at least MIN_TRAIN_PATIENTS outside test
-        assert resolve_settings(audit, profile).n_patients * 0.7 >= min(MIN_TRAIN_PATIENTS, n_task * 0.7) - 1
     assert len(comparison_seeds("quick")) == 6 and resolve_settings(selftest_task(profile="full"), "full").image_size == 64
     with pytest.raises(ConfigError, match="comparison design"):
         selftest_task(profile="nope")
-    assert selftest_task(comparison=True, seeds=[7, 8]).profiles["quick"].seeds == [7, 8]
-    assert audit.dataset.cohort == task.dataset.cohort
-    assert comparison.subgroups.attributes == ["lesion_type"] and audit.subgroups.attributes == ["density"]
-    for t in (comparison, audit):
-        assert t.subgroups.intersections == [] and t.augmentation.arms == ["none"]
-    assert trial_cohort_dir(None, True) is None
-    assert trial_cohort_dir(tmp_path, True) != trial_cohort_dir(tmp_path, False)
+    assert selftest_task(seeds=[7, 8]).profiles["quick"].seeds == [7, 8]
+    assert comparison.subgroups.attributes == ["lesion_type"]
+    assert comparison.subgroups.intersections == [] and comparison.augmentation.arms == ["none"]
+    assert trial_cohort_dir(None) is None and trial_cohort_dir(tmp_path) == str(tmp_path / "selftest")
+    register()
+    generators = ["planted_missing_type", "planted_harmful", "planted_null"]
+    spec = plan_run(selftest_task(profile="smoke"), "smoke", out=tmp_path, generators=generators,
+                    generator_ratios=comparison_ratios(generators), audits=False,
+                    execution=Execution(executor="local", device="cpu"))
+    arms = plan_arms(list(spec.settings.arms), list(spec.settings.ratios), spec.generators, dict(spec.generator_ratios))
+    assert {a.arm: a.ratio for a in arms} == {"none": 0.0, "planted_missing_type": COMPARISON_RATIO,
+                                             "planted_harmful": COMPARISON_RATIO, "planted_null": 1.0}
+    assert not spec.audits
+    with pytest.raises(ConfigError, match="generator ratios"):
+        plan_run(selftest_task(profile="smoke"), "smoke", out=tmp_path, generator_ratios={"planted_null": 0},
+                 execution=Execution(executor="local", device="cpu"))
