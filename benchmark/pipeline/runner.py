@@ -168,7 +168,8 @@ def run_task(spec: RunSpec) -> Path:
         with timer.stage("cells", f"{len(cells)} cells ({len(arms)} arms × {len(spec.settings.seeds)} seeds)"):
             execute(cells, executor=ex.executor, workers=ex.workers, address=ex.address)
         _finish(spec, cells, plan, plan_sha, cohort, arm_records, audits, timer)
-    logger.info(f"report: {run_dir / 'report.html'}")
+    if spec.report:
+        logger.info(f"report: {run_dir / 'report.html'}")
     return run_dir
 
 
@@ -198,10 +199,11 @@ def _finish(spec: RunSpec, cells: list[CellSpec], plan, plan_sha: str, cohort: d
                           timings=dict(timer.timings), predictions=predictions)
     result["cpu_timings"] = dict(timer.cpu_timings)  # CPU seconds per stage (this process + reaped workers)
     write_result(run_dir / "result.json", result)
-    with timer.stage("report", "report.html"):
-        from mammobench.report.render import render_report
+    if spec.report:
+        with timer.stage("report", "report.html"):
+            from mammobench.report.render import render_report
 
-        render_report(run_dir)
+            render_report(run_dir)
     with timer.stage("sign", "manifest.json + Ed25519 signature"):
         from mammobench.report.provenance import sign_run
 

@@ -73,6 +73,7 @@ class RunSpec:
     weights: str | None = None  # detector.weights resolved to an absolute, checked path
     generator_ratios: tuple[tuple[str, float], ...] = ()  # (generator, its own ratio) pairs, see plan_arms
     audits: bool = True  # audit every synthetic arm (the self-test skips its planted comparison arms' audits)
+    report: bool = True  # render report.html at the end (the self-test renders it once, with its own section)
 
     @property
     def profile(self) -> str:
@@ -100,11 +101,12 @@ def default_run_id(task: TaskConfig, profile: str, generators: Sequence[str]) ->
 def plan_run(task: TaskConfig, profile: str = "quick", *, out: str | os.PathLike = "runs", generators: Sequence[str] = (),
              overrides: Mapping[str, Any] | ProfileOverrides | None = None,
              execution: Execution | None = None, generator_ratios: Mapping[str, float] | None = None,
-             audits: bool = True) -> RunSpec:
+             audits: bool = True, report: bool = True) -> RunSpec:
     """Resolve and check one run before anything is written.
 
     ``generator_ratios`` gives a named generator its own ratio instead of the profile's (one arm);
-    ``audits=False`` skips the synthetic-data audits (the report then shows none).
+    ``audits=False`` skips the synthetic-data audits (the report then shows none); ``report=False`` leaves
+    rendering ``report.html`` to the caller (:func:`mammobench.report.render.render_report`).
 
     Raises:
         ConfigError: an invalid override, unknown plug-in, unusable weights, images that cannot fit in
@@ -122,7 +124,8 @@ def plan_run(task: TaskConfig, profile: str = "quick", *, out: str | os.PathLike
     if bad:
         raise ConfigError(f"generator ratios must be in (0, 100]: {', '.join(bad)}")
     return RunSpec(task=task, settings=settings, execution=execution, out=Path(out), generators=tuple(generators),
-                   weights=weights, generator_ratios=ratios, audits=bool(audits))
+                   weights=weights, generator_ratios=ratios, audits=bool(audits),
+                   report=bool(report))
 
 
 def analysis_plan(spec: RunSpec, train_prevalence: float) -> AnalysisPlan:

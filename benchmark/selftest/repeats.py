@@ -78,7 +78,8 @@ def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int
     workers = max(1, (os.cpu_count() or 1) // threads)
     run_exec = replace(_trial_execution(execution), threads=threads, workers=workers)
     run_dir = run_task(plan_run(task, profile, out=out / f"repeat{repeat:03d}-t{threads}", generators=generators,
-                                execution=run_exec, generator_ratios=comparison_ratios(generators), audits=False))
+                                execution=run_exec, generator_ratios=comparison_ratios(generators), audits=False,
+                                report=False))
     result = load_result(run_dir / "result.json")
     verdicts = {t: TRIALS[t].observe(result, task.metrics.primary) for t in trials}
     for t, (verdict, _) in verdicts.items():

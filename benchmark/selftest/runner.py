@@ -302,7 +302,7 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     task = selftest_task(task_name, profile=profile)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
     spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution),
-                    generator_ratios=comparison_ratios(comparison), audits=False)
+                    generator_ratios=comparison_ratios(comparison), audits=False, report=False)
     run_dir = run_task(spec)
     extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, spec)
     result = load_result(run_dir / "result.json")

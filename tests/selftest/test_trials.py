@@ -150,12 +150,12 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
     register()
     generators = ["planted_missing_type", "planted_harmful", "planted_null"]
     spec = plan_run(selftest_task(profile="smoke"), "smoke", out=tmp_path, generators=generators,
-                    generator_ratios=comparison_ratios(generators), audits=False,
+                    generator_ratios=comparison_ratios(generators), audits=False, report=False,
                     execution=Execution(executor="local", device="cpu"))
     arms = plan_arms(list(spec.settings.arms), list(spec.settings.ratios), spec.generators, dict(spec.generator_ratios))
     assert {a.arm: a.ratio for a in arms} == {"none": 0.0, "planted_missing_type": COMPARISON_RATIO,
                                              "planted_harmful": COMPARISON_RATIO, "planted_null": 1.0}
-    assert not spec.audits
+    assert not spec.audits and not spec.report
     with pytest.raises(ConfigError, match="generator ratios"):
         plan_run(selftest_task(profile="smoke"), "smoke", out=tmp_path, generator_ratios={"planted_null": 0},
                  execution=Execution(executor="local", device="cpu"))
