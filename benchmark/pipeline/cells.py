@@ -59,6 +59,7 @@ class CellSpec:
     threads: int = 1
     step_budget: str = "all"  # "real": every arm takes the control's optimiser steps (DetectorSpec.step_budget)
     detection: str = ""  # detection recipes: JSON of the hit rule, mark budget and crop (pipeline/detection_cells.py)
+    channels_last: bool = False  # CPU: train in channels_last (DetectorSpec.channels_last)
 
     @property
     def cell_id(self) -> str:
@@ -82,6 +83,8 @@ class CellSpec:
             data.pop("detection")
         if data["step_budget"] == "all":  # the default keeps the identity cells had before the option existed
             data.pop("step_budget")
+        if not data["channels_last"]:  # likewise
+            data.pop("channels_last")
         return data
 
 
@@ -127,7 +130,8 @@ def train_config(spec: CellSpec, n_real: int):
 
     return TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, weight_decay=spec.weight_decay,
                        lr_schedule=spec.lr_schedule, device=spec.device, threads=spec.threads, recipe=spec.recipe,
-                       weights=spec.weights, epoch_images=n_real if spec.step_budget == "real" else None)
+                       weights=spec.weights, epoch_images=n_real if spec.step_budget == "real" else None,
+                       channels_last=spec.channels_last)
 
 
 def run_cell(spec: CellSpec) -> dict[str, Any]:

@@ -50,7 +50,8 @@ def _cells(spec: RunSpec, arms: list[ArmSpec]) -> list[CellSpec]:
     return [CellSpec(run_dir=str(spec.run_dir), task=spec.task.task, generator=a.generator, arm=a.arm, ratio=a.ratio,
                      seed=s, arch=det.arch, recipe=det.recipe, weights=spec.weights, epochs=settings.epochs,
                      batch_size=settings.batch_size, lr=float(det.lr), weight_decay=float(det.weight_decay),
-                     lr_schedule=det.lr_schedule, step_budget=det.step_budget, device=ex.device, threads=ex.threads,
+                     lr_schedule=det.lr_schedule, step_budget=det.step_budget, channels_last=det.channels_last,
+                     device=ex.device, threads=ex.threads,
                      detection=json.dumps(spec.task.detection.options(), sort_keys=True)
                      if is_detection_task(spec.task) else "")
             for a in arms for s in settings.seeds]

@@ -139,6 +139,7 @@ def test_selftest_plan_is_fixed_before_any_cell_runs(tmp_path):
         assert settings.n_patients == n and comparison.dataset.cohort["test_fraction"] == design["test_patients"] / n
         assert comparison.splits.val_fraction * n == pytest.approx(design["val_share"] * design["train_patients"])
         assert settings.ratios == (COMPARISON_RATIO,) and comparison.detector.step_budget == "real"
+        assert comparison.detector.channels_last
         assert list(settings.seeds) == comparison_seeds(profile)
     assert len(comparison_seeds("quick")) == 6 and resolve_settings(selftest_task(profile="full"), "full").image_size == 64
     with pytest.raises(ConfigError, match="comparison design"):

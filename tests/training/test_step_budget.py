@@ -65,3 +65,20 @@ def test_cell_identity_and_task_setting():
     data["detector"]["step_budget"] = "steps"
     with pytest.raises(ConfigError, match="step_budget"):
         task_from_dict(data)
+
+
+def test_channels_last_option_reaches_the_cell_and_keeps_old_identities():
+    """``detector.channels_last`` (CPU speed, other rounding) is part of a cell's identity only when on."""
+    from mammobench.pipeline.cells import train_config
+
+    base = dict(run_dir="r", task="t", generator="g", arm="g", ratio=0.5, seed=0, arch="test_resnet")
+    assert "channels_last" not in CellSpec(**base).identity() and not train_config(CellSpec(**base), 10).channels_last
+    on = CellSpec(**base, channels_last=True)
+    assert on.identity()["channels_last"] is True and train_config(on, 10).channels_last
+    data = find_task("vc_lesion").to_dict()
+    assert task_from_dict(data).detector.channels_last is False
+    data["detector"] = {**data["detector"], "channels_last": True}
+    assert task_from_dict(data).detector.channels_last is True
+    data["detector"]["channels_last"] = "yes"
+    with pytest.raises(ConfigError, match="channels_last"):
+        task_from_dict(data)
