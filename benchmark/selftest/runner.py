@@ -6,7 +6,8 @@ null) — so they share one cohort, one image cache and the control arm's cells;
 audits of those planted arms are skipped (no trial reads them). The audit trials (memoriser, leaker, biased, off-condition) need
 no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
 (:func:`mammobench.pipeline.augment.synthesize`, same train view, conditioning policy and fit cache)
-and audited with :func:`mammobench.audits.run_audits` in the same run folder, on the same cohort. The leaker is fitted,
+and audited with :func:`mammobench.audits.run_audits` in the same run folder, on the same cohort —
+only the audit that must catch each one (``Trial.audit``). The leaker is fitted,
 on purpose, on a view built from the *test* split; the leakage audit is given the patients it was
 fitted on. Then the trial records go into ``result.json["selftest"]``, the report is re-rendered
 (with its self-test section) and the run folder re-signed.
@@ -226,7 +227,7 @@ def _audit_trial(trial: Trial, data: _AuditData) -> list[dict]:
                          generator_training_patients=fitted_on, val_patients=patients["val"],
                          test_patients=patients["test"], encoder=data.encoder, card=get_generator(trial.generator).card,
                          test=test, config={**AUDIT_CONFIG, "seed": seed}, out_dir=data.run_dir / "audits",
-                         requested=requested or None)
+                         requested=requested or None, only=[trial.audit] if trial.audit else None)
     atomic_write_json(data.run_dir / "audits" / f"{trial.generator}.json", records)
     return records
 

@@ -40,6 +40,8 @@ class Trial:
         check: which part of the harness is under test.
         kind: ``comparison`` (needs detector cells) or ``audit`` (needs only the audits).
         observe: ``(result, primary_metric) -> (observed verdict, evidence)``.
+        audit: an audit trial's audit (:data:`mammobench.audits.run.AUDIT_NAMES`): the only one run on its
+            synthetic set.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Trial:
     check: str
     kind: str
     observe: Callable[[dict, str], Observation]
+    audit: str | None = None
 
 
 def _brief(c: dict) -> dict:
@@ -133,13 +136,13 @@ TRIALS: dict[str, Trial] = {t.name: t for t in (
     Trial("null", "planted_null", "no significant effect", "paired comparisons at the corrected level",
           "comparison", observe_null),
     Trial("memoriser", "planted_memoriser", "flagged", "memorisation audit (fail)", "audit",
-          audit_observer("planted_memoriser", "memorisation", None, ("fail",))),
+          audit_observer("planted_memoriser", "memorisation", None, ("fail",)), "memorisation"),
     Trial("leaker", "planted_leaker", "flagged", "leakage audit: patient overlap (fail)", "audit",
-          audit_observer("planted_leaker", "leakage", ("patient_overlap",), ("fail",))),
+          audit_observer("planted_leaker", "leakage", ("patient_overlap",), ("fail",)), "leakage"),
     Trial("biased", "planted_biased", "flagged", "bias audit: density shift (warn/fail)", "audit",
-          audit_observer("planted_biased", "bias", ("density",), ("warn", "fail"))),
+          audit_observer("planted_biased", "bias", ("density",), ("warn", "fail")), "bias"),
     Trial("off_condition", "planted_off_condition", "flagged", "conditional adherence audit (fail)", "audit",
-          audit_observer("planted_off_condition", "adherence", None, ("fail",))),
+          audit_observer("planted_off_condition", "adherence", None, ("fail",)), "adherence"),
 )}
 
 
