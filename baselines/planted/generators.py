@@ -9,7 +9,8 @@ generator              what it returns                                       kno
 =====================  ====================================================  ==========================
 planted_helpful        new simulated dense (C/D) images, correct labels      gain in dense groups
 planted_harmful        training images with flipped labels                   significant loss
-planted_null           exact duplicates of training cases (no replacement)   no significant effect
+planted_null           exact duplicates of training cases (no replacement;   no significant effect
+                       at ratio 1 every case once, as the self-test asks)
 planted_memoriser      training images + tiny noise                          memorisation fails
 planted_leaker         copies of the view it is fitted on (test, on purpose) leakage fails
 planted_biased         density-A training images only, honestly labelled     bias flags density
@@ -106,6 +107,8 @@ class PlantedNull(PlantedGenerator):
     Cases are drawn *without* replacement (each training case at most once per pass over the
     training set), so the duplicates reweight the training set as little as duplicates can: drawn
     with replacement, some cases came back three or four times and the detector over-fitted them.
+    At ratio 1 (the self-test's null arm) every training case comes back exactly once — the same
+    cases at the same weights; at 0.5 a random half weighed double, a small real loss.
     """
 
     planted_name = "planted_null"
