@@ -8,13 +8,15 @@ of the run being judged: reading power off the result would excuse exactly the f
 self-test exists to catch.
 
 * ``harmful``, ``null`` (paired comparisons): sized at ``quick`` for power ≥ 0.99 from pilot runs
-  (``mammobench.selftest.power``; 6 seeds, equal step budget, a large test part): harmful found in 10 of
-  10 fresh-seed repeats; the null fired in 1 of 10 (exact CI 0.003–0.445, which reaches α; its duplicates
-  cost a small real loss — docs/selftest.md, "Measured agreement rates"); ``full`` runs the same design.
+  (``mammobench.selftest.power``; 6 seeds, equal step budget, a large test part): harmful's power 0.9965
+  from its weakest fresh-seed repeat, found in 13 of 13; the null (every training case duplicated once)
+  fired in 0 of 20 fresh-seed repeats (exact CI 0.000–0.168; docs/selftest.md, "Measured agreement
+  rates"); ``full`` runs the same design.
   ``helpful`` (``planted_missing_type``: the lesion type the training part lacks) was projected at 0.993 for
   6 seeds from a 4-seed pilot and, because a projection from a pilot carries the pilot's luck (the previous,
   density-based design was projected at 0.9998 and found its gain in 2 of 6 repeats), listed as powered only
-  after fresh-seed repeats found the gain in 10 of 10 (exact 95 % CI 0.692–1.000), at 1 and 2 threads.
+  after fresh-seed repeats found the gain in 10 of 10 (exact 95 % CI 0.692–1.000), at 1 and 2 threads
+  (13 of 13 with three more in ``channels_last``).
   The ``smoke`` profile trains one epoch with two seeds — a seeds-as-readers test with one degree of
   freedom for the reader term; its null trial fired 3/20 times (exact 95 % CI 0.032–0.379) — so its
   comparison rows are plumbing only.
@@ -41,10 +43,11 @@ _EVERY = ("smoke", "quick", "full")
 #: trial → (profiles that power it, why smoke does not / does); see the module docstring
 POWER_DESIGN: dict[str, tuple[tuple[str, ...], str]] = {
     "helpful": (_COMPARISON, "smoke: 2 seeds × 1 epoch cannot resolve the planted gain; quick: the missing-lesion-type "
-                             "design, projected 0.993 at 6 seeds and found in 10/10 fresh-seed repeats"),
+                             "design, projected 0.993 at 6 seeds and found in 13/13 fresh-seed repeats"),
     "harmful": (_COMPARISON, "smoke: 2 seeds × 1 epoch (1 reader df) cannot resolve the planted loss reliably; "
                              "quick is sized for power ≥ 0.99"),
-    "null": (_COMPARISON, "smoke: false-positive rate measured 3/20 (95% CI 0.03–0.38), not controlled at α"),
+    "null": (_COMPARISON, "smoke: false-positive rate measured 3/20 (95% CI 0.03–0.38), not controlled at α; "
+                          "quick: 0/20 (95% CI 0.000–0.168)"),
     "memoriser": (_EVERY, "exact copies: far beyond the fail line at every profile"),
     "leaker": (_EVERY, "patient overlap is counted, not estimated"),
     "biased": (_EVERY, "density TV ≈ 0.6–0.7 vs fail line 0.3 at every profile"),
