@@ -85,7 +85,8 @@ def _attach_files(records: list[dict], details: dict, out: Path, name: str, syn:
     """Write figure data and name it in the records (paths relative to the run folder = out's parent)."""
     bias = [r for r in records if r["audit"] == "bias" and r["status"] != "skip"]
     dist_path = out / f"{name}_distributions.json"
-    atomic_write_json(dist_path, {r["check"]: r["evidence"]["distributions"] for r in bias})
+    if any(r["audit"] == "bias" for r in records):  # not when run_audits(only=...) left the bias audit out
+        atomic_write_json(dist_path, {r["check"]: r["evidence"]["distributions"] for r in bias})
     for rec in records:
         space = rec["check"].removeprefix("copy_detection_")
         if rec["audit"] == "memorisation" and space in details:
@@ -213,7 +214,7 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
         f_train, f_held, f_syn = (encoder.features(x) for x in (train_images, held_images, syn_images))
     base = {"extractor": encoder.name, "resolution": encoder.resolution}
     if "fidelity" in want:
-        records += _fidelity(name, train, synthetic, encoder, (f_train, f_syn), train_images, held_images, syn_images,
+        records += _fidelity(name, train, synthetic, (f_train, f_syn), train_images, held_images, syn_images,
                              extra_extractors, cfg, base)
     if hasattr(encoder, "predict") and "adherence" in want:
         conditioning = tuple(getattr(card, "conditioning", ()) or ())
@@ -240,7 +241,7 @@ def run_audits(*, generator_name: str, train: Any, holdout: Any, synthetic: Any,
     return records
 
 
-def _fidelity(name: str, train: Any, synthetic: Any, encoder: Any, feats: tuple, train_images: np.ndarray,
+def _fidelity(name: str, train: Any, synthetic: Any, feats: tuple, train_images: np.ndarray,
               held_images: np.ndarray, syn_images: np.ndarray, extra_extractors: Iterable[Any], cfg: dict,
               base: dict) -> list[dict]:
     """Fidelity records: FD vs the real-vs-real baseline (+ per condition, + extra extractors), precision/recall."""

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 from mammobench.evaluation.plan import AnalysisPlan
 from mammobench.fields import Rule, between, build, optional, setting
-from mammobench.pipeline.config import ProfileOverrides, TaskConfig
+from mammobench.pipeline.config import RATIOS, ProfileOverrides, TaskConfig
 from mammobench.pipeline.profiles import RunSettings, resolve_settings
 
 __all__ = ["Execution", "RunSpec", "analysis_plan", "plan_run"]
@@ -120,9 +120,9 @@ def plan_run(task: TaskConfig, profile: str = "quick", *, out: str | os.PathLike
     workers = execution.workers if execution.executor == "process" else 1
     weights = preflight(task, settings, generators=generators, workers=workers, import_specs=True)
     ratios = tuple(sorted((str(g), float(r)) for g, r in (generator_ratios or {}).items()))
-    bad = [f"{g}: {r}" for g, r in ratios if not 0 < r <= 100]
+    bad = [f"{g}: {r}" for g, r in ratios if not RATIOS.check([r])]  # the task's own ratio rule
     if bad:
-        raise ConfigError(f"generator ratios must be in (0, 100]: {', '.join(bad)}")
+        raise ConfigError(f"generator ratios {', '.join(bad)}: each must be as in {RATIOS.hint}")
     return RunSpec(task=task, settings=settings, execution=execution, out=Path(out), generators=tuple(generators),
                    weights=weights, generator_ratios=ratios, audits=bool(audits),
                    report=bool(report))

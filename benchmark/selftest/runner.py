@@ -3,8 +3,8 @@
 One pipeline run (:func:`mammobench.pipeline.runner.run_task`) on the self-test cohort
 (:func:`selftest_task`) trains the control arm and the comparison trials' arms (helpful, harmful,
 null) — so they share one cohort, one image cache and the control arm's cells; the pipeline's own
-audits of those planted arms are skipped (no trial reads them). The audit trials (memoriser, leaker, biased, off-condition) need
-no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
+audits of those planted arms are skipped (no trial reads them). The audit trials (memoriser, leaker,
+biased, off-condition) need no detector: their generators are fitted and sampled with the pipeline's own synthetic stage
 (:func:`mammobench.pipeline.augment.synthesize`, same train view, conditioning policy and fit cache)
 and audited with :func:`mammobench.audits.run_audits` in the same run folder, on the same cohort —
 only the audit that must catch each one (``Trial.audit``). The leaker is fitted,
@@ -47,11 +47,13 @@ COMPARISON_DESIGN["full"] = COMPARISON_DESIGN["quick"]
 COMPARISON_RATIO = 0.5        # synthetic images per real training image
 #: the planted null duplicates every training case exactly once (ratio 1): the same cases at the same weights,
 #: only presented in another order. At 0.5 it doubled the weight of a random half of the training cases, a
-#: small real change (overall delta < 0 in 8 of 10 repeats, one significant; docs/selftest.md, "The null trial")
+#: small real change (overall delta < 0 in 8 of 10 repeats, one significant; docs/selftest.md, "Measured agreement
+#: rates")
 COMPARISON_GENERATOR_RATIOS = {"planted_null": 1.0}
 COMPARISON_STEP_BUDGET = "real"  # every arm takes the control's optimiser steps: the data differ, not the compute
 #: the cells train in channels_last (detector.channels_last): ≈ 1.4× faster on CPU, which keeps a fresh self-test
 #: within 15 min on 2 cores; other float rounding only, as another CPU gives (docs/selftest.md, "One shared run")
+COMPARISON_CHANNELS_LAST = True
 #: the pre-specified subgroup family of the comparison trials (the helpful generator acts on a lesion type)
 COMPARISON_ATTRIBUTES = ("lesion_type",)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
@@ -132,7 +134,8 @@ def _comparison_design(data: dict, profile: str) -> None:
     over.update({k: design[k] for k in ("epochs", "seeds", "image_size", "cohort_size") if k in design})
     data["profiles"] = {**(data.get("profiles") or {}), profile: over}
     data["splits"] = {**data["splits"], "val_fraction": design["val_share"] * n_train / n}
-    data["detector"] = {**data["detector"], "step_budget": COMPARISON_STEP_BUDGET, "channels_last": True}
+    data["detector"] = {**data["detector"], "step_budget": COMPARISON_STEP_BUDGET,
+                        "channels_last": COMPARISON_CHANNELS_LAST}
     data["dataset"] = {**data["dataset"], "cohort": {**dict(data["dataset"].get("cohort") or {}),
                                                      "train_lesion_type_weights": dict(COMPARISON_TRAIN_LESION_TYPES),
                                                      "test_fraction": n_test / n}}
