@@ -3,12 +3,15 @@
 The detection twin of :mod:`mammobench.perf.training_bench` (its alternating best-of-N timer is reused).
 The harness figure times :func:`mammobench.training.detection_train.train_lesion_detector` — what every
 detection cell calls — on an in-memory dataset: model build, seeding, per-batch random training crops
-and heatmap targets, the learning-rate schedule, the per-epoch validation (marks on every validation
-image, scored by wAFROC) and the best-checkpoint copy. The bare loop is what a user would write with the
+and heatmap targets, the learning-rate schedule, validation on the schedule of the task
+(``detection.validate_every`` of ``vc_lesion_detect``: marks on every validation image, scored by wAFROC,
+after every k-th epoch and the last) and the best-checkpoint copy; ``epochs`` defaults to k, so the timed
+run validates once per k epochs, as a quick-profile cell does. The bare loop is what a user would write with the
 same model: the recipe-built network in the same memory format (``channels_last``), the same batches,
 ``AdamW`` with the same settings, :func:`~mammobench.training.detection_targets.detection_loss`, and
 targets cropped and rendered **once before timing** (so the harness's per-batch crops and target
-rendering count as its overhead). ``ratio = harness images/s ÷ bare images/s`` (target ≥ 0.9).
+rendering count as its overhead). ``ratio = harness images/s ÷ bare images/s`` (target ≥ 0.9). The same
+call validating after every epoch (``every_epoch_ratio``) is reported beside it.
 
 Inference: :func:`~mammobench.training.detection_train.predict_marks` on whole images (forward pass,
 heatmap peak decoding, marks as Python records), images per second, best of ``repeats``.
@@ -16,7 +19,7 @@ heatmap peak decoding, marks as Python records), images per second, best of ``re
 Example:
     >>> r = bench_lesion_detector(n_train=8, image_size=32, crop=16, batch_size=4, epochs=1, repeats=1)
     >>> sorted(k for k in r if k.endswith("images_per_s"))
-    ['bare_images_per_s', 'harness_images_per_s', 'harness_loop_images_per_s', 'harness_sparse_images_per_s', 'inference_images_per_s']
+    ['bare_images_per_s', 'harness_every_epoch_images_per_s', 'harness_images_per_s', 'harness_loop_images_per_s', 'inference_images_per_s']
 """
 from __future__ import annotations
 
@@ -29,6 +32,19 @@ import torch
 from mammobench.perf.training_bench import bare_loop_seconds, time_alternating
 
 RECIPE = "timm_centernet"
+SCHEDULE_TASK = "vc_lesion_detect"  # the task whose validation schedule the harness figure uses
+
+
+def task_validate_every(task: str = SCHEDULE_TASK) -> int:
+    """The task's ``detection.validate_every`` (epochs between checkpoint validations).
+
+    Example:
+        >>> task_validate_every() >= 1
+        True
+    """
+    from mammobench.pipeline.suites import find_task
+
+    return int(find_task(task).detection.validate_every)
 
 
 def detection_data(n: int, size: int, seed: int) -> tuple[np.ndarray, list[list[list[float]]]]:
@@ -111,30 +127,34 @@ def inference_seconds(x: np.ndarray, *, arch: str, config, repeats: int, max_mar
 
 
 def bench_lesion_detector(*, n_train: int = 256, image_size: int = 96, crop: int | None = 48, batch_size: int = 64,
-                          epochs: int = 2, arch: str = "test_resnet", threads: int = 1, val_fraction: float = 0.27,
-                          n_infer: int | None = None, validate_every: int = 2, repeats: int = 2, seed: int = 0) -> dict:
+                          epochs: int | None = None, arch: str = "test_resnet", threads: int = 1,
+                          val_fraction: float = 0.27, n_infer: int | None = None, validate_every: int | None = None,
+                          repeats: int = 2, seed: int = 0) -> dict:
     """Detector training images/s in the harness and of the bare loop, their ratio, and inference images/s.
 
     Args:
         n_train: training images (random pixels and boxes; speed does not depend on content).
         image_size: square image side; crop: training-crop side (``None`` = whole images), as the task's
             ``detection.train_crop`` (the quick profile: 96-px images, 48-px crops).
-        batch_size, epochs, arch, threads: the :class:`TrainConfig` both loops use (CPU).
+        batch_size, arch, threads: the :class:`TrainConfig` both loops use (CPU).
+        epochs: training epochs (default: ``validate_every``, so the harness validates once, after the last).
         val_fraction: validation images per training image (vc_lesion_detect: 0.15 / 0.55 ≈ 0.27).
         n_infer: whole images for the inference figure (default: ``n_train``).
-        validate_every: the validation schedule of the extra ``sparse`` harness figure
-            (``detection.validate_every``: epochs k, 2k, … and the last; the others validate every epoch).
+        validate_every: the harness figure's validation schedule (epochs k, 2k, … and the last; default: the
+            ``detection.validate_every`` of :data:`SCHEDULE_TASK`); ``every_epoch`` validates every epoch.
         repeats: timed repetitions, alternating, fastest kept; seed: data, initialisation, batch order.
 
     Returns:
-        ``harness_images_per_s`` (validation every epoch, the default), ``harness_sparse_images_per_s``
-        (every ``validate_every``-th epoch and the last), ``harness_loop_images_per_s`` (3-image validation),
-        ``bare_images_per_s``, ``ratio``, ``sparse_ratio``, ``loop_ratio``, ``cpu_ratio``, ``sparse_cpu_ratio``,
-        ``loop_cpu_ratio`` (bare ÷ harness process CPU seconds), ``inference_images_per_s``, per-run
-        ``seconds`` / ``cpu_seconds``, settings.
+        ``harness_images_per_s`` (the task's validation schedule), ``harness_every_epoch_images_per_s``
+        (validation after every epoch), ``harness_loop_images_per_s`` (3-image validation),
+        ``bare_images_per_s``, ``ratio``, ``every_epoch_ratio``, ``loop_ratio``, ``cpu_ratio``,
+        ``every_epoch_cpu_ratio``, ``loop_cpu_ratio`` (bare ÷ harness process CPU seconds),
+        ``inference_images_per_s``, per-run ``seconds`` / ``cpu_seconds``, settings.
     """
     from mammobench.training.train import TrainConfig
 
+    validate_every = task_validate_every() if validate_every is None else int(validate_every)
+    epochs = validate_every if epochs is None else int(epochs)
     if crop is not None and not 0 < crop <= image_size:
         raise ValueError(f"crop {crop}: must lie in 1..image_size ({image_size}) or be None")
     config = TrainConfig(epochs=epochs, batch_size=batch_size, device="cpu", threads=threads, recipe=RECIPE)
@@ -147,9 +167,9 @@ def bench_lesion_detector(*, n_train: int = 256, image_size: int = 96, crop: int
                               config=warm, crop=crop)
     runs = {"bare": lambda: bare_detection_seconds(x, boxes, arch=arch, seed=seed, config=config, crop=crop),
             "harness": lambda: harness_detection_seconds(x, boxes, val_x, val_boxes, arch=arch, seed=seed,
-                                                         config=config, crop=crop),
-            "sparse": lambda: harness_detection_seconds(x, boxes, val_x, val_boxes, arch=arch, seed=seed,
-                                                        config=config, crop=crop, validate_every=validate_every),
+                                                         config=config, crop=crop, validate_every=validate_every),
+            "every_epoch": lambda: harness_detection_seconds(x, boxes, val_x, val_boxes, arch=arch, seed=seed,
+                                                             config=config, crop=crop),
             "loop": lambda: harness_detection_seconds(x, boxes, val_x[:3], val_boxes[:3], arch=arch, seed=seed,
                                                       config=config, crop=crop)}
     wall, cpu = time_alternating(runs, repeats)
@@ -161,12 +181,13 @@ def bench_lesion_detector(*, n_train: int = 256, image_size: int = 96, crop: int
             "batch_size": batch_size, "epochs": epochs, "threads": threads, "repeats": repeats,
             "bare_images_per_s": rates["bare"], "harness_images_per_s": rates["harness"],
             "harness_loop_images_per_s": rates["loop"], "ratio": rates["harness"] / rates["bare"],
-            "harness_sparse_images_per_s": rates["sparse"], "validate_every": validate_every,
-            "sparse_ratio": rates["sparse"] / rates["bare"], "sparse_cpu_ratio": cpu_best["bare"] / cpu_best["sparse"],
+            "harness_every_epoch_images_per_s": rates["every_epoch"], "validate_every": validate_every,
+            "every_epoch_ratio": rates["every_epoch"] / rates["bare"],
+            "every_epoch_cpu_ratio": cpu_best["bare"] / cpu_best["every_epoch"],
             "loop_ratio": rates["loop"] / rates["bare"], "cpu_ratio": cpu_best["bare"] / cpu_best["harness"],
             "loop_cpu_ratio": cpu_best["bare"] / cpu_best["loop"], "n_infer": len(infer_x),
             "inference_images_per_s": len(infer_x) / infer_s, "seconds": wall, "cpu_seconds": cpu}
 
 
 __all__ = ["bare_detection_seconds", "bench_lesion_detector", "detection_data", "harness_detection_seconds",
-           "inference_seconds"]
+           "inference_seconds", "task_validate_every"]

@@ -39,19 +39,29 @@ def test_machine_info_and_memory():
 
 
 def test_lesion_detector_bench_fields():
-    from mammobench.perf.detection_bench import bench_lesion_detector
+    from mammobench.perf.detection_bench import bench_lesion_detector, task_validate_every
     from mammobench.perf.suite import BENCHMARKS
 
     r = bench_lesion_detector(n_train=8, image_size=32, crop=16, batch_size=4, epochs=2, repeats=1)
-    assert r["n_val"] == 3 and r["validate_every"] == 2
-    assert set(r["seconds"]) == set(r["cpu_seconds"]) == {"bare", "harness", "sparse", "loop"}
+    assert r["n_val"] == 3 and r["validate_every"] == task_validate_every() and r["epochs"] == 2
+    assert set(r["seconds"]) == set(r["cpu_seconds"]) == {"bare", "harness", "every_epoch", "loop"}
     assert r["ratio"] == pytest.approx(r["harness_images_per_s"] / r["bare_images_per_s"])
-    assert r["sparse_ratio"] == pytest.approx(r["harness_sparse_images_per_s"] / r["bare_images_per_s"])
+    assert r["every_epoch_ratio"] == pytest.approx(r["harness_every_epoch_images_per_s"] / r["bare_images_per_s"])
     assert r["inference_images_per_s"] > 0 and r["cpu_ratio"] > 0 and r["loop_cpu_ratio"] > 0
     figures = BENCHMARKS["lesion_detector"].figures(r)
     assert {f["figure"] for f in figures if f["ratio"]} == {
-        "harness_images_per_s", "harness_validate_every_2_images_per_s", "harness_loop_images_per_s",
-        "cpu_time_ratio", "validate_every_2_cpu_time_ratio", "loop_cpu_time_ratio"}
+        "harness_images_per_s", "harness_every_epoch_images_per_s", "harness_loop_images_per_s",
+        "cpu_time_ratio", "every_epoch_cpu_time_ratio", "loop_cpu_time_ratio"}
     assert any(f["figure"] == "inference_images_per_s@32px" for f in figures)
     with pytest.raises(ValueError, match="crop"):
         bench_lesion_detector(n_train=8, image_size=32, crop=64, repeats=1)
+
+
+def test_lesion_detector_bench_defaults_follow_the_task_schedule():
+    """The harness figure validates on vc_lesion_detect's schedule, over that many epochs (one validation)."""
+    from mammobench.perf.detection_bench import task_validate_every
+    from mammobench.pipeline.suites import find_task
+
+    k = task_validate_every()
+    assert k == find_task("vc_lesion_detect").detection.validate_every > 1
+    assert find_task("vc_lesion_detect").detection.options()["validate_every"] == k
