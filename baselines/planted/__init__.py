@@ -14,6 +14,7 @@ from __future__ import annotations
 PLANTED_GENERATORS: dict[str, str] = {
     "planted_helpful": "mammobench.baselines.planted.helpful:PlantedHelpful",
     "planted_missing_type": "mammobench.baselines.planted.helpful:PlantedMissingType",
+    "planted_dense_lesions": "mammobench.baselines.planted.helpful:PlantedDenseLesions",
     "planted_harmful": "mammobench.baselines.planted.generators:PlantedHarmful",
     "planted_null": "mammobench.baselines.planted.generators:PlantedNull",
     "planted_memoriser": "mammobench.baselines.planted.generators:PlantedMemoriser",

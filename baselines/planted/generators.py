@@ -8,7 +8,8 @@ as ``planted_<name>`` (see :func:`mammobench.baselines.planted.register`).
 generator              what it returns                                       known answer
 =====================  ====================================================  ==========================
 planted_helpful        new simulated dense (C/D) images, correct labels      gain in dense groups
-planted_harmful        training images with flipped labels                   significant loss
+planted_harmful        training images with flipped labels (and boxes:       significant loss
+                       none on former lesions, one on former normals)
 planted_null           exact duplicates of training cases (no replacement;   no significant effect
                        at ratio 1 every case once, as the self-test asks)
 planted_memoriser      training images + tiny noise                          memorisation fails
@@ -123,7 +124,14 @@ class PlantedNull(PlantedGenerator):
 
 
 class PlantedHarmful(PlantedGenerator):
-    """Training images with flipped labels: lesions become ``normal``, normals become ``malignant``."""
+    """Training images with flipped labels: lesions become ``normal``, normals become ``malignant``.
+
+    Boxes follow the flipped labels, as a box-producing generator's must (``check_labels_consistent``): a
+    former lesion image loses its boxes; a former normal image gets one ``mass`` box of a training lesion's
+    size at a random place in its tissue (:func:`random_tissue_box`), drawn from a stream of its own, so the
+    images and labels are exactly those drawn without boxes. A classifier sees the flipped labels; a lesion
+    detector is taught that lesions are background and normal tissue is a lesion.
+    """
 
     planted_name = "planted_harmful"
     card_path = CARDS_PATH
@@ -136,7 +144,35 @@ class PlantedHarmful(PlantedGenerator):
         normal = labels["label"].to_numpy() == "normal"
         labels["label"] = np.where(normal, "malignant", "normal")
         labels["lesion_type"] = np.where(normal, "mass", "none")
-        return self._batch(sources, labels, [[] for _ in range(n)], rng, seed)
+        box_rng = np.random.default_rng([int(seed), 1])  # its own stream: images and labels do not depend on it
+        sizes = [(b[2] - b[0], b[3] - b[1]) for fs in self.findings_ for f in fs
+                 if (b := f.get("box")) is not None] or [(max(2, self.images_.shape[-1] // 10),) * 2]
+        findings = [[{"box": random_tissue_box(self.images_[s], sizes[int(box_rng.integers(len(sizes)))], box_rng),
+                      "lesion_type": "mass", "pathology": "malignant"}] if was_normal else []
+                    for s, was_normal in zip(sources, normal)]
+        return self._batch(sources, labels, findings, rng, seed)
+
+
+def random_tissue_box(image: np.ndarray, size: tuple[float, float], rng: np.random.Generator) -> list[float]:
+    """A ``size`` box centred on a random tissue pixel of ``image`` (uint16 or [0, 1]; air is the darkest 6 %).
+
+    Example:
+        >>> img = np.zeros((32, 32), np.uint16); img[:, :16] = 30000
+        >>> x0, y0, x1, y1 = random_tissue_box(img, (4, 4), np.random.default_rng(0))
+        >>> x1 - x0, y1 - y0, x0 < 16
+        (4.0, 4.0, True)
+    """
+    img = np.asarray(image, np.float32)
+    img = img / 65535.0 if img.max() > 1.0 else img
+    h, w = img.shape
+    ys, xs = np.nonzero(img >= 0.06)
+    if len(ys) == 0:
+        ys, xs = np.array([h // 2]), np.array([w // 2])
+    k = int(rng.integers(len(ys)))
+    bw, bh = (float(min(max(v, 1.0), d)) for v, d in zip(size, (w, h)))
+    x0 = float(np.clip(round(xs[k] - bw / 2), 0, w - bw))
+    y0 = float(np.clip(round(ys[k] - bh / 2), 0, h - bh))
+    return [x0, y0, x0 + bw, y0 + bh]
 
 
 class PlantedMemoriser(PlantedGenerator):

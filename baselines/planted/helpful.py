@@ -148,3 +148,36 @@ class PlantedMissingType(PlantedHelpful):
         rows.loc[lesion, "lesion_type"] = [kinds[int(rng.integers(len(kinds)))] for _ in range(int(lesion.sum()))]
         rows.loc[~lesion, "lesion_type"] = "none"
         return rows
+
+
+class PlantedDenseLesions(PlantedHelpful):
+    """Simulated dense-breast (C/D) **lesion** cases with the simulator's exact labels and boxes.
+
+    The lesion detector's helpful generator (the detection self-test, ``selftest.detection_trials``): its
+    training part has no dense breasts, and lesion boxes are what a detector learns from, so every supplied
+    image carries a lesion — label and lesion type drawn from the training split's lesion cases — in
+    a dense breast. (For the image classifier a lesions-only supply taught "looks synthetic" as a lesion
+    cue; a detector must find *where* the lesion is, which a global cue does not give.)
+
+    Example:
+        >>> from mammobench.generators.fixtures import make_tiny_train_view
+        >>> batch = PlantedDenseLesions(sim_size=64).fit(make_tiny_train_view(n=8, size=32), seed=0).sample(3, seed=0)
+        >>> sorted(set(batch.labels["label"]) - {"benign", "malignant"}), set(batch.labels["density"]) <= {"C", "D"}
+        ([], True)
+    """
+
+    planted_name = "planted_dense_lesions"
+
+    def _requests(self, n: int, conditions: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
+        """The dense requests of :class:`PlantedHelpful`, each with the label and type of a training lesion."""
+        rows = super()._requests(n, conditions, rng)
+        pool = pd.DataFrame(self.conditions_)
+        lesions = pool[pool["label"] != "normal"]
+        if lesions.empty:
+            raise ConfigError(f"{self.planted_name}: the training split has no lesion case to take labels from")
+        pick = lesions.iloc[rng.integers(0, len(lesions), n)] if n else lesions.iloc[:0]
+        rows = rows.copy()
+        rows["label"] = pick["label"].to_numpy()
+        rows["lesion_type"] = pick["lesion_type"].to_numpy()
+        return rows
+

@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mammobench selftest", description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", choices=("quick", "smoke"), default="quick", help="run profile (default quick)")
     p.add_argument("--out", default="runs/selftest", help="parent folder of the self-test run (default runs/selftest)")
+    p.add_argument("--task", default="vc_lesion", choices=("vc_lesion", "vc_lesion_detect"),
+                   help="vc_lesion: the image classifier's trials (default); vc_lesion_detect: the lesion detector's "
+                        "(dense_helpful, detect_harmful, off_location; docs/selftest.md)")
     p.add_argument("--trials", default="", help="comma-separated subset, e.g. helpful,null (default: all)")
     p.add_argument("--repeats", type=int, default=0,
                    help="measure instead: run the comparison trials N times, each with new seeds, and report each "
@@ -90,7 +93,8 @@ def _repeats(args, names: list[str], execution) -> int:
     if args.first < 0:
         raise MammoBenchError(f"--first must be >= 0, got {args.first}")
     rates, rows = run_comparison_repeats(args.repeats, profile=args.profile, out=f"{args.out}/repeats",
-                                         execution=execution, threads=threads, trials=names, first=args.first)
+                                         execution=execution, threads=threads, trials=names, first=args.first,
+                                         task_name=args.task)
     print(json.dumps({"rates": rates, "runs": rows}, indent=2, default=str) if args.json else format_table(rates))
     return 1 if any(not r["agree"] for r in rates) else 0
 
@@ -106,13 +110,13 @@ def main(argv: list[str]) -> int:
     if args.power_from:
         return _power(args)
     try:
-        select_trials(names)
+        select_trials(names, args.task)
         if args.repeats < 0:
             raise MammoBenchError(f"--repeats must be >= 0, got {args.repeats}")
         execution = Execution.from_options(device=args.device, cohort_dir=args.cohort)
         if args.repeats:
             return _repeats(args, names, execution)
-        records = run_selftest(args.profile, out=args.out, trials=names, execution=execution)
+        records = run_selftest(args.profile, out=args.out, trials=names, execution=execution, task_name=args.task)
     except MammoBenchError as err:
         print(f"mammobench selftest: {err}", file=sys.stderr)
         return 2

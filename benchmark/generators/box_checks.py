@@ -8,7 +8,9 @@ what a mammographic lesion is: **denser, so brighter, than the tissue beside it*
 dense, docs/architecture.md contract 2). :func:`box_rank` ranks the mean brightness inside a box among its
 eight neighbours, the same-size windows one box width / height away that lie on the image and in tissue
 (windows in the dark air beside the skin line are not compared): 1 = brighter than every neighbour,
-0.5 = like its neighbours.
+0.5 = like its neighbours. A box that lies mostly in that air (more than :data:`MAX_AIR_IN_BOX` of its pixels)
+ranks 0: a lesion lies in tissue, so such a box marks none — on whole mammograms a box moved off its lesion
+often lands beyond the skin line, where no neighbour comparison is possible.
 
 Decision (:func:`check_boxes_on_lesion`, on :data:`N_DRAWN` lesion images, at least :data:`MIN_BOXES` boxes):
 
@@ -45,6 +47,7 @@ PASS_RANK = 0.7     # mean rank at or above which the boxes are on their lesions
 FAIL_RANK = 0.5     # mean rank below which the boxes hold nothing brighter than their neighbours
 AIR_LEVEL = 0.06    # air: pixels darker than this (images in [0, 1], air near 0)
 MAX_AIR = 0.1       # neighbours with more air than this are not compared
+MAX_AIR_IN_BOX = 0.5  # a box with more air than this marks no lesion (rank 0)
 MIN_SIDE = 3        # boxes are widened to at least this many pixels before measuring
 
 
@@ -77,12 +80,16 @@ def air_mask(image: np.ndarray) -> np.ndarray:
 def box_rank(image: np.ndarray, box: Any) -> float | None:
     """Rank (0–1, ties count half) of the mean brightness inside ``box`` among its eight neighbours — the
     same-size windows one box width / height away (left, right, above, below, diagonals) that lie on the
-    image and in tissue (at most 10 % air, :func:`air_mask`); None when no neighbour qualifies.
+    image and in tissue (at most 10 % air, :func:`air_mask`); 0 when the box itself lies mostly in air
+    (more than :data:`MAX_AIR_IN_BOX`); None when no neighbour qualifies.
 
     Example:
         >>> img = np.full((32, 32), 0.3, np.float32); img[12:18, 12:18] = 0.6
         >>> box_rank(img, [12, 12, 18, 18]), round(box_rank(img, [2, 2, 8, 8]), 2)  # a neighbour holds the lesion
         (1.0, 0.33)
+        >>> img[:, 24:] = 0.0  # air beyond the skin line
+        >>> box_rank(img, [25, 4, 31, 10])
+        0.0
     """
     image = np.asarray(image, np.float32)
     h, w = image.shape
@@ -91,6 +98,8 @@ def box_rank(image: np.ndarray, box: Any) -> float | None:
     if bw <= 0 or bh <= 0:
         return None  # off the image (check_labels_consistent names it)
     air = air_mask(image)
+    if air[y0:y1, x0:x1].mean() > MAX_AIR_IN_BOX:
+        return 0.0  # beyond the skin line: a lesion lies in tissue
     own, others = image[y0:y1, x0:x1].mean(), []
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -160,6 +169,8 @@ def check_boxes_on_lesion(gen: Any, ctx: CheckContext) -> str:
         raise CheckSkip(f"{len(ranks)} measurable box(es) in {N_DRAWN} samples; at least {MIN_BOXES} are needed "
                         "to tell a box on its lesion from a misplaced one")
     mean = float(ranks.mean())
+    ctx.designs["check_boxes_on_lesion"] = {"mean_rank": mean, "n_boxes": int(len(ranks)), "pass_rank": PASS_RANK,
+                                            "fail_rank": FAIL_RANK}
     if mean < FAIL_RANK:
         raise CheckFail(f"the boxes do not mark where the lesions are: mean brightness rank {mean:.2f} over "
                         f"{len(ranks)} boxes among their neighbouring windows (1 = each box brighter than all its "
@@ -170,5 +181,5 @@ def check_boxes_on_lesion(gen: Any, ctx: CheckContext) -> str:
                         f"fail < {FAIL_RANK}): the lesions are too faint beside their tissue to confirm the boxes")
     return f"boxes on their lesions: mean brightness rank {mean:.2f} over {len(ranks)} boxes (≥ {PASS_RANK})"
 
-__all__ = ["FAIL_RANK", "MIN_BOXES", "N_DRAWN", "PASS_RANK", "box_rank", "box_ranks", "check_boxes_on_lesion",
-           "air_mask"]
+__all__ = ["FAIL_RANK", "MAX_AIR_IN_BOX", "MIN_BOXES", "N_DRAWN", "PASS_RANK", "box_rank", "box_ranks",
+           "check_boxes_on_lesion", "air_mask"]

@@ -117,6 +117,9 @@ def selftest_evidence_text(rec: dict) -> str:
     Example:
         >>> selftest_evidence_text({"trial": "harmful", "evidence": {"overall": [{"estimate": -0.07, "p_adjusted": 4e-4}]}})
         'overall Δ-0.070 p_adj 0.0004'
+        >>> selftest_evidence_text({"trial": "dense_helpful", "evidence": {"dense_groups": [
+        ...     {"group": "D", "estimate": 0.12, "p_adjusted": 0.004}]}})
+        'lesion sensitivity density D: Δ+0.120 p_adj 0.004'
     """
     ev = rec.get("evidence", {})
     if not isinstance(ev, dict):
@@ -128,6 +131,9 @@ def selftest_evidence_text(rec: dict) -> str:
     if "checks" in ev:
         return "; ".join(f"{c['check']}={c['status']}" + (f" ({c['value']:.3g})" if isinstance(c.get("value"), float)
                                                           else "") for c in ev["checks"][:2])
+    if "dense_groups" in ev:
+        parts = [f"density {c['group']}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}" for c in ev["dense_groups"]]
+        return "lesion sensitivity " + ("; ".join(parts) or "not compared")
     if "supplied_group_comparisons" in ev:
         parts = [f"{c['group'] or 'overall'}: Δ{c['estimate']:+.3f} p_adj {c['p_adjusted']:.3g}"
                  for c in ev.get("overall", []) + ev["supplied_group_comparisons"]]

@@ -52,6 +52,10 @@ POWER_DESIGN: dict[str, tuple[tuple[str, ...], str]] = {
     "leaker": (_EVERY, "patient overlap is counted, not estimated"),
     "biased": (_EVERY, "density TV ≈ 0.6–0.7 vs fail line 0.3 at every profile"),
     "off_condition": (_COMPARISON, "smoke: 2-epoch oracle shows the deficit but not reliably beyond the fail margin"),
+    # the lesion-detection self-test (--task vc_lesion_detect; selftest.detection_trials)
+    "dense_helpful": (_COMPARISON, "smoke: 2 seeds × 2 epochs detect almost nothing; quick: POWER_DENSE"),
+    "detect_harmful": (_COMPARISON, "smoke: 2 seeds × 2 epochs detect almost nothing; quick: POWER_HARMFUL"),
+    "off_location": (_EVERY, "boxes moved beyond the skin line rank 0: mean rank ≈ 0.02–0.06 against the fail line 0.5"),
 }
 
 

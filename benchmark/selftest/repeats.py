@@ -30,6 +30,8 @@ from mammobench.stats.proportions import clopper_pearson
 logger = logging.getLogger(__name__)
 
 COMPARISON_TRIALS = ("helpful", "harmful", "null")
+#: the comparison trials per self-test task (the detection self-test: ``--task vc_lesion_detect``)
+TASK_COMPARISON_TRIALS = {"vc_lesion": COMPARISON_TRIALS, "vc_lesion_detect": ("dense_helpful", "detect_harmful")}
 
 
 def repeat_seeds(repeat: int, n_seeds: int) -> tuple[list[int], int]:
@@ -50,11 +52,13 @@ def summarise_rate(trial: str, agreed: Sequence[bool], *, expected: str, runs: S
         >>> summarise_rate("null", [True] * 20, expected="no significant effect")["evidence"]["ci_low"] > 0.83
         True
     """
+    from mammobench.selftest.detection_trials import DETECTION_TRIALS
     from mammobench.selftest.trials import TRIALS
 
     k, n = int(sum(bool(a) for a in agreed)), len(agreed)
     low, high = clopper_pearson(k, n)
-    return {"trial": f"{trial}_rate", "generator": TRIALS[trial].generator if trial in TRIALS else f"planted_{trial}",
+    known = {**TRIALS, **DETECTION_TRIALS}
+    return {"trial": f"{trial}_rate", "generator": known[trial].generator if trial in known else f"planted_{trial}",
             "check": f"{trial} trial over repeated runs",
             "expected": f"{expected} in every repeat (design power ≥ 0.99)",
             "observed": f"agreed {k}/{n} = {k / max(n, 1):.3f} (95% CI {low:.3f}–{high:.3f})",
@@ -65,15 +69,16 @@ def summarise_rate(trial: str, agreed: Sequence[bool], *, expected: str, runs: S
 
 
 def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int, threads: int,
-                trials: Sequence[str]) -> dict:
+                trials: Sequence[str], task_name: str) -> dict:
     from mammobench.pipeline.runner import run_task
     from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
     from mammobench.selftest.runner import _trial_execution, comparison_ratios, selftest_task
-    from mammobench.selftest.trials import TRIALS
+    from mammobench.selftest.trials import trials_for
 
+    TRIALS = trials_for(task_name)
     seeds, sample_seed = repeat_seeds(repeat, n_seeds)
-    task = selftest_task(seeds=seeds, sample_seed=sample_seed, profile=profile)
+    task = selftest_task(task_name, seeds=seeds, sample_seed=sample_seed, profile=profile)
     generators = [TRIALS[t].generator for t in trials]
     workers = max(1, (os.cpu_count() or 1) // threads)
     run_exec = replace(_trial_execution(execution), threads=threads, workers=workers)
@@ -91,8 +96,8 @@ def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int
 
 
 def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | os.PathLike = "runs/selftest/repeats",
-                           execution=None, threads: Sequence[int] = (1, 2), trials: Sequence[str] = COMPARISON_TRIALS,
-                           first: int = 0) -> tuple[list[dict], list[dict]]:
+                           execution=None, threads: Sequence[int] = (1, 2), trials: Sequence[str] = (),
+                           first: int = 0, task_name: str = "vc_lesion") -> tuple[list[dict], list[dict]]:
     """Run the comparison trials ``repeats`` times, cycling the thread counts; return (rate rows, per-run rows).
 
     Repeat ``r`` has its own seeds (:func:`repeat_seeds`) and runs at ``threads[r % len(threads)]`` torch
@@ -108,8 +113,10 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
         out: parent folder of the repeat runs (resumable: finished repeats are reused).
         execution: :class:`~mammobench.pipeline.spec.Execution`; its ``threads`` is replaced per repeat.
         threads: torch thread counts, cycled over the repeats.
-        trials: which comparison trials (each adds its planted arm; the control is always run).
+        trials: which comparison trials (each adds its planted arm; the control is always run; default: all of
+            the task's, :data:`TASK_COMPARISON_TRIALS`).
         first: index of the first repeat (to extend an earlier measurement with new seeds).
+        task_name: the self-test task (``vc_lesion`` or ``vc_lesion_detect``).
 
     Raises:
         ConfigError: ``repeats`` < 1, an empty or invalid ``threads``, a trial that is not a comparison
@@ -118,18 +125,21 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
     from mammobench.errors import ConfigError
     from mammobench.selftest.null_fpr import summarise_null_fpr
     from mammobench.selftest.runner import _register, comparison_seeds, selftest_task
-    from mammobench.selftest.trials import TRIALS
+    from mammobench.selftest.trials import trials_for
 
     if repeats < 1 or not threads or any(int(t) < 1 for t in threads):
         raise ConfigError(f"repeats must be >= 1 and threads a non-empty list of counts >= 1; got {repeats}, {threads}")
-    trials = [t for t in COMPARISON_TRIALS if t in set(trials)] if trials else list(COMPARISON_TRIALS)
+    TRIALS = trials_for(task_name)  # an unknown task fails here
+    comparison = TASK_COMPARISON_TRIALS[task_name]
+    trials = [t for t in comparison if t in set(trials)] if trials else list(comparison)
     if not trials:
-        raise ConfigError(f"repeats measure the comparison trials ({', '.join(COMPARISON_TRIALS)}); none was chosen")
+        raise ConfigError(f"repeats measure the comparison trials ({', '.join(comparison)}); none was chosen")
     _register()
-    selftest_task(profile=profile)  # an unknown profile fails here, before any cell runs
-    n_seeds = len(comparison_seeds(profile))
+    selftest_task(task_name, profile=profile)  # an unknown profile fails here, before any cell runs
+    n_seeds = len(comparison_seeds(profile, task_name))
     rows = [_one_repeat(r, profile=profile, out=Path(out), execution=execution, n_seeds=n_seeds,
-                        threads=int(threads[r % len(threads)]), trials=trials) for r in range(first, first + repeats)]
+                        threads=int(threads[r % len(threads)]), trials=trials, task_name=task_name)
+            for r in range(first, first + repeats)]
     runs, used = [row["run"] for row in rows], [row["threads"] for row in rows]
     rates = [summarise_null_fpr([not row["agree"][t] for row in rows], alpha=0.05, runs=runs) if t == "null" else
              summarise_rate(t, [row["agree"][t] for row in rows], expected=TRIALS[t].expected, runs=runs, threads=used)
@@ -137,4 +147,4 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
     return rates, rows
 
 
-__all__ = ["COMPARISON_TRIALS", "repeat_seeds", "run_comparison_repeats", "summarise_rate"]
+__all__ = ["COMPARISON_TRIALS", "TASK_COMPARISON_TRIALS", "repeat_seeds", "run_comparison_repeats", "summarise_rate"]

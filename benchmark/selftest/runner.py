@@ -29,6 +29,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from mammobench.protocols import HoldoutView
+from mammobench.selftest.detection_trials import CHECK_AUDIT, DETECTION_TASK
 from mammobench.selftest.trials import MISSING_LESION_TYPES, Trial, select_trials, trial_record
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ COMPARISON_RATIO = 0.5        # synthetic images per real training image
 #: the planted null duplicates every training case exactly once (ratio 1): the same cases at the same weights,
 #: only presented in another order. At 0.5 it doubled the weight of a random half of the training cases, a
 #: small real change (overall delta < 0 in 8 of 10 repeats, one significant; docs/selftest.md, "Measured agreement
-#: rates")
-COMPARISON_GENERATOR_RATIOS = {"planted_null": 1.0}
+#: rates"). The detection self-test's dense-lesion supply is also one per real training image: at 0.5 the
+#: density-D sensitivity gain was +0.043 (Holm p 0.008), at 1 +0.061 (p < 0.001) in the same pilot cohort.
+COMPARISON_GENERATOR_RATIOS = {"planted_null": 1.0, "planted_dense_lesions": 1.0}
 COMPARISON_STEP_BUDGET = "real"  # every arm takes the control's optimiser steps: the data differ, not the compute
 #: the cells train in channels_last (detector.channels_last): ≈ 1.4× faster on CPU, which keeps a fresh self-test
 #: within 15 min on 2 cores; other float rounding only, as another CPU gives (docs/selftest.md, "One shared run")
@@ -57,18 +59,56 @@ COMPARISON_CHANNELS_LAST = True
 #: the pre-specified subgroup family of the comparison trials (the helpful generator acts on a lesion type)
 COMPARISON_ATTRIBUTES = ("lesion_type",)
 AUDIT_CONFIG = {"cas": False}  # the classification-accuracy score is not under test; skipping it saves minutes
+#: The detection self-test's design (``--task vc_lesion_detect``): the classifier's training part (480
+#: patients), a test part twice as large (1,680 patients: 420 lesions per density group, for the dense
+#: groups' sensitivity), whole images at 96 px and the task's 12 epochs, equal optimiser steps per arm;
+#: sized from pilots (docs/selftest.md, "Detection self-test"). Its subgroup family is density.
+DETECTION_DESIGN = {
+    "smoke": {"train_patients": 80, "test_patients": 120, "val_share": 0.25},
+    "quick": {"train_patients": 480, "test_patients": 1680, "val_share": 0.25, "epochs": 12,
+              "seeds": [0, 1, 2, 3, 4, 5], "image_size": 96, "cohort_size": 256},
+}
+DETECTION_DESIGN["full"] = DETECTION_DESIGN["quick"]
+#: the detection self-test's training part has no dense breasts (the helpful generator supplies them)
+DETECTION_TRAIN_DENSITY_WEIGHTS = {"A": 1.0, "B": 1.0, "C": 0.0, "D": 0.0}
+#: per self-test task: its design, pre-specified subgroup attributes, cohort and detector settings
+TASK_DESIGNS = {
+    SELFTEST_TASK: {"design": COMPARISON_DESIGN, "attributes": COMPARISON_ATTRIBUTES,
+                    "cohort": {"train_lesion_type_weights": dict(COMPARISON_TRAIN_LESION_TYPES)},
+                    "detector": {"step_budget": COMPARISON_STEP_BUDGET, "channels_last": COMPARISON_CHANNELS_LAST}},
+    DETECTION_TASK: {"design": DETECTION_DESIGN, "attributes": ("density",),
+                     "cohort": {"train_density_weights": dict(DETECTION_TRAIN_DENSITY_WEIGHTS)},
+                     "detector": {"step_budget": COMPARISON_STEP_BUDGET}},
+}
 
 
-def comparison_seeds(profile: str) -> list[int]:
+def task_design(task_name: str) -> dict:
+    """The self-test design of ``task_name`` (:data:`TASK_DESIGNS`).
+
+    Raises:
+        ConfigError: a task without a self-test design.
+
+    Example:
+        >>> task_design("vc_lesion_detect")["attributes"]
+        ('density',)
+    """
+    from mammobench.errors import ConfigError
+
+    if task_name not in TASK_DESIGNS:
+        raise ConfigError(f"self-test task {task_name!r}: designs exist for {', '.join(TASK_DESIGNS)}")
+    return TASK_DESIGNS[task_name]
+
+
+def comparison_seeds(profile: str, task_name: str = SELFTEST_TASK) -> list[int]:
     """Training seeds of the comparison trials at ``profile`` (the design's, else the profile's own).
 
     Example:
-        >>> comparison_seeds("quick")
-        [0, 1, 2, 3, 4, 5]
+        >>> comparison_seeds("quick"), comparison_seeds("quick", "vc_lesion_detect")
+        ([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5])
     """
     from mammobench.pipeline.profiles import load_profiles
 
-    design = COMPARISON_DESIGN.get(profile, {})
+    design = task_design(task_name)["design"].get(profile, {})
     return list(design.get("seeds") or load_profiles()[profile].seeds)
 
 
@@ -98,16 +138,21 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     arm (:data:`COMPARISON_STEP_BUDGET`), so no arm gains from extra training — the planted null
     (duplicates, :data:`COMPARISON_GENERATOR_RATIOS`) gets no more steps than the control. The audit trials
     are audited on the same cohort (one cohort, one image cache, one encoder). A user's run keeps the
-    task's own, wider family.
+    task's own, wider family. ``vc_lesion_detect`` (the lesion detector) follows :data:`DETECTION_DESIGN`
+    instead: density is its subgroup family and its cohort is the task's own (:data:`TASK_DESIGNS`).
+
+    Raises:
+        ConfigError: a task without a self-test design, or a profile its design does not know.
     """
     from mammobench.pipeline.config import task_from_dict
     from mammobench.pipeline.suites import find_task
 
+    design = task_design(task_name)
     task = find_task(task_name)
     data = task.to_dict()
     data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
-    data["subgroups"] = {**data["subgroups"], "attributes": list(COMPARISON_ATTRIBUTES), "intersections": []}
-    _comparison_design(data, profile)
+    data["subgroups"] = {**data["subgroups"], "attributes": list(design["attributes"]), "intersections": []}
+    _comparison_design(data, profile, design)
     if sample_seed is not None:
         data["augmentation"]["sample_seed"] = int(sample_seed)
     if seeds is not None:
@@ -117,14 +162,15 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     return task_from_dict(data, source=f"{task.source} (self-test)")
 
 
-def _comparison_design(data: dict, profile: str) -> None:
-    """Apply :data:`COMPARISON_DESIGN` at ``profile`` (cohort, splits, ratio, step budget, epochs, seeds)."""
+def _comparison_design(data: dict, profile: str, task: dict) -> None:
+    """Apply the task's design at ``profile`` (cohort, splits, ratio, step budget, epochs, seeds)."""
     from mammobench.errors import ConfigError
     from mammobench.pipeline.profiles import load_profiles
 
-    if profile not in COMPARISON_DESIGN:
-        raise ConfigError(f"self-test profile {profile!r}: the comparison design knows {', '.join(COMPARISON_DESIGN)}")
-    design = COMPARISON_DESIGN[profile]
+    designs = task["design"]
+    if profile not in designs:
+        raise ConfigError(f"self-test profile {profile!r}: the comparison design knows {', '.join(designs)}")
+    design = designs[profile]
     n_train, n_test = design["train_patients"], design["test_patients"]
     n = n_train + n_test
     base = load_profiles()[profile]
@@ -134,10 +180,8 @@ def _comparison_design(data: dict, profile: str) -> None:
     over.update({k: design[k] for k in ("epochs", "seeds", "image_size", "cohort_size") if k in design})
     data["profiles"] = {**(data.get("profiles") or {}), profile: over}
     data["splits"] = {**data["splits"], "val_fraction": design["val_share"] * n_train / n}
-    data["detector"] = {**data["detector"], "step_budget": COMPARISON_STEP_BUDGET,
-                        "channels_last": COMPARISON_CHANNELS_LAST}
-    data["dataset"] = {**data["dataset"], "cohort": {**dict(data["dataset"].get("cohort") or {}),
-                                                     "train_lesion_type_weights": dict(COMPARISON_TRAIN_LESION_TYPES),
+    data["detector"] = {**data["detector"], **task["detector"]}
+    data["dataset"] = {**data["dataset"], "cohort": {**dict(data["dataset"].get("cohort") or {}), **task["cohort"],
                                                      "test_fraction": n_test / n}}
 
 
@@ -262,6 +306,51 @@ def _audit_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
     return [r for name in order for r in done[name]]
 
 
+def _check_record(trial: Trial, view) -> dict:
+    """Run the conformance check ``trial.audit`` on the trial's generator fitted on ``view``; an audit-style record."""
+    from mammobench.generators import box_checks, get_generator
+    from mammobench.generators.checks import CheckContext
+    from mammobench.testing import run_check
+
+    check = getattr(box_checks, str(trial.audit))
+    ctx = CheckContext(view)
+    try:
+        result = run_check(check, get_generator(trial.generator), ctx)
+    finally:
+        ctx.close()
+    rank = result.evidence.get("mean_rank")
+    return {"generator": trial.generator, "audit": CHECK_AUDIT, "check": trial.audit, "status": result.status,
+            "value": None if rank is None else float(rank), "threshold": box_checks.FAIL_RANK, "message": result.reason,
+            "evidence": {**result.evidence, "n_view_images": len(view.manifest),
+                         "image_size": [int(v) for v in view.images.shape[-2:]]}}
+
+
+def _check_trials(trials: list[Trial], run_dir: Path, spec) -> list[dict]:
+    """Run the check trials on the run's training view (whole images at the task's size); reuse finished ones.
+
+    Each trial's record is written atomically to ``audits/<generator>.json`` like an audit trial's, so a
+    resumed self-test recomputes only the trials that had not finished.
+    """
+    from mammobench.io import atomic_write_json, read_json
+    from mammobench.pipeline import stages
+
+    out = []
+    view = None
+    for trial in trials:
+        path = run_dir / "audits" / f"{trial.generator}.json"
+        if path.is_file():
+            out += read_json(path)
+            continue
+        if view is None:
+            manifest, cache = _data(spec)
+            view = stages.train_view(manifest, cache)
+        logger.info(f"selftest: conformance check {trial.audit} on {trial.generator} ({len(view.manifest)} images)")
+        records = [_check_record(trial, view)]
+        atomic_write_json(path, records)
+        out += records
+    return out
+
+
 def attach_selftest(run_dir: Path, records: list[dict], extra_audits: list[dict]) -> None:
     """Write the self-test records (and extra audits) into result.json, re-render the report, re-sign."""
     from mammobench.report.provenance import sign_run
@@ -293,24 +382,26 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     Args:
         profile: ``quick`` (default) or ``smoke``.
         out: parent folder of the self-test run.
-        trials: trial names (default: all, see :data:`mammobench.selftest.trials.TRIALS`).
+        trials: trial names (default: all of the task's, see :func:`mammobench.selftest.trials.trials_for`).
         execution: :class:`~mammobench.pipeline.spec.Execution` (device, cohort folder …; default auto).
+        task_name: ``vc_lesion`` (the image classifier, default) or ``vc_lesion_detect`` (the lesion detector).
 
     Raises:
-        ConfigError: unknown trial or profile.
+        ConfigError: unknown trial, task or profile.
     """
     from mammobench.pipeline.runner import run_task
     from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
 
     _register()
-    chosen = select_trials(list(trials or []))
+    chosen = select_trials(list(trials or []), task_name)
     task = selftest_task(task_name, profile=profile)
     comparison = [t.generator for t in chosen if t.kind == "comparison"]
     spec = plan_run(task, profile, out=out, generators=comparison, execution=_trial_execution(execution),
                     generator_ratios=comparison_ratios(comparison), audits=False, report=False)
     run_dir = run_task(spec)
     extra = _audit_trials([t for t in chosen if t.kind == "audit"], run_dir, spec)
+    extra += _check_trials([t for t in chosen if t.kind == "check"], run_dir, spec)
     result = load_result(run_dir / "result.json")
     result["audits"] = [r for r in result.get("audits", []) if r["generator"] not in {a["generator"] for a in extra}]
     result["audits"] += extra

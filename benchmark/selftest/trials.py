@@ -38,10 +38,11 @@ class Trial:
         generator: the planted generator's registered name.
         expected: the verdict the harness must reach.
         check: which part of the harness is under test.
-        kind: ``comparison`` (needs detector cells) or ``audit`` (needs only the audits).
+        kind: ``comparison`` (needs detector cells), ``audit`` (needs only the audits) or ``check`` (a
+            conformance check of the generator on the task's training view).
         observe: ``(result, primary_metric) -> (observed verdict, evidence)``.
         audit: an audit trial's audit (:data:`mammobench.audits.run.AUDIT_NAMES`): the only one run on its
-            synthetic set.
+            synthetic set; a check trial's conformance check (``check_boxes_on_lesion``).
     """
 
     name: str
@@ -146,20 +147,41 @@ TRIALS: dict[str, Trial] = {t.name: t for t in (
 )}
 
 
-def select_trials(names: list[str] | None) -> list[Trial]:
-    """The named trials (all when ``names`` is empty/None), in the table's order.
+def trials_for(task: str = "vc_lesion") -> dict[str, Trial]:
+    """The known-answer trials of a self-test task: :data:`TRIALS` (``vc_lesion``, the image classifier) or
+    :data:`mammobench.selftest.detection_trials.DETECTION_TRIALS` (``vc_lesion_detect``, the lesion detector).
 
     Raises:
-        ConfigError: an unknown trial name (the valid names are listed).
+        ConfigError: a task without a self-test.
+
+    Example:
+        >>> list(trials_for("vc_lesion_detect"))
+        ['dense_helpful', 'detect_harmful', 'off_location']
+    """
+    from mammobench.errors import ConfigError
+    from mammobench.selftest.detection_trials import DETECTION_TASK, DETECTION_TRIALS
+
+    sets = {"vc_lesion": TRIALS, DETECTION_TASK: DETECTION_TRIALS}
+    if task not in sets:
+        raise ConfigError(f"--task {task!r}: the self-test runs on {', '.join(sets)}")
+    return sets[task]
+
+
+def select_trials(names: list[str] | None, task: str = "vc_lesion") -> list[Trial]:
+    """The named trials of ``task`` (all when ``names`` is empty/None), in the table's order.
+
+    Raises:
+        ConfigError: an unknown trial name (the valid names are listed) or task.
     """
     from mammobench.errors import ConfigError
 
+    known = trials_for(task)
     if not names:
-        return list(TRIALS.values())
-    unknown = [n for n in names if n not in TRIALS]
+        return list(known.values())
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ConfigError(f"--trials: unknown trial(s) {unknown}; valid: {', '.join(TRIALS)}")
-    return [t for t in TRIALS.values() if t.name in names]
+        raise ConfigError(f"--trials: unknown trial(s) {unknown} for task {task}; valid: {', '.join(known)}")
+    return [t for t in known.values() if t.name in names]
 
 
 def trial_record(trial: Trial, result: dict, primary: str, profile: str | None = None) -> dict:

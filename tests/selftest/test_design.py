@@ -18,7 +18,9 @@ def _harmful(significant: bool, p_adjusted: float) -> dict:
 
 
 def test_every_trial_has_a_design_row_naming_real_profiles():
-    assert set(POWER_DESIGN) == set(TRIALS)
+    from mammobench.selftest.detection_trials import DETECTION_TRIALS
+
+    assert set(POWER_DESIGN) == set(TRIALS) | set(DETECTION_TRIALS)
     for name, (profiles, why) in POWER_DESIGN.items():
         assert set(profiles) <= set(PROFILES) and why, name
         # the default self-test profile powers every trial (measured over fresh-seed repeats; docs/selftest.md)

@@ -34,7 +34,8 @@ def test_registered_with_planted_cards(view):
     register()
     register()  # idempotent
     for name in PLANTED_GENERATORS:
-        gen = get_generator(name) if name != "planted_helpful" else get_generator(name, sim_size=64)
+        simulated = name in ("planted_helpful", "planted_dense_lesions")
+        gen = get_generator(name, sim_size=64) if simulated else get_generator(name)
         assert isinstance(gen, Generator)
         gen.fit(view, seed=0)
         assert gen.card.kind == "planted" and gen.card.name == name
@@ -55,6 +56,27 @@ def test_harmful_flips_every_label(view):
     batch = get_generator("planted_harmful").fit(view, seed=0).sample(16, seed=4)
     truth = view.manifest["label"].iloc[_source_index(view, batch.images)].to_numpy()
     assert ((truth == "normal") == (batch.labels["label"].to_numpy() != "normal")).all()
+
+
+def test_harmful_boxes_follow_the_flipped_labels(view):
+    """Former lesions lose their boxes; former normals get one box in tissue; the images are the same copies."""
+    from mammobench.generators.box_checks import AIR_LEVEL
+
+    batch = get_generator("planted_harmful").fit(view, seed=0).sample(16, seed=4)
+    src = _source_index(view, batch.images)
+    np.testing.assert_allclose(batch.images[:, 0], view.images[src], atol=1 / 65535)
+    for image, label, findings in zip(batch.images[:, 0], batch.labels["label"], batch.labels["findings"]):
+        assert (label == "normal") == (len(findings) == 0)
+        for f in findings:
+            x0, y0, x1, y1 = (int(round(v)) for v in f["box"])
+            assert 0 <= x0 < x1 <= SIZE and 0 <= y0 < y1 <= SIZE and f["lesion_type"] == "mass"
+            assert image[(y0 + y1) // 2, (x0 + x1) // 2] >= AIR_LEVEL  # centred on tissue, not air
+
+
+def test_dense_lesions_are_dense_lesion_cases(view):
+    batch = get_generator("planted_dense_lesions", sim_size=64).fit(view, seed=0).sample(4, seed=2)
+    assert set(batch.labels["density"]) <= {"C", "D"} and "normal" not in set(batch.labels["label"])
+    assert all(len(f) >= 1 for f in batch.labels["findings"])
 
 
 def test_biased_returns_density_a_only(view):
