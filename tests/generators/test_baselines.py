@@ -116,10 +116,12 @@ def test_physics_batch_is_the_same_in_one_or_several_processes(view, monkeypatch
     monkeypatch.setattr(physics, "sample_workers", lambda n: 1)
     alone = gen.sample(4, conditions=wanted, seed=2)
     monkeypatch.setattr(physics, "sample_workers", lambda n: 2)
+    monkeypatch.setattr(physics, "SERIAL_BUDGET_S", 1e-9)  # the first image in this process, three in the pool
     pooled = gen.sample(4, conditions=wanted, seed=2)
     assert np.array_equal(alone.images, pooled.images) and alone.images.std() > 0
     assert alone.labels["findings"].tolist() == pooled.labels["findings"].tolist()
     monkeypatch.undo()
+    assert physics._render_jobs([], 2) == []
     assert physics.sample_workers(10) == 1 and physics.sample_workers(1000, max_workers=1) == 1  # not worth a process
 
 
