@@ -42,11 +42,14 @@ test: $(STAMP) browser-deps
 
 ## test-perturbed: the statistics/audit/conformance/self-test tests again in one process with 2 BLAS/torch
 ## threads (the default pass runs 1 per worker) and a second data seed (issue #17): a result that flips with
-## thread count or seed fails here, not on a reviewer's machine
+## thread count or seed fails here, not on a reviewer's machine. Only the folders and files of
+## tests/conftest.py's PERTURBED_PATHS are collected (the marker then selects within them): collecting the
+## whole suite to deselect most of it cost seconds
 test-perturbed: $(STAMP)
 	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MAMMOBENCH_TEST_TORCH_THREADS=2 \
 	  MAMMOBENCH_TEST_SEED_OFFSET=$(PERTURB_SEED_OFFSET) \
-	  $(PY) -m pytest -q -m 'perturbed and not slow and not gpu and not fuzz'
+	  $(PY) -m pytest -q -m 'perturbed and not slow and not gpu and not fuzz' \
+	  $$($(PY) -c 'from tests.conftest import PERTURBED_PATHS; print(*PERTURBED_PATHS)')
 
 ## perf-check: the ratio benchmarks (cache, detector training, bootstrap, DeLong; ~25 s) against the newest
 ## committed `ci` record in benchmark/perf/records/; fails when a ratio falls more than 5× (docs/performance.md)

@@ -29,8 +29,9 @@ except ImportError:  # pragma: no cover
 
 # Perturbation pass (issue #17 point 2): `make test-perturbed` re-runs the tests whose outcome rests on
 # statistics with two BLAS/torch threads (the default pass: one per xdist worker) and a second data seed
-# (tests/helpers/seeds.py). They are selected by the `perturbed` marker, given here by path; tests against
-# published reference values (fixed inputs, nothing to perturb) are left out.
+# (tests/helpers/seeds.py). They are selected by the `perturbed` marker, given here by path (the Makefile's
+# test-perturbed collects only these paths); tests against published reference values (fixed inputs,
+# nothing to perturb) are left out.
 PERTURBED_PATHS = ("tests/stats/", "tests/audits/", "tests/conformance/", "tests/selftest/",
                    "tests/generators/test_statistical_checks.py", "tests/generators/test_binomial_design.py")
 # tests/selftest/test_e2e.py is plumbing (CLI, report section, signature, resume) around the audit trials
