@@ -104,7 +104,8 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from mammobench.pipeline.spec import Execution
     from mammobench.selftest.runner import run_selftest
-    from mammobench.selftest.trials import counts_as_failure, select_trials
+    from mammobench.selftest.trial_sets import select_trials
+    from mammobench.selftest.trials import counts_as_failure
 
     names = [t.strip() for t in args.trials.split(",") if t.strip()]
     if args.power_from:

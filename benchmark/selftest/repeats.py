@@ -74,7 +74,7 @@ def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int
     from mammobench.pipeline.spec import plan_run
     from mammobench.results import load_result
     from mammobench.selftest.runner import _trial_execution, comparison_ratios, selftest_task
-    from mammobench.selftest.trials import trials_for
+    from mammobench.selftest.trial_sets import trials_for
 
     TRIALS = trials_for(task_name)
     seeds, sample_seed = repeat_seeds(repeat, n_seeds)
@@ -125,7 +125,7 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
     from mammobench.errors import ConfigError
     from mammobench.selftest.null_fpr import summarise_null_fpr
     from mammobench.selftest.runner import _register, comparison_seeds, selftest_task
-    from mammobench.selftest.trials import trials_for
+    from mammobench.selftest.trial_sets import trials_for
 
     if repeats < 1 or not threads or any(int(t) < 1 for t in threads):
         raise ConfigError(f"repeats must be >= 1 and threads a non-empty list of counts >= 1; got {repeats}, {threads}")

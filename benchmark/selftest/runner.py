@@ -30,7 +30,8 @@ import pandas as pd
 
 from mammobench.protocols import HoldoutView
 from mammobench.selftest.detection_trials import CHECK_AUDIT, DETECTION_TASK
-from mammobench.selftest.trials import MISSING_LESION_TYPES, Trial, select_trials, trial_record
+from mammobench.selftest.trial_sets import select_trials
+from mammobench.selftest.trials import MISSING_LESION_TYPES, Trial, trial_record
 
 logger = logging.getLogger(__name__)
 SELFTEST_TASK = "vc_lesion"
@@ -382,7 +383,7 @@ def run_selftest(profile: str = "quick", *, out: str | os.PathLike = "runs/selft
     Args:
         profile: ``quick`` (default) or ``smoke``.
         out: parent folder of the self-test run.
-        trials: trial names (default: all of the task's, see :func:`mammobench.selftest.trials.trials_for`).
+        trials: trial names (default: all of the task's, see :func:`mammobench.selftest.trial_sets.trials_for`).
         execution: :class:`~mammobench.pipeline.spec.Execution` (device, cohort folder …; default auto).
         task_name: ``vc_lesion`` (the image classifier, default) or ``vc_lesion_detect`` (the lesion detector).
 

@@ -147,43 +147,6 @@ TRIALS: dict[str, Trial] = {t.name: t for t in (
 )}
 
 
-def trials_for(task: str = "vc_lesion") -> dict[str, Trial]:
-    """The known-answer trials of a self-test task: :data:`TRIALS` (``vc_lesion``, the image classifier) or
-    :data:`mammobench.selftest.detection_trials.DETECTION_TRIALS` (``vc_lesion_detect``, the lesion detector).
-
-    Raises:
-        ConfigError: a task without a self-test.
-
-    Example:
-        >>> list(trials_for("vc_lesion_detect"))
-        ['dense_helpful', 'detect_harmful', 'off_location']
-    """
-    from mammobench.errors import ConfigError
-    from mammobench.selftest.detection_trials import DETECTION_TASK, DETECTION_TRIALS
-
-    sets = {"vc_lesion": TRIALS, DETECTION_TASK: DETECTION_TRIALS}
-    if task not in sets:
-        raise ConfigError(f"--task {task!r}: the self-test runs on {', '.join(sets)}")
-    return sets[task]
-
-
-def select_trials(names: list[str] | None, task: str = "vc_lesion") -> list[Trial]:
-    """The named trials of ``task`` (all when ``names`` is empty/None), in the table's order.
-
-    Raises:
-        ConfigError: an unknown trial name (the valid names are listed) or task.
-    """
-    from mammobench.errors import ConfigError
-
-    known = trials_for(task)
-    if not names:
-        return list(known.values())
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(f"--trials: unknown trial(s) {unknown} for task {task}; valid: {', '.join(known)}")
-    return [t for t in known.values() if t.name in names]
-
-
 def trial_record(trial: Trial, result: dict, primary: str, profile: str | None = None) -> dict:
     """The ``selftest`` record of one trial: ``{trial, generator, check, expected, observed, agree, evidence}``.
 

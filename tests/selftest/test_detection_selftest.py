@@ -15,7 +15,7 @@ import pytest
 
 from mammobench.errors import ConfigError
 from mammobench.selftest.detection_trials import DETECTION_TRIALS, observe_dense_gain, observe_detect_harmful
-from mammobench.selftest.trials import select_trials, trials_for
+from mammobench.selftest.trial_sets import select_trials, trials_for
 
 
 def _cmp(group, estimate, p_adj, significant, metric="lesion_sensitivity", attribute="density",

@@ -8,7 +8,8 @@ from mammobench.commands.selftest import format_table, main
 from mammobench.errors import ConfigError
 from mammobench.results import mark_primary
 from mammobench.selftest.null_fpr import clopper_pearson, summarise_null_fpr
-from mammobench.selftest.trials import MISSING_LESION_TYPES, TRIALS, primary_comparisons, select_trials, trial_record
+from mammobench.selftest.trial_sets import select_trials
+from mammobench.selftest.trials import MISSING_LESION_TYPES, TRIALS, primary_comparisons, trial_record
 
 DELONG, BOOT = "paired DeLong (seed-averaged scores)", "paired patient bootstrap (seed-averaged metric)"
 FAMILY = {DELONG: "delong_conditional", BOOT: "patient_bootstrap"}
