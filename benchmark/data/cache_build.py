@@ -117,7 +117,7 @@ def _assemble(out: Path, manifest: pd.DataFrame, info: dict) -> None:
 
 def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | os.PathLike, *,
                 size: int | tuple[int, int], workers: int = 2, progress: bool = True,
-                patch: dict | None = None) -> ImageCache:
+                patch: dict | None = None, wait: float = 0.0) -> ImageCache:
     """Decode and preprocess every manifest image once into a memory-mapped cache (resumable).
 
     Args:
@@ -129,19 +129,23 @@ def build_cache(manifest: pd.DataFrame, root: str | os.PathLike, out_dir: str | 
         progress: report progress (a bar on a terminal, else a line per tenth; :mod:`mammobench.progress`).
         patch: ``{"field_mm": ..., "jitter": ...}`` to cache one window per image
             (:mod:`mammobench.data.patches`) instead of the whole breast.
+        wait: seconds to wait when another process is building the same folder (0, the default: fail at
+            once; the pipeline's shared cache waits, then reuses what the other process built).
 
     Returns:
         The opened :class:`ImageCache`; images that cannot be decoded are in ``cache.rejects``.
 
     Raises:
         DataError: empty manifest, or ``out_dir`` holds a cache with a different key.
+        RunLockedError: another process holds the folder (longer than ``wait``).
     """
     if manifest.empty:
         raise DataError("build_cache: the manifest has no rows; nothing to cache")
     out, shape = Path(out_dir), _as_size(size)
     manifest = manifest.reset_index(drop=True)
     out.mkdir(parents=True, exist_ok=True)
-    with RunLock(out):  # a second `prepare` on the same folder fails fast instead of interleaving writes
+    # a second builder of the same folder fails fast (or waits, then reuses) instead of interleaving writes
+    with RunLock(out, wait=wait, what="image cache"):
         info = _prepare_dir(out, cache_key(manifest_sha256(manifest), shape, patch), len(manifest), shape)
         _fill(out, manifest, Path(root), shape, workers, progress, patch)
         _assemble(out, manifest, info)

@@ -100,7 +100,8 @@ def cohort_check_views(*, seed: int = 0, n_patients: int = CHECK_COHORT_PATIENTS
                 composition=CohortComposition(train_density_weights=dict(_TRAIN_DENSITY_WEIGHTS)))
     manifest = load_dataset("virtual_cohort", root, require_labels=True).manifest.reset_index(drop=True)
     cache = build_cache(manifest, root, home / f"patches-n{n_patients}-s{seed}-{CHECK_IMAGE_SIZE}",
-                        size=CHECK_IMAGE_SIZE, workers=workers, progress=False, patch=dict(CHECK_PATCH))
+                        size=CHECK_IMAGE_SIZE, workers=workers, progress=False, patch=dict(CHECK_PATCH),
+                        wait=3600.0)  # shared with other processes: wait for one building it, then reuse
     manifest = manifest[manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))]
     is_test = manifest["split"].astype(str) == "test"
     train_patients = np.sort(manifest.loc[~is_test, "patient_id"].astype(str).unique())

@@ -181,14 +181,19 @@ def check_cached(manifest: pd.DataFrame, cache) -> pd.DataFrame:
 
 
 def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, patch: dict | None = None):
-    """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry."""
+    """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry.
+
+    The cache lives in the shared cache home, so two runs may ask for the same one at once: the second
+    waits (up to :data:`COHORT_WAIT_S`) for the first to finish, then reuses it.
+    """
     from mammobench.data.cache import build_cache
     from mammobench.data.preprocess import PREPROCESS_VERSION
     from mammobench.data.splits import manifest_sha256
 
     tag = f"-f{patch['field_mm']:g}j{patch['jitter']:g}" if patch else ""
     out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}{tag}-p{PREPROCESS_VERSION}"
-    return build_cache(manifest, root, out, size=size, workers=workers, progress=True, patch=patch)
+    return build_cache(manifest, root, out, size=size, workers=workers, progress=True, patch=patch,
+                       wait=COHORT_WAIT_S)
 
 
 def train_view(manifest: pd.DataFrame, cache) -> TrainView:

@@ -92,3 +92,17 @@ def test_second_builder_on_the_same_folder_is_refused(cohort, tmp_path):
         with pytest.raises(RunLockedError):
             build_cache(cohort.manifest, cohort.root, tmp_path / "c", size=16, workers=1, progress=False)
     assert len(build_cache(cohort.manifest, cohort.root, tmp_path / "c", size=16, workers=1, progress=False)) == 8
+
+
+def test_shared_cache_builder_waits_for_the_other_then_reuses(cohort, tmp_path):
+    """With ``wait`` (the pipeline's shared cache) a second builder waits for the holder instead of failing."""
+    import threading
+
+    from mammobench.io import RunLock
+
+    first = build_cache(cohort.manifest, cohort.root, tmp_path / "c", size=16, workers=1, progress=False)
+    lock = RunLock(tmp_path / "c").__enter__()
+    threading.Timer(0.5, lock.__exit__, args=(None, None, None)).start()
+    again = build_cache(cohort.manifest, cohort.root, tmp_path / "c", size=16, workers=1, progress=False, wait=30)
+    assert len(again) == len(first) == 8
+    np.testing.assert_array_equal(again.images(list(again.index["image_id"])), first.images(list(first.index["image_id"])))
