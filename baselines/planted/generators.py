@@ -154,7 +154,8 @@ class PlantedHarmful(PlantedGenerator):
 
 
 def random_tissue_box(image: np.ndarray, size: tuple[float, float], rng: np.random.Generator) -> list[float]:
-    """A ``size`` box centred on a random tissue pixel of ``image`` (uint16 or [0, 1]; air is the darkest 6 %).
+    """A ``size`` box centred on a random tissue pixel of ``image`` (uint16 or [0, 1]; tissue: not
+    :func:`~mammobench.generators.box_checks.air_mask`).
 
     Example:
         >>> img = np.zeros((32, 32), np.uint16); img[:, :16] = 30000
@@ -162,10 +163,12 @@ def random_tissue_box(image: np.ndarray, size: tuple[float, float], rng: np.rand
         >>> x1 - x0, y1 - y0, x0 < 16
         (4.0, 4.0, True)
     """
+    from mammobench.generators.box_checks import air_mask
+
     img = np.asarray(image, np.float32)
     img = img / 65535.0 if img.max() > 1.0 else img
     h, w = img.shape
-    ys, xs = np.nonzero(img >= 0.06)
+    ys, xs = np.nonzero(~air_mask(img))
     if len(ys) == 0:
         ys, xs = np.array([h // 2]), np.array([w // 2])
     k = int(rng.integers(len(ys)))

@@ -21,10 +21,12 @@ from mammobench.errors import MammoBenchError
 
 
 def _parser() -> argparse.ArgumentParser:
+    from mammobench.selftest.trial_sets import TRIAL_SETS
+
     p = argparse.ArgumentParser(prog="mammobench selftest", description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", choices=("quick", "smoke"), default="quick", help="run profile (default quick)")
     p.add_argument("--out", default="runs/selftest", help="parent folder of the self-test run (default runs/selftest)")
-    p.add_argument("--task", default="vc_lesion", choices=("vc_lesion", "vc_lesion_detect"),
+    p.add_argument("--task", default="vc_lesion", choices=list(TRIAL_SETS),
                    help="vc_lesion: the image classifier's trials (default); vc_lesion_detect: the lesion detector's "
                         "(dense_helpful, detect_harmful, off_location; docs/selftest.md)")
     p.add_argument("--trials", default="", help="comma-separated subset, e.g. helpful,null (default: all)")

@@ -27,6 +27,9 @@ from mammobench.io import RunLock, atomic_write_json, atomic_write_text, read_js
 from mammobench.progress import progress as progress_of
 
 CHUNK = 32
+#: how long a builder of a *shared* cache (the pipeline's cache home, the conformance check view) waits for
+#: another process building the same folder before giving up; a user's own folder fails at once (``wait=0``)
+SHARED_CACHE_WAIT_S = 3600.0
 INDEX_COLUMNS = ("image_id", "row", "patient_id", "split", "findings", "transform")
 
 

@@ -91,7 +91,7 @@ def cohort_check_views(*, seed: int = 0, n_patients: int = CHECK_COHORT_PATIENTS
     if key in _VIEWS:
         return _VIEWS[key]
     from mammobench.cohort import CohortComposition, make_cohort
-    from mammobench.data.cache_build import build_cache
+    from mammobench.data.cache_build import SHARED_CACHE_WAIT_S, build_cache
     from mammobench.data.ingest import load_dataset
 
     home = check_cache_home()
@@ -101,7 +101,7 @@ def cohort_check_views(*, seed: int = 0, n_patients: int = CHECK_COHORT_PATIENTS
     manifest = load_dataset("virtual_cohort", root, require_labels=True).manifest.reset_index(drop=True)
     cache = build_cache(manifest, root, home / f"patches-n{n_patients}-s{seed}-{CHECK_IMAGE_SIZE}",
                         size=CHECK_IMAGE_SIZE, workers=workers, progress=False, patch=dict(CHECK_PATCH),
-                        wait=3600.0)  # shared with other processes: wait for one building it, then reuse
+                        wait=SHARED_CACHE_WAIT_S)  # shared: wait for a process building it, then reuse
     manifest = manifest[manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))]
     is_test = manifest["split"].astype(str) == "test"
     train_patients = np.sort(manifest.loc[~is_test, "patient_id"].astype(str).unique())

@@ -184,16 +184,17 @@ def build_images(manifest: pd.DataFrame, root: Path, size: int, workers: int, pa
     """Build (or reuse) the memory-mapped image cache for this manifest, size and patch geometry.
 
     The cache lives in the shared cache home, so two runs may ask for the same one at once: the second
-    waits (up to :data:`COHORT_WAIT_S`) for the first to finish, then reuses it.
+    waits (up to :data:`~mammobench.data.cache_build.SHARED_CACHE_WAIT_S`) for the first to finish, then reuses it.
     """
     from mammobench.data.cache import build_cache
+    from mammobench.data.cache_build import SHARED_CACHE_WAIT_S
     from mammobench.data.preprocess import PREPROCESS_VERSION
     from mammobench.data.splits import manifest_sha256
 
     tag = f"-f{patch['field_mm']:g}j{patch['jitter']:g}" if patch else ""
     out = cache_home() / "images" / f"{manifest_sha256(manifest)[:16]}-{size}{tag}-p{PREPROCESS_VERSION}"
     return build_cache(manifest, root, out, size=size, workers=workers, progress=True, patch=patch,
-                       wait=COHORT_WAIT_S)
+                       wait=SHARED_CACHE_WAIT_S)
 
 
 def train_view(manifest: pd.DataFrame, cache) -> TrainView:

@@ -1,17 +1,18 @@
 """Known-answer trials of the lesion-detection self-test (``mammobench selftest --task vc_lesion_detect``).
 
-The detection task trains CenterNet-style lesion detectors (docs/detection.md) on whole mammograms whose
-training part is short of dense breasts (the task's ``train_density_weights``: C 0.35, D 0.15). Three
-planted generators have known answers there:
+The detection task trains CenterNet-style lesion detectors (docs/detection.md) on whole mammograms; the
+self-test's cohort has **no dense breasts** in its training part (``runner.DETECTION_TRAIN_DENSITY_WEIGHTS``).
+Three planted generators have known answers there:
 
-* ``dense_helpful`` — ``planted_helpful``: new simulated dense-breast (C/D) cases with the simulator's exact
-  labels and boxes. Dense tissue hides lesions and makes false marks, and the training part has few dense
-  breasts, so the known answer is a **gain in dense-breast lesion sensitivity**: a significant positive
-  ``lesion_sensitivity`` comparison (at the task's false marks per image, threshold from validation; paired
-  patient bootstrap, Holm within the arm's sensitivity family) in density C or D.
-* ``detect_harmful`` — ``planted_harmful``: training images with flipped labels; for a detector, lesion
-  images come back as normal (no boxes) and normal images as lesion images without boxes, so the detector is
-  taught that lesions are background: a significant **loss** of the primary wAFROC (seeds as readers).
+* ``dense_helpful`` — ``planted_dense_lesions``: new simulated lesion cases in dense (C/D) breasts with the
+  simulator's exact labels and boxes, one per real training image. The known answer is a **gain in
+  dense-breast lesion sensitivity**: a significant positive ``lesion_sensitivity`` comparison (at the task's
+  false marks per image, threshold from validation; paired patient bootstrap, Holm within the arm's
+  sensitivity family) in density C or D.
+* ``detect_harmful`` — ``planted_harmful``: training images with flipped labels whose boxes follow them
+  (none on former lesion images, one in the tissue of former normals), so the detector is taught that
+  lesions are background and tissue is a lesion: a significant **loss** of the primary wAFROC (seeds as
+  readers).
 * ``off_location`` — ``planted_off_location``: honest images whose lesion boxes are moved off the drawn
   lesion: **flagged** (``fail``) by the conformance check ``check_boxes_on_lesion`` on the task's own
   training view (whole images at the task's size), where most moved boxes land beyond the skin line.
@@ -49,20 +50,14 @@ def observe_dense_gain(result: dict, primary: str, arm: str = "planted_dense_les
                      "overall_wafroc": [_brief(c) for c in comps if c.get("metric") == "wafroc" and _is_overall(c)]}
 
 
-def observe_detect_harmful(result: dict, primary: str) -> Observation:
-    """``loss`` when the overall primary metric (wAFROC, seeds as readers) drops significantly."""
-    return observe_harmful(result, primary, arm="planted_harmful")
-
-
 DETECTION_TRIALS: dict[str, Trial] = {t.name: t for t in (
     Trial("dense_helpful", "planted_dense_lesions", "gain",
           "paired comparison: lesion sensitivity in dense breasts (density C or D)", "comparison", observe_dense_gain),
     Trial("detect_harmful", "planted_harmful", "loss", "paired comparison: wAFROC (overall)", "comparison",
-          observe_detect_harmful),
+          observe_harmful),  # the task's primary metric is wAFROC (seeds as readers)
     Trial("off_location", "planted_off_location", "flagged", "conformance check_boxes_on_lesion (fail)", "check",
           audit_observer("planted_off_location", CHECK_AUDIT, ("check_boxes_on_lesion",), ("fail",)),
           "check_boxes_on_lesion"),
 )}
 
-__all__ = ["CHECK_AUDIT", "DENSE_GROUPS", "DETECTION_TASK", "DETECTION_TRIALS", "observe_dense_gain",
-           "observe_detect_harmful"]
+__all__ = ["CHECK_AUDIT", "DENSE_GROUPS", "DETECTION_TASK", "DETECTION_TRIALS", "observe_dense_gain"]

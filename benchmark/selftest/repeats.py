@@ -30,8 +30,18 @@ from mammobench.stats.proportions import clopper_pearson
 logger = logging.getLogger(__name__)
 
 COMPARISON_TRIALS = ("helpful", "harmful", "null")
-#: the comparison trials per self-test task (the detection self-test: ``--task vc_lesion_detect``)
-TASK_COMPARISON_TRIALS = {"vc_lesion": COMPARISON_TRIALS, "vc_lesion_detect": ("dense_helpful", "detect_harmful")}
+
+
+def comparison_trials(task_name: str = "vc_lesion") -> list[str]:
+    """The task's comparison trials (``kind == "comparison"``), in its table's order.
+
+    Example:
+        >>> comparison_trials(), comparison_trials("vc_lesion_detect")
+        (['helpful', 'harmful', 'null'], ['dense_helpful', 'detect_harmful'])
+    """
+    from mammobench.selftest.trial_sets import trials_for
+
+    return [name for name, t in trials_for(task_name).items() if t.kind == "comparison"]
 
 
 def repeat_seeds(repeat: int, n_seeds: int) -> tuple[list[int], int]:
@@ -52,12 +62,11 @@ def summarise_rate(trial: str, agreed: Sequence[bool], *, expected: str, runs: S
         >>> summarise_rate("null", [True] * 20, expected="no significant effect")["evidence"]["ci_low"] > 0.83
         True
     """
-    from mammobench.selftest.detection_trials import DETECTION_TRIALS
-    from mammobench.selftest.trials import TRIALS
+    from mammobench.selftest.trial_sets import TRIAL_SETS
 
     k, n = int(sum(bool(a) for a in agreed)), len(agreed)
     low, high = clopper_pearson(k, n)
-    known = {**TRIALS, **DETECTION_TRIALS}
+    known = {name: t for trials in TRIAL_SETS.values() for name, t in trials.items()}
     return {"trial": f"{trial}_rate", "generator": known[trial].generator if trial in known else f"planted_{trial}",
             "check": f"{trial} trial over repeated runs",
             "expected": f"{expected} in every repeat (design power ≥ 0.99)",
@@ -76,22 +85,22 @@ def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int
     from mammobench.selftest.runner import _trial_execution, comparison_ratios, selftest_task
     from mammobench.selftest.trial_sets import trials_for
 
-    TRIALS = trials_for(task_name)
+    known = trials_for(task_name)
     seeds, sample_seed = repeat_seeds(repeat, n_seeds)
     task = selftest_task(task_name, seeds=seeds, sample_seed=sample_seed, profile=profile)
-    generators = [TRIALS[t].generator for t in trials]
+    generators = [known[t].generator for t in trials]
     workers = max(1, (os.cpu_count() or 1) // threads)
     run_exec = replace(_trial_execution(execution), threads=threads, workers=workers)
     run_dir = run_task(plan_run(task, profile, out=out / f"repeat{repeat:03d}-t{threads}", generators=generators,
                                 execution=run_exec, generator_ratios=comparison_ratios(generators), audits=False,
                                 report=False))
     result = load_result(run_dir / "result.json")
-    verdicts = {t: TRIALS[t].observe(result, task.metrics.primary) for t in trials}
+    verdicts = {t: known[t].observe(result, task.metrics.primary) for t in trials}
     for t, (verdict, _) in verdicts.items():
         logger.info(f"repeat {repeat} ({threads} thread(s)): {t} → {verdict}")
     return {"run": str(run_dir), "threads": threads, "seeds": seeds, "sample_seed": sample_seed,
             "verdicts": {t: v for t, (v, _) in verdicts.items()},
-            "agree": {t: v == TRIALS[t].expected for t, (v, _) in verdicts.items()},
+            "agree": {t: v == known[t].expected for t, (v, _) in verdicts.items()},
             "evidence": {t: e for t, (_, e) in verdicts.items()}}
 
 
@@ -114,7 +123,7 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
         execution: :class:`~mammobench.pipeline.spec.Execution`; its ``threads`` is replaced per repeat.
         threads: torch thread counts, cycled over the repeats.
         trials: which comparison trials (each adds its planted arm; the control is always run; default: all of
-            the task's, :data:`TASK_COMPARISON_TRIALS`).
+            the task's, :func:`comparison_trials`).
         first: index of the first repeat (to extend an earlier measurement with new seeds).
         task_name: the self-test task (``vc_lesion`` or ``vc_lesion_detect``).
 
@@ -129,8 +138,8 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
 
     if repeats < 1 or not threads or any(int(t) < 1 for t in threads):
         raise ConfigError(f"repeats must be >= 1 and threads a non-empty list of counts >= 1; got {repeats}, {threads}")
-    TRIALS = trials_for(task_name)  # an unknown task fails here
-    comparison = TASK_COMPARISON_TRIALS[task_name]
+    known = trials_for(task_name)  # an unknown task fails here
+    comparison = comparison_trials(task_name)
     trials = [t for t in comparison if t in set(trials)] if trials else list(comparison)
     if not trials:
         raise ConfigError(f"repeats measure the comparison trials ({', '.join(comparison)}); none was chosen")
@@ -142,9 +151,9 @@ def run_comparison_repeats(repeats: int, *, profile: str = "quick", out: str | o
             for r in range(first, first + repeats)]
     runs, used = [row["run"] for row in rows], [row["threads"] for row in rows]
     rates = [summarise_null_fpr([not row["agree"][t] for row in rows], alpha=0.05, runs=runs) if t == "null" else
-             summarise_rate(t, [row["agree"][t] for row in rows], expected=TRIALS[t].expected, runs=runs, threads=used)
+             summarise_rate(t, [row["agree"][t] for row in rows], expected=known[t].expected, runs=runs, threads=used)
              for t in trials]
     return rates, rows
 
 
-__all__ = ["COMPARISON_TRIALS", "TASK_COMPARISON_TRIALS", "repeat_seeds", "run_comparison_repeats", "summarise_rate"]
+__all__ = ["COMPARISON_TRIALS", "comparison_trials", "repeat_seeds", "run_comparison_repeats", "summarise_rate"]

@@ -141,7 +141,7 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     (duplicates, :data:`COMPARISON_GENERATOR_RATIOS`) gets no more steps than the control. The audit trials
     are audited on the same cohort (one cohort, one image cache, one encoder). A user's run keeps the
     task's own, wider family. ``vc_lesion_detect`` (the lesion detector) follows :data:`DETECTION_DESIGN`
-    instead: density is its subgroup family and its cohort is the task's own (:data:`TASK_DESIGNS`).
+    instead: density is its subgroup family and its training part has no dense breasts (:data:`TASK_DESIGNS`).
 
     Raises:
         ConfigError: a task without a self-test design, or a profile its design does not know.

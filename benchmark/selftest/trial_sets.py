@@ -17,8 +17,10 @@ TRIAL_SETS: dict[str, dict[str, Trial]] = {"vc_lesion": TRIALS, DETECTION_TASK: 
 
 
 def trials_for(task: str = "vc_lesion") -> dict[str, Trial]:
-    """The known-answer trials of a self-test task: :data:`~mammobench.selftest.trials.TRIALS` (``vc_lesion``, the image classifier) or
-    :data:`~mammobench.selftest.detection_trials.DETECTION_TRIALS` (``vc_lesion_detect``, the lesion detector).
+    """The known-answer trials of a self-test task (:data:`TRIAL_SETS`).
+
+    ``vc_lesion`` (the image classifier): :data:`~mammobench.selftest.trials.TRIALS`; ``vc_lesion_detect`` (the
+    lesion detector): :data:`~mammobench.selftest.detection_trials.DETECTION_TRIALS`.
 
     Raises:
         ConfigError: a task without a self-test.

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from mammobench.errors import ConfigError
-from mammobench.selftest.detection_trials import DETECTION_TRIALS, observe_dense_gain, observe_detect_harmful
+from mammobench.selftest.detection_trials import DETECTION_TRIALS, observe_dense_gain
 from mammobench.selftest.trial_sets import select_trials, trials_for
 
 
@@ -40,8 +40,9 @@ def test_dense_gain_reads_only_dense_sensitivity_groups():
 def test_detect_harmful_reads_the_primary_wafroc():
     rec = _cmp(None, -0.08, 0.001, True, metric="wafroc", attribute=None, family="seeds_as_readers",
                arm="planted_harmful", primary=True)
-    assert observe_detect_harmful({"comparisons": [rec]}, "wafroc")[0] == "loss"
-    assert observe_detect_harmful({"comparisons": [{**rec, "significant": False}]}, "wafroc")[0] == \
+    observe = DETECTION_TRIALS["detect_harmful"].observe
+    assert observe({"comparisons": [rec]}, "wafroc")[0] == "loss"
+    assert observe({"comparisons": [{**rec, "significant": False}]}, "wafroc")[0] == \
         "no significant effect"
 
 
