@@ -41,6 +41,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "moment_smd_warn": 1.0, "moment_smd_fail": None,
     "ms_ssim_pairs": 100, "ms_ssim_gap_warn": 0.1, "ms_ssim_gap_fail": 0.3,
     "adherence_warn_margin": 0.1, "adherence_fail_margin": 0.25,
+    "adherence_alpha": 0.05,    # one-sided test of agreement above chance (adherence.chance_test)
     "cas": True, "cas_epochs": None, "cas_warn_gap": 0.15, "cas_fail_gap": None,
     "tv_warn": 0.15, "tv_fail": 0.3,           # total variation vs the target population
     "near_duplicate_fail_rate": 0.05,

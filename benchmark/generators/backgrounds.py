@@ -34,12 +34,14 @@ from functools import lru_cache
 import numpy as np
 
 from mammobench.generators.insertion import CONTEXT, tissue_centers
+from mammobench.generators.layouts import layout_rows, muscle_quantiles, render_layout
 from mammobench.protocols import TrainView
 
 BREAST_THRESHOLD = 0.02  # pixels above this are breast (the simulator and the DICOM pipeline leave air at 0)
 N_QUANTILES = 65
 MIX = 5  # training histograms averaged per synthetic background
 FULL_FIELD = 0.97  # mean breast fraction above which backgrounds are drawn without a silhouette
+WINDOW_FRACTION = 0.6  # mean breast fraction above which images are windows inside the breast (patch tasks)
 PURE_TISSUE = 0.995  # windows at least this much breast give the texture statistics when there are enough
 
 
@@ -180,6 +182,7 @@ class SpectralBackgrounds:
     stats: dict[str, dict]
     lesion_sides: dict[str, list[float]]
     lesion_centres: list = field(default_factory=list)
+    layouts: dict = field(default_factory=dict)  # "normal|CC" -> layout rows (layouts.layout_rows), "muscle" -> quantiles
 
     @classmethod
     def from_view(cls, view: TrainView, *, min_images: int = 4) -> "SpectralBackgrounds":
@@ -199,11 +202,13 @@ class SpectralBackgrounds:
                 tissue_rows = rows & pure
                 stats[d] = _texture_stats(images[rows],
                                           images[tissue_rows] if tissue_rows.sum() >= min_images else None)
-        return cls(tuple(int(v) for v in images.shape[1:]), stats, lesion_sides(view), lesion_centres(view))
+        return cls(tuple(int(v) for v in images.shape[1:]), stats, lesion_sides(view), lesion_centres(view),
+                   _layouts(images, m, min_images) if float(stats["*"]["fractions"].mean()) >= WINDOW_FRACTION else {})
 
     def to_state(self) -> dict:
         return {"kind": "spectral", "image_shape": list(self.image_shape), "lesion_sides": self.lesion_sides,
                 "lesion_centres": [list(c) for c in self.lesion_centres],
+                "layouts": {k: np.asarray(v) for k, v in self.layouts.items()},
                 "stats": {d: {k: (np.asarray(v) if not isinstance(v, float) else v) for k, v in s.items()}
                           for d, s in self.stats.items()}}
 
@@ -211,14 +216,17 @@ class SpectralBackgrounds:
     def from_state(cls, state: dict) -> "SpectralBackgrounds":
         return cls(tuple(state["image_shape"]), dict(state["stats"]),
                    {k: list(v) for k, v in state["lesion_sides"].items()},
-                   [list(c) for c in state.get("lesion_centres", [])])
+                   [list(c) for c in state.get("lesion_centres", [])],
+                   {k: np.asarray(v) for k, v in state.get("layouts", {}).items()})
 
-    def pick(self, density: str, view: str, rng: np.random.Generator) -> np.ndarray:
+    def pick(self, density: str, view: str, rng: np.random.Generator, label: str | None = None) -> np.ndarray:
         """A new background for ``density`` (pooled statistics for an unseen density), float32 in [0, 1].
 
         The grey levels follow the average of ``MIX`` randomly chosen training images' quantile
-        functions (a new histogram each time, never one image's); ``view`` is accepted for interface
-        parity — the texture model is per density only.
+        functions (a new histogram each time, never one image's). Windows (patch tasks) then get the
+        layout of a training window of the same label group (``normal`` unless ``label`` names a
+        lesion) and ``view`` — border strip, pectoral muscle, skin line (:mod:`~mammobench.generators.layouts`);
+        whole breasts get a half-ellipse silhouette.
         """
         s = self.stats.get(str(density), self.stats["*"])
         h, w = self.image_shape
@@ -230,15 +238,51 @@ class SpectralBackgrounds:
         q = table[rng.choice(len(table), size=min(MIX, len(table)), replace=False)].mean(axis=0)
         tissue = np.interp(ranks, np.linspace(0, 1, len(q)), q).reshape(h, w)
         fractions = np.asarray(s["fractions"])
+        if self.layouts:
+            rows = _layout_table(self.layouts, label, view)
+            skin = lambda share: _silhouette(h, w, share, rng.random() < float(s["left_share"]), rng,  # noqa: E731
+                                             window=True)
+            return render_layout(tissue, rows[int(rng.integers(len(rows)))], np.asarray(self.layouts["muscle"]),
+                                 rng, skin)
         fraction = float(rng.choice(fractions)) if len(fractions) else 1.0
         typical = float(fractions.mean()) if len(fractions) else 1.0
         if typical >= FULL_FIELD or fraction >= 0.999:
             return np.clip(tissue, 0, 1).astype(np.float32)
-        mask = _silhouette(h, w, fraction, rng.random() < float(s["left_share"]), rng, window=typical >= 0.6)
+        mask = _silhouette(h, w, fraction, rng.random() < float(s["left_share"]), rng, window=typical >= WINDOW_FRACTION)
         return np.clip(np.where(mask, tissue, 0.0), 0, 1).astype(np.float32)
 
     def lesion_side(self, lesion_type: str, rng: np.random.Generator, image_side: int) -> float:
         return draw_lesion_side(self.lesion_sides, lesion_type, rng, image_side)
+
+
+def _group(label: object) -> str:
+    """Layout group of a label: ``lesion`` for benign/malignant, else ``normal``."""
+    return "lesion" if str(label) in ("benign", "malignant") else "normal"
+
+
+def _layouts(images: np.ndarray, manifest, min_images: int) -> dict:
+    """Layout rows per "group|view", per group ("group|*") and pooled ("*"), plus the muscle's quantiles."""
+    rows = layout_rows(images)
+    group = manifest["label"].map(_group).to_numpy()
+    views = manifest["view"].fillna("").astype(str).to_numpy() if "view" in manifest else np.full(len(rows), "")
+    out = {"*": rows, "muscle": muscle_quantiles(images, rows)}
+    for g in sorted(set(group)):
+        if (group == g).sum() >= min_images:
+            out[f"{g}|*"] = rows[group == g]
+        for v in sorted(set(views[group == g])):
+            sel = (group == g) & (views == v)
+            if sel.sum() >= min_images:
+                out[f"{g}|{v}"] = rows[sel]
+    return out
+
+
+def _layout_table(layouts: dict, label: str | None, view: str) -> np.ndarray:
+    """The most specific layout rows for (label group, view): group and view, else group, else all."""
+    g = _group(label)
+    for key in (f"{g}|{view}", f"{g}|*", "*"):
+        if key in layouts and len(layouts[key]):
+            return np.asarray(layouts[key])
+    return np.asarray(layouts["*"])
 
 
 __all__ = ["SpectralBackgrounds", "draw_lesion_side", "lesion_centres", "lesion_sides", "place_lesion"]

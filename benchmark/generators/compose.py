@@ -72,8 +72,11 @@ class BackgroundBank:
                    {k: list(v) for k, v in state["lesion_sides"].items()},
                    [list(c) for c in state.get("lesion_centres", [])])
 
-    def pick(self, density: str, view: str, rng: np.random.Generator) -> np.ndarray:
-        """A matching background (density and view, else density, else any), float32 in [0, 1]."""
+    def pick(self, density: str, view: str, rng: np.random.Generator, label: str | None = None) -> np.ndarray:
+        """A matching background (density and view, else density, else any), float32 in [0, 1].
+
+        ``label`` is accepted for interface parity with the synthetic backgrounds (the bank holds normals only).
+        """
         d, v = np.array(self.density), np.array(self.view)
         for mask in ((d == density) & (v == view), d == density, np.ones(len(d), bool)):
             hits = np.flatnonzero(mask)
@@ -126,7 +129,7 @@ def compose_images(rows: pd.DataFrame, bank: "BackgroundBank | SpectralBackgroun
     findings: list[list[dict]] = [[] for _ in range(n)]
     placements = []
     for i in range(n):
-        bg = bank.pick(str(rows["density"].iloc[i]), str(rows["view"].iloc[i]), rng)
+        bg = bank.pick(str(rows["density"].iloc[i]), str(rows["view"].iloc[i]), rng, label=str(rows["label"].iloc[i]))
         images[i, 0] = bg[::-1] if rng.random() < 0.5 else bg
         if str(rows["lesion_type"].iloc[i]) != "none":
             side = CONTEXT * bank.lesion_side(str(rows["lesion_type"].iloc[i]), rng, h)

@@ -76,3 +76,61 @@ def test_unseen_density_falls_back_to_pooled_statistics(views):
     img = bg.pick("Z", "CC", np.random.default_rng(0))
     assert img.shape == (32, 32) and np.isfinite(img).all()
     assert isinstance(pd.Series(img.ravel()).describe(), pd.Series)
+
+
+def _window_view(seed: int = 0):
+    """Windows inside the breast: half the normals run past the image border (8 px black strip on the
+    left), half the MLO normals show a bright muscle wedge; lesion windows show neither."""
+    from mammobench.protocols import TrainView
+
+    base = make_tiny_train_view(n=160, size=32, seed=seed)
+    rng = np.random.default_rng(seed)
+    m = base.manifest
+    images = np.clip(0.35 + 0.1 * rng.standard_normal((len(m), 32, 32)), 0.05, 0.7).astype(np.float32)
+    strips, muscles = np.zeros(len(m), bool), np.zeros(len(m), bool)
+    yy, xx = np.mgrid[0:32, 0:32]
+    for i, row in m.iterrows():
+        if row["label"] != "normal":
+            continue
+        if rng.random() < 0.5:
+            strips[i] = True
+            images[i, :, :8] = 0.0
+        if row["view"] == "MLO" and rng.random() < 0.5:
+            muscles[i] = True
+            images[i][(xx >= (8 if strips[i] else 0)) & (yy + xx < 20)] = 0.92
+    return TrainView(m, images, base.findings, manifest_hash=base.manifest_hash + "-windows"), strips, muscles
+
+
+def test_window_backgrounds_draw_the_training_layouts_per_label_and_view():
+    from mammobench.generators.layouts import layout_rows
+
+    view, strips, muscles = _window_view()
+    m = view.manifest
+    bg = SpectralBackgrounds.from_view(view)
+    rng = np.random.default_rng(1)
+    normal = np.stack([bg.pick("B", "MLO", rng, label="normal") for _ in range(200)])
+    lesion = np.stack([bg.pick("B", "MLO", rng, label="malignant") for _ in range(200)])
+    rows_n, rows_l = layout_rows(normal), layout_rows(lesion)
+    real_strip = strips[(m["label"] == "normal").to_numpy() & (m["view"] == "MLO").to_numpy()].mean()
+    real_muscle = muscles[(m["label"] == "normal").to_numpy() & (m["view"] == "MLO").to_numpy()].mean()
+    # n = 200 draws: binomial SD ≤ 0.036, so 0.15 is > 4 SD
+    assert abs((rows_n[:, 0] > 0).mean() - real_strip) < 0.15
+    assert abs((rows_n[:, 4] > 0).mean() - real_muscle) < 0.15
+    assert (rows_l[:, 0] > 0).mean() == 0.0 and (rows_l[:, 4] > 0).mean() == 0.0  # lesion windows show neither
+    assert set(np.unique(rows_n[rows_n[:, 0] > 0, 0])) == {8.0}
+    state = bg.to_state()
+    assert all(np.asarray(v).ndim <= 2 and np.asarray(v).shape[-1] in (7, 33) for v in state["layouts"].values())
+    again = SpectralBackgrounds.from_state(state).pick("B", "MLO", np.random.default_rng(5), label="normal")
+    assert np.array_equal(again, bg.pick("B", "MLO", np.random.default_rng(5), label="normal"))
+
+
+def test_whole_breast_backgrounds_keep_the_silhouette_model():
+    from mammobench.protocols import TrainView
+
+    view, _, _ = _window_view()
+    images = view.images.copy()
+    images[:, :, 13:] = 0.0  # whole breasts: about 40 % of the image is breast (< WINDOW_FRACTION)
+    bg = SpectralBackgrounds.from_view(TrainView(view.manifest, images, view.findings, manifest_hash="whole"))
+    assert bg.layouts == {}
+    img = bg.pick("B", "CC", np.random.default_rng(0), label="benign")
+    assert (img == 0).any() and (img > 0.02).any()

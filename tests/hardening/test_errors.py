@@ -46,7 +46,7 @@ TASK = (REPO / "tasks" / "vc_lesion" / "task.yaml").read_text(encoding="utf-8")
     (("val_fraction: 0.15", "val_fraction: 1.5"), "splits.val_fraction"),
     (("image_size: 64", "image_size: -3"), "preprocessing.image_size"),
     (("patch_mm: 60", "patch_mm: 2"), "preprocessing.patch_mm"),
-    (("arms: [none, classic, physics]", "arms: [[none], classic]"), "augmentation.arms"),
+    (("arms: [none, classic, physics, cgan, ddpm]", "arms: [[none], classic]"), "augmentation.arms"),
     (("positive: [benign, malignant]", "positive: [[benign]]"), "target.positive"),
 ])
 def test_task_yaml_errors_name_file_key_and_fix(tmp_path, edit, key):

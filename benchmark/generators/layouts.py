@@ -1,0 +1,120 @@
+"""Window layouts for synthesised backgrounds: image border and pectoral muscle, learned as numbers.
+
+A 60 mm window of a real mammogram is rarely all breast tissue. In the virtual cohort's training
+normals about half the windows run past the image border on the chest-wall side (a straight black
+strip, median 17 of 64 px), and about a quarter of them show the pectoral muscle (a bright, smooth
+wedge, almost only in MLO views); lesion windows, centred on their finding, show both less often.
+A texture model alone draws every window as pure tissue, and an oracle trained on real windows
+reads that as "not a normal window" — so the learned baselines' normal rows were called lesions.
+
+:class:`LayoutModel` learns, per (label group, view), a table of *geometric summary numbers* of
+the training windows — the border strip widths on each side, the pectoral muscle's share of the
+breast area and its direction, the air share beyond the border (skin line) — plus the muscle's
+grey-level quantiles. A synthetic background draws one row of that table (a joint draw keeps the
+numbers' correlations) and renders it: zeros for the strip, a half-plane wedge with the muscle's
+grey levels, the curved skin line of :mod:`mammobench.generators.backgrounds`. No pixel of a
+training image is kept; the label group (``normal`` / ``lesion``) is a condition, so a generator
+asked for a lesion window draws a lesion window's layout.
+
+Example:
+    >>> import numpy as np
+    >>> x = np.zeros((2, 16, 16), np.float32); x[:, :, 4:] = 0.4; x[1, :6, 4:10] = 0.95
+    >>> rows = layout_rows(x)
+    >>> rows[:, :2].tolist(), bool(rows[1, PECTORAL] > 0)
+    ([[4.0, 0.0], [4.0, 0.0]], True)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+BREAST = 0.02  # pixels above this are breast (as in backgrounds.BREAST_THRESHOLD)
+MUSCLE_LEVEL = 0.8  # the pectoral muscle is the brightest structure of a normalised window
+MIN_MUSCLE_SHARE = 0.08  # of the breast area: smaller bright areas are dense tissue, not muscle
+N_QUANTILES = 33
+# columns of a layout row
+LEFT, RIGHT, TOP, BOTTOM, PECTORAL, ANGLE, SKIN_AIR = range(7)
+
+
+def _edge_runs(zero: np.ndarray) -> np.ndarray:
+    """Leading all-zero columns from the left/right and rows from the top/bottom, ``[n, 4]``."""
+    def run(b: np.ndarray) -> np.ndarray:
+        n = np.argmin(b, axis=1).astype(np.float64)
+        n[b.all(axis=1)] = b.shape[1]
+        return n
+    cols, rows = zero.all(axis=1), zero.all(axis=2)
+    return np.stack([run(cols), run(cols[:, ::-1]), run(rows), run(rows[:, ::-1])], axis=1)
+
+
+def layout_rows(images: np.ndarray) -> np.ndarray:
+    """One layout row per image: border strips (px), muscle share and angle, air share beyond the strips.
+
+    The muscle is the bright (> ``MUSCLE_LEVEL``) part of the breast when it covers at least
+    ``MIN_MUSCLE_SHARE`` of it; its angle is the direction (radians) from the breast's centroid to
+    the muscle's. ``SKIN_AIR`` is the image share of air that the border strips do not explain.
+    """
+    x = np.asarray(images, np.float32)
+    n, h, w = x.shape
+    runs = _edge_runs(x == 0)
+    breast = x > BREAST
+    bright = breast & (x > MUSCLE_LEVEL)
+    share = bright.sum(axis=(1, 2)) / np.maximum(breast.sum(axis=(1, 2)), 1)
+    yy, xx = np.mgrid[0:h, 0:w]
+    angle = np.zeros(n)
+    for i in np.flatnonzero(share >= MIN_MUSCLE_SHARE):
+        b, m = breast[i], bright[i]
+        angle[i] = np.arctan2(yy[m].mean() - yy[b].mean(), xx[m].mean() - xx[b].mean())
+    strip = np.zeros((n, h, w), bool)
+    for i, (left, right, top, bottom) in enumerate(runs.astype(int)):
+        strip[i, :, :left] = strip[i, :, w - right:] = True
+        strip[i, :top] = strip[i, h - bottom:] = True
+    skin_air = ((~breast) & ~strip).mean(axis=(1, 2))
+    muscle = np.where(share >= MIN_MUSCLE_SHARE, share, 0.0)
+    return np.column_stack([runs, muscle, angle, skin_air]).astype(np.float64)
+
+
+def muscle_quantiles(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Grey-level quantile function of the muscle pixels of the windows that show one (pooled)."""
+    shown = rows[:, PECTORAL] > 0
+    if not shown.any():
+        return np.linspace(MUSCLE_LEVEL, 1.0, N_QUANTILES)
+    pixels = np.concatenate([img[img > MUSCLE_LEVEL] for img in np.asarray(images)[shown]])
+    return np.quantile(pixels, np.linspace(0, 1, N_QUANTILES))
+
+
+def _half_plane(region: np.ndarray, angle: float, share: float) -> np.ndarray:
+    """The part of ``region`` furthest along ``angle`` that covers ``share`` of it (a straight-edged wedge)."""
+    h, w = region.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    along = np.cos(angle) * xx + np.sin(angle) * yy
+    if not region.any():
+        return region.copy()
+    cut = np.quantile(along[region], 1.0 - share)
+    return region & (along >= cut)
+
+
+def render_layout(tissue: np.ndarray, row: np.ndarray, muscle_q: np.ndarray, rng: np.random.Generator,
+                  skin: "callable | None" = None) -> np.ndarray:
+    """Apply one layout row to a tissue field: skin line (``skin(fraction)`` gives a breast mask), muscle, strips."""
+    h, w = tissue.shape
+    out = tissue.astype(np.float32, copy=True)
+    if skin is not None and row[SKIN_AIR] > 0.01:
+        out[~skin(1.0 - float(row[SKIN_AIR]))] = 0.0
+    left, right, top, bottom = (int(v) for v in row[:4])
+    strip = np.zeros((h, w), bool)
+    strip[:, :left] = strip[:, w - right:] = True
+    strip[:top] = strip[h - bottom:] = True
+    if row[PECTORAL] > 0:
+        region = (~strip) & (out > BREAST)
+        wedge = _half_plane(region, float(row[ANGLE]), float(row[PECTORAL]))
+        if wedge.any():
+            yy, xx = np.mgrid[0:h, 0:w]
+            # smooth: brighter towards the chest wall, a little low-frequency variation
+            drive = -(np.cos(row[ANGLE]) * xx + np.sin(row[ANGLE]) * yy) / max(h, w) \
+                + 0.15 * rng.standard_normal() * np.sin(2 * np.pi * (xx / w + rng.random()))
+            ranks = (np.argsort(np.argsort(drive[wedge])) + 0.5) / int(wedge.sum())
+            out[wedge] = np.interp(ranks, np.linspace(0, 1, len(muscle_q)), muscle_q)
+    out[strip] = 0.0
+    return np.clip(out, 0.0, 1.0)
+
+
+__all__ = ["LEFT", "PECTORAL", "SKIN_AIR", "layout_rows", "muscle_quantiles", "render_layout"]
