@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from mammobench.generators.insertion import CONTEXT, tissue_centers
-from mammobench.generators.layouts import layout_rows, muscle_quantiles, render_layout
+from mammobench.generators.layouts import jitter_row, layout_rows, muscle_quantiles, render_layout
 from mammobench.protocols import TrainView
 
 BREAST_THRESHOLD = 0.02  # pixels above this are breast (the simulator and the DICOM pipeline leave air at 0)
@@ -242,8 +242,8 @@ class SpectralBackgrounds:
             rows = _layout_table(self.layouts, label, view)
             skin = lambda share: _silhouette(h, w, share, rng.random() < float(s["left_share"]), rng,  # noqa: E731
                                              window=True)
-            return render_layout(tissue, rows[int(rng.integers(len(rows)))], np.asarray(self.layouts["muscle"]),
-                                 rng, skin)
+            row = jitter_row(rows[int(rng.integers(len(rows)))], rng, min(h, w))
+            return render_layout(tissue, row, np.asarray(self.layouts["muscle"]), rng, skin)
         fraction = float(rng.choice(fractions)) if len(fractions) else 1.0
         typical = float(fractions.mean()) if len(fractions) else 1.0
         if typical >= FULL_FIELD or fraction >= 0.999:

@@ -31,6 +31,7 @@ BREAST = 0.02  # pixels above this are breast (as in backgrounds.BREAST_THRESHOL
 MUSCLE_LEVEL = 0.8  # the pectoral muscle is the brightest structure of a normalised window
 MIN_MUSCLE_SHARE = 0.08  # of the breast area: smaller bright areas are dense tissue, not muscle
 N_QUANTILES = 33
+STRIP_JITTER, SHARE_JITTER, ANGLE_JITTER = 0.05, 0.2, 0.2  # see jitter_row
 # columns of a layout row
 LEFT, RIGHT, TOP, BOTTOM, PECTORAL, ANGLE, SKIN_AIR = range(7)
 
@@ -81,6 +82,26 @@ def muscle_quantiles(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.quantile(pixels, np.linspace(0, 1, N_QUANTILES))
 
 
+def jitter_row(row: np.ndarray, rng: np.random.Generator, side: int) -> np.ndarray:
+    """A layout row near a drawn training row (a kernel-density draw, not the training window's exact numbers).
+
+    Strip widths move by a rounded N(0, ``STRIP_JITTER``·side) px (a strip stays a strip), shares by a
+    factor exp(N(0, ``SHARE_JITTER``)), the muscle's direction by N(0, ``ANGLE_JITTER``) radians. Drawing
+    the exact numbers of one training window reproduced its outline: the pixel-space copy detector
+    then found synthetic windows as close to a training window as held-out windows almost never are.
+    """
+    out = np.asarray(row, np.float64).copy()
+    for k in (LEFT, RIGHT, TOP, BOTTOM):
+        if out[k] > 0:
+            out[k] = float(np.clip(np.rint(out[k] + rng.normal(0, STRIP_JITTER * side)), 1, side - 2))
+    if out[PECTORAL] > 0:
+        out[PECTORAL] = float(np.clip(out[PECTORAL] * np.exp(rng.normal(0, SHARE_JITTER)), 0.02, 0.95))
+        out[ANGLE] += rng.normal(0, ANGLE_JITTER)
+    if out[SKIN_AIR] > 0:
+        out[SKIN_AIR] = float(np.clip(out[SKIN_AIR] * np.exp(rng.normal(0, SHARE_JITTER)), 0.0, 0.9))
+    return out
+
+
 def _half_plane(region: np.ndarray, angle: float, share: float) -> np.ndarray:
     """The part of ``region`` furthest along ``angle`` that covers ``share`` of it (a straight-edged wedge)."""
     h, w = region.shape
@@ -117,4 +138,4 @@ def render_layout(tissue: np.ndarray, row: np.ndarray, muscle_q: np.ndarray, rng
     return np.clip(out, 0.0, 1.0)
 
 
-__all__ = ["LEFT", "PECTORAL", "SKIN_AIR", "layout_rows", "muscle_quantiles", "render_layout"]
+__all__ = ["LEFT", "PECTORAL", "SKIN_AIR", "jitter_row", "layout_rows", "muscle_quantiles", "render_layout"]

@@ -117,7 +117,8 @@ def test_window_backgrounds_draw_the_training_layouts_per_label_and_view():
     assert abs((rows_n[:, 0] > 0).mean() - real_strip) < 0.15
     assert abs((rows_n[:, 4] > 0).mean() - real_muscle) < 0.15
     assert (rows_l[:, 0] > 0).mean() == 0.0 and (rows_l[:, 4] > 0).mean() == 0.0  # lesion windows show neither
-    assert set(np.unique(rows_n[rows_n[:, 0] > 0, 0])) == {8.0}
+    widths = rows_n[rows_n[:, 0] > 0, 0]  # near the training strip (8 px), not its exact copy (jitter_row)
+    assert abs(widths.mean() - 8.0) < 1.0 and widths.min() >= 3 and widths.max() <= 13 and len(set(widths)) > 2
     state = bg.to_state()
     assert all(np.asarray(v).ndim <= 2 and np.asarray(v).shape[-1] in (7, 33) for v in state["layouts"].values())
     again = SpectralBackgrounds.from_state(state).pick("B", "MLO", np.random.default_rng(5), label="normal")

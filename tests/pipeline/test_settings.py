@@ -103,3 +103,15 @@ def test_acceptance_criteria_go_from_the_task_into_the_frozen_plan():
     data["analysis"]["acceptance_criteria"] = [{"metric": "auc", "op": ">", "threshold": 0.7}]
     with pytest.raises(ConfigError, match="analysis.acceptance_criteria"):
         task_from_dict(data, source=task.source)
+
+
+def test_the_default_job_trains_a_gan_and_a_diffusion_arm_and_smoke_keeps_the_fast_arms():
+    """Issue #20: `make run` (the quick suite) answers the question for a GAN and a diffusion model."""
+    from mammobench.pipeline.suites import load_suites
+
+    suite = load_suites()["quick"]
+    assert suite.profile == "quick"
+    for name in suite.tasks:
+        arms = list(resolve_settings(find_task(name), "quick").arms)
+        assert arms == ["none", "classic", "physics", "cgan", "ddpm"], name
+    assert list(resolve_settings(find_task("vc_lesion"), "smoke").arms) == ["none", "classic", "physics"]
