@@ -153,6 +153,8 @@ def selftest_task(task_name: str = SELFTEST_TASK, *, seeds: list[int] | None = N
     task = find_task(task_name)
     data = task.to_dict()
     data["augmentation"] = {**data["augmentation"], "arms": ["none"]}
+    for name, override in (data.get("profiles") or {}).items():  # a profile's own arms would add the task's arms back
+        data["profiles"][name] = {k: v for k, v in (override or {}).items() if k != "arms"}
     data["subgroups"] = {**data["subgroups"], "attributes": list(design["attributes"]), "intersections": []}
     _comparison_design(data, profile, design)
     if sample_seed is not None:

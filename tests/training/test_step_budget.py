@@ -76,6 +76,7 @@ def test_channels_last_option_reaches_the_cell_and_keeps_old_identities():
     on = CellSpec(**base, channels_last=True)
     assert on.identity()["channels_last"] is True and train_config(on, 10).channels_last
     data = find_task("vc_lesion").to_dict()
+    data["detector"] = {**data["detector"], "channels_last": False}
     assert task_from_dict(data).detector.channels_last is False
     data["detector"] = {**data["detector"], "channels_last": True}
     assert task_from_dict(data).detector.channels_last is True
