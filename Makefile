@@ -1,6 +1,10 @@
 # MammoBench developer entry points. `make run` and `make test` work on a fresh machine:
 # each creates .venv and installs what it needs (torch/torchvision pinned; pip only).
 PYTHON ?= python3
+# Let Python cache bytecode (__pycache__/, git-ignored) even where the shell sets PYTHONDONTWRITEBYTECODE: the tests
+# start many processes (spawn pools, CLI subprocesses) that would otherwise recompile the package's modules each time
+# (default test pass 281 s → 263 s on the idle 2-core machine)
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
