@@ -68,12 +68,10 @@ def chance_test(requested: np.ndarray, predicted: np.ndarray) -> dict[str, float
     classes = sorted(set(req.tolist()) | set(pred.tolist()))
     a = np.array([(req == c).mean() for c in classes])
     b = np.array([(pred == c).mean() for c in classes])
-    po, pe = float((req == pred).mean()), float(a @ b)
-    if pe >= 1.0:  # one class requested and called everywhere: agreement says nothing about the condition
-        return {"n": n, "agreement": po, "chance": pe, "kappa": float("nan"), "z": float("nan"), "p": 1.0}
+    po, pe = float((req == pred).mean()), float(a @ b)  # pe < 1: two or more classes are requested
     kappa = (po - pe) / (1.0 - pe)
     var0 = (pe + pe ** 2 - float(np.sum(a * b * (a + b)))) / (n * (1.0 - pe) ** 2)
-    z = kappa / np.sqrt(var0) if var0 > 0 else float("nan")
+    z = kappa / np.sqrt(var0) if var0 > 0 else float("nan")  # var0 = 0: the oracle calls one class for every image
     return {"n": n, "agreement": po, "chance": pe, "kappa": float(kappa), "z": float(z),
             "p": float(stats.norm.sf(z)) if np.isfinite(z) else 1.0}
 
@@ -93,11 +91,18 @@ def condition_agreement(encoder: Any, images: np.ndarray, requested: pd.DataFram
     for attr in attributes:
         if attr not in predicted or attr not in requested.columns:
             continue
-        req = requested[attr].fillna("").astype(str).to_numpy()
-        known = np.isin(req, encoder.classes[attr])
-        if known.any():
-            out[attr] = agreement_table(req[known], predicted[attr][known].astype(str))
+        req, pred = _known_rows(encoder, predicted, requested, attr)
+        if len(req):
+            out[attr] = agreement_table(req, pred)
     return out
+
+
+def _known_rows(encoder: Any, predicted: dict[str, np.ndarray], requested: pd.DataFrame,
+                attr: str) -> tuple[np.ndarray, np.ndarray]:
+    """(requested, predicted) values of ``attr`` on the rows whose requested value is one of the oracle's classes."""
+    req = requested[attr].fillna("").astype(str).to_numpy()
+    known = np.isin(req, encoder.classes[attr])
+    return req[known], np.asarray(predicted[attr])[known].astype(str)
 
 
 def expected_agreement(encoder: Any, holdout_images: np.ndarray, holdout_manifest: pd.DataFrame,
@@ -169,7 +174,7 @@ def adherence_audit(generator: str, *, encoder: Any, synthetic_images: np.ndarra
         # fail: the whole CI lies more than the fail margin below what real images with the same
         # requested conditions get (a stricter "beyond the warn margin" rule failed the physics
         # baseline, whose renders the oracle reads slightly less well than real images: a domain gap)
-        alpha = float(config.get("adherence_alpha", 0.05))
+        alpha = float(config["adherence_alpha"])
         tested = bool(np.isfinite(syn_chance["p"]))
         at_chance = tested and syn_chance["p"] >= alpha and real_chance["p"] < alpha  # reads real images, not these
         status = "fail" if upper < real_acc - config["adherence_fail_margin"] or at_chance else \
@@ -194,10 +199,7 @@ def adherence_audit(generator: str, *, encoder: Any, synthetic_images: np.ndarra
 
 def _chance(encoder: Any, images: np.ndarray, frame: pd.DataFrame, attr: str) -> dict[str, float]:
     """:func:`chance_test` on the rows whose ``attr`` value is one of the oracle's classes."""
-    req = frame[attr].fillna("").astype(str).to_numpy()
-    known = np.isin(req, encoder.classes[attr])
-    pred = np.asarray(encoder.predict(images)[attr]).astype(str)
-    return chance_test(req[known], pred[known])
+    return chance_test(*_known_rows(encoder, encoder.predict(images), frame, attr))
 
 
 def _chance_text(syn: dict, real: dict) -> str:

@@ -34,10 +34,10 @@ from functools import lru_cache
 import numpy as np
 
 from mammobench.generators.insertion import CONTEXT, tissue_centers
-from mammobench.generators.layouts import jitter_row, layout_rows, muscle_quantiles, render_layout
+from mammobench.generators.layouts import (BREAST_THRESHOLD, jitter_row, layout_rows, muscle_quantiles, quantile_map,
+                                           render_layout)
 from mammobench.protocols import TrainView
 
-BREAST_THRESHOLD = 0.02  # pixels above this are breast (the simulator and the DICOM pipeline leave air at 0)
 N_QUANTILES = 65
 MIX = 5  # training histograms averaged per synthetic background
 FULL_FIELD = 0.97  # mean breast fraction above which backgrounds are drawn without a silhouette
@@ -233,17 +233,15 @@ class SpectralBackgrounds:
         radial = np.asarray(s["radial_power"])
         amplitude = np.sqrt(radial[np.minimum(_radial_bins(h, w), len(radial) - 1)])
         field = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal((h, w))) * amplitude))
-        ranks = (np.argsort(np.argsort(field, axis=None)) + 0.5) / field.size
         table = np.asarray(s["quantiles"])
-        q = table[rng.choice(len(table), size=min(MIX, len(table)), replace=False)].mean(axis=0)
-        tissue = np.interp(ranks, np.linspace(0, 1, len(q)), q).reshape(h, w)
-        fractions = np.asarray(s["fractions"])
+        tissue = quantile_map(field, table[rng.choice(len(table), size=min(MIX, len(table)), replace=False)].mean(axis=0))
         if self.layouts:
             rows = _layout_table(self.layouts, label, view)
             skin = lambda share: _silhouette(h, w, share, rng.random() < float(s["left_share"]), rng,  # noqa: E731
                                              window=True)
             row = jitter_row(rows[int(rng.integers(len(rows)))], rng, min(h, w))
             return render_layout(tissue, row, np.asarray(self.layouts["muscle"]), rng, skin)
+        fractions = np.asarray(s["fractions"])
         fraction = float(rng.choice(fractions)) if len(fractions) else 1.0
         typical = float(fractions.mean()) if len(fractions) else 1.0
         if typical >= FULL_FIELD or fraction >= 0.999:
@@ -279,7 +277,7 @@ def _layouts(images: np.ndarray, manifest, min_images: int) -> dict:
 def _layout_table(layouts: dict, label: str | None, view: str) -> np.ndarray:
     """The most specific layout rows for (label group, view): group and view, else group, else all."""
     g = _group(label)
-    for key in (f"{g}|{view}", f"{g}|*", "*"):
+    for key in (f"{g}|{view}", f"{g}|*"):
         if key in layouts and len(layouts[key]):
             return np.asarray(layouts[key])
     return np.asarray(layouts["*"])

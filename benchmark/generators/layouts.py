@@ -7,11 +7,12 @@ wedge, almost only in MLO views); lesion windows, centred on their finding, show
 A texture model alone draws every window as pure tissue, and an oracle trained on real windows
 reads that as "not a normal window" — so the learned baselines' normal rows were called lesions.
 
-:class:`LayoutModel` learns, per (label group, view), a table of *geometric summary numbers* of
-the training windows — the border strip widths on each side, the pectoral muscle's share of the
-breast area and its direction, the air share beyond the border (skin line) — plus the muscle's
-grey-level quantiles. A synthetic background draws one row of that table (a joint draw keeps the
-numbers' correlations) and renders it: zeros for the strip, a half-plane wedge with the muscle's
+:func:`layout_rows` measures, per training window, *geometric summary numbers* — the border
+strip widths on each side, the pectoral muscle's share of the breast area and its direction, the air
+share beyond the border (skin line); :func:`muscle_quantiles` pools the muscle's grey levels. The
+background model keeps these tables per (label group, view); a synthetic background draws one row
+(a joint draw keeps the numbers' correlations), moves it a little (:func:`jitter_row`) and renders it
+(:func:`render_layout`): zeros for the strip, a half-plane wedge with the muscle's
 grey levels, the curved skin line of :mod:`mammobench.generators.backgrounds`. No pixel of a
 training image is kept; the label group (``normal`` / ``lesion``) is a condition, so a generator
 asked for a lesion window draws a lesion window's layout.
@@ -25,9 +26,11 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-BREAST = 0.02  # pixels above this are breast (as in backgrounds.BREAST_THRESHOLD)
+BREAST_THRESHOLD = 0.02  # pixels above this are breast (the simulator and the DICOM pipeline leave air at 0)
 MUSCLE_LEVEL = 0.8  # the pectoral muscle is the brightest structure of a normalised window
 MIN_MUSCLE_SHARE = 0.08  # of the breast area: smaller bright areas are dense tissue, not muscle
 N_QUANTILES = 33
@@ -46,6 +49,26 @@ def _edge_runs(zero: np.ndarray) -> np.ndarray:
     return np.stack([run(cols), run(cols[:, ::-1]), run(rows), run(rows[:, ::-1])], axis=1)
 
 
+def _strip_mask(h: int, w: int, strips: np.ndarray) -> np.ndarray:
+    """The border strips (left, right, top, bottom widths in px) as a boolean ``[h, w]`` mask."""
+    left, right, top, bottom = (int(v) for v in strips[:4])
+    mask = np.zeros((h, w), bool)
+    mask[:, :left] = mask[:, w - right:] = True
+    mask[:top] = mask[h - bottom:] = True
+    return mask
+
+
+def quantile_map(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """``values`` mapped rank by rank onto a quantile function (same shape): keeps their order, takes its grey levels.
+
+    Example:
+        >>> quantile_map(np.array([[3.0, 1.0], [2.0, 0.0]]), np.array([0.0, 1.0])).tolist()
+        [[0.875, 0.375], [0.625, 0.125]]
+    """
+    ranks = (np.argsort(np.argsort(values, axis=None)) + 0.5) / values.size
+    return np.interp(ranks, np.linspace(0, 1, len(quantiles)), quantiles).reshape(values.shape)
+
+
 def layout_rows(images: np.ndarray) -> np.ndarray:
     """One layout row per image: border strips (px), muscle share and angle, air share beyond the strips.
 
@@ -61,7 +84,7 @@ def layout_rows(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images, np.float32)
     n, h, w = x.shape
     runs = _edge_runs(x == 0)
-    breast = x > BREAST
+    breast = x > BREAST_THRESHOLD
     bright = breast & (x > MUSCLE_LEVEL)
     share = bright.sum(axis=(1, 2)) / np.maximum(breast.sum(axis=(1, 2)), 1)
     yy, xx = np.mgrid[0:h, 0:w]
@@ -69,10 +92,7 @@ def layout_rows(images: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(share >= MIN_MUSCLE_SHARE):
         b, m = breast[i], bright[i]
         angle[i] = np.arctan2(yy[m].mean() - yy[b].mean(), xx[m].mean() - xx[b].mean())
-    strip = np.zeros((n, h, w), bool)
-    for i, (left, right, top, bottom) in enumerate(runs.astype(int)):
-        strip[i, :, :left] = strip[i, :, w - right:] = True
-        strip[i, :top] = strip[i, h - bottom:] = True
+    strip = np.stack([_strip_mask(h, w, r) for r in runs]) if n else np.zeros((0, h, w), bool)
     skin_air = ((~breast) & ~strip).mean(axis=(1, 2))
     muscle = np.where(share >= MIN_MUSCLE_SHARE, share, 0.0)
     return np.column_stack([runs, muscle, angle, skin_air]).astype(np.float64)
@@ -131,7 +151,7 @@ def _half_plane(region: np.ndarray, angle: float, share: float) -> np.ndarray:
 
 
 def render_layout(tissue: np.ndarray, row: np.ndarray, muscle_q: np.ndarray, rng: np.random.Generator,
-                  skin: "callable | None" = None) -> np.ndarray:
+                  skin: Callable[[float], np.ndarray] | None = None) -> np.ndarray:
     """Apply one layout row to a tissue field: skin line (``skin(fraction)`` gives a breast mask), muscle, strips.
 
     Example:
@@ -145,22 +165,19 @@ def render_layout(tissue: np.ndarray, row: np.ndarray, muscle_q: np.ndarray, rng
     out = tissue.astype(np.float32, copy=True)
     if skin is not None and row[SKIN_AIR] > 0.01:
         out[~skin(1.0 - float(row[SKIN_AIR]))] = 0.0
-    left, right, top, bottom = (int(v) for v in row[:4])
-    strip = np.zeros((h, w), bool)
-    strip[:, :left] = strip[:, w - right:] = True
-    strip[:top] = strip[h - bottom:] = True
+    strip = _strip_mask(h, w, row)
     if row[PECTORAL] > 0:
-        region = (~strip) & (out > BREAST)
+        region = (~strip) & (out > BREAST_THRESHOLD)
         wedge = _half_plane(region, float(row[ANGLE]), float(row[PECTORAL]))
         if wedge.any():
             yy, xx = np.mgrid[0:h, 0:w]
             # smooth: brighter towards the chest wall, a little low-frequency variation
             drive = -(np.cos(row[ANGLE]) * xx + np.sin(row[ANGLE]) * yy) / max(h, w) \
                 + 0.15 * rng.standard_normal() * np.sin(2 * np.pi * (xx / w + rng.random()))
-            ranks = (np.argsort(np.argsort(drive[wedge])) + 0.5) / int(wedge.sum())
-            out[wedge] = np.interp(ranks, np.linspace(0, 1, len(muscle_q)), muscle_q)
+            out[wedge] = quantile_map(drive[wedge], muscle_q)
     out[strip] = 0.0
     return np.clip(out, 0.0, 1.0)
 
 
-__all__ = ["LEFT", "PECTORAL", "SKIN_AIR", "jitter_row", "layout_rows", "muscle_quantiles", "render_layout"]
+__all__ = ["BREAST_THRESHOLD", "LEFT", "PECTORAL", "SKIN_AIR", "jitter_row", "layout_rows", "muscle_quantiles",
+           "quantile_map", "render_layout"]
