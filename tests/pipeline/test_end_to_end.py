@@ -51,16 +51,16 @@ def test_smoke_run_reports_progress_per_unit_and_each_epoch(smoke_run):
         assert sum(f"] generator {arm}: " in x for x in lines) == 1 and sum(f"] audits {arm}: " in x for x in lines) == 1
 
 
-def test_quiet_run_prints_nothing_but_the_report_path(smoke_run, mb_cache):
-    run_dir, _ = smoke_run
-    done = run_smoke(run_dir.parent, mb_cache, "--quiet")
-    assert done.stderr == "" and done.stdout == f"report: {run_dir / 'report.html'}\n"
-
-
-def test_rerun_skips_finished_cells_and_reproduces(smoke_run, mb_cache):
+def test_quiet_rerun_prints_only_the_report_path_skips_finished_cells_and_reproduces(smoke_run, mb_cache):
+    """One re-run checks both: ``--quiet`` prints the report path and nothing else, and every finished cell is
+    skipped (its record is not rewritten) with the same metrics. The "skip … (done)" progress lines of a loud
+    re-run are checked by tests/pipeline/test_resume_and_executors.py's resumed run."""
     run_dir, _ = smoke_run
     before = run_metrics(run_dir)
-    done = run_smoke(run_dir.parent, mb_cache)
-    skipped = [line for line in done.stderr.splitlines() if "skip " in line and "(done)" in line]
-    assert len([s for s in skipped if "__s" in s]) == 6  # 3 arms × 2 seeds
+    records = sorted((run_dir / "cells").glob("*/cell.json"))
+    assert len(records) == 6  # 3 arms × 2 seeds
+    stamps = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in records}
+    done = run_smoke(run_dir.parent, mb_cache, "--quiet")
+    assert done.stderr == "" and done.stdout == f"report: {run_dir / 'report.html'}\n"
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in records} == stamps
     pd.testing.assert_frame_equal(before, run_metrics(run_dir))
