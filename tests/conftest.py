@@ -19,7 +19,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 try:
     from hypothesis import HealthCheck, settings
 
-    settings.register_profile("ci", max_examples=60, deadline=None,
+    # ci (the default pass): the same examples on every machine and every run (derandomized, no example database),
+    # so a test cannot pass here and fail on a reviewer's machine; `make fuzz` searches at random with 3,000 examples
+    settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None,
                               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     settings.register_profile("fuzz", max_examples=3000, deadline=None,
                               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

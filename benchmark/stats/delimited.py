@@ -117,6 +117,8 @@ def read_delimited(text: str, *, source: str) -> DelimitedTable:
             lines.append(reader.line_num)
     except csv.Error as err:
         raise DataError(f"{source}: line {reader.line_num}: not readable as delimited text ({err})") from err
+    if header is None:  # e.g. a lone quote: the text has characters but every parsed cell is blank
+        raise DataError(f"{source}: no header line with a column name; expected a header line and one row per case")
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise DataError(f"{source}: column name(s) {duplicated} appear more than once in the header")

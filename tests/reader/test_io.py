@@ -89,6 +89,7 @@ def test_minus_inf_is_the_lowest_rating_in_the_analysis():
     ("reader,treatment,case,truth,rating\n1,A,c,1\n", r"bad\.csv: line 2 has 4 comma-separated fields; the header has 5"),
     ("reader,treatment,case,truth,rating\n", r"bad\.csv: no rows"),
     ("", r"bad\.csv: the file is empty"),
+    ('"', r"bad\.csv: no header line with a column name"),  # a lone quote: characters, but every cell blank
     ("reader,score,rating,treatment,case,truth\n", r"no rows"),  # canonical 'rating' wins over the alias 'score'
     ("readerID,observer,treatment,case,truth,rating\n1,2,A,c,1,3\n", r"columns \['readerID', 'observer'\] all look"),
 ])
