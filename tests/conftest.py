@@ -95,7 +95,8 @@ def _session_cache_home(mb_cache):
 def smoke_run(tmp_path_factory, mb_cache):
     """One finished ``mammobench run --profile smoke`` per session: ``(run folder, CompletedProcess)``.
 
-    Shared by the pipeline end-to-end tests and the report's browser test, and by the session's xdist
+    Shared by the pipeline end-to-end tests (the reference of the resumed and the Ray runs in
+    tests/pipeline/test_resume_and_executors.py) and the report's browser test, and by the session's xdist
     workers: the first worker that needs it makes it under a file lock, the others wait and reuse it (a
     session fixture is otherwise made once per worker). Tests that change the folder must work on a copy,
     except the re-runs of tests/pipeline/test_end_to_end.py, which re-write it atomically with equal content.
@@ -104,18 +105,3 @@ def smoke_run(tmp_path_factory, mb_cache):
 
     out = _shared_root(tmp_path_factory) / "smoke-runs"
     return out / "vc_lesion-smoke", shared_run(out, lambda o: run_smoke(o, mb_cache))
-
-
-@pytest.fixture(scope="session")
-def small_run(tmp_path_factory, mb_cache):
-    """One uninterrupted small smoke run (``SMALL`` settings, local executor) per session: ``(folder, process)``.
-
-    The reference of the tests that exercise one behaviour of a run with the same settings
-    (tests/pipeline/test_resume_and_executors.py: resume after kill -9, Ray); made once for all xdist
-    workers like :func:`smoke_run`. Read-only: tests compare their own runs with it.
-    """
-    from tests.helpers.pipeline_run import SMALL, run_smoke, shared_run
-
-    out = _shared_root(tmp_path_factory) / "small-runs"
-    done = shared_run(out, lambda o: run_smoke(o, mb_cache, *SMALL, "--executor", "local"))
-    return out / "vc_lesion-smoke", done

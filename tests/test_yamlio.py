@@ -21,13 +21,21 @@ LIMIT_WORDS = {"billion_laughs": "alias", "merge_keys": "alias", "deep_flow": f"
                "deep_block": f"deeper than {MAX_DEPTH} levels"}
 
 
+#: the loader that gets the 1,000-deep flow bomb: PyYAML's scanner looks ahead through every ``[`` before the
+#: composer can count depth (≈ 0.8 s under tracemalloc), and every loader uses the same bounded parser; the other
+#: loaders refuse flow nesting just past the limit (the warm-up call below), which a loader bypassing that parser
+#: would accept
+DEEP_FLOW_LOADER = "task"
+CASES = [(bomb, loader) for bomb in sorted(BOMBS) for loader in sorted(bombs.LOADERS)
+         if bomb != "deep_flow" or loader == DEEP_FLOW_LOADER]
+
+
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("loader", sorted(bombs.LOADERS))
-@pytest.mark.parametrize("bomb", sorted(BOMBS))
+@pytest.mark.parametrize("bomb, loader", CASES)
 def test_every_loader_refuses_bombs_with_one_sentence_in_small_memory(tmp_path, loader, bomb):
-    # a first call on a small over-deep file imports the loader's modules (not counted below); the bomb itself
-    # is parsed once (the 1,000-deep one costs about a second under tracemalloc)
-    with pytest.raises(ConfigError):
+    # a first call on a small over-deep file imports the loader's modules (not counted below) and shows that the
+    # loader refuses nesting past the limit; the bomb itself is parsed once
+    with pytest.raises(ConfigError, match=f"deeper than {MAX_DEPTH} levels"):
         bombs.LOADERS[loader][1](bombs.write(tmp_path / "warm-up", loader, bombs.deep_flow(MAX_DEPTH + 2)))
     text = ("task: vc_lesion\nversion: 1\n" if loader == "task" and bomb != "deep_flow" else "") + BOMBS[bomb]
     path = bombs.write(tmp_path, loader, text)

@@ -95,6 +95,8 @@ def _ray(todo: list[CellSpec], bar: Progress, address: str | None) -> list[dict]
     except ImportError as err:  # pragma: no cover - ray is a declared optional dependency
         raise ConfigError("--executor ray needs the 'ray' package: pip install 'mammobench[ray]'") from err
     if not ray.is_initialized():
+        # offline: Ray reports usage statistics over the network unless told not to (the user may opt in)
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         ray.init(address=address or "local", include_dashboard=False, log_to_driver=False)
     threads = max(s.threads for s in todo)
     remote = ray.remote(num_cpus=threads, max_retries=2)(execute_cell)

@@ -2,9 +2,6 @@
 
 Each call runs the CLI once per (profile, output folder) with its own cache folder
 (``MAMMOBENCH_CACHE``), offline and with a fixed hash seed, and returns the run folder.
-:data:`SMALL` is the smaller smoke run of the tests that exercise one behaviour (resume after kill -9,
-Ray): two arms, so a synthetic set reaches the cells, and six cells (3 seeds), as many as the smoke profile's,
-so a kill lands between cells as often as in a smoke run; one generator and one audited arm fewer.
 :func:`shared_run` makes a run once per test session for every pytest-xdist worker.
 
 Example:
@@ -19,9 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
-
-#: ``--set`` options of the small smoke run (control + one synthetic arm, 3 seeds: 6 cells, as many as smoke)
-SMALL = ("--set", "arms=[none,classic]", "--set", "seeds=[0,1,2]")
 
 
 def cli_env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:

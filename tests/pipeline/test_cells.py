@@ -98,3 +98,31 @@ def test_ray_matches_local(tmp_path: Path):
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(collect_predictions(specs_a), collect_predictions(specs_b))
+
+
+def test_ray_executor_turns_off_usage_reporting_unless_the_user_chose(tmp_path: Path, monkeypatch):
+    """Offline: Ray's clusters report usage statistics over the network by default; ours do not, unless
+    ``RAY_USAGE_STATS_ENABLED`` is already set (the user's choice stands)."""
+    import sys
+    import types
+
+    seen = []
+
+    class _Stop(Exception):
+        pass
+
+    def init(**kwargs):
+        seen.append(os.environ.get("RAY_USAGE_STATS_ENABLED"))
+        raise _Stop
+
+    fake = types.SimpleNamespace(is_initialized=lambda: False, init=init)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    specs = [_spec(make_run_inputs(tmp_path / "a"), seed=0)]
+    for chosen, expected in ((None, "0"), ("1", "1")):
+        if chosen is None:
+            monkeypatch.delenv("RAY_USAGE_STATS_ENABLED", raising=False)
+        else:
+            monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", chosen)
+        with pytest.raises(_Stop):
+            execute(specs, executor="ray")
+        assert seen[-1] == expected

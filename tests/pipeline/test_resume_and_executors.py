@@ -1,11 +1,11 @@
-"""End to end at the small smoke settings: resume after kill -9, the Ray executor, an entry-point generator.
+"""End to end at the smoke settings: resume after kill -9, the Ray executor, an entry-point generator.
 
 Each test exercises one behaviour of ``mammobench run`` (a real subprocess of the console script, sharing the
-session's cache folder), so it runs the smaller settings of ``SMALL`` (tests/helpers/pipeline_run.py: arms
-none + classic, seeds 0–2 — six cells, one synthetic set) instead of the whole smoke profile. Where a test
-compares with an uninterrupted run, the reference is the session's ``small_run`` (tests/conftest.py): the same
-settings, run once with the local executor, so the resumed run (default process pool) and the Ray run must each
-match it bit for bit.
+session's cache folder, so the cohort, image cache and fits are the session smoke run's). Where a test compares
+with an uninterrupted run, the reference is the session's ``smoke_run`` (tests/conftest.py: 3 arms × 2 seeds,
+cells in the default process pool): the killed-then-resumed run (in-process cells, then the pool) and the Ray run
+must each match it bit for bit, so the three executors are compared with each other too. (A separate
+smaller reference run, made only for these comparisons, cost a whole run: about 20 CPU-s of `make test`.)
 """
 from __future__ import annotations
 
@@ -20,20 +20,12 @@ import pandas as pd
 import pytest
 
 from mammobench.results import load_result
-from tests.helpers.pipeline_run import SMALL, cli_env, run_metrics, run_smoke
+from tests.helpers.pipeline_run import cli_env, run_metrics, run_smoke
 
 MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
 
 
-def test_small_reference_is_the_small_settings(small_run):
-    """The reference holds what the comparisons below rely on: 2 arms × 3 seeds, every cell predicted."""
-    reference, _ = small_run
-    preds = pd.read_csv(reference / "predictions.csv")
-    assert set(preds["arm"]) == {"none", "classic"} and set(preds["seed"]) == {0, 1, 2}
-    assert len(list((reference / "cells").glob("*/cell.json"))) == 6
-
-
-def test_killed_run_resumes_to_identical_result(small_run, mb_cache, tmp_path):
+def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     """kill -9 at a random moment of the cells stage, re-run, compare with the uninterrupted run.
 
     The killed run computes its cells in-process (``--executor local``: ≈ 0.5 s a cell, no pool warming up), so
@@ -42,9 +34,9 @@ def test_killed_run_resumes_to_identical_result(small_run, mb_cache, tmp_path):
     default command (a process pool on a multi-core machine); killing a pool's workers is
     tests/pipeline/test_worker_lifetime.py's.
     """
-    reference, _ = small_run
+    reference, _ = smoke_run
     out = tmp_path / "runs"
-    cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out), *SMALL, "--executor", "local"]
+    cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out), "--executor", "local"]
     proc = subprocess.Popen(cmd, env=cli_env(mb_cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     cells = out / "vc_lesion-smoke" / "cells"
@@ -57,16 +49,16 @@ def test_killed_run_resumes_to_identical_result(small_run, mb_cache, tmp_path):
     proc.wait()
     n_done = len(list(cells.glob("*/cell.json")))
     assert n_done >= 1
-    done = run_smoke(out, mb_cache, *SMALL)
+    done = run_smoke(out, mb_cache)
     assert len([line for line in done.stderr.splitlines() if line.strip().endswith("(done)") and "__s" in line]) >= n_done
     pd.testing.assert_frame_equal(run_metrics(reference), run_metrics(out / "vc_lesion-smoke"))
     assert (reference / "predictions.csv").read_bytes() == (out / "vc_lesion-smoke" / "predictions.csv").read_bytes()
 
 
-def test_ray_executor_matches_local(small_run, mb_cache, tmp_path):
+def test_ray_executor_matches_the_process_pool(smoke_run, mb_cache, tmp_path):
     pytest.importorskip("ray")
-    reference, _ = small_run
-    run_smoke(tmp_path / "runs", mb_cache, *SMALL, "--executor", "ray")
+    reference, _ = smoke_run
+    run_smoke(tmp_path / "runs", mb_cache, "--executor", "ray")
     ray_dir = tmp_path / "runs" / "vc_lesion-smoke"
     assert (reference / "predictions.csv").read_bytes() == (ray_dir / "predictions.csv").read_bytes()
     pd.testing.assert_frame_equal(run_metrics(reference), run_metrics(ray_dir))
