@@ -6,6 +6,7 @@ functions and lazy ``_EXPORTS`` count too.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from pathlib import Path
@@ -18,7 +19,12 @@ ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 
 #: upward imports that another stream is removing; each entry must still exist (so it is deleted when fixed)
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
-GRAPH = import_graph()
+
+
+@functools.cache
+def _graph() -> dict[str, set[str]]:
+    """The import graph, read once by the worker that runs these tests (not at collection by every worker)."""
+    return import_graph()
 
 
 def _layers() -> dict[str, int]:
@@ -81,13 +87,14 @@ def test_every_module_imports(module):
 
 def test_the_graph_finds_the_modules_and_their_imports():
     assert {"mammobench.cli", "mammobench.baselines.ddpm.generator", "mammobench.tasks"} <= set(MODULES)
-    assert "mammobench.torchutil" in GRAPH["mammobench.training.train"]
-    assert "mammobench.pipeline.runner" in GRAPH["mammobench"]  # a lazy export is a (deferred) import
+    graph = _graph()
+    assert "mammobench.torchutil" in graph["mammobench.training.train"]
+    assert "mammobench.pipeline.runner" in graph["mammobench"]  # a lazy export is a (deferred) import
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 def test_no_import_cycle_among_mammobench_modules():
-    assert _cycles(GRAPH) == [], "import cycles (move the shared helper into a lower module)"
+    assert _cycles(_graph()) == [], "import cycles (move the shared helper into a lower module)"
 
 
 def test_every_top_level_module_has_a_layer():
@@ -99,7 +106,7 @@ def test_every_top_level_module_has_a_layer():
 
 def test_no_module_imports_from_a_higher_layer():
     layers = _layers()
-    upward = {(m, t): (_layer_of(m, layers), _layer_of(t, layers)) for m, targets in GRAPH.items() for t in targets
+    upward = {(m, t): (_layer_of(m, layers), _layer_of(t, layers)) for m, targets in _graph().items() for t in targets
               if _layer_of(m, layers) is not None and _layer_of(t, layers) is not None
               and _layer_of(t, layers) > _layer_of(m, layers)}
     unexpected = {edge: lv for edge, lv in upward.items() if edge not in KNOWN_UPWARD}
