@@ -26,8 +26,10 @@ PACKAGE_DATA = ("mammobench/tasks/vc_lesion/task.yaml", "mammobench/tasks/suites
                 "mammobench/tasks/_template/task.yaml", "mammobench/reports/templates/report.html.j2",
                 "mammobench/reports/checklists/claim_2024.yaml", "mammobench/reader/static/index.html",
                 "mammobench/baselines/classic/card.yaml", "mammobench/baselines/planted/cards.yaml")
-#: the wheel's smoke run: every arm, one seed, a cohort of 64-px DICOM images (made from the wheel, cold cache)
-SMALL_RUN = ("--set", "seeds=[0]", "--set", "cohort_size=64")
+#: the wheel's smoke run: every arm, one seed, a cohort of 64-px DICOM images (made from the wheel, cold cache, in
+#: the cohort maker's spawned pool workers, which import the package from the wheel); cells in-process (a pool of
+#: cell workers would import the same package again: about 8 CPU-s of `make test`)
+SMALL_RUN = ("--set", "seeds=[0]", "--set", "cohort_size=64", "--executor", "local")
 
 
 def _check(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -133,8 +135,8 @@ def test_check_generator_none_passes(venv, clean_env, workdir):
 
 
 def test_smoke_run_and_report_from_the_wheel(venv, clean_env, workdir):
-    """Every stage from the wheel on a cold cache (cohort, image cache, fits), cells in its spawned pool workers;
-    one seed per arm and 64-px simulated images are enough for that (the numbers are the pipeline tests')."""
+    """Every stage from the wheel on a cold cache (cohort in spawned pool workers, image cache, fits, audits, cells,
+    report); one seed per arm and 64-px simulated images are enough for that (the numbers are the pipeline tests')."""
     _check([_cli(venv), "run", "--profile", "smoke", *SMALL_RUN], cwd=workdir, env=clean_env)
     run_dir = workdir / "runs" / "vc_lesion-smoke"
     result = load_result(run_dir / "result.json")
@@ -157,7 +159,7 @@ def test_a_users_own_task_folder_runs(clean_env, workdir, venv):
     (folder / "task.yaml").write_text(yaml.safe_dump(task, sort_keys=False), encoding="utf-8")
     env = dict(clean_env, MAMMOBENCH_TASKS_PATH=str(workdir / "my_tasks"))
     assert "my_lesion" in _check([_cli(venv), "ls", "tasks"], cwd=workdir, env=env).stdout
-    # in-process cells: the task's own folder is the point; the wheel's pool workers ran in the smoke run above
+    # in-process cells: the task's own folder is the point
     _check([_cli(venv), "run", "my_tasks/my_lesion/task.yaml", "--profile", "smoke", "--set", "cohort_size=64",
             "--executor", "local"], cwd=workdir, env=clean_env)  # the cohort of the smoke run above
     result = load_result(workdir / "runs" / "my_lesion-smoke" / "result.json")
