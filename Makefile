@@ -14,18 +14,10 @@ TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4;
 
 .PHONY: run smoke test test-perturbed perf-check test-all fuzz perf browser-deps clean
 
-# pip byte-compiles every file of every package it installs (torch, ray, scipy …: ≈ 30 s of the ≈ 90 s install on
-# 2 cores); instead .venv compiles only what runs and tests import, once, here — left to the first imports, the
-# test pass's three processes would compile the same modules at the same time
-WARM_IMPORTS := torch, torchvision, timm, torchmetrics.functional.image, sklearn.metrics, scipy.stats, pandas, \
-  matplotlib.pyplot, pydicom, yaml, jinja2, cryptography.hazmat.primitives.asymmetric.ed25519, psutil, \
-  statsmodels.api, fairlearn.metrics, pytest, xdist, hypothesis, ray, mammobench.cli
-
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --no-compile --upgrade pip setuptools wheel
-	$(PY) -m pip install -q --no-compile -e '.[dev]'
-	$(PY) -c 'import $(WARM_IMPORTS)'
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 ## run: the main job: quick suite on the built-in virtual cohort; prints where the report is
