@@ -99,7 +99,7 @@ def smoke_run(tmp_path_factory, mb_cache):
     tests/pipeline/test_resume_and_executors.py) and the report's browser test, and by the session's xdist
     workers: the first worker that needs it makes it under a file lock, the others wait and reuse it (a
     session fixture is otherwise made once per worker). Tests that change the folder must work on a copy,
-    except the re-runs of tests/pipeline/test_end_to_end.py, which re-write it atomically with equal content.
+    except the quiet re-run of tests/pipeline/test_end_to_end.py, which re-writes it atomically with equal content.
     """
     from tests.helpers.pipeline_run import run_smoke, shared_run
 

@@ -6,6 +6,8 @@ import dataclasses
 import io
 import logging
 import os
+import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -103,9 +105,6 @@ def test_ray_matches_local(tmp_path: Path):
 def test_ray_executor_turns_off_usage_reporting_unless_the_user_chose(tmp_path: Path, monkeypatch):
     """Offline: Ray's clusters report usage statistics over the network by default; ours do not, unless
     ``RAY_USAGE_STATS_ENABLED`` is already set (the user's choice stands)."""
-    import sys
-    import types
-
     seen = []
 
     class _Stop(Exception):
