@@ -7,8 +7,11 @@ PyTorch loop a user would write: the same recipe-built model, the same batch ord
 the same hyper-parameters, ``BCEWithLogitsLoss`` with the same ``pos_weight``, the same thread
 count, and nothing else. ``ratio = harness images/s ÷ bare images/s`` (target ≥ 0.95).
 
-Two harness figures are given: with a validation split of ``val_fraction`` of the training size
-(what a cell really does) and with a two-image validation split (the loop's own overhead).
+Three harness figures are given: with a validation split of ``val_fraction`` of the training size
+(what a cell really does: on CPU with a core to spare, epoch k is scored on a second thread while epoch
+k + 1 trains, :mod:`mammobench.training.background_validation`), the same with every epoch scored in turn
+(``TrainConfig(background_validation=False)``: what a cell does on a machine without a spare core), and
+with a two-image validation split (the loop's own overhead).
 Both loops are warmed up once on one batch first (imports such as scikit-learn's AUC, first-call
 kernel set-up), then each configuration is timed ``repeats`` times, alternating. A ratio is the median over
 rounds of that round's bare ÷ harness seconds (:func:`paired_ratios`), which damps the noise of a shared
@@ -18,8 +21,9 @@ sensitive to other processes competing for the cores than the wall-clock ratio.
 
 Example:
     >>> r = bench_detector_training(n_train=16, image_size=32, batch_size=8, epochs=1, repeats=1)
-    >>> sorted(k for k in r if k.endswith("images_per_s"))
-    ['bare_images_per_s', 'harness_channels_last_images_per_s', 'harness_images_per_s', 'harness_loop_images_per_s']
+    >>> sorted(k for k in r if k.endswith("images_per_s"))  # doctest: +NORMALIZE_WHITESPACE
+    ['bare_images_per_s', 'harness_channels_last_images_per_s', 'harness_images_per_s', 'harness_in_turn_images_per_s',
+     'harness_loop_images_per_s']
 """
 from __future__ import annotations
 
@@ -149,9 +153,10 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
         seed: data, initialisation and batch order.
 
     Returns:
-        ``harness_images_per_s``, ``harness_loop_images_per_s``, ``harness_channels_last_images_per_s``
+        ``harness_images_per_s``, ``harness_in_turn_images_per_s`` (every epoch scored in turn),
+        ``harness_loop_images_per_s``, ``harness_channels_last_images_per_s``
         (``TrainConfig(channels_last=True)``, with validation), ``bare_images_per_s``, ``ratio``,
-        ``loop_ratio``, ``channels_last_ratio``, ``cpu_ratio``, ``loop_cpu_ratio``,
+        ``in_turn_ratio``, ``in_turn_cpu_ratio``, ``loop_ratio``, ``channels_last_ratio``, ``cpu_ratio``, ``loop_cpu_ratio``,
         ``channels_last_cpu_ratio`` (bare ÷ harness CPU seconds), per-run ``seconds`` /
         ``cpu_seconds`` and the settings. The bare loop is always the plain NCHW loop.
     """
@@ -168,6 +173,8 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
                                  config=replace(warm, channels_last=cl))
     runs = {"bare": lambda: bare_training_seconds(x, y, arch=arch, seed=seed, config=config),
             "harness": lambda: harness_training_seconds(x, y, val_x, val_y, arch=arch, seed=seed, config=config),
+            "in_turn": lambda: harness_training_seconds(x, y, val_x, val_y, arch=arch, seed=seed,
+                                                        config=replace(config, background_validation=False)),
             "loop": lambda: harness_training_seconds(x, y, val_x[:2], val_y[:2], arch=arch, seed=seed,
                                                      config=config),
             "channels_last": lambda: harness_training_seconds(x, y, val_x, val_y, arch=arch, seed=seed,
@@ -179,6 +186,8 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
             "epochs": epochs, "threads": threads, "repeats": repeats,
             "bare_images_per_s": rates["bare"], "harness_images_per_s": rates["harness"],
             "harness_loop_images_per_s": rates["loop"], "harness_channels_last_images_per_s": rates["channels_last"],
+            "harness_in_turn_images_per_s": rates["in_turn"],
             "ratio": ratio["harness"], "loop_ratio": ratio["loop"], "channels_last_ratio": ratio["channels_last"],
+            "in_turn_ratio": ratio["in_turn"], "in_turn_cpu_ratio": cpu_ratio["in_turn"],
             "cpu_ratio": cpu_ratio["harness"], "loop_cpu_ratio": cpu_ratio["loop"],
             "channels_last_cpu_ratio": cpu_ratio["channels_last"], "seconds": wall, "cpu_seconds": cpu}

@@ -5,7 +5,9 @@ random source it uses from one integer, turns on deterministic algorithms, and o
 precision (bf16 autocast, or fp16 with a GradScaler) and a pinned-memory loader with worker
 prefetch. On CPU the data stay as in-memory tensors (no worker overhead) and the thread count is
 set explicitly, so the same seed gives bit-identical weights in any process. The checkpoint is
-chosen on the validation split (never test); the training curve is returned.
+chosen on the validation split (never test); the training curve is returned. On CPU, with a core to
+spare, epoch k is scored on the validation split while epoch k + 1 trains (background_validation.py;
+the same scores and checkpoint as scoring in turn).
 
 Example:
     >>> import numpy as np
@@ -17,6 +19,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -50,6 +53,9 @@ class TrainConfig:
     weights: str | None = None
     epoch_images: int | None = None  # images per epoch (None: all); fewer = a fresh random subset each epoch
     channels_last: bool = False  # CPU: train in channels_last (≈1.5× faster for timm ResNets; other rounding)
+    # CPU: score epoch k on a second thread while epoch k+1 trains (same scores, bit for bit; see
+    # background_validation.py). None: when the process has a core beyond its `threads`; False: never
+    background_validation: bool | None = None
 
 
 @dataclass
@@ -259,6 +265,31 @@ def _val_auc(y: np.ndarray, s: np.ndarray) -> float:
     return validation_auc(y, s)
 
 
+@dataclass
+class _BestEpoch:
+    """The checkpoint with the best validation AUC so far (ties and NaN: the earlier epoch; epoch 1 always)."""
+
+    epoch: int = 0
+    auc: float = -1.0
+    weights: dict[str, torch.Tensor] | None = None
+
+    def offer(self, epoch: int, auc: float, weights) -> None:
+        """Keep ``epoch`` when it beats the best so far; ``weights()`` gives its state (None: the model's own)."""
+        if self.epoch == 0 or (auc == auc and auc > self.auc):
+            self.epoch, self.auc, self.weights = epoch, auc, weights()
+
+
+def _background_validation(model: nn.Module, val_x: np.ndarray, device: str, config: TrainConfig):
+    """A :class:`BackgroundValidation` when it can gain (CPU, several epochs, a spare core), else a null context."""
+    from mammobench.training.background_validation import BackgroundValidation, spare_core
+
+    wanted = config.background_validation
+    if (torch.device(device).type != "cpu" or config.epochs < 2 or not len(val_x) or wanted is False
+            or (wanted is None and not spare_core(config.threads))):
+        return contextlib.nullcontext()
+    return BackgroundValidation(model, val_x, threads=config.threads)
+
+
 def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
                    arch: str, seed: int, config: TrainConfig = TrainConfig(), label: str = "") -> TrainResult:
     """Train a detector; keep the epoch with the best validation AUC (ties: the earlier epoch).
@@ -290,27 +321,41 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
     tx, ty = torch.from_numpy(np.ascontiguousarray(train_x)), torch.from_numpy(train_y.astype(np.float32))
     if channels_last:
         tx = tx.contiguous(memory_format=torch.channels_last)
-    best, best_auc, best_epoch, curve = None, -1.0, 0, []
     per_epoch = epoch_size(len(train_y), config.epoch_images)
     sched = lr_scheduler(opt, config.lr_schedule, config.epochs * -(-per_epoch // config.batch_size))
     on_cuda = torch.device(device).type == "cuda"
+    best, curve = _BestEpoch(), []
+
+    def record(epoch: int, loss: float, seconds: float, scores: np.ndarray, weights) -> None:
+        auc = _val_auc(val_y, scores)
+        curve.append({"epoch": epoch, "train_loss": loss, "val_auc": auc})
+        logger.info(f"{label or 'training'} epoch {epoch}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
+                    f"{seconds:.1f}s")
+        best.offer(epoch, auc, weights)
+
     start = time.perf_counter()
-    for epoch in range(config.epochs):
-        idx = _batches(len(train_y), config.batch_size, rng, per_epoch)
-        batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if on_cuda
-                   else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
-        epoch_start = time.perf_counter()
-        loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
-        auc = _val_auc(val_y, validation_scores(model, val_x, device=device))
-        curve.append({"epoch": epoch + 1, "train_loss": loss, "val_auc": auc})
-        logger.info(f"{label or 'training'} epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}, val AUC {auc:.3f}, "
-                    f"{time.perf_counter() - epoch_start:.1f}s")
-        if best_epoch == 0 or (auc == auc and auc > best_auc):
+    with _background_validation(model, val_x, device, config) as background:
+        scoring = None  # (epoch, loss, seconds, weights, future scores): epoch k, scored while epoch k+1 trains
+        for epoch in range(1, config.epochs + 1):
+            idx = _batches(len(train_y), config.batch_size, rng, per_epoch)
+            batches = (_cuda_loader(train_x, train_y.astype(np.float32), idx, config.workers) if on_cuda
+                       else ((tx[b], ty[b]) for b in map(torch.from_numpy, idx)))
+            epoch_start = time.perf_counter()
+            loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
+            seconds = time.perf_counter() - epoch_start
+            if scoring is not None:
+                done, scoring = scoring, None
+                record(*done[:3], done[4].result(), lambda weights=done[3]: weights)
+            if background is not None and epoch < config.epochs:
+                weights = snapshot_state(model)
+                scoring = (epoch, loss, seconds, weights, background.submit(weights))
+                continue
             # the last epoch's weights are the model's own: copy only an earlier best
-            best, best_auc, best_epoch = (None if epoch + 1 == config.epochs else snapshot_state(model)), auc, epoch + 1
-    if best is not None:
-        model.load_state_dict(best)
+            record(epoch, loss, time.perf_counter() - epoch_start, validation_scores(model, val_x, device=device),
+                   lambda last=epoch == config.epochs: None if last else snapshot_state(model))
+    if best.weights is not None:
+        model.load_state_dict(best.weights)
     model.to(memory_format=torch.contiguous_format)  # callers get the usual layout
     seconds = time.perf_counter() - start
-    return TrainResult(model=model, device=device, best_epoch=best_epoch, curve=curve, seconds=seconds,
+    return TrainResult(model=model, device=device, best_epoch=best.epoch, curve=curve, seconds=seconds,
                        images_per_second=per_epoch * config.epochs / max(seconds, 1e-9))

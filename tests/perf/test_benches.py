@@ -15,7 +15,8 @@ def test_detector_training_bench_fields():
     assert r["ratio"] == pytest.approx(r["harness_images_per_s"] / r["bare_images_per_s"])
     assert r["loop_ratio"] == pytest.approx(r["harness_loop_images_per_s"] / r["bare_images_per_s"])
     assert all(len(v) == 1 and v[0] > 0 for v in r["seconds"].values())
-    assert set(r["cpu_seconds"]) == {"bare", "harness", "loop", "channels_last"}
+    assert r["in_turn_ratio"] == pytest.approx(r["harness_in_turn_images_per_s"] / r["bare_images_per_s"])
+    assert set(r["cpu_seconds"]) == {"bare", "harness", "in_turn", "loop", "channels_last"}
     assert r["cpu_ratio"] > 0 and r["loop_cpu_ratio"] > 0 and r["channels_last_cpu_ratio"] > 0
     assert r["channels_last_ratio"] == pytest.approx(r["harness_channels_last_images_per_s"] / r["bare_images_per_s"])
 

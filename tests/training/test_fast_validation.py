@@ -272,7 +272,9 @@ def test_detector_keeps_the_same_checkpoint_for_any_validation_curve(data, foms,
 
 @pytest.mark.parametrize("aucs,expected", [((0.9, 0.5, 0.7), 1), ((0.5, 0.9, 0.7), 2), ((0.5, 0.7, 0.9), 3),
                                            ((0.5, 0.7, 0.7), 2), ((float("nan"),) * 3, 1)])
-def test_classifier_keeps_the_scored_epochs_weights(aucs, expected, monkeypatch):
+@pytest.mark.parametrize("background", [False, True], ids=["in-turn", "background"])
+def test_classifier_keeps_the_scored_epochs_weights(aucs, expected, background, monkeypatch):
+    """Each epoch's AUC belongs to that epoch's weights, whether scored in turn or while the next epoch trains."""
     rng = np.random.default_rng(2)
     y = (np.arange(24) % 3 == 0).astype(np.float32)
     x = rng.random((24, 1, 32, 32), dtype=np.float32) + 0.3 * y[:, None, None, None]
@@ -284,7 +286,8 @@ def test_classifier_keeps_the_scored_epochs_weights(aucs, expected, monkeypatch)
 
     monkeypatch.setattr(train_mod, "validation_scores", recording)
     monkeypatch.setattr(train_mod, "_val_auc", lambda vy, s: aucs[len(states) - 1])
-    res = train_detector(x, y, x[:12], y[:12], arch="test_resnet", seed=3, config=TrainConfig(epochs=3, batch_size=8))
+    res = train_detector(x, y, x[:12], y[:12], arch="test_resnet", seed=3,
+                         config=TrainConfig(epochs=3, batch_size=8, background_validation=background))
     assert res.best_epoch == expected and len(states) == 3
     kept = res.model.state_dict()
     assert all(torch.equal(kept[k], states[expected - 1][k]) for k in kept)
