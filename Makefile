@@ -1,5 +1,6 @@
 # MammoBench developer entry points. `make run` and `make test` work on a fresh machine:
-# each creates .venv and installs what it needs (torch/torchvision pinned; pip only).
+# each creates .venv and installs what it needs (torch/torchvision pinned; pip only: tools/install_env.py
+# resolves once and installs the wheels in two pip processes side by side, falling back to one plain install).
 PYTHON ?= python3
 # Let Python cache bytecode (__pycache__/, git-ignored) even where the shell sets PYTHONDONTWRITEBYTECODE: the tests
 # start many processes (spawn pools, CLI subprocesses) that would otherwise recompile the package's modules each time
@@ -17,7 +18,7 @@ TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4;
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) tools/install_env.py dev
 	touch $(STAMP)
 
 ## run: the main job: quick suite on the built-in virtual cohort; prints where the report is
