@@ -287,7 +287,7 @@ def _background_validation(model: nn.Module, val_x: np.ndarray, device: str, con
     if (torch.device(device).type != "cpu" or config.epochs < 2 or not len(val_x) or wanted is False
             or (wanted is None and not spare_core(config.threads))):
         return contextlib.nullcontext()
-    return BackgroundValidation(model, val_x, threads=config.threads)
+    return BackgroundValidation(model, val_x, threads=config.threads, score=validation_scores)
 
 
 def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
