@@ -147,8 +147,11 @@ def test_smoke_run_and_report_from_the_wheel(venv, clean_env, workdir):
     assert "vc_lesion" in html and "CLAIM" in html  # template and checklists came from the wheel
 
 
-def test_a_users_own_task_folder_runs(clean_env, workdir, venv):
-    """A task outside the package, named by path and found through MAMMOBENCH_TASKS_PATH."""
+def test_a_users_own_task_folder_runs_with_a_plug_in_generator(clean_env, workdir, venv):
+    """A task outside the package, named by path and found through MAMMOBENCH_TASKS_PATH, run with a
+    third-party generator found by its entry point (tests/helpers/generator_plugin.py) as an extra arm."""
+    from tests.helpers.generator_plugin import write_plugin_package
+
     site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
     task = yaml.safe_load((site / "mammobench" / "tasks" / "vc_lesion" / "task.yaml").read_text(encoding="utf-8"))
     task.update(task="my_lesion", seeds=[0])
@@ -159,8 +162,11 @@ def test_a_users_own_task_folder_runs(clean_env, workdir, venv):
     (folder / "task.yaml").write_text(yaml.safe_dump(task, sort_keys=False), encoding="utf-8")
     env = dict(clean_env, MAMMOBENCH_TASKS_PATH=str(workdir / "my_tasks"))
     assert "my_lesion" in _check([_cli(venv), "ls", "tasks"], cwd=workdir, env=env).stdout
-    # in-process cells: the task's own folder is the point
+    plugin = write_plugin_package(workdir.parent / "plugin")  # installed nowhere: on PYTHONPATH only
+    # in-process cells: the task's own folder and the plug-in's discovery are the point
     _check([_cli(venv), "run", "my_tasks/my_lesion/task.yaml", "--profile", "smoke", "--set", "cohort_size=64",
-            "--executor", "local"], cwd=workdir, env=clean_env)  # the cohort of the smoke run above
-    result = load_result(workdir / "runs" / "my_lesion-smoke" / "result.json")
-    assert result["task"]["name"] == "my_lesion" and [a["arm"] for a in result["arms"]] == ["none"]
+            "--generator", plugin, "--executor", "local"], cwd=workdir,
+           env=dict(clean_env, PYTHONPATH=str(workdir.parent / "plugin")))  # the cohort of the smoke run above
+    result = load_result(workdir / "runs" / f"my_lesion-smoke-{plugin}" / "result.json")
+    assert result["task"]["name"] == "my_lesion" and {a["arm"] for a in result["arms"]} == {"none", plugin}
+    assert any(c["arm"] == plugin for c in result["comparisons"])

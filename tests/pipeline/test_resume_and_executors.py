@@ -1,4 +1,4 @@
-"""End to end at the smoke settings: resume after kill -9, the Ray executor, an entry-point generator.
+"""End to end at the smoke settings: resume after kill -9 and the Ray executor.
 
 Each test exercises one behaviour of ``mammobench run`` (a real subprocess of the console script, sharing the
 session's cache folder, so the cohort, image cache and fits are the session smoke run's). Where a test compares
@@ -6,6 +6,8 @@ with an uninterrupted run, the reference is the session's ``smoke_run`` (tests/c
 cells in the default process pool): the killed-then-resumed run (in-process cells, then the pool) and the Ray run
 must each match it bit for bit, so the three executors are compared with each other too. (A separate
 smaller reference run, made only for these comparisons, cost a whole run: about 20 CPU-s of `make test`.)
+An entry-point generator running through ``mammobench run`` is tested from the wheel (tests/test_wheel.py: a
+user's own task folder with the plug-in as an extra arm), where its own run here cost ≈ 12 CPU-s more.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ import time
 import pandas as pd
 import pytest
 
-from mammobench.results import load_result
 from tests.helpers.pipeline_run import cli_env, run_metrics, run_smoke
 
 MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
@@ -62,15 +63,3 @@ def test_ray_executor_matches_the_process_pool(smoke_run, mb_cache, tmp_path):
     ray_dir = tmp_path / "runs" / "vc_lesion-smoke"
     assert (reference / "predictions.csv").read_bytes() == (ray_dir / "predictions.csv").read_bytes()
     pd.testing.assert_frame_equal(run_metrics(reference), run_metrics(ray_dir))
-
-
-def test_entry_point_generator_runs_through_mammobench_run(mb_cache, tmp_path):
-    """The plug-in arm beside the control arm only (one seed, in-process cells): plug-in discovery is the point."""
-    from tests.helpers.generator_plugin import write_plugin_package
-
-    name = write_plugin_package(tmp_path / "plugin")
-    run_smoke(tmp_path / "runs", mb_cache, "--generator", name, "--set", "arms=[none]", "--set", "seeds=[0]",
-              "--executor", "local", extra_path=tmp_path / "plugin")
-    result = load_result(tmp_path / "runs" / f"vc_lesion-smoke-{name}")
-    assert {a["arm"] for a in result["arms"]} == {"none", name}
-    assert any(c["arm"] == name for c in result["comparisons"])
