@@ -139,7 +139,7 @@ def paired_ratios(seconds: dict[str, list[float]], baseline: str = "bare") -> di
     return {name: float(np.median([b / t for b, t in zip(base, times)])) for name, times in seconds.items()}
 
 
-def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_size: int = 64, epochs: int = 2,
+def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_size: int = 64, epochs: int = 4,
                             arch: str = "test_resnet", threads: int = 1, val_fraction: float = 0.25,
                             repeats: int = 2, seed: int = 0) -> dict:
     """Training images/s inside the harness and of the bare loop; their ratio (target ≥ 0.95).

@@ -66,3 +66,11 @@ def test_lesion_detector_bench_defaults_follow_the_task_schedule():
     k = task_validate_every()
     assert k == find_task("vc_lesion_detect").detection.validate_every > 1
     assert find_task("vc_lesion_detect").detection.options()["validate_every"] == k
+
+
+def test_detector_training_bench_trains_the_quick_profiles_epochs():
+    """The harness figure is what a default (quick) cell does: its epoch count, each epoch validated."""
+    from mammobench.perf.suite import BENCHMARKS
+    from mammobench.pipeline.profiles import load_profiles
+
+    assert BENCHMARKS["detector_training"].scales["default"]["epochs"] == load_profiles()["quick"].epochs
