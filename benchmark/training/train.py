@@ -343,9 +343,9 @@ def train_detector(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
             epoch_start = time.perf_counter()
             loss = _epoch(model, opt, loss_fn, batches, device, dtype, scaler, sched)
             seconds = time.perf_counter() - epoch_start
-            if scoring is not None:
-                done, scoring = scoring, None
-                record(*done[:3], done[4].result(), lambda weights=done[3]: weights)
+            if scoring is not None:  # the previous epoch, scored while this one trained
+                (k, k_loss, k_seconds, k_weights, k_scores), scoring = scoring, None
+                record(k, k_loss, k_seconds, k_scores.result(), lambda: k_weights)
             if background is not None and epoch < config.epochs:
                 weights = snapshot_state(model)
                 scoring = (epoch, loss, seconds, weights, background.submit(weights))
