@@ -39,8 +39,8 @@ def test_every_wheel_goes_to_exactly_one_process(install_env):
 class _Pip:
     """Records pip command lines; the dry run writes a report; ``fail`` makes matching calls fail."""
 
-    def __init__(self, fail: str = ""):
-        self.calls, self.fail = [], fail
+    def __init__(self, fail: str = "", wheels=(("torch", "file:///w/torch.whl"), ("numpy", "file:///w/numpy.whl"))):
+        self.calls, self.fail, self.wheels = [], fail, wheels
 
     def _ok(self, args, suffix: str = "") -> int:
         self.calls.append(" ".join(map(str, args)) + suffix)
@@ -49,10 +49,9 @@ class _Pip:
     def run(self, args, check=False, **kw):
         code = self._ok(args)
         if "--report" in args:
+            items = [("mammobench", "file:///src"), *self.wheels]
             Path(args[args.index("--report") + 1]).write_text(json.dumps({"install": [
-                {"metadata": {"name": "mammobench"}, "download_info": {"url": "file:///src"}},
-                {"metadata": {"name": "torch"}, "download_info": {"url": "file:///w/torch.whl"}},
-                {"metadata": {"name": "numpy"}, "download_info": {"url": "file:///w/numpy.whl"}}]}))
+                {"metadata": {"name": name}, "download_info": {"url": url}} for name, url in items]}))
         if check and code:
             raise subprocess.CalledProcessError(code, args)
         return subprocess.CompletedProcess(args, code, stdout="", stderr="")
@@ -74,7 +73,7 @@ def test_installs_both_halves_then_the_project_then_checks(install_env, monkeypa
     assert project.endswith("--no-deps --no-build-isolation -e .") and check.endswith("pip check")
 
 
-@pytest.mark.parametrize("fail", ["--dry-run", "numpy.whl", "pip check"])
+@pytest.mark.parametrize("fail", ["--dry-run", "numpy.whl", "--no-build-isolation -e .", "pip check"])
 def test_any_failure_falls_back_to_the_plain_install(install_env, monkeypatch, capsys, fail):
     pip = _Pip(fail=fail)
     monkeypatch.setattr(install_env.subprocess, "run", pip.run)
@@ -82,3 +81,13 @@ def test_any_failure_falls_back_to_the_plain_install(install_env, monkeypatch, c
     assert install_env.main([]) == 0
     assert pip.calls[-1].endswith("install -q -e .[dev]")  # the plain way, with dependencies
     assert "installing the plain way" in capsys.readouterr().err
+
+
+def test_an_up_to_date_environment_installs_only_the_project(install_env, monkeypatch):
+    """pip's report lists what is missing or outdated: nothing here, so no wheel is reinstalled."""
+    pip = _Pip(wheels=())
+    monkeypatch.setattr(install_env.subprocess, "run", pip.run)
+    monkeypatch.setattr(install_env.subprocess, "Popen", pip.popen)
+    assert install_env.main(["dev"]) == 0
+    dry, project, check = pip.calls
+    assert "--ignore-installed" not in dry and project.endswith("-e .") and check.endswith("pip check")

@@ -1,9 +1,10 @@
 """Install MammoBench and its extras into the running interpreter's environment, two pip processes at once.
 
-``make`` runs it with ``.venv/bin/python`` when it creates ``.venv``. A plain ``pip install -e '.[dev]'``
+``make`` runs it with ``.venv/bin/python`` when it creates ``.venv`` or ``pyproject.toml`` changed. A plain ``pip install -e '.[dev]'``
 unpacks and byte-compiles ≈ 100 wheels one after the other on one core (≈ 78 s on the 2-core CI machine;
 the torch stack alone is 2.8 GB of CUDA libraries). Here pip resolves the same requirement once
-(``--dry-run --report``: the exact wheels the plain install would pick), the wheels are installed by two
+(``--dry-run --report``: the exact wheels the plain install would pick, i.e. those missing or outdated — all
+of them in a new environment, none in an up-to-date one), the wheels are installed by two
 ``pip install --no-deps`` processes side by side (the torch stack and Ray in one, the rest in the other:
 disjoint sets, so they never write the same files), then the project itself, editable, without
 dependencies, and ``pip check`` confirms that every requirement is met. Any failure falls back to the plain
@@ -39,9 +40,10 @@ def split_wheels(wheels: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
 
 
 def resolved_wheels(requirement: str, report: Path) -> list[tuple[str, str]]:
-    """``(name, url)`` of every distribution pip would install for ``requirement`` (not the project itself)."""
-    subprocess.run([*PIP, "install", "-q", "--dry-run", "--ignore-installed", "--no-build-isolation",
-                    "--report", str(report), "-e", requirement], check=True, cwd=ROOT)
+    """``(name, url)`` of every distribution pip would install or upgrade for ``requirement`` (not the project
+    itself): all of them in a new environment, none in an up-to-date one."""
+    subprocess.run([*PIP, "install", "-q", "--dry-run", "--no-build-isolation", "--report", str(report),
+                    "-e", requirement], check=True, cwd=ROOT)  # what is missing or outdated: nothing when up to date
     items = json.loads(report.read_text())["install"]
     return [(i["metadata"]["name"], i["download_info"]["url"]) for i in items
             if i["metadata"]["name"].lower() != "mammobench"]
@@ -66,7 +68,11 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory(prefix="mammobench-install-") as tmp:
             wheels = resolved_wheels(requirement, Path(tmp) / "report.json")
             install_side_by_side(list(split_wheels(wheels)), Path(tmp))
-        subprocess.run([*PIP, "install", "-q", "--no-deps", "--no-build-isolation", "-e", "."], check=True, cwd=ROOT)
+        # the project itself; setuptools' build warnings (hundreds of lines) are shown only when it fails
+        project = subprocess.run([*PIP, "install", "-q", "--no-deps", "--no-build-isolation", "-e", "."], cwd=ROOT,
+                                 capture_output=True, text=True)
+        if project.returncode:
+            raise RuntimeError(f"installing the project: {(project.stdout + project.stderr)[-3000:]}")
         check = subprocess.run([*PIP, "check"], cwd=ROOT, capture_output=True, text=True)
         if check.returncode:
             raise RuntimeError(f"pip check: {check.stdout.strip()}")
