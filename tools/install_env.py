@@ -1,15 +1,15 @@
 """Install MammoBench and its extras into the running interpreter's environment, two pip processes at once.
 
-``make`` runs it with ``.venv/bin/python`` when it creates ``.venv`` or ``pyproject.toml`` changed. A plain ``pip install -e '.[dev]'``
-unpacks and byte-compiles ≈ 100 wheels one after the other on one core (≈ 78 s on the 2-core CI machine;
-the torch stack alone is 2.8 GB of CUDA libraries). Here pip resolves the same requirement once
-(``--dry-run --report``: the exact wheels the plain install would pick, i.e. those missing or outdated — all
-of them in a new environment, none in an up-to-date one), the wheels are installed by two
+``make`` runs it with ``.venv/bin/python`` when it creates ``.venv`` or ``pyproject.toml`` changed. A plain
+``pip install -e '.[dev]'`` unpacks and byte-compiles ≈ 100 wheels one after the other on one core (≈ 78 s on
+the 2-core CI machine; the torch stack alone is 2.8 GB of CUDA libraries). Here pip resolves the same
+requirement once (``--dry-run --report``: the exact wheels the plain install would pick, i.e. those missing or
+outdated — all of them in a new environment, none in an up-to-date one), the wheels are installed by two
 ``pip install --no-deps`` processes side by side (the torch stack and Ray in one, the rest in the other:
-disjoint sets, so they never write the same files), then the project itself, editable, without
-dependencies, and ``pip check`` confirms that every requirement is met. Any failure falls back to the plain
-install, which completes or repairs the environment. Only pip is used (the torch pins install from the
-same indexes as before, never through uv or poetry).
+disjoint sets, so they never write the same files), then the project itself, editable, without dependencies,
+and ``pip check`` confirms that every requirement is met. Any failure falls back to the plain install, which
+completes or repairs the environment. Only pip is used (the torch pins install from the same indexes as
+before, never through uv or poetry).
 
 Usage:
     .venv/bin/python tools/install_env.py [EXTRAS]     # EXTRAS default: dev
@@ -56,9 +56,9 @@ def install_side_by_side(groups: list[list[str]], folder: Path) -> None:
         listing = folder / f"group{n}.txt"
         listing.write_text("\n".join(urls) + "\n")
         procs.append(subprocess.Popen([*PIP, "install", "-q", "--no-deps", "-r", str(listing)]))
-    failed = [p.args for p in procs if p.wait() != 0]
+    failed = sum(p.wait() != 0 for p in procs)
     if failed:
-        raise RuntimeError(f"{len(failed)} of {len(procs)} pip processes failed")
+        raise RuntimeError(f"{failed} of {len(procs)} pip processes failed")
 
 
 def main(argv: list[str]) -> int:

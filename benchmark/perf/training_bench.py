@@ -15,7 +15,8 @@ with a two-image validation split (the loop's own overhead).
 Both loops are warmed up once on one batch first (imports such as scikit-learn's AUC, first-call
 kernel set-up), then each configuration is timed ``repeats`` times, alternating. A ratio is the median over
 rounds of that round's bare ÷ harness seconds (:func:`paired_ratios`), which damps the noise of a shared
-machine; the images/s figures are each configuration's fastest run. The process CPU time of each run is recorded too
+machine; the images/s figures are each configuration's fastest run. The process CPU time of each run is
+recorded too
 (``cpu_ratio``, ``loop_cpu_ratio``): with one torch thread it measures the work done and is far less
 sensitive to other processes competing for the cores than the wall-clock ratio.
 
@@ -156,7 +157,8 @@ def bench_detector_training(*, n_train: int = 256, image_size: int = 96, batch_s
         ``harness_images_per_s``, ``harness_in_turn_images_per_s`` (every epoch scored in turn),
         ``harness_loop_images_per_s``, ``harness_channels_last_images_per_s``
         (``TrainConfig(channels_last=True)``, with validation), ``bare_images_per_s``, ``ratio``,
-        ``in_turn_ratio``, ``in_turn_cpu_ratio``, ``loop_ratio``, ``channels_last_ratio``, ``cpu_ratio``, ``loop_cpu_ratio``,
+        ``in_turn_ratio``, ``in_turn_cpu_ratio``, ``loop_ratio``, ``channels_last_ratio``, ``cpu_ratio``,
+        ``loop_cpu_ratio``,
         ``channels_last_cpu_ratio`` (bare ÷ harness CPU seconds), per-run ``seconds`` /
         ``cpu_seconds`` and the settings. The bare loop is always the plain NCHW loop.
     """

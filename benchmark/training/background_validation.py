@@ -5,9 +5,9 @@ quarter of the training size that is ≈ 7 % of a CPU cell's time, all of it spe
 waits. :class:`BackgroundValidation` scores epoch *k*'s weights on a second thread while epoch *k + 1*
 trains, on a copy of the model that holds a snapshot of epoch *k*'s weights (the snapshot the loop keeps
 anyway when epoch *k* turns out best). The scores are those the scoring function (the training loop passes
-:func:`~mammobench.training.train.validation_scores`) gives on the model itself, bit for bit: the same weights, layout, kernels and thread count. Only the
-wall-clock time changes; the CPU time is the same, so the gain needs a core the cell does not already use
-(:func:`spare_core`).
+:func:`~mammobench.training.train.validation_scores`) gives on the model itself, bit for bit: the same
+weights, layout, kernels and thread count. Only the wall-clock time changes; the CPU time is the same, so
+the gain needs a core the cell does not already use (:func:`spare_core`).
 
 Example:
     >>> import numpy as np
