@@ -15,6 +15,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(_var, "1")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# The suite's own processes (pytest-xdist workers, the perturbation pass beside them) already keep the cores busy:
+# a pool that MammoBench sizes itself (cohort simulator, cache decoder, `--executor auto` cells) would only add
+# spawned workers, each importing its libraries (a cell worker: torch and timm, ≈ 4 CPU-s), to the same cores.
+# So pools the code sizes run in-process here (mammobench/workers.py); tests of the pools ask for their workers
+# explicitly (tests/pipeline/test_worker_lifetime.py, tests/cohort/test_writer_worker_lifetime.py, …).
+os.environ.setdefault("MAMMOBENCH_WORKERS", "1")
 
 try:
     from hypothesis import HealthCheck, settings

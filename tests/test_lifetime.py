@@ -79,7 +79,8 @@ ensure_cohort(task, resolve_settings(task, "smoke", {"n_patients": 24, "cohort_s
 @pytest.mark.parametrize("sig", [signal.SIGKILL], ids=["kill-9"])
 def test_killed_cohort_maker_leaves_no_worker_and_its_temp_folder_is_cleaned(tmp_path, caplog, sig):
     root = tmp_path / "cohorts" / "vc-test"
-    child = start_python(COHORT_CHILD, env={"MB_COHORT": str(root)})
+    # the pipeline sizes the simulator pool itself: let it use two workers (the suite caps such pools at one)
+    child = start_python(COHORT_CHILD, env={"MB_COHORT": str(root), "MAMMOBENCH_WORKERS": "2"})
     temps = lambda: [p for p in root.parent.glob(".vc-test.*") if p.name != ".vc-test.lockdir"]  # noqa: E731
     wait_until(lambda: temps() and len(pool_workers(child.pid)) >= 2, timeout=240,
                what="a cohort temp folder and two simulator workers", child=child)

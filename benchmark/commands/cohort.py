@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--out", required=True, help="cohort folder")
     make.add_argument("--seed", type=int, default=0)
     make.add_argument("--size", type=int, default=256, help="image side in pixels (FOV 240 mm)")
-    make.add_argument("--workers", type=int, default=2, help="simulator processes")
+    make.add_argument("--workers", type=int, default=None,
+                      help="simulator processes (default: one per usable core, at most 4 and $MAMMOBENCH_WORKERS)")
     make.add_argument("--train-dense-weight", type=float, default=None,
                       help="weight of density D in training (C gets its default 0.4 scaled likewise; 1 = age model)")
     make.add_argument("--train-lesion-weight", action="append", default=[], metavar="TYPE=W",
@@ -69,10 +70,11 @@ def main(argv: list[str]) -> int:
         print(f"grid written to {path}")
         return 0
     from mammobench.cohort import make_cohort
+    from mammobench.workers import default_workers
 
     start = time.perf_counter()
     root = make_cohort(args.out, n_patients=args.n_patients, seed=args.seed, size=args.size,
-                       composition=_composition(args), workers=args.workers)
+                       composition=_composition(args), workers=args.workers or default_workers())
     print(f"cohort ready at {root} ({args.n_patients} patients, {4 * args.n_patients} images, "
           f"{time.perf_counter() - start:.1f} s)", file=sys.stdout)
     return 0

@@ -18,6 +18,7 @@ import logging
 import sys
 
 from mammobench.io import atomic_write_json, atomic_write_text
+from mammobench.workers import default_workers
 
 _DICOM_OPTIONS = ("labels", "key_column", "label_column", "label_map", "sheet", "density_tag")
 
@@ -83,7 +84,8 @@ def _prepare(args: argparse.Namespace) -> int:
     if result.manifest.empty:
         print(f"no usable images ({len(result.rejects)} rejected); see {out / 'ingest_rejects.csv'}", file=sys.stderr)
         return 1
-    cache = build_cache(result.manifest, result.root, out / "cache", size=args.size, workers=args.workers)
+    cache = build_cache(result.manifest, result.root, out / "cache", size=args.size,
+                        workers=args.workers or default_workers())
     print(f"cache: {len(cache.index)} images at {cache.size[0]}×{cache.size[1]} in {out / 'cache'}; "
           f"rejected at ingest {len(result.rejects)}, at decode {len(cache.rejects)}")
     return 0
@@ -141,7 +143,8 @@ def _parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--out", required=True, help="output folder (manifest.csv, flow.json, cache/)")
             p.add_argument("--size", type=int, default=128, help="cache image size in pixels (default 128)")
-            p.add_argument("--workers", type=int, default=2, help="decoding processes (default 2)")
+            p.add_argument("--workers", type=int, default=None,
+                           help="decoding processes (default: one per usable core, at most 4 and $MAMMOBENCH_WORKERS)")
             # -q/--quiet (no progress, errors only) is handled for every command by mammobench.cli
     exp = sub.add_parser("export-synthetic", help="write a run's synthetic arm as DICOMs marked SYNTHETIC")
     exp.add_argument("npz", help="runs/<id>/synthetic/<arm>__r<ratio>.npz")

@@ -31,9 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generator", action="append", default=[], metavar="NAME",
                    help="extra generator arm (registered name, entry point or package.module:Class); repeatable")
     p.add_argument("--executor", choices=("auto", "local", "process", "ray"), default="auto",
-                   help="auto (default): a process pool with one worker per CPU core on a multi-core CPU-only "
-                        "machine, else local; results are identical on every executor")
-    p.add_argument("--workers", type=int, default=None, help="process-pool size (default: CPU cores, at most 4)")
+                   help="auto (default): a process pool with one worker per usable CPU core on a multi-core "
+                        "CPU-only machine, else local; results are identical on every executor")
+    p.add_argument("--workers", type=int, default=None,
+                   help="process-pool size (default: usable CPU cores, at most 4 and $MAMMOBENCH_WORKERS)")
     p.add_argument("--address", default=None, help="Ray address for --executor ray (default: start a local one)")
     p.add_argument("--cohort", default=None, help="folder where the virtual cohort is made or reused")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from mammobench.environment import git_sha, package_versions
+from mammobench.workers import usable_cpus
 
 IDLE_LOAD_PER_CPU = 0.5  # a 1-min load average below half a process per usable CPU counts as idle
 
@@ -53,10 +54,7 @@ def machine_info() -> dict[str, Any]:
     from mammobench.torchutil import resolve_device
 
     device = resolve_device("auto").type
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        usable = os.cpu_count() or 1
+    usable = usable_cpus()
     return {"hostname": platform.node(), "platform": platform.platform(), "processor": platform.processor(),
             "cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "usable_cpus": usable,
             "torch_threads": torch.get_num_threads(),

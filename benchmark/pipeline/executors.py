@@ -28,6 +28,7 @@ from mammobench.io import read_json
 from mammobench.lifetime import WorkerInit, stop_pool
 from mammobench.pipeline.cells import CellSpec, is_done, run_cell
 from mammobench.progress import Progress, forward_worker_logs, progress, worker_logging
+from mammobench.workers import default_workers
 
 EXECUTORS = ("local", "process", "ray")
 logger = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1,
     Args:
         specs: the grid.
         executor: ``local`` (sequential), ``process`` (a pool of ``workers`` processes) or ``ray``.
-        workers: process-pool size.
+        workers: process-pool size (at most one worker per cell still to run; one runs them in this process).
         address: Ray cluster address (``None`` starts a local one; ``auto`` joins a running one).
 
     Raises:
@@ -139,15 +140,16 @@ def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1,
     if not todo:
         return []
     with progress(len(todo), "cells", unit="cell", logger=logger) as bar:
-        if executor == "process" and workers > 1:
-            return _process(todo, bar, workers)
+        if executor == "process" and min(workers, len(todo)) > 1:  # no idle workers: each imports torch and timm
+            return _process(todo, bar, min(workers, len(todo)))
         if executor == "ray":
             return _ray(todo, bar, address)
         return _local(todo, bar)
 
 
 def resolve_executor(executor: str, workers: int | None, device: str) -> tuple[str, int]:
-    """``auto`` → a process pool of one worker per core (≤ 4) on a multi-core machine without CUDA, else local.
+    """``auto`` → a process pool of :func:`~mammobench.workers.default_workers` workers (one per usable core, ≤ 4,
+    ≤ ``$MAMMOBENCH_WORKERS``) on a CPU-only machine where that is more than one, else local (in this process).
 
     Every cell uses a fixed thread count, so the choice changes the wall time, never the results.
 
@@ -155,11 +157,11 @@ def resolve_executor(executor: str, workers: int | None, device: str) -> tuple[s
         >>> resolve_executor("local", None, "cpu")
         ('local', 1)
     """
-    cores = os.cpu_count() or 1
     if executor != "auto":
-        return executor, int(workers or (min(cores, 4) if executor == "process" else 1))
+        return executor, int(workers or (default_workers() if executor == "process" else 1))
     from mammobench.torchutil import resolve_device
 
     if resolve_device(device).type == "cuda":
         return "local", 1
-    return ("process", int(workers or min(cores, 4))) if cores > 1 else ("local", 1)
+    count = int(workers or default_workers())
+    return ("process", count) if count > 1 else ("local", 1)

@@ -41,6 +41,7 @@ from mammobench.pipeline.spec import Execution, RunSpec, analysis_plan, is_detec
 from mammobench.pipeline.suites import find_task, resolve  # noqa: F401  (find_task used in the doctest)
 from mammobench.progress import progress
 from mammobench.protocols import HoldoutView
+from mammobench.workers import default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def _data_stages(spec: RunSpec, timer: StageTimer):
     patch = task.preprocessing.patch()
     what = f"one {patch['field_mm']:g} mm window per image" if patch else "whole images"
     with timer.stage("cache", f"{len(manifest)} images at {settings.image_size} px ({what})"):
-        cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1),
+        cache = stages.build_images(manifest, root, settings.image_size, workers=default_workers(),
                                     patch=patch)
         manifest = manifest[manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))]
         manifest = stages.check_cached(manifest.reset_index(drop=True), cache)

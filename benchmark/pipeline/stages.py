@@ -33,6 +33,7 @@ from mammobench.pipeline.cells import SUBGROUP_COLUMNS
 from mammobench.pipeline.config import TaskConfig
 from mammobench.pipeline.profiles import RunSettings
 from mammobench.protocols import TrainView
+from mammobench.workers import default_workers
 
 logger = logging.getLogger(__name__)
 CASE_COLUMNS = ("row", "image_id", "patient_id", "split", "label", "y_true", *SUBGROUP_COLUMNS)
@@ -105,7 +106,7 @@ def _make_cohort_atomically(root: Path, params: dict[str, Any]) -> None:
     try:
         logger.info(f"making virtual cohort: {params['n_patients']} patients, seed {params['seed']} → {root}")
         make_cohort(tmp, n_patients=params["n_patients"], seed=params["seed"], size=params["size"],
-                    composition=CohortComposition(**params["composition"]), workers=min(4, os.cpu_count() or 1))
+                    composition=CohortComposition(**params["composition"]), workers=default_workers())
         (tmp / OWNER_FILE).unlink()  # the owner record belongs to the temp folder, not to the cohort
         if root.exists():
             root.rmdir()

@@ -32,6 +32,7 @@ from mammobench.protocols import HoldoutView
 from mammobench.selftest.detection_trials import CHECK_AUDIT, DETECTION_TASK
 from mammobench.selftest.trial_sets import select_trials
 from mammobench.selftest.trials import MISSING_LESION_TYPES, Trial, trial_record
+from mammobench.workers import default_workers
 
 logger = logging.getLogger(__name__)
 SELFTEST_TASK = "vc_lesion"
@@ -214,7 +215,7 @@ def _data(spec):
     task, settings = spec.task, spec.settings
     root, _ = stages.ensure_cohort(task, settings, cohort_dir=spec.execution.cohort_dir)
     manifest = stages.add_targets(stages.ingest(task, root)[0], task)
-    cache = stages.build_images(manifest, root, settings.image_size, workers=min(4, os.cpu_count() or 1),
+    cache = stages.build_images(manifest, root, settings.image_size, workers=default_workers(),
                                 patch=task.preprocessing.patch())
     keep = manifest["image_id"].astype(str).isin(set(cache.index["image_id"].astype(str)))
     return manifest[keep].reset_index(drop=True), cache

@@ -23,13 +23,14 @@ Example:
 from __future__ import annotations
 
 import copy
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
+
+from mammobench.workers import usable_cpus
 
 __all__ = ["BackgroundValidation", "spare_core"]
 
@@ -41,11 +42,7 @@ def spare_core(threads: int) -> bool:
         >>> spare_core(10_000)
         False
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return cores > max(1, int(threads))
+    return usable_cpus() > max(1, int(threads))
 
 
 class BackgroundValidation:

@@ -3,8 +3,9 @@
 Each test exercises one behaviour of ``mammobench run`` (a real subprocess of the console script, sharing the
 session's cache folder, so the cohort, image cache and fits are the session smoke run's). Where a test compares
 with an uninterrupted run, the reference is the session's ``smoke_run`` (tests/conftest.py: 3 arms × 2 seeds,
-cells in the default process pool): the killed-then-resumed run (in-process cells, then the pool) and the Ray run
-must each match it bit for bit, so the three executors are compared with each other too. (A separate
+cells in this process: the suite caps the pools MammoBench sizes itself at one worker, tests/conftest.py): the
+killed-then-resumed run (in-process cells, then a pool of two asked for explicitly) and the Ray run must each match
+it bit for bit, so the three executors are compared with each other too. (A separate
 smaller reference run, made only for these comparisons, cost a whole run: about 20 CPU-s of `make test`.)
 An entry-point generator running through ``mammobench run`` is tested from the wheel (tests/test_wheel.py: a
 user's own task folder with the plug-in as an extra arm), where its own run here cost ≈ 12 CPU-s more.
@@ -31,8 +32,9 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
 
     The killed run computes its cells in-process (``--executor local``: ≈ 0.5 s a cell, no pool warming up), so
     the 0–3 s after its first finished cell mostly end inside the cells stage — with a pool, whose workers finish
-    the rest of the grid within a second of the first cell, the kill mostly landed after it. The re-run is the
-    default command (a process pool on a multi-core machine); killing a pool's workers is
+    the rest of the grid within a second of the first cell, the kill mostly landed after it. The re-run computes the
+    rest in a process pool of two (what ``--executor auto`` picks on a 2-core machine), so a pool's cells are
+    compared with in-process ones through the whole command; killing a pool's workers is
     tests/pipeline/test_worker_lifetime.py's.
     """
     reference, _ = smoke_run
@@ -50,13 +52,13 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     proc.wait()
     n_done = len(list(cells.glob("*/cell.json")))
     assert n_done >= 1
-    done = run_smoke(out, mb_cache)
+    done = run_smoke(out, mb_cache, "--executor", "process", "--workers", "2")
     assert len([line for line in done.stderr.splitlines() if line.strip().endswith("(done)") and "__s" in line]) >= n_done
     pd.testing.assert_frame_equal(run_metrics(reference), run_metrics(out / "vc_lesion-smoke"))
     assert (reference / "predictions.csv").read_bytes() == (out / "vc_lesion-smoke" / "predictions.csv").read_bytes()
 
 
-def test_ray_executor_matches_the_process_pool(smoke_run, mb_cache, tmp_path):
+def test_ray_executor_matches_the_in_process_run(smoke_run, mb_cache, tmp_path):
     pytest.importorskip("ray")
     reference, _ = smoke_run
     run_smoke(tmp_path / "runs", mb_cache, "--executor", "ray")
