@@ -5,8 +5,8 @@
 the 2-core CI machine; the torch stack alone is 2.8 GB of CUDA libraries). Here pip resolves the same
 requirement once (``--dry-run --report``: the exact wheels the plain install would pick, i.e. those missing or
 outdated — all of them in a new environment, none in an up-to-date one), the wheels are installed by two
-``pip install --no-deps`` processes side by side (the torch stack and Ray in one, the rest in the other:
-disjoint sets, so they never write the same files), then the project itself, editable, without dependencies,
+``pip install --no-deps`` processes side by side (the torch stack in one, the rest in the other: disjoint sets,
+so they never write the same files), then the project itself, editable, without dependencies,
 and ``pip check`` confirms that every requirement is met. Any failure falls back to the plain install, which
 completes or repairs the environment. Only pip is used (the torch pins install from the same indexes as
 before, never through uv or poetry).
@@ -16,7 +16,7 @@ Usage:
 
 Example:
     >>> split_wheels([("torch", "t.whl"), ("numpy", "n.whl"), ("nvidia-cublas", "c.whl"), ("ray", "r.whl")])
-    (['t.whl', 'c.whl', 'r.whl'], ['n.whl'])
+    (['t.whl', 'c.whl'], ['n.whl', 'r.whl'])
 """
 from __future__ import annotations
 
@@ -28,8 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PIP = [sys.executable, "-m", "pip"]
-#: names (prefixes) of the large wheels installed by the first process; everything else goes to the second
-HEAVY = ("torch", "nvidia", "cuda", "triton", "ray")
+#: names (prefixes) of the large wheels installed by the first process; everything else goes to the second. Each
+#: half alone, one after the other in a new venv on the 2-core machine: the torch stack (torch, torchvision, triton,
+#: the CUDA libraries) 36 s, the rest 33 s plus Ray's 5 s (the rest is ≈ 80 small wheels whose byte-compiling
+#: is most of their time); Ray was in the first half, which made it 41 s against 33 s
+HEAVY = ("torch", "nvidia", "cuda", "triton")
 
 
 def split_wheels(wheels: list[tuple[str, str]]) -> tuple[list[str], list[str]]:

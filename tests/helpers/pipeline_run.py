@@ -81,3 +81,31 @@ def shared_run(out: Path, make: Callable[[Path], subprocess.CompletedProcess]) -
                                           "stderr": done.stderr}))
     saved = json.loads(record.read_text())
     return subprocess.CompletedProcess(saved["args"], 0, saved["stdout"], saved["stderr"])
+
+
+#: what a run folder holds once its cells have been computed: left out by :func:`copy_before_cells`
+AFTER_CELLS = ("cells", "predictions.csv", "result.json", "report.html", "report.json", "report.md", "figures",
+               "manifest.json", "manifest.sig", ".lock")
+
+
+def copy_before_cells(run_dir: Path, parent: Path) -> Path:
+    """A copy of a finished run folder as it was when its cells stage began, as ``parent/<run folder name>``.
+
+    Data, frozen analysis plan, synthetic sets, samples and audits are kept, so ``mammobench run`` with the same
+    settings and ``--out parent`` resumes it at its cells (skipping the generators and audits, which are the
+    same for every executor); the cells, results, report and signature are left out and made again.
+
+    Example:
+        >>> import tempfile
+        >>> src = Path(tempfile.mkdtemp()) / "vc_lesion-smoke"
+        >>> (src / "cells" / "a").mkdir(parents=True); (src / "data").mkdir()
+        >>> _ = (src / "analysis_plan.json").write_text("{}"); _ = (src / "result.json").write_text("{}")
+        >>> sorted(p.name for p in copy_before_cells(src, Path(tempfile.mkdtemp())).iterdir())
+        ['analysis_plan.json', 'data']
+    """
+    import shutil
+
+    dest = Path(parent) / Path(run_dir).name
+    shutil.copytree(run_dir, dest, ignore=lambda folder, names: [n for n in names if Path(folder) == Path(run_dir)
+                                                                 and n in AFTER_CELLS])
+    return dest

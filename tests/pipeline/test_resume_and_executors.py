@@ -6,7 +6,9 @@ with an uninterrupted run, the reference is the session's ``smoke_run`` (tests/c
 cells in this process: the suite caps the pools MammoBench sizes itself at one worker, tests/conftest.py): the
 killed-then-resumed run (in-process cells, then a pool of two asked for explicitly) and the Ray run must each match
 it bit for bit, so the three executors are compared with each other too. (A separate
-smaller reference run, made only for these comparisons, cost a whole run: about 20 CPU-s of `make test`.)
+smaller reference run, made only for these comparisons, cost a whole run: about 20 CPU-s of `make test`.) Both
+runs start from a copy of the reference as it entered its cells stage (``copy_before_cells``): the executor changes
+only how cells are computed, and the generators and audits before them cost about 10 CPU-s a run.
 An entry-point generator running through ``mammobench run`` is tested from the wheel (tests/test_wheel.py: a
 user's own task folder with the plug-in as an extra arm), where its own run here cost ≈ 12 CPU-s more.
 """
@@ -22,7 +24,7 @@ import time
 import pandas as pd
 import pytest
 
-from tests.helpers.pipeline_run import cli_env, run_metrics, run_smoke
+from tests.helpers.pipeline_run import cli_env, copy_before_cells, run_metrics, run_smoke
 
 MAMMOBENCH = [sys.executable, "-m", "mammobench.cli"]
 
@@ -39,6 +41,7 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
     """
     reference, _ = smoke_run
     out = tmp_path / "runs"
+    copy_before_cells(reference, out)  # the run as it entered its cells: generators and audits are done
     cmd = [*MAMMOBENCH, "run", "--profile", "smoke", "--out", str(out), "--executor", "local"]
     proc = subprocess.Popen(cmd, env=cli_env(mb_cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -61,6 +64,7 @@ def test_killed_run_resumes_to_identical_result(smoke_run, mb_cache, tmp_path):
 def test_ray_executor_matches_the_in_process_run(smoke_run, mb_cache, tmp_path):
     pytest.importorskip("ray")
     reference, _ = smoke_run
+    copy_before_cells(reference, tmp_path / "runs")  # its cells run on Ray: the stages before them are the same
     run_smoke(tmp_path / "runs", mb_cache, "--executor", "ray")
     ray_dir = tmp_path / "runs" / "vc_lesion-smoke"
     assert (reference / "predictions.csv").read_bytes() == (ray_dir / "predictions.csv").read_bytes()
