@@ -40,7 +40,8 @@ browser-deps:
 ## workers of 1 BLAS/torch thread each (--dist loadfile: a module's tests and module fixtures stay on one
 ## worker; the session's smoke run is made once for all workers, tests/conftest.py; --no-loadscope-reorder: the
 ## modules are handed out in collection order, which puts tests/conftest.py's LONGEST_FIRST modules first —
-## xdist's default order, most tests first, left the long end-to-end modules for last) and, side by side with it,
+## xdist's default order, most tests first, left the long end-to-end modules for last; -rs: why each skipped test
+## was skipped) and, side by side with it,
 ## the perturbation pass and then the speed-ratio check against the committed perf record. Those two are single
 ## processes: run after the default pass they kept one core busy and the other idle for about a minute. Their
 ## output is printed when the default pass ends; `make test` fails when any of the three fails
@@ -49,7 +50,7 @@ test: $(STAMP) browser-deps
 	echo "perturbation pass, then perf-check, running beside the default pass (their output follows its own)"; \
 	{ $(MAKE) --no-print-directory test-perturbed; p=$$?; $(MAKE) --no-print-directory perf-check; c=$$?; \
 	  [ $$p -eq 0 ] && [ $$c -eq 0 ]; } > "$$log" 2>&1 & side=$$!; \
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder; default=$$?; \
+	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder; default=$$?; \
 	wait $$side; side=$$?; \
 	echo "--- perturbation pass and perf-check ---"; cat "$$log"; rm -f "$$log"; \
 	[ $$default -eq 0 ] || { echo "default pass failed (exit $$default)"; exit 1; }; \
