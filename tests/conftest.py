@@ -78,11 +78,11 @@ def pytest_collection_modifyitems(config, items):
 
     root = str(config.rootpath).rstrip("/") + "/"
     rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    rel = {item.nodeid: str(item.path).replace(root, "", 1) for item in items}
     for item in items:
-        rel = str(item.path).replace(root, "", 1)
-        if rel.startswith(PERTURBED_PATHS) and not rel.startswith(PERTURBED_EXCLUDED):
+        if rel[item.nodeid].startswith(PERTURBED_PATHS) and not rel[item.nodeid].startswith(PERTURBED_EXCLUDED):
             item.add_marker(pytest.mark.perturbed)
-    items.sort(key=lambda item: rank.get(str(item.path).replace(root, "", 1), len(rank)))
+    items.sort(key=lambda item: rank.get(rel[item.nodeid], len(rank)))
 
 
 def _shared_root(tmp_path_factory) -> Path:

@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
 
     start = time.perf_counter()
     root = make_cohort(args.out, n_patients=args.n_patients, seed=args.seed, size=args.size,
-                       composition=_composition(args), workers=args.workers or default_workers())
+                       composition=_composition(args),
+                       workers=default_workers() if args.workers is None else args.workers)
     print(f"cohort ready at {root} ({args.n_patients} patients, {4 * args.n_patients} images, "
           f"{time.perf_counter() - start:.1f} s)", file=sys.stdout)
     return 0

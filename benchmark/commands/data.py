@@ -85,7 +85,7 @@ def _prepare(args: argparse.Namespace) -> int:
         print(f"no usable images ({len(result.rejects)} rejected); see {out / 'ingest_rejects.csv'}", file=sys.stderr)
         return 1
     cache = build_cache(result.manifest, result.root, out / "cache", size=args.size,
-                        workers=args.workers or default_workers())
+                        workers=default_workers() if args.workers is None else args.workers)
     print(f"cache: {len(cache.index)} images at {cache.size[0]}×{cache.size[1]} in {out / 'cache'}; "
           f"rejected at ingest {len(result.rejects)}, at decode {len(cache.rejects)}")
     return 0

@@ -16,9 +16,8 @@ Both loops are warmed up once on one batch first (imports such as scikit-learn's
 kernel set-up), then each configuration is timed ``repeats`` times, alternating. A ratio is the median over
 rounds of that round's bare ÷ harness seconds (:func:`paired_ratios`), which damps the noise of a shared
 machine; the images/s figures are each configuration's fastest run. The process CPU time of each run is
-recorded too
-(``cpu_ratio``, ``loop_cpu_ratio``): with one torch thread it measures the work done and is far less
-sensitive to other processes competing for the cores than the wall-clock ratio.
+recorded too (``cpu_ratio``, ``loop_cpu_ratio``): with one torch thread it measures the work done and is far
+less sensitive to other processes competing for the cores than the wall-clock ratio.
 
 Example:
     >>> r = bench_detector_training(n_train=16, image_size=32, batch_size=8, epochs=1, repeats=1)

@@ -139,9 +139,10 @@ def execute(specs: list[CellSpec], *, executor: str = "local", workers: int = 1,
             todo.append(spec)
     if not todo:
         return []
+    pool_size = min(workers, len(todo))  # no idle workers: each imports torch and timm
     with progress(len(todo), "cells", unit="cell", logger=logger) as bar:
-        if executor == "process" and min(workers, len(todo)) > 1:  # no idle workers: each imports torch and timm
-            return _process(todo, bar, min(workers, len(todo)))
+        if executor == "process" and pool_size > 1:
+            return _process(todo, bar, pool_size)
         if executor == "ray":
             return _ray(todo, bar, address)
         return _local(todo, bar)

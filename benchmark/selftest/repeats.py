@@ -90,7 +90,7 @@ def _one_repeat(repeat: int, *, profile: str, out: Path, execution, n_seeds: int
     seeds, sample_seed = repeat_seeds(repeat, n_seeds)
     task = selftest_task(task_name, seeds=seeds, sample_seed=sample_seed, profile=profile)
     generators = [known[t].generator for t in trials]
-    workers = max(1, min(usable_cpus() // threads, default_workers(limit=usable_cpus())))
+    workers = default_workers(limit=usable_cpus() // threads)
     run_exec = replace(_trial_execution(execution), threads=threads, workers=workers)
     run_dir = run_task(plan_run(task, profile, out=out / f"repeat{repeat:03d}-t{threads}", generators=generators,
                                 execution=run_exec, generator_ratios=comparison_ratios(generators), audits=False,
